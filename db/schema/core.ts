@@ -1,0 +1,111 @@
+// Core tables: benchmark problems, campaigns, samples, executions, per-problem results and summaries.
+// Every table that an activity writes has a natural unique key, so a retried activity upserts instead of duplicating.
+import { sql } from 'drizzle-orm';
+import {
+  bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+export const problems = pgTable('problems', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  dataset: text('dataset').notNull(),
+  taskId: text('task_id').notNull(),
+  split: text('split').notNull(),
+  entryPoint: text('entry_point'),
+  /** Prompt-facing statement (MBPP `text`, HumanEval `prompt`). */
+  statement: text('statement').notNull(),
+  /** Tests shown in the prompt and used for guidance/selection. */
+  visibleTests: jsonb('visible_tests').$type<string[]>().notNull(),
+  /** Evaluation test program(s): what decides `passed`. */
+  evalTests: jsonb('eval_tests').$type<string[]>().notNull(),
+  /** The record exactly as the dataset file had it. */
+  raw: jsonb('raw').$type<Record<string, unknown>>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('problems_dataset_task').on(t.dataset, t.taskId)]);
+
+export const campaigns = pgTable('campaigns', {
+  id: text('id').primaryKey(),
+  method: text('method').notNull(),
+  dataset: text('dataset').notNull(),
+  model: text('model').notNull(),
+  simulated: boolean('simulated').notNull(),
+  status: text('status').notNull().default('created'),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  workflowId: text('workflow_id'),
+  error: text('error'),
+  problemsTotal: integer('problems_total').notNull().default(0),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+});
+
+/** One method configuration inside a campaign (e.g. an EG-CFG agent, or the single baseline config). */
+export const runs = pgTable('runs', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+}, (t) => [uniqueIndex('runs_campaign_name').on(t.campaignId, t.name)]);
+
+/** One generated (or replayed) program. `attempt` names which try within the run produced it (e.g. `gamma=0.5`). */
+export const samples = pgTable('samples', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+  runId: bigint('run_id', { mode: 'number' }).notNull().references(() => runs.id, { onDelete: 'cascade' }),
+  problemId: bigint('problem_id', { mode: 'number' }).notNull().references(() => problems.id),
+  attempt: text('attempt').notNull(),
+  code: text('code').notNull(),
+  rawCompletion: text('raw_completion'),
+  model: text('model').notNull(),
+  params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+  /** Token logprobs of the completion, when the model returned them. */
+  tokenLogprobs: jsonb('token_logprobs').$type<number[] | null>(),
+  promptTokens: integer('prompt_tokens').notNull().default(0),
+  completionTokens: integer('completion_tokens').notNull().default(0),
+  modelCalls: integer('model_calls').notNull().default(0),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('samples_natural_key').on(t.campaignId, t.runId, t.problemId, t.attempt),
+  index('samples_problem').on(t.problemId),
+]);
+
+/** One sandboxed run of a sample against one suite of tests. */
+export const executions = pgTable('executions', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  sampleId: bigint('sample_id', { mode: 'number' }).notNull().references(() => samples.id, { onDelete: 'cascade' }),
+  suite: text('suite').notNull(),
+  status: text('status').notNull(),
+  passed: boolean('passed').notNull(),
+  testsPassed: integer('tests_passed').notNull(),
+  testsTotal: integer('tests_total').notNull(),
+  perTest: jsonb('per_test').$type<unknown[]>().notNull(),
+  stdout: text('stdout').notNull().default(''),
+  stderr: text('stderr').notNull().default(''),
+  durationMs: doublePrecision('duration_ms').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('executions_sample_suite').on(t.sampleId, t.suite)]);
+
+/** The verdict a campaign gives one problem, per scoring protocol (`paper`, `strict`, or `default`). */
+export const results = pgTable('results', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+  problemId: bigint('problem_id', { mode: 'number' }).notNull().references(() => problems.id),
+  protocol: text('protocol').notNull().default('default'),
+  passed: boolean('passed').notNull(),
+  sampleId: bigint('sample_id', { mode: 'number' }).references(() => samples.id),
+  status: text('status').notNull(),
+  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('results_natural_key').on(t.campaignId, t.problemId, t.protocol)]);
+
+export const summaries = pgTable('summaries', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+  dataset: text('dataset').notNull(),
+  protocol: text('protocol').notNull().default('default'),
+  problems: integer('problems').notNull(),
+  passed: integer('passed').notNull(),
+  passAt1: doublePrecision('pass_at_1').notNull(),
+  baselineCampaignId: text('baseline_campaign_id'),
+  rsr: doublePrecision('rsr'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('summaries_natural_key').on(t.campaignId, t.dataset, t.protocol)]);

@@ -1,0 +1,2 @@
+// The whole drizzle schema: one module per area, re-exported here for the drivers and drizzle-kit.
+export * from './core.ts';
