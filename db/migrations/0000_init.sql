@@ -14,6 +14,15 @@ CREATE TABLE "campaigns" (
 	"finished_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "events" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"campaign_id" text NOT NULL,
+	"key" text NOT NULL,
+	"kind" text NOT NULL,
+	"payload" jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "executions" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"sample_id" bigint NOT NULL,
@@ -37,7 +46,7 @@ CREATE TABLE "problems" (
 	"entry_point" text,
 	"statement" text NOT NULL,
 	"visible_tests" jsonb NOT NULL,
-	"eval_tests" jsonb NOT NULL,
+	"problem" jsonb NOT NULL,
 	"raw" jsonb NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -91,6 +100,7 @@ CREATE TABLE "summaries" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "events" ADD CONSTRAINT "events_campaign_id_campaigns_id_fk" FOREIGN KEY ("campaign_id") REFERENCES "public"."campaigns"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "executions" ADD CONSTRAINT "executions_sample_id_samples_id_fk" FOREIGN KEY ("sample_id") REFERENCES "public"."samples"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "results" ADD CONSTRAINT "results_campaign_id_campaigns_id_fk" FOREIGN KEY ("campaign_id") REFERENCES "public"."campaigns"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "results" ADD CONSTRAINT "results_problem_id_problems_id_fk" FOREIGN KEY ("problem_id") REFERENCES "public"."problems"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -100,6 +110,7 @@ ALTER TABLE "samples" ADD CONSTRAINT "samples_campaign_id_campaigns_id_fk" FOREI
 ALTER TABLE "samples" ADD CONSTRAINT "samples_run_id_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."runs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "samples" ADD CONSTRAINT "samples_problem_id_problems_id_fk" FOREIGN KEY ("problem_id") REFERENCES "public"."problems"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "summaries" ADD CONSTRAINT "summaries_campaign_id_campaigns_id_fk" FOREIGN KEY ("campaign_id") REFERENCES "public"."campaigns"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "events_campaign_key" ON "events" USING btree ("campaign_id","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "executions_sample_suite" ON "executions" USING btree ("sample_id","suite");--> statement-breakpoint
 CREATE UNIQUE INDEX "problems_dataset_task" ON "problems" USING btree ("dataset","task_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "results_natural_key" ON "results" USING btree ("campaign_id","problem_id","protocol");--> statement-breakpoint

@@ -15,8 +15,8 @@ export const problems = pgTable('problems', {
   statement: text('statement').notNull(),
   /** Tests shown in the prompt and used for guidance/selection. */
   visibleTests: jsonb('visible_tests').$type<string[]>().notNull(),
-  /** Evaluation test program(s): what decides `passed`. */
-  evalTests: jsonb('eval_tests').$type<string[]>().notNull(),
+  /** The normalised problem as the dataset loader produced it (tests of every suite, entry point, prompt code). */
+  problem: jsonb('problem').$type<Record<string, unknown>>().notNull(),
   /** The record exactly as the dataset file had it. */
   raw: jsonb('raw').$type<Record<string, unknown>>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -96,6 +96,16 @@ export const results = pgTable('results', {
   detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('results_natural_key').on(t.campaignId, t.problemId, t.protocol)]);
+
+/** An append-only log of what happened in a campaign, for progress displays, SSE and audits. `key` makes retries idempotent. */
+export const events = pgTable('events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+  key: text('key').notNull(),
+  kind: text('kind').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('events_campaign_key').on(t.campaignId, t.key)]);
 
 export const summaries = pgTable('summaries', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
