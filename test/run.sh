@@ -9,4 +9,18 @@ for s in "${suites[@]}"; do
   [ -d "test/$s" ] && while IFS= read -r f; do files+=("$f"); done < <(find "test/$s" -name '*.test.ts' | sort)
 done
 [ ${#files[@]} -gt 0 ] || { echo "no test files found"; exit 1; }
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# Real services: the cached tools (Temporal CLI, nsjail) and the project's Postgres server; both steps are idempotent.
+bash infra/setup.sh >&2
+bash infra/postgres.sh up >&2
+log="$(mktemp)"
+set +e
+node --import tsx --test --test-concurrency="${EGCFG_TEST_CONCURRENCY:-1}" --test-reporter=spec "${files[@]}" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+# One plain closing line for CI, from the runner's own totals.
+pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+fail=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+skip=$(grep -E '^ℹ skipped [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+rm -f "$log"
+echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+exit "$rc"
