@@ -9,18 +9,21 @@
 //
 //   P_guided(w) ∝ P(w) · ((Pc(w) + ε) / (P(w) + ε))^γ        ε = 1e-8
 //
-// Two variants of the first factor are offered, differing only for tokens that are missing from the unconditional
-// top-k (P = 0); for every token with P > 0 they agree to within a factor (1 + ε/P), i.e. numerically identical
-// for any P the API returns:
-//  - 'smoothed' (default): (P + ε) · ((Pc + ε)/(P + ε))^γ  =  (P + ε)^(1−γ) · (Pc + ε)^γ.
-//      This is the reading under which every property stated in §4 / §1.3 holds: γ=0 gives the unconditional argmax,
-//      γ=1 gives exactly the conditional distribution (the premise of the γ=1 shortcut), a token only in the
-//      conditional top-k gets the ratio (Pc+ε)/ε and is strongly boosted for γ>1, and a token only in the
-//      unconditional top-k keeps weight ≈ P·(ε/P)^γ.
-//  - 'literal': P · ((Pc + ε)/(P + ε))^γ with P = 0 exactly, so a token missing from the unconditional top-k always
-//      has weight 0 (score −∞) whatever γ is. Under this reading γ=1 equals the conditional argmax only when that token
-//      is also in the unconditional top-k.
-// The spec's prose (§4) and its formula disagree on that one case; see the README text in the report.
+// Two variants of the first factor are offered. They differ only for tokens missing from the unconditional top-k
+// (P = 0); for every token with P > 0 they agree to within a factor (1 + ε/P), i.e. numerically identical for any P
+// the API returns:
+//  - 'literal' (DEFAULT): P · ((Pc + ε)/(P + ε))^γ exactly as the spec's formula, with P = 0 outside the unconditional
+//      top-k, so a token missing there always has weight 0 (score −∞) whatever γ is. γ=0 gives the unconditional
+//      argmax; γ=1 gives the conditional argmax among the tokens of the unconditional top-k (P·(Pc+ε)/(P+ε) ≈ Pc);
+//      γ>1 extrapolates; a token only in the unconditional top-k keeps weight ≈ P·(ε/P)^γ (§4).
+//  - 'smoothed': (P + ε) · ((Pc + ε)/(P + ε))^γ = (P + ε)^(1−γ) · (Pc + ε)^γ. Under this reading γ=1 is exactly the
+//      conditional distribution, and a token only in the conditional top-k gets weight ε·((Pc+ε)/ε)^γ, i.e. for γ>1 it
+//      is "strongly boosted" as the spec's prose in §4 says — so strongly that at γ=3 ANY conditional-only token
+//      (even Pc = 0.001) beats every shared token.
+// The spec's formula and its prose disagree on that one case. The default follows the formula (what the spec says
+// the authors' code computes on the top-k vectors: exp(logprob) in the top-k, 0 elsewhere, then the formula), which
+// also keeps γ=3 from picking tail tokens that merely fell out of the other side's top-k. Pick 'smoothed' per call
+// to reproduce the prose reading.
 //
 // Ties (equal scores; in practice only equal probabilities) are broken deterministically, in this order:
 //   higher unconditional logprob (missing = −∞), then higher conditional logprob (missing = −∞), then lower token id.
@@ -32,7 +35,7 @@ export type TopK = Array<{ tokenId: number; logprob: number; text?: string }>;
 export type CfgVariant = 'smoothed' | 'literal';
 
 export interface CfgOptions {
-  /** How a token missing from the unconditional top-k is weighted; default 'smoothed' (see the file comment). */
+  /** How a token missing from the unconditional top-k is weighted; default 'literal' (see the file comment). */
   variant?: CfgVariant;
 }
 
@@ -147,7 +150,7 @@ function toGuided(r: Row): GuidedToken {
  * Throws on malformed input (non-integer / duplicate token ids, logprob > 0 or NaN, non-finite γ, ε <= 0).
  */
 export function cfgMerge(uncond: TopK, cond: TopK, gamma: number, eps: number = 1e-8, options: CfgOptions = {}): GuidedToken[] {
-  const rows = buildRows(uncond, cond, gamma, eps, options.variant ?? 'smoothed');
+  const rows = buildRows(uncond, cond, gamma, eps, options.variant ?? 'literal');
   rows.sort((a, b) => compareRows(a, b, (r) => r.score));
   return rows.map(toGuided);
 }
@@ -159,7 +162,7 @@ export function cfgMerge(uncond: TopK, cond: TopK, gamma: number, eps: number = 
 export function cfgArgmax(uncond: TopK, cond: TopK, gamma: number, eps: number = 1e-8, options: CfgOptions = {}): CfgChoice {
   if (uncond.length === 0) throw new RangeError('cfgArgmax: the unconditional top-k is empty');
   if (cond.length === 0) throw new RangeError('cfgArgmax: the conditional top-k is empty');
-  const rows = buildRows(uncond, cond, gamma, eps, options.variant ?? 'smoothed');
+  const rows = buildRows(uncond, cond, gamma, eps, options.variant ?? 'literal');
   const best = (key: (r: Row) => number): Row => rows.reduce((a, b) => (compareRows(a, b, key) <= 0 ? a : b));
   const chosen = best((r) => r.score);
   const uncondBest = best((r) => r.lpU);

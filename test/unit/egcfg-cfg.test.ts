@@ -47,9 +47,9 @@ describe('cfgMerge: formula', () => {
     assert.equal(r.tokenId, 2);
     assert.equal(r.condTokenId, 2);
     assert.equal(r.changed, true);
-    // γ=1 score is exactly log(Pc + ε)
-    const m = cfgMerge(u, c, 1);
-    for (const g of m) assert.ok(Math.abs(g.score - Math.log(g.pCond + EPS)) < 1e-12);
+    // γ=1 score: smoothed is exactly log(Pc + ε); literal is log(Pc + ε) + log(P/(P + ε)) ≈ log Pc
+    for (const g of cfgMerge(u, c, 1, EPS, { variant: 'smoothed' })) assert.ok(Math.abs(g.score - Math.log(g.pCond + EPS)) < 1e-12);
+    for (const g of cfgMerge(u, c, 1)) assert.ok(Math.abs(g.score - Math.log(g.pCond)) < 1e-6);
   });
 
   it('γ=3 extrapolates away from the unconditional distribution', () => {
@@ -115,13 +115,14 @@ describe('cfgMerge: formula', () => {
 });
 
 describe('cfgMerge: tokens missing from one side (§4)', () => {
-  it('smoothed (default): a token only in the conditional top-k is strongly boosted for γ>1', () => {
+  const SM = { variant: 'smoothed' as const };
+  it('smoothed: a token only in the conditional top-k is strongly boosted for γ>1', () => {
     const u = tk([[1, 0.9], [2, 0.05]]);
     const c = tk([[1, 0.9], [3, 0.001]]); // token 3: tiny conditional probability, absent unconditionally
-    const r = cfgArgmax(u, c, 3);
+    const r = cfgArgmax(u, c, 3, EPS, SM);
     assert.equal(r.tokenId, 3);
     assert.equal(r.pUncond, 0);
-    const s3 = cfgMerge(u, c, 3).find((g) => g.tokenId === 3)!;
+    const s3 = cfgMerge(u, c, 3, EPS, SM).find((g) => g.tokenId === 3)!;
     // ε·((pc+ε)/ε)^γ
     assert.ok(Math.abs(s3.score - (Math.log(EPS) + 3 * Math.log((0.001 + EPS) / EPS))) < 1e-9);
   });
@@ -129,7 +130,7 @@ describe('cfgMerge: tokens missing from one side (§4)', () => {
   it('smoothed: γ=1 picks the conditional argmax even when it is outside the unconditional top-k', () => {
     const u = tk([[1, 0.6], [2, 0.3]]);
     const c = tk([[3, 0.7], [1, 0.2]]);
-    const r = cfgArgmax(u, c, 1);
+    const r = cfgArgmax(u, c, 1, EPS, SM);
     assert.equal(r.tokenId, 3);
     assert.equal(r.changed, true);
   });
@@ -137,47 +138,68 @@ describe('cfgMerge: tokens missing from one side (§4)', () => {
   it('smoothed: for 0<γ<1 a token only in the unconditional top-k keeps weight ≈ p·(ε/p)^γ', () => {
     const u = tk([[1, 0.8], [2, 0.1]]);
     const c = tk([[2, 0.9]]);
-    const s1 = cfgMerge(u, c, 0.5).find((g) => g.tokenId === 1)!;
     const want = Math.log(0.8 * Math.pow(EPS / 0.8, 0.5));
-    assert.ok(Math.abs(s1.score - want) < 1e-6);
-    // and it loses to the shared token
-    assert.equal(cfgArgmax(u, c, 0.5).tokenId, 2);
+    for (const opts of [SM, {}]) {
+      const s1 = cfgMerge(u, c, 0.5, EPS, opts).find((g) => g.tokenId === 1)!;
+      assert.ok(Math.abs(s1.score - want) < 1e-6);
+      // and it loses to the shared token
+      assert.equal(cfgArgmax(u, c, 0.5, EPS, opts).tokenId, 2);
+    }
   });
 
   it('smoothed: γ=0 never picks a conditional-only token', () => {
     const u = tk([[1, 0.001]]);
     const c = tk([[2, 0.999]]);
+    assert.equal(cfgArgmax(u, c, 0, EPS, SM).tokenId, 1);
     assert.equal(cfgArgmax(u, c, 0).tokenId, 1);
   });
 
-  it('literal: a token only in the conditional top-k has weight 0 (score −∞) for every γ', () => {
+  it('literal (default): a token only in the conditional top-k has weight 0 (score −∞) for every γ', () => {
     const u = tk([[1, 0.9], [2, 0.05]]);
     const c = tk([[1, 0.9], [3, 0.5]]);
     for (const gamma of [0, 0.5, 1, 3]) {
-      const s3 = cfgMerge(u, c, gamma, EPS, { variant: 'literal' }).find((g) => g.tokenId === 3)!;
+      const s3 = cfgMerge(u, c, gamma).find((g) => g.tokenId === 3)!;
       assert.equal(s3.score, -Infinity);
-      assert.notEqual(cfgArgmax(u, c, gamma, EPS, { variant: 'literal' }).tokenId, 3);
+      assert.equal(s3.pCond, 0.5);
+      assert.notEqual(cfgArgmax(u, c, gamma).tokenId, 3);
+      assert.deepEqual(cfgArgmax(u, c, gamma, EPS, { variant: 'literal' }), cfgArgmax(u, c, gamma));
     }
   });
 
   it('literal: γ=1 is the conditional argmax among tokens of the unconditional top-k', () => {
     const u = tk([[1, 0.6], [2, 0.3]]);
     const c = tk([[3, 0.7], [2, 0.2], [1, 0.05]]);
-    assert.equal(cfgArgmax(u, c, 1, EPS, { variant: 'literal' }).tokenId, 2);
+    assert.equal(cfgArgmax(u, c, 1).tokenId, 2);
+    assert.equal(cfgArgmax(u, c, 1).condTokenId, 3);
   });
 
   it('the two variants agree whenever every union token is in the unconditional top-k', () => {
     const u = tk([[1, 0.4], [2, 0.3], [3, 0.2]]);
     const c = tk([[3, 0.5], [2, 0.3]]);
     for (const gamma of [0, 0.5, 1, 3]) {
-      assert.equal(cfgArgmax(u, c, gamma).tokenId, cfgArgmax(u, c, gamma, EPS, { variant: 'literal' }).tokenId);
+      assert.equal(cfgArgmax(u, c, gamma, EPS, SM).tokenId, cfgArgmax(u, c, gamma).tokenId);
     }
+  });
+
+  it('the default variant is literal', () => {
+    const u = tk([[1, 0.9]]);
+    const c = tk([[2, 0.9]]);
+    assert.deepEqual(cfgMerge(u, c, 3), cfgMerge(u, c, 3, EPS, { variant: 'literal' }));
+    assert.notDeepEqual(cfgMerge(u, c, 3), cfgMerge(u, c, 3, EPS, { variant: 'smoothed' }));
+  });
+
+  it('literal, γ>1, disjoint top-k sets: the formula favours the least likely unconditional token (documented quirk)', () => {
+    // every union token is one-sided: weight P·(ε/(P+ε))^γ ≈ P^(1−γ)·ε^γ, decreasing in P for γ>1
+    const u = tk([[1, 0.7], [2, 0.2]]);
+    const c = tk([[3, 0.9]]);
+    assert.equal(cfgArgmax(u, c, 3).tokenId, 2);
+    assert.equal(cfgArgmax(u, c, 0.5).tokenId, 1);
   });
 
   it('honours a custom ε', () => {
     const u = tk([[1, 0.9]]);
     const c = tk([[1, 0.9], [2, 0.1]]);
-    const big = cfgMerge(u, c, 3, 1e-2).find((g) => g.tokenId === 2)!;
+    const big = cfgMerge(u, c, 3, 1e-2, SM).find((g) => g.tokenId === 2)!;
     assert.ok(Math.abs(big.score - (Math.log(1e-2) + 3 * Math.log((0.1 + 1e-2) / 1e-2))) < 1e-9);
   });
 });
@@ -186,18 +208,20 @@ describe('cfgMerge: deterministic ties', () => {
   it('equal scores: lower token id wins when both sides are equal too, independent of input order', () => {
     const u = tk([[7, 0.5], [3, 0.5]]);
     const c = tk([[7, 0.5], [3, 0.5]]);
-    for (const gamma of [0, 0.5, 1, 3]) {
-      assert.equal(cfgArgmax(u, c, gamma).tokenId, 3);
-      assert.equal(cfgArgmax([...u].reverse(), [...c].reverse(), gamma).tokenId, 3);
-      assert.equal(cfgArgmax(u, c, gamma).changed, false);
+    for (const variant of ['literal', 'smoothed'] as const) {
+      for (const gamma of [0, 0.5, 1, 3]) {
+        assert.equal(cfgArgmax(u, c, gamma, EPS, { variant }).tokenId, 3);
+        assert.equal(cfgArgmax([...u].reverse(), [...c].reverse(), gamma, EPS, { variant }).tokenId, 3);
+        assert.equal(cfgArgmax(u, c, gamma, EPS, { variant }).changed, false);
+      }
     }
   });
 
   it('equal scores: higher unconditional logprob wins before token id', () => {
-    // γ=1: score = log(Pc+ε), equal for both; token 9 has the higher unconditional probability.
+    // smoothed γ=1: score = log(Pc+ε), equal for both; token 9 has the higher unconditional probability.
     const u = tk([[2, 0.2], [9, 0.6]]);
     const c = tk([[2, 0.4], [9, 0.4]]);
-    const r = cfgArgmax(u, c, 1);
+    const r = cfgArgmax(u, c, 1, EPS, { variant: 'smoothed' });
     assert.equal(r.tokenId, 9);
     assert.equal(r.changed, false);
   });
@@ -207,6 +231,8 @@ describe('cfgMerge: deterministic ties', () => {
     const u = tk([[4, 0.4], [8, 0.4]]);
     const c = tk([[4, 0.1], [8, 0.3]]);
     const r = cfgArgmax(u, c, 0);
+    const rs = cfgArgmax(u, c, 0, EPS, { variant: 'smoothed' });
+    assert.deepEqual([rs.tokenId, rs.changed, rs.uncondTokenId], [r.tokenId, r.changed, r.uncondTokenId]);
     assert.equal(r.tokenId, 8);
     assert.equal(r.uncondTokenId, 8, 'the unconditional argmax uses the same tie chain, so γ=0 reports no change');
     assert.equal(r.changed, false);
@@ -215,11 +241,13 @@ describe('cfgMerge: deterministic ties', () => {
   it('the merged order is invariant under permutations of the inputs', () => {
     const u = tk([[1, 0.3], [2, 0.3], [3, 0.2], [4, 0.1], [5, 0.1]]);
     const c = tk([[5, 0.3], [2, 0.3], [6, 0.2], [1, 0.1], [7, 0.1]]);
-    const want = cfgMerge(u, c, 3);
-    const perms = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3]];
-    for (const p of perms) {
-      const got = cfgMerge(p.map((i) => u[i]!), p.map((i) => c[i]!), 3);
-      assert.deepEqual(got, want);
+    for (const variant of ['literal', 'smoothed'] as const) {
+      const want = cfgMerge(u, c, 3, EPS, { variant });
+      const perms = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3]];
+      for (const p of perms) {
+        const got = cfgMerge(p.map((i) => u[i]!), p.map((i) => c[i]!), 3, EPS, { variant });
+        assert.deepEqual(got, want);
+      }
     }
   });
 });
