@@ -60,7 +60,7 @@ export function extractCodeDetailed(
   problem: Pick<Problem, 'entryPoint' | 'promptCode'>,
   opts: ExtractOptions = {},
 ): Extraction {
-  const text = completion.replace(END_MARKERS, '').replace(/<python>[ \t]*\r?\n?/g, '```python\n').replace(/\r?\n?[ \t]*<\/python>/g, '\n```');
+  const text = completion.replace(END_MARKERS, '').replace(/<python>[ \t]*\r?\n?/g, '\n```python\n').replace(/\r?\n?[ \t]*<\/python>/g, '\n```\n');
   const all = fencedBlocks(text);
   const blocks = all.filter((b) => CODE_LANGS.has(b.lang));
   const entryBlock = [...blocks].reverse().find((b) => definesEntry(b.body, problem.entryPoint));
