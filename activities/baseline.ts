@@ -1,0 +1,144 @@
+// Baseline activities: generate one sample for a problem, and run a sample against a test suite in the sandbox.
+// Both are idempotent: a retry finds the row its first attempt wrote and returns it without calling the model or
+// the sandbox again.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { and, eq } from 'drizzle-orm';
+import { buildEvaluation, type EvaluationSuite } from '../core/datasets/index.ts';
+import type { Problem } from '../core/datasets/index.ts';
+import { extractCode } from '../core/datasets/index.ts';
+import { buildPrompt } from '../core/prompts/index.ts';
+import { executions, problems, samples } from '../db/schema/index.ts';
+import type { BaselineParams, ModelSpec } from '../workflows/types.ts';
+import type { ActivityDeps } from './deps.ts';
+import { ModelServerError } from './model/openai-client.ts';
+import { storeActivities } from './store.ts';
+
+export interface GenerateSampleInput {
+  campaignId: string;
+  runId: number;
+  problemId: number;
+  attempt: string;
+  model: ModelSpec;
+  params: BaselineParams;
+}
+
+export interface ExecuteSampleInput {
+  sampleId: number;
+  suite: EvaluationSuite;
+}
+
+export interface ExecutionVerdict {
+  executionId: number;
+  passed: boolean;
+  status: string;
+  testsPassed: number;
+  testsTotal: number;
+}
+
+/** Heartbeat when running inside an activity; a no-op when the same function runs in a plain loop (bench, library). */
+function heartbeat(details?: unknown): void {
+  try { Context.current().heartbeat(details); } catch { /* not in an activity */ }
+}
+
+export function baselineActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  const store = storeActivities(db);
+
+  async function loadProblem(problemId: number): Promise<{ taskId: string; problem: Problem }> {
+    const [row] = await db.select().from(problems).where(eq(problems.id, problemId));
+    if (!row) throw ApplicationFailure.nonRetryable(`unknown problem id ${problemId}`);
+    return { taskId: row.taskId, problem: row.problem as unknown as Problem };
+  }
+
+  return {
+    async generateBaselineSample(input: GenerateSampleInput): Promise<number> {
+      const key = and(
+        eq(samples.campaignId, input.campaignId), eq(samples.runId, input.runId),
+        eq(samples.problemId, input.problemId), eq(samples.attempt, input.attempt),
+      );
+      const [existing] = await db.select({ id: samples.id }).from(samples).where(key);
+      if (existing) return existing.id;
+
+      const { taskId, problem } = await loadProblem(input.problemId);
+      const backend = deps.model(input.model);
+      const prompt = buildPrompt(problem, input.params.promptType);
+      let reply;
+      try {
+        reply = await backend.generate({
+          taskId,
+          ...(problem.promptCode !== undefined ? { promptCode: problem.promptCode } : {}),
+          prompt,
+          temperature: input.params.temperature,
+          topP: input.params.topP,
+          maxTokens: input.params.maxTokens,
+          seed: input.params.seed,
+          onRetry: ({ attempt, error }) => {
+            heartbeat({ modelRetry: attempt });
+            console.warn(`[campaign ${input.campaignId}] model call for ${taskId} failed (attempt ${attempt}): ${error}; retrying`);
+            void store.appendEvent(input.campaignId, `model_retry:${input.problemId}:${attempt}`, 'model_retry', {
+              problemId: input.problemId, taskId, attempt, error,
+            }).catch(() => {});
+          },
+        });
+      } catch (err) {
+        if (err instanceof ModelServerError && !err.retryable) {
+          throw ApplicationFailure.nonRetryable(`model ${backend.name}: ${err.message}`, 'ModelReplyError');
+        }
+        await store.appendEvent(input.campaignId, `model_wait:${input.problemId}:${Context.current().info.attempt}`,
+          'model_unavailable', { problemId: input.problemId, taskId, error: (err as Error).message });
+        throw err; // retryable: Temporal retries with backoff, the campaign waits
+      }
+      const code = reply.kind === 'program' ? reply.text : extractCode(reply.text, problem);
+      await db.insert(samples).values({
+        campaignId: input.campaignId,
+        runId: input.runId,
+        problemId: input.problemId,
+        attempt: input.attempt,
+        code,
+        rawCompletion: reply.text,
+        model: backend.name,
+        params: { ...input.params, simulated: backend.simulated },
+        tokenLogprobs: reply.tokenLogprobs,
+        promptTokens: reply.promptTokens,
+        completionTokens: reply.completionTokens,
+        modelCalls: reply.modelCalls,
+      }).onConflictDoNothing();
+      const [row] = await db.select({ id: samples.id }).from(samples).where(key);
+      if (!row) throw new Error(`sample for problem ${input.problemId} vanished after insert`);
+      return row.id;
+    },
+
+    async executeSample(input: ExecuteSampleInput): Promise<ExecutionVerdict> {
+      const [existing] = await db.select().from(executions)
+        .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));
+      if (existing) {
+        return { executionId: existing.id, passed: existing.passed, status: existing.status,
+          testsPassed: existing.testsPassed, testsTotal: existing.testsTotal };
+      }
+      const [sample] = await db.select().from(samples).where(eq(samples.id, input.sampleId));
+      if (!sample) throw ApplicationFailure.nonRetryable(`unknown sample id ${input.sampleId}`);
+      const { problem } = await loadProblem(sample.problemId);
+      const evaluation = buildEvaluation(problem, sample.code, input.suite);
+      const sandbox = await deps.sandbox();
+      heartbeat({ sampleId: input.sampleId, tests: evaluation.tests.length });
+      const result = await sandbox.run({ program: evaluation.program, tests: evaluation.tests, mode: 'verdict' });
+      await db.insert(executions).values({
+        sampleId: input.sampleId,
+        suite: input.suite,
+        status: result.status,
+        passed: result.passed,
+        testsPassed: result.testsPassed,
+        testsTotal: result.testsTotal,
+        perTest: result.tests,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        durationMs: result.durationMs,
+      }).onConflictDoNothing();
+      const [row] = await db.select().from(executions)
+        .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));
+      if (!row) throw new Error(`execution of sample ${input.sampleId} vanished after insert`);
+      return { executionId: row.id, passed: row.passed, status: row.status, testsPassed: row.testsPassed, testsTotal: row.testsTotal };
+    },
+  };
+}

@@ -1,0 +1,13 @@
+// What activities need from the outside world, passed in once when a worker starts (no hidden globals).
+import type { Database } from '../db/client.ts';
+import type { ModelBackend } from './model-backend.ts';
+import type { ModelSpec } from '../workflows/types.ts';
+import type { Sandbox } from './sandbox/index.ts';
+
+export interface ActivityDeps {
+  db: Database;
+  /** The process-wide sandbox pool, created on first use. */
+  sandbox(): Promise<Sandbox>;
+  /** A model backend for a spec (cached per spec by the caller). */
+  model(spec: ModelSpec): ModelBackend;
+}

@@ -1,0 +1,78 @@
+// Persistence activities: campaign status, per-problem results, events, summaries. Each write has a natural key.
+import { and, count, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { campaigns, events, problems, results, summaries } from '../db/schema/index.ts';
+import type { CampaignSummary } from '../workflows/types.ts';
+
+export interface RecordResultInput {
+  campaignId: string;
+  problemId: number;
+  protocol: string;
+  sampleId: number | null;
+  passed: boolean;
+  status: string;
+  detail?: Record<string, unknown>;
+}
+
+export function storeActivities(db: Database) {
+  async function appendEvent(campaignId: string, key: string, kind: string, payload: Record<string, unknown>) {
+    await db.insert(events).values({ campaignId, key, kind, payload }).onConflictDoNothing();
+  }
+
+  return {
+    appendEvent,
+
+    async markCampaign(input: { campaignId: string; status: string; error?: string }): Promise<void> {
+      const terminal = ['completed', 'cancelled', 'failed'].includes(input.status);
+      await db.update(campaigns).set({
+        status: input.status,
+        error: input.error ?? null,
+        updatedAt: new Date(),
+        ...(terminal ? { finishedAt: new Date() } : {}),
+      }).where(eq(campaigns.id, input.campaignId));
+      await appendEvent(input.campaignId, `status:${input.status}`, 'campaign_status', { status: input.status });
+    },
+
+    async recordResult(input: RecordResultInput): Promise<void> {
+      await db.insert(results).values({
+        campaignId: input.campaignId,
+        problemId: input.problemId,
+        protocol: input.protocol,
+        sampleId: input.sampleId,
+        passed: input.passed,
+        status: input.status,
+        detail: input.detail ?? {},
+      }).onConflictDoUpdate({
+        target: [results.campaignId, results.problemId, results.protocol],
+        set: { passed: input.passed, status: input.status, sampleId: input.sampleId, detail: input.detail ?? {} },
+      });
+      const [problem] = await db.select({ taskId: problems.taskId }).from(problems).where(eq(problems.id, input.problemId));
+      await appendEvent(input.campaignId, `result:${input.protocol}:${input.problemId}`, 'problem_finished', {
+        problemId: input.problemId, taskId: problem?.taskId, protocol: input.protocol, passed: input.passed, status: input.status,
+      });
+    },
+
+    async summarizeCampaign(input: { campaignId: string; protocol?: string }): Promise<CampaignSummary> {
+      const protocol = input.protocol ?? 'default';
+      const [campaign] = await db.select().from(campaigns).where(eq(campaigns.id, input.campaignId));
+      if (!campaign) throw new Error(`unknown campaign ${input.campaignId}`);
+      const [row] = await db.select({
+        problems: count(),
+        passed: sql<number>`count(*) filter (where ${results.passed})`.mapWith(Number),
+      }).from(results).where(and(eq(results.campaignId, input.campaignId), eq(results.protocol, protocol)));
+      const n = row?.problems ?? 0;
+      const passed = row?.passed ?? 0;
+      const passAt1 = n === 0 ? 0 : passed / n;
+      await db.insert(summaries).values({
+        campaignId: input.campaignId, dataset: campaign.dataset, protocol, problems: n, passed, passAt1,
+      }).onConflictDoUpdate({
+        target: [summaries.campaignId, summaries.dataset, summaries.protocol],
+        set: { problems: n, passed, passAt1 },
+      });
+      return {
+        campaignId: input.campaignId, dataset: campaign.dataset, problems: n, passed, passAt1,
+        model: campaign.model, simulated: campaign.simulated,
+      };
+    },
+  };
+}

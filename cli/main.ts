@@ -1,0 +1,43 @@
+// `egcfg`: dispatch to the subcommands. Bad input exits 2 with a message that names the problem.
+import { OptionsError } from '../campaigns/options.ts';
+import { evaluateCommand, runCommand } from './commands/run.ts';
+import { sandboxExecCommand } from './commands/sandbox.ts';
+
+const usage = `usage: egcfg <command> [options]
+
+commands:
+  run        --dataset mbpp|mbpp-et|humaneval|humaneval-et --method baseline --model-name NAME
+             [--model-url URL] [--max-problems N] [--seed S] [--output-dir DIR] [--temperature T]
+             [--prompt-type deepseek_instruct|long_code] [--concurrency N] [--dataset-file FILE] [--split S]
+  evaluate   --dataset D --samples FILE [--output-dir DIR]        score an evalplus-format samples file
+  sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]
+
+service options (run, evaluate): --temporal-address HOST:PORT (or TEMPORAL_ADDRESS), --database-url URL
+  (or DATABASE_URL), --data-dir DIR (zero-config local mode; default .data/), --no-worker`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run': return await runCommand(rest);
+      case 'evaluate': return await evaluateCommand(rest);
+      case 'sandbox':
+        if (rest[0] === 'exec') return await sandboxExecCommand(rest.slice(1));
+        console.error(`unknown sandbox command '${rest[0] ?? ''}'; expected: egcfg sandbox exec --code-file FILE`);
+        return 2;
+      case undefined: case '-h': case '--help': case 'help':
+        console.log(usage);
+        return command === undefined ? 2 : 0;
+      default:
+        console.error(`unknown command '${command}'\n\n${usage}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof OptionsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`egcfg ${command}: ${(err as Error).message}`);
+      return 2;
+    }
+    console.error(`egcfg ${command}: ${(err as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,53 @@
+// What a finished campaign leaves in its output folder: results.jsonl, summary.json and summary.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ResultRow } from '../campaigns/service.ts';
+
+export interface SummaryLine {
+  campaign_id: string;
+  dataset: string;
+  method: string;
+  model: string;
+  simulated: boolean;
+  problems: number;
+  passed: number;
+  pass_at_1: number;
+  coverage?: string;
+  output_dir: string;
+  database: string;
+}
+
+export const SIMULATED_NOTE = 'simulated model: these numbers exercise the pipeline and say nothing about any real model';
+
+export function summaryMarkdown(s: SummaryLine): string {
+  const model = s.simulated ? `${s.model} (simulated model)` : s.model;
+  const lines = [
+    `# Campaign ${s.campaign_id}`,
+    '',
+    s.simulated ? `> **${SIMULATED_NOTE}.**\n` : '',
+    '| dataset | method | model | problems | passed | pass@1 (%) |',
+    '|---|---|---|---:|---:|---:|',
+    `| ${s.dataset} | ${s.method} | ${model} | ${s.problems} | ${s.passed} | ${(100 * s.pass_at_1).toFixed(2)} |`,
+    s.coverage ? `\nCoverage: ${s.coverage}` : '',
+    '',
+  ];
+  return lines.filter((l, i) => l !== '' || i === 1).join('\n') + '\n';
+}
+
+export function writeCampaignOutputs(dir: string, rows: ResultRow[], summary: SummaryLine): string {
+  const out = resolve(dir);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+  writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(join(out, 'summary.md'), summaryMarkdown(summary));
+  return out;
+}
+
+/** A plain-text table for the terminal. */
+export function summaryTable(s: SummaryLine): string {
+  const header = ['dataset', 'method', 'model', 'problems', 'passed', 'pass@1 %'];
+  const row = [s.dataset, s.method, s.simulated ? `${s.model} [SIMULATED]` : s.model, String(s.problems), String(s.passed), (100 * s.pass_at_1).toFixed(2)];
+  const widths = header.map((h, i) => Math.max(h.length, row[i]!.length));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), fmt(row)].join('\n');
+}

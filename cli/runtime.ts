@@ -1,0 +1,79 @@
+// The services a command needs. Zero-config local mode: a local Temporal dev server and an embedded PGlite database
+// under one data folder. External mode (--temporal-address / TEMPORAL_ADDRESS and --database-url / DATABASE_URL):
+// those services are used and nothing is started. Either way, a worker runs in-process unless told otherwise.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { resolve } from 'node:path';
+import { getSharedSandbox } from '../activities/sandbox/index.ts';
+import { modelBackendCache } from '../activities/model-backend.ts';
+import { repoPath } from '../core/repo.ts';
+import { openDatabase, type DatabaseHandle } from '../db/client.ts';
+import { startWorkers, type QueueKind, type RunningWorkers } from '../workers/worker.ts';
+import { ensureLocalTemporal } from './temporal-local.ts';
+
+export interface RuntimeOptions {
+  temporalAddress?: string;
+  namespace?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  /** Run workers in this process (default: all queues). `[]` for none. */
+  workerQueues?: QueueKind[];
+  log?: (line: string) => void;
+}
+
+export interface Runtime {
+  mode: 'local' | 'external';
+  dataDir: string;
+  temporalAddress: string;
+  database: DatabaseHandle;
+  client: Client;
+  workers?: RunningWorkers;
+  close(): Promise<void>;
+}
+
+export const defaultDataDir = (): string => process.env.EGCFG_DATA_DIR ?? repoPath('.data');
+
+export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const dataDir = resolve(opts.dataDir ?? defaultDataDir());
+  const temporalAddress = opts.temporalAddress ?? process.env.TEMPORAL_ADDRESS;
+  const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+  const namespace = opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const mode: Runtime['mode'] = temporalAddress && databaseUrl ? 'external' : 'local';
+
+  let address = temporalAddress;
+  if (!address) {
+    const port = Number(process.env.EGCFG_TEMPORAL_PORT ?? 7233);
+    const local = await ensureLocalTemporal(dataDir, port);
+    address = local.address;
+    log(`[egcfg] Temporal: ${local.started ? 'started' : 'reusing'} local dev server at ${address} (history in ${local.dbFile}; UI http://127.0.0.1:${port + 1000})`);
+  } else {
+    log(`[egcfg] Temporal: external server at ${address}, namespace ${namespace}`);
+  }
+  const database = await openDatabase(databaseUrl ?? resolve(dataDir, 'pglite'));
+  log(`[egcfg] Database: ${database.driver === 'pglite' ? `embedded PGlite in ${database.location}` : `Postgres at ${database.location}`}`);
+  log(`[egcfg] Mode: ${mode === 'local' ? 'zero-config local' : 'external services'}; data folder ${dataDir}`);
+
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  let workers: RunningWorkers | undefined;
+  let workerConnection: NativeConnection | undefined;
+  const queues = opts.workerQueues ?? ['default', 'inference', 'sandbox', 'training'];
+  if (queues.length > 0) {
+    workerConnection = await NativeConnection.connect({ address });
+    workers = await startWorkers({
+      connection: workerConnection, namespace, queues,
+      deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache() },
+    });
+    log(`[egcfg] Worker: in-process, queues ${queues.join(', ')}`);
+  }
+  return {
+    mode, dataDir, temporalAddress: address, database, client, workers,
+    async close() {
+      await workers?.shutdown();
+      await workerConnection?.close();
+      await connection.close();
+      await database.close();
+    },
+  };
+}

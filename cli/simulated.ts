@@ -1,0 +1,31 @@
+// The simulated model for demos and tests: it knows each problem's reference solution and a few broken variants of
+// it, and answers with one or the other by a seeded draw. Its numbers say nothing about any real model.
+import type { Problem } from '../core/datasets/index.ts';
+import { startSimulatedModelServer } from '../activities/model/simulated-server.ts';
+
+export interface KnowledgeEntry { keys: string[]; solution: string; broken: string[] }
+
+const normalise = (code: string): string => code.replace(/\r\n/g, '\n').trimEnd();
+
+/** Deterministic mutations that typically break a program: an off-by-one, a flipped comparison, a wrong operator. */
+export function brokenVariants(code: string, entryPoint: string): string[] {
+  const variants = new Set<string>();
+  const swaps: Array<[RegExp, string]> = [[/ \+ 1\b/, ' + 2'], [/ < /, ' <= '], [/ > /, ' >= '], [/ == /, ' != '], [/ \+ /, ' - '], [/\breturn True\b/, 'return False']];
+  for (const [pattern, replacement] of swaps) {
+    if (pattern.test(code)) variants.add(code.replace(pattern, replacement));
+  }
+  variants.add(`def ${entryPoint}(*args, **kwargs):\n    return None`);
+  return [...variants].filter((v) => v !== code);
+}
+
+export function knowledgeFor(problems: Problem[]): KnowledgeEntry[] {
+  return problems.map((p) => {
+    const solution = normalise(p.canonicalSolution);
+    const keys = [p.visibleTests[0], `${p.entryPoint}(`].filter((k): k is string => Boolean(k));
+    return { keys, solution, broken: brokenVariants(solution, p.entryPoint) };
+  });
+}
+
+export async function startSimulatedModel(problems: Problem[], opts: { port?: number; skill?: number } = {}) {
+  return startSimulatedModelServer({ port: opts.port ?? 0, knowledge: knowledgeFor(problems), ...(opts.skill !== undefined ? { skill: opts.skill } : {}) });
+}

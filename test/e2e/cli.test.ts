@@ -1,0 +1,106 @@
+// End to end through the `egcfg` command in zero-config local mode (its own Temporal dev server and PGlite database
+// in a temporary data folder): canonical solutions score as the data README records, bad input is named.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadDataset } from '../../core/datasets/index.ts';
+import { repoPath } from '../../core/repo.ts';
+import { stopLocalTemporal } from '../../cli/temporal-local.ts';
+
+interface CliResult { code: number; stdout: string; stderr: string }
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('egcfg CLI (local mode)', () => {
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  const egcfg = (args: string[]): Promise<CliResult> => new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+  const lastJson = (r: CliResult) => JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'egcfg-e2e-'));
+    env = { ...process.env, EGCFG_DATA_DIR: dataDir, EGCFG_TEMPORAL_PORT: String(await freePort()) };
+    delete env.TEMPORAL_ADDRESS;
+    delete env.DATABASE_URL;
+  });
+  after(() => { stopLocalTemporal(dataDir); });
+
+  test('evaluate: HumanEval canonical solutions pass 164/164', async () => {
+    const problems = await loadDataset('humaneval');
+    const file = join(dataDir, 'he.jsonl');
+    // HumanEval-style completions (the body only), as evalplus sample files usually hold them.
+    writeFileSync(file, problems.map((p) => JSON.stringify({ task_id: p.taskId, completion: String(p.raw.canonical_solution) })).join('\n'));
+    const out = join(dataDir, 'he-out');
+    const r = await egcfg(['evaluate', '--dataset', 'humaneval', '--samples', file, '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = lastJson(r);
+    assert.equal(summary.problems, 164);
+    assert.equal(summary.passed, 164);
+    assert.equal(summary.pass_at_1, 1);
+    assert.equal(summary.simulated, false);
+    const lines = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(lines.length, 164);
+    assert.match(r.stderr, /zero-config local/);
+  });
+
+  test('evaluate: MBPP test-split canonical solutions pass 499/500 (task 123 fails)', async () => {
+    const problems = await loadDataset('mbpp');
+    const file = join(dataDir, 'mbpp.jsonl');
+    writeFileSync(file, problems.map((p) => JSON.stringify({ task_id: `Mbpp/${p.taskId}`, solution: p.canonicalSolution })).join('\n'));
+    const out = join(dataDir, 'mbpp-out');
+    const r = await egcfg(['evaluate', '--dataset', 'mbpp', '--samples', file, '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = lastJson(r);
+    assert.equal(summary.problems, 500);
+    assert.equal(summary.passed, 499);
+    const failed = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((row) => !row.passed);
+    assert.deepEqual(failed.map((row) => row.task_id), ['123']);
+  });
+
+  test('run: a baseline campaign with the simulated model says so and writes its outputs', async () => {
+    const out = join(dataDir, 'run-out');
+    const r = await egcfg(['run', '--dataset', 'mbpp', '--method', 'baseline', '--model-name', 'sim', '--max-problems', '5', '--seed', '7', '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = lastJson(r);
+    assert.equal(summary.simulated, true);
+    assert.equal(summary.problems, 5);
+    assert.equal(summary.dataset, 'mbpp');
+    assert.equal(typeof summary.campaign_id, 'string');
+    assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /simulated model/);
+    assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 5);
+    assert.match(r.stderr, /SIMULATED/);
+  });
+
+  test('an unknown dataset is refused, listing the known ones', async () => {
+    const r = await egcfg(['run', '--dataset', 'nope', '--model-name', 'x']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown dataset 'nope'.*mbpp, mbpp-et, humaneval, humaneval-et/);
+  });
+
+  test('a malformed samples line is named before anything starts', async () => {
+    const file = join(dataDir, 'bad.jsonl');
+    writeFileSync(file, '{"task_id": "HumanEval/0", "completion": "x"}\n{"task_id": \n');
+    const r = await egcfg(['evaluate', '--dataset', 'humaneval', '--samples', file]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /bad\.jsonl:2: not valid JSON/);
+  });
+});

@@ -1,0 +1,19 @@
+// Retry and timeout policy per task queue. Model and sandbox calls retry without limit (a model server that is down
+// makes the campaign wait, visibly, instead of failing); errors marked non-retryable (bad input) fail at once.
+import type { ActivityOptions } from '@temporalio/workflow';
+
+export const taskQueues = {
+  default: 'egcfg-default',
+  inference: 'egcfg-inference',
+  sandbox: 'egcfg-sandbox',
+  training: 'egcfg-training',
+} as const;
+
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
+
+export const activityOptions = {
+  default: { taskQueue: taskQueues.default, startToCloseTimeout: '2m', retry },
+  inference: { taskQueue: taskQueues.inference, startToCloseTimeout: '15m', heartbeatTimeout: '2m', retry },
+  sandbox: { taskQueue: taskQueues.sandbox, startToCloseTimeout: '10m', heartbeatTimeout: '1m', retry },
+  training: { taskQueue: taskQueues.training, startToCloseTimeout: '24h', heartbeatTimeout: '5m', retry },
+} satisfies Record<string, ActivityOptions>;

@@ -1,0 +1,3 @@
+// Entry point of the workflow bundle: every workflow the workers host.
+export { baselineCampaign } from './campaign.ts';
+export { baselineProblem } from './problem.ts';

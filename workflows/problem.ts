@@ -1,0 +1,30 @@
+// One problem of a baseline campaign: generate a program, run it in the sandbox, record the verdict.
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { activityOptions } from './activity-options.ts';
+import type { ProblemInput, ProblemOutcome } from './types.ts';
+
+const inference = proxyActivities<Activities>(activityOptions.inference);
+const sandbox = proxyActivities<Activities>(activityOptions.sandbox);
+const store = proxyActivities<Activities>(activityOptions.default);
+
+export async function baselineProblem(input: ProblemInput): Promise<ProblemOutcome> {
+  const sampleId = await inference.generateBaselineSample({
+    campaignId: input.campaignId,
+    runId: input.runId,
+    problemId: input.problemId,
+    attempt: 'baseline',
+    model: input.model,
+    params: input.params,
+  });
+  const verdict = await sandbox.executeSample({ sampleId, suite: 'eval' });
+  await store.recordResult({
+    campaignId: input.campaignId,
+    problemId: input.problemId,
+    protocol: 'default',
+    sampleId,
+    passed: verdict.passed,
+    status: verdict.status,
+  });
+  return { problemId: input.problemId, passed: verdict.passed, status: verdict.passed ? 'passed' : 'failed', sampleId };
+}
