@@ -45,3 +45,28 @@ export function addCost(a: GenerationCost, b: Partial<GenerationCost>): Generati
 export function sumCosts(costs: Array<Partial<GenerationCost>>): GenerationCost {
   return costs.reduce<GenerationCost>((acc, c) => addCost(acc, c), zeroCost());
 }
+
+/**
+ * Costs split by phase, so that a result can report guidance vs candidate-sampling tokens like the authors'
+ * `guidance_*_tokens` / `beam_search_*_tokens` counters: reasoning = reasoning-prefix / γ=0 call(s); guidance = the
+ * one-token CFG calls and γ=1 line calls; candidates = candidate sampling (incl. early-stop conditional sampling) and
+ * the traced runs of the candidates.
+ */
+export const COST_PHASES = ['reasoning', 'guidance', 'candidates'] as const;
+export type CostPhase = (typeof COST_PHASES)[number];
+export type PhaseCosts = Record<CostPhase, GenerationCost>;
+
+export function zeroPhaseCosts(): PhaseCosts {
+  return { reasoning: zeroCost(), guidance: zeroCost(), candidates: zeroCost() };
+}
+
+/** Adds `cost` to one phase; returns a new object. */
+export function addPhaseCost(costs: PhaseCosts, phase: CostPhase, cost: Partial<GenerationCost>): PhaseCosts {
+  if (!COST_PHASES.includes(phase)) throw new RangeError(`addPhaseCost: unknown phase ${String(phase)}`);
+  return { ...costs, [phase]: addCost(costs[phase], cost) };
+}
+
+/** The sum over phases. */
+export function totalCost(costs: PhaseCosts): GenerationCost {
+  return sumCosts(COST_PHASES.map((p) => costs[p]));
+}

@@ -11,3 +11,4 @@ export * from './grid.ts';
 export * from './pyrepr.ts';
 export * from './gamma1.ts';
 export * from './cost.ts';
+export * from './trace-cache.ts';

@@ -27,3 +27,18 @@ describe('GenerationCost', () => {
     assert.throws(() => addCost({ ...A, wallMs: Number.NaN }, {}), /addCost: a\.wallMs/);
   });
 });
+
+import { addPhaseCost, totalCost, zeroPhaseCosts } from '../../core/egcfg/cost.ts';
+
+describe('PhaseCosts', () => {
+  it('adds per phase and totals', () => {
+    let pc = zeroPhaseCosts();
+    pc = addPhaseCost(pc, 'guidance', { modelCalls: 2, promptTokens: 300 });
+    pc = addPhaseCost(pc, 'candidates', { modelCalls: 1, completionTokens: 50, sandboxExecutions: 9 });
+    pc = addPhaseCost(pc, 'reasoning', { modelCalls: 1, wallMs: 10 });
+    assert.equal(pc.guidance.promptTokens, 300);
+    assert.equal(pc.candidates.sandboxExecutions, 9);
+    assert.deepEqual(totalCost(pc), { modelCalls: 4, promptTokens: 300, completionTokens: 50, sandboxExecutions: 9, sandboxMs: 0, wallMs: 10 });
+    assert.throws(() => addPhaseCost(pc, 'other' as never, {}), /unknown phase/);
+  });
+});
