@@ -3,6 +3,7 @@ export * from './types.ts';
 export {
   datasetCoverage,
   datasetFile,
+  etTestsFor,
   HUMANEVAL_SIZE,
   loadDataset,
   loadDatasetSync,

@@ -256,3 +256,13 @@ export function datasetCoverage(name: DatasetName, opts: { file?: string } = {})
     note,
   };
 }
+
+/**
+ * The ET asserts of the base benchmark's tasks, keyed by task id, for re-running solutions of an `mbpp` or `humaneval`
+ * campaign on the extended tests after generation (§5). MBPP uses the MBPP-ET file (`file` for the full one); tasks
+ * missing from it are absent from the map.
+ */
+export function etTestsFor(base: 'mbpp' | 'humaneval', opts: { file?: string } = {}): Map<string, EvalTest[]> {
+  const et = loadAll(base === 'mbpp' ? 'mbpp-et' : 'humaneval-et', datasetFile(base === 'mbpp' ? 'mbpp-et' : 'humaneval-et', opts.file));
+  return new Map(et.map((p) => [p.taskId, p.etTests ?? []]));
+}

@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import {
   datasetCoverage,
   DatasetFormatError,
+  etTestsFor,
   knownDatasets,
   loadDataset,
   loadDatasetSync,
@@ -138,6 +139,17 @@ describe('loadDataset: record counts and splits', () => {
       total += p.evalProgramTests.length;
     }
     assert.equal(total, 17628);
+  });
+
+  it('etTestsFor maps base-benchmark task ids to their ET asserts', async () => {
+    const he = etTestsFor('humaneval');
+    assert.equal(he.size, 164);
+    assert.equal(he.get('HumanEval/0')![0]!.code.startsWith('assert has_close_elements('), true);
+    const mb = etTestsFor('mbpp');
+    assert.equal(mb.size, 397);
+    const covered = (await loadDataset('mbpp')).filter((p) => mb.has(p.taskId));
+    assert.equal(covered.length, 235);
+    assert.equal(mb.get(covered[0]!.taskId)!.length, 102);
   });
 
   it('loadDatasetSync gives the same problems', async () => {
