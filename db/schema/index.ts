@@ -1,2 +1,3 @@
 // The whole drizzle schema: one module per area, re-exported here for the drivers and drizzle-kit.
 export * from './core.ts';
+export * from './btp.ts';
