@@ -1,0 +1,375 @@
+// A client for OpenAI-compatible model servers (vLLM; also the simulated server in ./simulated-server.ts).
+// Every request and every reply is validated with zod (./protocol.ts). Transient failures (429, 5xx, timeouts,
+// refused or reset connections) are retried with exponential backoff; everything else fails at once with a
+// ModelServerError whose `retryable` flag tells a Temporal activity how to map it (see toApplicationFailure).
+import { ApplicationFailure } from '@temporalio/common';
+import http from 'node:http';
+import https from 'node:https';
+import type { z } from 'zod';
+import {
+  ChatRequestSchema, ChatResponseSchema, CompletionRequestSchema, CompletionResponseSchema, DetokenizeResponseSchema,
+  ErrorBodySchema, ModelListSchema, TokenizeResponseSchema,
+  type ChatRequest, type ChatResponse, type CompletionRequest, type CompletionResponse, type ModelList,
+  type TokenizeResponse,
+} from './protocol.ts';
+
+export * from './protocol.ts';
+
+export type ModelErrorKind =
+  | 'http' // the server answered with a non-2xx status
+  | 'timeout' // no complete reply within timeoutMs
+  | 'connection' // refused, reset, DNS, ...: no HTTP exchange happened
+  | 'malformed' // a 2xx reply that is not JSON or does not match the expected shape
+  | 'invalid-request' // the request failed validation before it was sent
+  | 'aborted'; // the caller's AbortSignal fired
+
+export class ModelServerError extends Error {
+  override readonly name = 'ModelServerError';
+  readonly retryable: boolean;
+  readonly status?: number;
+  readonly kind: ModelErrorKind;
+  /** The full URL of the request that failed. */
+  readonly url: string;
+  /** How many HTTP attempts were made (0 for invalid-request). */
+  readonly attempts: number;
+  /** The server's own error message, when it sent one. */
+  readonly serverMessage?: string;
+
+  constructor(message: string, init: {
+    retryable: boolean; kind: ModelErrorKind; url: string; attempts: number; status?: number; serverMessage?: string;
+    cause?: unknown;
+  }) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.retryable = init.retryable;
+    this.kind = init.kind;
+    this.url = init.url;
+    this.attempts = init.attempts;
+    if (init.status !== undefined) this.status = init.status;
+    if (init.serverMessage !== undefined) this.serverMessage = init.serverMessage;
+  }
+}
+
+/**
+ * Maps an error from this client onto a Temporal ApplicationFailure: non-retryable ModelServerErrors become
+ * nonRetryable failures (type 'ModelServerError'), retryable ones stay retryable so the activity's retry policy
+ * applies. Anything else is returned unchanged.
+ */
+export function toApplicationFailure(err: unknown): unknown {
+  if (!(err instanceof ModelServerError)) return err;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: 'ModelServerError',
+    nonRetryable: !err.retryable,
+    details: [{ kind: err.kind, status: err.status ?? null, url: err.url, attempts: err.attempts }],
+    cause: err,
+  });
+}
+
+export interface RetryInfo {
+  /** The attempt that failed (1-based); the next one is attempt + 1. */
+  attempt: number;
+  /** What went wrong, as one line. */
+  error: string;
+  kind: ModelErrorKind;
+  status?: number;
+  url: string;
+  /** How long the client waits before the next attempt. */
+  delayMs: number;
+}
+
+export interface ModelClientOptions {
+  /** Server root, e.g. http://127.0.0.1:8000 (a trailing /v1 is accepted and removed: /tokenize lives at the root). */
+  baseUrl: string;
+  apiKey?: string;
+  /** Per attempt, including reading the body. Default 120000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt for retryable failures. Default 4. */
+  maxRetries?: number;
+  /** First backoff delay; doubles on every retry (capped at maxBackoffMs). Default 500. */
+  backoffMs?: number;
+  /** Default 30000. A server's Retry-After (on 429/503) is honoured up to this cap. */
+  maxBackoffMs?: number;
+  /** Called before each retry; awaited if it returns a promise. */
+  onRetry?: (info: RetryInfo) => void | Promise<void>;
+  /** Concurrent connections to the server. Default 256. */
+  maxSockets?: number;
+}
+
+export interface CallOptions {
+  /** Cancels the call (e.g. a Temporal activity's cancellationSignal): the error is kind 'aborted', not retryable. */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Called before each retry of this call, after the client-wide onRetry. */
+  onRetry?: ((info: RetryInfo) => void | Promise<void>) | undefined;
+}
+
+export interface LoraLoadResult { name: string; alreadyLoaded: boolean; message: string }
+export interface LoraUnloadResult { name: string; wasLoaded: boolean; message: string }
+
+const SNIPPET = 200;
+function snippet(text: string): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(one.length > SNIPPET ? `${one.slice(0, SNIPPET)}…` : one);
+}
+
+function serverMessageOf(text: string): string | undefined {
+  try {
+    const json: unknown = JSON.parse(text);
+    const parsed = ErrorBodySchema.safeParse(json);
+    if (parsed.success) {
+      const b = parsed.data as { error?: { message: string }; message?: string; detail?: unknown };
+      if (b.error) return b.error.message;
+      if (typeof b.message === 'string') return b.message;
+      if (b.detail !== undefined) return typeof b.detail === 'string' ? b.detail : JSON.stringify(b.detail);
+    }
+  } catch { /* not JSON */ }
+  const t = text.trim();
+  return t.length > 0 ? t.slice(0, 500) : undefined;
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const secs = Number(header);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function connectionCode(err: unknown): string {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(t); reject(signal?.reason); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}
+
+type Reply = { kind: 'json'; schema: z.ZodType } | { kind: 'text' };
+
+interface RawReply { status: number; headers: http.IncomingHttpHeaders; text: string }
+
+/** One HTTP exchange over node:http(s) with a keep-alive agent (about 1 ms cheaper per call than fetch here). */
+function exchange(url: URL, method: string, headers: Record<string, string>, body: string | undefined,
+  signal: AbortSignal, agent: http.Agent): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === 'https:' ? https : http;
+    const h = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const req = mod.request(url, { method, headers: h, agent, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+      res.on('close', () => { if (!res.complete) reject(Object.assign(new Error('connection closed before the reply was complete'), { code: 'ECONNRESET' })); });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export class ModelClient {
+  readonly baseUrl: string;
+  private readonly apiKey: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly onRetry: ModelClientOptions['onRetry'];
+  private readonly agent: http.Agent;
+
+  constructor(opts: ModelClientOptions) {
+    let url: URL;
+    try { url = new URL(opts.baseUrl); } catch {
+      throw new ModelServerError(`model server baseUrl ${JSON.stringify(opts.baseUrl)} is not a URL`,
+        { retryable: false, kind: 'invalid-request', url: String(opts.baseUrl), attempts: 0 });
+    }
+    this.baseUrl = url.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
+    this.apiKey = opts.apiKey;
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.maxRetries = opts.maxRetries ?? 4;
+    this.backoffMs = opts.backoffMs ?? 500;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    this.onRetry = opts.onRetry;
+    this.agent = url.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 256 })
+      : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 256 });
+  }
+
+  /** Closes idle keep-alive connections (they never keep the process alive; this just frees them now). */
+  close(): void { this.agent.destroy(); }
+
+  /** POST /v1/completions. */
+  async completions(req: CompletionRequest, opts: CallOptions = {}): Promise<CompletionResponse> {
+    this.validate(CompletionRequestSchema, req, '/v1/completions');
+    return this.call('POST', '/v1/completions', req, { kind: 'json', schema: CompletionResponseSchema }, opts) as Promise<CompletionResponse>;
+  }
+
+  /** POST /v1/chat/completions. */
+  async chat(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResponse> {
+    this.validate(ChatRequestSchema, req, '/v1/chat/completions');
+    return this.call('POST', '/v1/chat/completions', req, { kind: 'json', schema: ChatResponseSchema }, opts) as Promise<ChatResponse>;
+  }
+
+  /** POST /tokenize (vLLM). add_special_tokens defaults to the server's default (true on vLLM: a BOS may be added). */
+  async tokenize(model: string, prompt: string, opts: CallOptions & { addSpecialTokens?: boolean } = {}): Promise<TokenizeResponse> {
+    const body = { model, prompt, ...(opts.addSpecialTokens === undefined ? {} : { add_special_tokens: opts.addSpecialTokens }) };
+    const res = await this.call('POST', '/tokenize', body, { kind: 'json', schema: TokenizeResponseSchema }, opts) as TokenizeResponse;
+    if (res.count !== res.tokens.length) {
+      throw this.malformed('/tokenize', `count ${res.count} differs from tokens.length ${res.tokens.length}`, JSON.stringify(res), 1);
+    }
+    return res;
+  }
+
+  /** POST /detokenize (vLLM): the text of the given token ids. */
+  async detokenize(model: string, tokens: number[], opts: CallOptions = {}): Promise<string> {
+    const res = await this.call('POST', '/detokenize', { model, tokens }, { kind: 'json', schema: DetokenizeResponseSchema }, opts) as { prompt: string };
+    return res.prompt;
+  }
+
+  /** GET /v1/models: the base model and any loaded LoRA adapters. */
+  async models(opts: CallOptions = {}): Promise<ModelList> {
+    return this.call('GET', '/v1/models', undefined, { kind: 'json', schema: ModelListSchema }, opts) as Promise<ModelList>;
+  }
+
+  /** GET /health: true when the server answers 200. Never retries; never throws for connection errors. */
+  async health(opts: { timeoutMs?: number } = {}): Promise<boolean> {
+    try {
+      const res = await exchange(new URL(`${this.baseUrl}/health`), 'GET', this.headers(false), undefined, AbortSignal.timeout(opts.timeoutMs ?? 5000), this.agent);
+      return res.status === 200;
+    } catch { return false; }
+  }
+
+  /**
+   * POST /v1/load_lora_adapter (vLLM with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True); then requests
+   * with model: name use the adapter. Idempotent: a 400 saying the adapter is already loaded counts as success
+   * (alreadyLoaded: true), so a retried activity does not fail. It cannot tell whether that adapter came from the same path.
+   */
+  async loadLoraAdapter(name: string, path: string, opts: CallOptions = {}): Promise<LoraLoadResult> {
+    try {
+      const message = await this.call('POST', '/v1/load_lora_adapter', { lora_name: name, lora_path: path }, { kind: 'text' }, opts) as string;
+      return { name, alreadyLoaded: false, message };
+    } catch (err) {
+      if (err instanceof ModelServerError && err.status === 400 && /already (been )?loaded/i.test(err.serverMessage ?? '')) {
+        return { name, alreadyLoaded: true, message: err.serverMessage ?? '' };
+      }
+      throw err;
+    }
+  }
+
+  /** POST /v1/unload_lora_adapter. Idempotent: a 404 (not loaded) gives wasLoaded: false. */
+  async unloadLoraAdapter(name: string, opts: CallOptions = {}): Promise<LoraUnloadResult> {
+    try {
+      const message = await this.call('POST', '/v1/unload_lora_adapter', { lora_name: name }, { kind: 'text' }, opts) as string;
+      return { name, wasLoaded: true, message };
+    } catch (err) {
+      if (err instanceof ModelServerError && err.status === 404) return { name, wasLoaded: false, message: err.serverMessage ?? '' };
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ internals
+
+  private validate(schema: z.ZodType, req: unknown, path: string): void {
+    const r = schema.safeParse(req);
+    if (!r.success) {
+      throw new ModelServerError(`invalid request for ${path}: ${formatIssues(r.error)}`,
+        { retryable: false, kind: 'invalid-request', url: `${this.baseUrl}${path}`, attempts: 0 });
+    }
+  }
+
+  private headers(json: boolean): Record<string, string> {
+    const h: Record<string, string> = { accept: 'application/json' };
+    if (json) h['content-type'] = 'application/json';
+    if (this.apiKey) h.authorization = `Bearer ${this.apiKey}`;
+    return h;
+  }
+
+  private malformed(path: string, what: string, body: string, attempts: number, status = 200): ModelServerError {
+    return new ModelServerError(`malformed reply from ${this.baseUrl}${path} (HTTP ${status}): ${what}; body starts ${snippet(body)}`,
+      { retryable: false, kind: 'malformed', url: `${this.baseUrl}${path}`, attempts, status });
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body: unknown, reply: Reply, opts: CallOptions): Promise<unknown> {
+    const url = `${this.baseUrl}${path}`;
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const maxRetries = opts.maxRetries ?? this.maxRetries;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    for (let attempt = 1; ; attempt++) {
+      let failure: ModelServerError;
+      let retryAfter: number | undefined;
+      if (opts.signal?.aborted) {
+        throw new ModelServerError(`${method} ${url} aborted by the caller`, { retryable: false, kind: 'aborted', url, attempts: attempt - 1, cause: opts.signal.reason });
+      }
+      const ctl = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; ctl.abort(new Error(`timeout after ${timeoutMs} ms`)); }, timeoutMs);
+      const onAbort = () => ctl.abort(opts.signal?.reason);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const res = await exchange(new URL(url), method, this.headers(payload !== undefined), payload, ctl.signal, this.agent);
+        const text = res.text;
+        if (res.status >= 200 && res.status < 300) {
+          if (reply.kind === 'text') return text;
+          let json: unknown;
+          try { json = JSON.parse(text); } catch (e) {
+            throw this.malformed(path, `not JSON (${(e as Error).message})`, text, attempt, res.status);
+          }
+          const parsed = reply.schema.safeParse(json);
+          if (!parsed.success) throw this.malformed(path, `unexpected shape: ${formatIssues(parsed.error)}`, text, attempt, res.status);
+          return parsed.data;
+        }
+        const serverMessage = serverMessageOf(text);
+        const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+        if (res.status === 429 || res.status === 503) {
+          const ra = res.headers['retry-after'];
+          retryAfter = retryAfterMs(Array.isArray(ra) ? ra[0] ?? null : ra ?? null);
+        }
+        failure = new ModelServerError(
+          `${method} ${url} failed with HTTP ${res.status}${serverMessage ? `: ${serverMessage}` : ''}`,
+          { retryable, kind: 'http', url, attempts: attempt, status: res.status, ...(serverMessage === undefined ? {} : { serverMessage }) });
+      } catch (err) {
+        if (err instanceof ModelServerError) throw err;
+        if (opts.signal?.aborted) {
+          throw new ModelServerError(`${method} ${url} aborted by the caller`, { retryable: false, kind: 'aborted', url, attempts: attempt, cause: opts.signal.reason });
+        }
+        failure = timedOut
+          ? new ModelServerError(`${method} ${url} timed out after ${timeoutMs} ms`, { retryable: true, kind: 'timeout', url, attempts: attempt, cause: err })
+          : new ModelServerError(`${method} ${url} could not connect: ${connectionCode(err)}`, { retryable: true, kind: 'connection', url, attempts: attempt, cause: err });
+      } finally {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+      if (!failure.retryable) throw failure;
+      if (attempt > maxRetries) {
+        throw new ModelServerError(`${failure.message} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`, {
+          retryable: true, kind: failure.kind, url, attempts: attempt,
+          ...(failure.status === undefined ? {} : { status: failure.status }),
+          ...(failure.serverMessage === undefined ? {} : { serverMessage: failure.serverMessage }),
+          cause: failure.cause ?? failure,
+        });
+      }
+      const backoff = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1));
+      const delayMs = retryAfter === undefined ? backoff : Math.min(Math.max(backoff, retryAfter), this.maxBackoffMs);
+      const info: RetryInfo = { attempt, error: failure.message, kind: failure.kind, url, delayMs, ...(failure.status === undefined ? {} : { status: failure.status }) };
+      await this.onRetry?.(info);
+      await opts.onRetry?.(info);
+      try { await sleep(delayMs, opts.signal); } catch (reason) {
+        throw new ModelServerError(`${method} ${url} aborted by the caller`, { retryable: false, kind: 'aborted', url, attempts: attempt, cause: reason });
+      }
+    }
+  }
+}
