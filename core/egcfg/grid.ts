@@ -167,3 +167,17 @@ export function agentRuns(agents: NamedAgentConfig[], gammas: number[] = default
   const gs = parseGammas(gammas);
   return agents.flatMap((agent) => gs.map((gamma) => ({ agent, gamma })));
 }
+
+/**
+ * Where the authors' code would write the result of one (agent, task, γ), relative to the results directory:
+ * `<dataset>/<model with "/" → "_">/<agent>/task_id=<id>_gamma=<γ as a Python float>.json`
+ * (e.g. `mbpp/deepseek-ai_deepseek-coder-1.3b-instruct/ns3t0.7d2k1_ln/task_id=11_gamma=0.0.json`).
+ * For exporting results in their layout; our own storage is the database.
+ */
+export function authorsResultPath(dataset: string, model: string, agent: string, taskId: string | number, gamma: number): string {
+  for (const [label, v] of [['dataset', dataset], ['agent', agent], ['taskId', String(taskId)]] as const) {
+    if (v === '' || v.includes('/')) throw new RangeError(`authorsResultPath: ${label} must be non-empty and contain no "/", got ${JSON.stringify(v)}`);
+  }
+  if (model === '') throw new RangeError('authorsResultPath: model is empty');
+  return `${dataset}/${model.split('/').join('_')}/${agent}/task_id=${String(taskId)}_gamma=${pyFloatRepr(gamma)}.json`;
+}

@@ -187,3 +187,19 @@ describe('agentSeed', () => {
     }
   });
 });
+
+import { authorsResultPath } from '../../core/egcfg/grid.ts';
+
+describe('authorsResultPath', () => {
+  it('mirrors the authors result layout', () => {
+    assert.equal(
+      authorsResultPath('mbpp', 'deepseek-ai/deepseek-coder-1.3b-instruct', 'ns3t0.7d2k1_ln', 11, 0),
+      'mbpp/deepseek-ai_deepseek-coder-1.3b-instruct/ns3t0.7d2k1_ln/task_id=11_gamma=0.0.json',
+    );
+    assert.equal(authorsResultPath('humaneval', 'm', 'a', 'HumanEval/0'.replace('/', '_'), 0.5), 'humaneval/m/a/task_id=HumanEval_0_gamma=0.5.json');
+    assert.equal(authorsResultPath('mbpp', 'm', 'a', 1, 3), 'mbpp/m/a/task_id=1_gamma=3.0.json');
+    assert.throws(() => authorsResultPath('mbpp', 'm', 'a', 'HumanEval/0', 1), /taskId must be non-empty and contain no "\/"/);
+    assert.throws(() => authorsResultPath('', 'm', 'a', 1, 1), /dataset/);
+    assert.throws(() => authorsResultPath('mbpp', '', 'a', 1, 1), /model is empty/);
+  });
+});
