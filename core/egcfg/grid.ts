@@ -144,23 +144,29 @@ export function defaultGammas(): number[] {
   return [...DEFAULT_GAMMAS];
 }
 
+/** Freezes a grid and its lists (the exported constants must not be mutated by callers). */
+function deepFreeze(g: GridFile): GridFile {
+  for (const v of Object.values(g)) Object.freeze(v);
+  return Object.freeze(g);
+}
+
 /** The paper's grid (= data/egcfg/dynamic_signals_params.json): 6 t × 1 s × 4 d × 1 k × 2 prompts = 48 agents. */
-export const PAPER_GRID: GridFile = Object.freeze({
+export const PAPER_GRID: GridFile = deepFreeze({
   t: [0.7, 0.75, 0.85, 0.95, 1.2, 1.5],
   s: [3],
   d: [2, 3, 6, 8],
   k: [1],
   prompt_type: ['deepseek_instruct', 'long_code'],
-}) as GridFile;
+});
 
 /** A 2-agent grid for smoke runs (= data/egcfg/quick_grid.json). */
-export const QUICK_GRID: GridFile = Object.freeze({
+export const QUICK_GRID: GridFile = deepFreeze({
   t: [0.7],
   s: [3],
   d: [2],
   k: [1],
   prompt_type: ['deepseek_instruct', 'long_code'],
-}) as GridFile;
+});
 
 /** (agent, γ) pairs: agents in order, and for each agent its γ values in order. */
 export function agentRuns(agents: NamedAgentConfig[], gammas: number[] = defaultGammas()): Array<{ agent: NamedAgentConfig; gamma: number }> {

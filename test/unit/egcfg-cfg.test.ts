@@ -304,3 +304,34 @@ describe('greedyArgmax and topKFromTokenIdMap', () => {
     assert.throws(() => topKFromTokenIdMap({ ' def': -0.1 }), /is not of the form token_id:<n>/);
   });
 });
+
+describe('cfgArgmax agrees with the dense reference on many generated cases', () => {
+  it('500 deterministic pseudo-random top-5 pairs × 5 γ × 2 variants', () => {
+    let state = 12345;
+    const rnd = (): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+    const topk = (): TopK => {
+      const ids = new Set<number>();
+      while (ids.size < 5) ids.add(Math.floor(rnd() * 12)); // small id space → frequent overlap
+      const w = [...ids].map(() => rnd() + 1e-3);
+      const z = w.reduce((a, b) => a + b, 0) * (1 + rnd()); // top-5 mass < 1, as from a real vocabulary
+      return [...ids].map((tokenId, i) => ({ tokenId, logprob: Math.log(w[i]! / z) }));
+    };
+    for (let n = 0; n < 500; n++) {
+      const u = topk();
+      const c = topk();
+      for (const variant of ['literal', 'smoothed'] as const) {
+        for (const gamma of [0, 0.5, 1, 2, 3]) {
+          const ref = reference(u, c, gamma, variant);
+          const got = cfgArgmax(u, c, gamma, EPS, { variant });
+          const best = Math.max(...ref.values());
+          assert.ok(Math.abs(ref.get(got.tokenId)! - best) <= 1e-9 * best, `case ${n} ${variant} γ=${gamma}`);
+          if (gamma === 0) assert.equal(got.changed, false);
+          if (gamma === 1 && variant === 'smoothed') assert.equal(got.tokenId, got.condTokenId);
+        }
+      }
+    }
+  });
+});

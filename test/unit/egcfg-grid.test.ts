@@ -203,3 +203,10 @@ describe('authorsResultPath', () => {
     assert.throws(() => authorsResultPath('mbpp', '', 'a', 1, 1), /model is empty/);
   });
 });
+
+describe('grid constants', () => {
+  it('are frozen, lists included', () => {
+    assert.ok(Object.isFrozen(PAPER_GRID) && Object.isFrozen(PAPER_GRID.t) && Object.isFrozen(QUICK_GRID.prompt_type));
+    assert.throws(() => (PAPER_GRID.t as number[]).push(2));
+  });
+});
