@@ -358,7 +358,8 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
     }
   }
 
-  const server = createServer((req, res) => { void handle(req, res); });
+  // A client that goes away mid-request (an aborted call) must not take the server down.
+  const server = createServer((req, res) => { handle(req, res).catch(() => { res.destroy(); }); });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve(); }); });
   const port = (server.address() as AddressInfo).port;
