@@ -256,11 +256,13 @@ export class ModelClient {
   /**
    * POST /v1/load_lora_adapter (vLLM with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True); then requests
    * with model: name use the adapter. Idempotent: a 400 saying the adapter is already loaded counts as success
-   * (alreadyLoaded: true), so a retried activity does not fail. It cannot tell whether that adapter came from the same path.
+   * (alreadyLoaded: true), so a retried activity does not fail. It cannot tell whether that adapter came from the same path;
+   * pass loadInplace: true (vLLM's load_inplace) to replace the weights under an existing name.
    */
-  async loadLoraAdapter(name: string, path: string, opts: CallOptions = {}): Promise<LoraLoadResult> {
+  async loadLoraAdapter(name: string, path: string, opts: CallOptions & { loadInplace?: boolean } = {}): Promise<LoraLoadResult> {
+    const body = { lora_name: name, lora_path: path, ...(opts.loadInplace ? { load_inplace: true } : {}) };
     try {
-      const message = await this.call('POST', '/v1/load_lora_adapter', { lora_name: name, lora_path: path }, { kind: 'text' }, opts) as string;
+      const message = await this.call('POST', '/v1/load_lora_adapter', body, { kind: 'text' }, opts) as string;
       return { name, alreadyLoaded: false, message };
     } catch (err) {
       if (err instanceof ModelServerError && err.status === 400 && /already (been )?loaded/i.test(err.serverMessage ?? '')) {

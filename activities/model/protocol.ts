@@ -37,6 +37,12 @@ export const CompletionRequestSchema = z.object({
   skip_special_tokens: z.boolean().optional(),
   include_stop_str_in_output: z.boolean().optional(),
   prompt_logprobs: z.number().int().nonnegative().optional(),
+  /** vLLM: add BOS etc. to a text prompt (default true); token-id prompts are used as given. */
+  add_special_tokens: z.boolean().optional(),
+  ignore_eos: z.boolean().optional(),
+  min_tokens: z.number().int().nonnegative().optional(),
+  logit_bias: z.record(z.string(), z.number()).optional(),
+  allowed_token_ids: z.array(tokenId).optional(),
 });
 export type CompletionRequest = z.input<typeof CompletionRequestSchema>;
 
@@ -82,6 +88,8 @@ export type DetokenizeRequest = z.input<typeof DetokenizeRequestSchema>;
 export const LoadLoraRequestSchema = z.object({
   lora_name: z.string().min(1),
   lora_path: z.string().min(1),
+  /** vLLM: replace an adapter already loaded under this name (e.g. the next BTP cycle's weights). */
+  load_inplace: z.boolean().optional(),
 });
 export const UnloadLoraRequestSchema = z.object({
   lora_name: z.string().min(1),

@@ -7,7 +7,9 @@
 // POST /v1/load_lora_adapter, POST /v1/unload_lora_adapter, GET /health.
 // Faults (for tests): the first N requests (any path) answer 429 / 500 / hang / malformed JSON, in that order of
 // precedence; `down: true` returns the URL of a port nobody listens on.
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
@@ -57,6 +59,8 @@ export interface SimulatedServerOptions {
   faults?: SimulatedFaults;
   /** Largest top-k logprobs accepted, like vLLM's --max-logprobs. Default 20. */
   maxLogprobs?: number;
+  /** Refuse (404) a LoRA path without adapter_config.json, as vLLM would. Default false: any path is recorded. */
+  checkLoraPath?: boolean;
 }
 
 export interface SimulatedServerStats {
@@ -306,7 +310,13 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
       case '/v1/load_lora_adapter': {
         want('POST');
         const r = parse(LoadLoraRequestSchema, body);
-        if (r.lora_name === modelName || adapters.has(r.lora_name)) throw new HttpError(400, `The lora adapter '${r.lora_name}' has already been loaded.`);
+        if (r.lora_name === modelName) throw new HttpError(400, `The lora adapter '${r.lora_name}' is the base model's name.`);
+        if (adapters.has(r.lora_name) && !r.load_inplace) {
+          throw new HttpError(400, `The lora adapter '${r.lora_name}' has already been loaded. If you want to load the adapter in place, set 'load_inplace' to True.`);
+        }
+        if (opts.checkLoraPath && !existsSync(join(r.lora_path, 'adapter_config.json'))) {
+          throw new HttpError(404, `Loading lora ${r.lora_name} failed: No adapter found for ${r.lora_path}`);
+        }
         adapters.set(r.lora_name, r.lora_path);
         return { status: 200, text: `Success: LoRA adapter '${r.lora_name}' added successfully.` };
       }
@@ -336,8 +346,8 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
     if (latencyMs > 0) await sleep(latencyMs);
     const t1 = performance.now();
     res.once('finish', () => { const t2 = performance.now(); st.serverMs += t2 - t0; st.handlerMs += t2 - t1; });
-    if (faults.error429 > 0) { faults.error429--; st.faultsInjected.error429++; return send(res, 429, 'application/json', JSON.stringify({ object: 'error', message: 'simulated rate limit', type: 'RateLimitError', code: 429 }), { 'retry-after': '0' }); }
-    if (faults.error500 > 0) { faults.error500--; st.faultsInjected.error500++; return send(res, 500, 'application/json', JSON.stringify({ object: 'error', message: 'simulated internal server error', type: 'InternalServerError', code: 500 })); }
+    if (faults.error429 > 0) { faults.error429--; st.faultsInjected.error429++; return send(res, 429, 'application/json', JSON.stringify({ object: 'error', message: 'simulated rate limit', type: 'RateLimitError', code: 429, simulated: true }), { 'retry-after': '0' }); }
+    if (faults.error500 > 0) { faults.error500--; st.faultsInjected.error500++; return send(res, 500, 'application/json', JSON.stringify({ object: 'error', message: 'simulated internal server error', type: 'InternalServerError', code: 500, simulated: true })); }
     if (faults.hang > 0) { faults.hang--; st.faultsInjected.hang++; return; }
     if (faults.malformed > 0) { faults.malformed--; st.faultsInjected.malformed++; return send(res, 200, 'application/json', '{"id": "cmpl-sim-malformed", "object": "text_completion", "choices": [{"index": 0, "text": "def f('); }
     try {
@@ -351,9 +361,9 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
       else send(res, out.status, 'application/json', JSON.stringify(out.json));
     } catch (e) {
       if (e instanceof HttpError) {
-        send(res, e.status, 'application/json', JSON.stringify({ object: 'error', message: e.message, type: e.type, param: null, code: e.status }));
+        send(res, e.status, 'application/json', JSON.stringify({ object: 'error', message: e.message, type: e.type, param: null, code: e.status, simulated: true }));
       } else {
-        send(res, 500, 'application/json', JSON.stringify({ object: 'error', message: `simulated server bug: ${(e as Error).stack ?? String(e)}`, type: 'InternalServerError', param: null, code: 500 }));
+        send(res, 500, 'application/json', JSON.stringify({ object: 'error', message: `simulated server bug: ${(e as Error).stack ?? String(e)}`, type: 'InternalServerError', param: null, code: 500, simulated: true }));
       }
     }
   }

@@ -1,5 +1,8 @@
 // ModelClient against the simulated model server, over real HTTP on 127.0.0.1.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ModelClient, ModelServerError, choiceTopLogprobs, type CompletionResponse } from '../../activities/model/openai-client.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
@@ -218,6 +221,24 @@ describe('LoRA adapters and model names', () => {
     assert.equal((await client.unloadLoraAdapter('btp-cycle-1')).wasLoaded, true);
     assert.equal((await client.unloadLoraAdapter('btp-cycle-1')).wasLoaded, false);
     await assert.rejects(client.completions({ model: 'btp-cycle-1', prompt: 'x', max_tokens: 1 }), (e: unknown) => e instanceof ModelServerError && e.status === 404);
+  });
+
+  test('load_inplace replaces the weights under a name; checkLoraPath refuses a directory without an adapter', async () => {
+    const strict = await startSimulatedModelServer({ knowledge, checkLoraPath: true });
+    try {
+      const c = new ModelClient({ baseUrl: strict.url, maxRetries: 0 });
+      const dir = mkdtempSync(join(tmpdir(), 'lora-'));
+      await assert.rejects(c.loadLoraAdapter('a', dir), (e: unknown) => e instanceof ModelServerError && e.status === 404 && !e.retryable && e.message.includes(`No adapter found for ${dir}`));
+      writeFileSync(join(dir, 'adapter_config.json'), '{}');
+      assert.equal((await c.loadLoraAdapter('a', dir)).alreadyLoaded, false);
+      const dir2 = mkdtempSync(join(tmpdir(), 'lora-'));
+      writeFileSync(join(dir2, 'adapter_config.json'), '{}');
+      assert.equal((await c.loadLoraAdapter('a', dir2, { loadInplace: true })).alreadyLoaded, false);
+      assert.equal((await c.models()).data.find((m) => m.id === 'a')?.root, dir2);
+      c.close();
+    } finally {
+      await strict.close();
+    }
   });
 
   test('an unknown model is a 404 with the server message, not retried', async () => {
