@@ -12,3 +12,4 @@ export * from './pyrepr.ts';
 export * from './gamma1.ts';
 export * from './cost.ts';
 export * from './trace-cache.ts';
+export * from './generation.ts';

@@ -11,7 +11,7 @@ const IMPURE_ALLOWED = new Set(['seed.ts', 'grid-file.ts']);
 describe('core/egcfg purity', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
   it('has the expected modules', () => {
-    for (const f of ['cfg.ts', 'candidates.ts', 'signal.ts', 'gate.ts', 'early-stop.ts', 'grid.ts', 'seed.ts', 'gamma1.ts', 'cost.ts', 'trace-cache.ts', 'index.ts']) {
+    for (const f of ['cfg.ts', 'candidates.ts', 'signal.ts', 'gate.ts', 'early-stop.ts', 'grid.ts', 'seed.ts', 'gamma1.ts', 'cost.ts', 'trace-cache.ts', 'generation.ts', 'index.ts']) {
       assert.ok(files.includes(f), f);
     }
   });
