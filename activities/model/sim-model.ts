@@ -203,10 +203,6 @@ function lcp(a: string, b: string, bFrom: number): number {
 
 export function planContinuations(answer: string, problem: Problem, tok: SimTokenizer): Continuation[] {
   const vs = problem.variants;
-  const whole = vs.map((v, i) => ({ v: i, text: OPEN + v.code + CLOSE }));
-  const direct = whole.filter((w) => w.text.startsWith(answer)).map((w) => ({ v: w.v, rest: w.text.slice(answer.length) }));
-  if (direct.length > 0) return direct;
-
   const fences = answer.split('```').length - 1;
   if (fences > 0 && fences % 2 === 0) return vs.map((_, i) => ({ v: i, rest: '' })); // the answer's block is closed
   let code = answer;
@@ -220,8 +216,12 @@ export function planContinuations(answer: string, problem: Problem, tok: SimToke
     }
     code = after.slice(nl + 1);
   }
+  // Each variant is consistent when the whole answer is a prefix of its fenced text, or when the code so far is a
+  // prefix of its code from some line on (a reasoning prefix may have left out its import lines).
   const aligned: Continuation[] = [];
   for (let i = 0; i < vs.length; i++) {
+    const whole = OPEN + vs[i]!.code + CLOSE;
+    if (whole.startsWith(answer)) { aligned.push({ v: i, rest: whole.slice(answer.length) }); continue; }
     const c = vs[i]!.code;
     const s = lineStarts(c).find((st) => c.startsWith(code, st));
     if (s !== undefined) aligned.push({ v: i, rest: c.slice(s + code.length) + CLOSE });
@@ -300,12 +300,13 @@ export function generate(a: GenerateArgs): Generation {
   const tempKey = greedy ? 'greedy' : a.temperature;
   const sampleKey = greedy ? 0 : a.sampleIndex;
   // The belief: independent of the sample index at temperature 0, and of any execution-trace block.
-  const beliefKey = [a.model, view.instruction, a.seed, tempKey] as const;
+  const instructionKey = hash53(view.instruction);
+  const beliefKey = [a.model, instructionKey, a.seed, tempKey] as const;
   const belief = pickVariant(problem, draw(...beliefKey, 0, 'u'), draw(...beliefKey, 0, 'b'), a.skill.skill);
   const sampled = greedy ? undefined : pickVariant(problem,
     draw(...beliefKey, sampleKey, 'u'), draw(...beliefKey, sampleKey, 'b'), view.hasSignal ? a.skill.signalSkill : a.skill.skill);
   const sol = problem.variants.findIndex((v) => v.correct);
-  const plans = planContinuations(view.answer, problem, tok);
+  let live = planContinuations(view.answer, problem, tok); // the variants still consistent with what was generated
 
   let text = '';
   let gen = ''; // generated text including any stop string, excluding special tokens
@@ -313,7 +314,6 @@ export function generate(a: GenerateArgs): Generation {
   const maxStop = Math.max(0, ...a.stop.map((s) => s.length));
   const stopIds = new Set(a.stopTokenIds);
   while (tokens.length < a.maxTokens) {
-    const live = plans.filter((p) => p.rest.startsWith(gen));
     const has = (v: number) => live.some((p) => p.v === v);
     const pref = view.hasSignal && sol >= 0 && has(sol) ? sol : has(belief) ? belief : live[0]!.v;
     const follow = sampled !== undefined && has(sampled) ? sampled : pref;
@@ -327,7 +327,7 @@ export function generate(a: GenerateArgs): Generation {
       const cur = dist.get(t.id);
       dist.set(t.id, { text: t.id === EOS_ID ? tok.tokenText(EOS_ID) : t.text, p: (cur?.p ?? 0) + p });
     };
-    const jitter = 0.9 + 0.1 * draw(a.model, view.instruction, gen.length, 'jitter');
+    const jitter = 0.9 + 0.1 * draw(a.model, instructionKey, gen.length, 'jitter');
     const beliefSecond = has(belief) && belief !== pref;
     add(next(pref), (beliefSecond ? 0.62 : 0.8) * jitter);
     if (beliefSecond) add(next(belief), 0.25);
@@ -353,6 +353,7 @@ export function generate(a: GenerateArgs): Generation {
     if (stopIds.has(chosen.id)) return done('stop', chosen.id);
     const before = gen.length;
     gen += chosen.text;
+    live = live.filter((p) => p.rest.startsWith(chosen.text, before));
     text = gen;
     if (maxStop > 0) {
       const from = Math.max(0, before - maxStop + 1);

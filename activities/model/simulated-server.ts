@@ -82,8 +82,13 @@ export interface SimulatedServer {
   modelName: string;
   close(): Promise<void>;
   stats(): SimulatedServerStats;
-  /** Replace the remaining fault counts (down is ignored here). */
+  /** Replace the remaining fault counts (down is ignored here; use setDown). */
   setFaults(faults: Omit<SimulatedFaults, 'down'>): void;
+  /**
+   * true: stop listening and drop every open connection (clients see connection refused); false: listen again on the
+   * same port. Knowledge, adapters and stats are kept. For chaos tests. A server started with faults.down cannot come up.
+   */
+  setDown(down: boolean): Promise<void>;
   tokenizer: SimTokenizer;
 }
 
@@ -133,7 +138,8 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
 
   if (opts.faults?.down) {
     const port = opts.port && opts.port > 0 ? opts.port : await freePort(host);
-    return { url: `http://${host}:${port}`, port, modelName, close: async () => {}, stats, setFaults, tokenizer: tok };
+    const setDown = async (down: boolean) => { if (!down) throw new Error('a server started with faults.down never listens'); };
+    return { url: `http://${host}:${port}`, port, modelName, close: async () => {}, stats, setFaults, setDown, tokenizer: tok };
   }
 
   const problemCache = new Map<string, Problem>();
@@ -374,6 +380,8 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve(); }); });
   const port = (server.address() as AddressInfo).port;
   let closed: Promise<void> | undefined;
+  let listening = true;
+  const stopListening = () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
   return {
     url: `http://${host}:${port}`,
     port,
@@ -381,8 +389,17 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
     tokenizer: tok,
     stats,
     setFaults,
+    async setDown(down: boolean) {
+      if (closed) throw new Error('the simulated server is closed');
+      if (down && listening) { listening = false; await stopListening(); }
+      if (!down && !listening) {
+        await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => { server.off('error', reject); resolve(); }); });
+        listening = true;
+      }
+    },
     close: () => {
-      closed ??= new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      closed ??= listening ? stopListening() : Promise.resolve();
+      listening = false;
       return closed;
     },
   };

@@ -97,6 +97,19 @@ describe('retryable failures', () => {
   });
 });
 
+describe('a server that goes down and comes back (setDown)', () => {
+  test('calls fail with connection errors while it is down and succeed once it is back', async () => {
+    const s = await serve();
+    const client = new ModelClient({ baseUrl: s.url, maxRetries: 0 });
+    assert.match((await client.completions(req)).choices[0]!.text, /def add/);
+    await s.setDown(true);
+    await assert.rejects(client.completions(req), (e: unknown) => e instanceof ModelServerError && e.kind === 'connection' && e.retryable);
+    const retrying = new ModelClient({ baseUrl: s.url, maxRetries: 2, backoffMs: 1, onRetry: async () => { await s.setDown(false); } });
+    assert.match((await retrying.completions(req)).choices[0]!.text, /def add/);
+    assert.equal(s.stats().byPath['/v1/completions'], 2);
+  });
+});
+
 describe('non-retryable failures', () => {
   test('malformed JSON: a clear error quoting the body, no retry', async () => {
     const s = await serve({ faults: { malformed: 1 } });

@@ -46,6 +46,10 @@ test('continuations: direct prefix, code after a reasoning prefix, closed block,
   assert.deepEqual(planContinuations('I will write it.', add, tok)[0], { v: 0, rest: '\n```python\ndef add(a, b):\n    return a + b\n```' });
   const evens = problems[1]!;
   assert.equal(planContinuations('```python\ndef is_even(', evens, tok)[0]!.rest, 'n):\n    return n % 2 == 0\n```');
+  // A reasoning prefix without the import: the solution (aligned from its def line) and the import-less variant both stay.
+  const [sub] = buildProblems([{ keys: ['k'], solution: 'import re\ndef f(s):\n    return re.sub("a", "b", s)', broken: ['def f(*args, **kwargs):\n    return None'] }]);
+  assert.deepEqual(planContinuations('```python\ndef f(', sub!, tok), [
+    { v: 0, rest: 's):\n    return re.sub("a", "b", s)\n```' }, { v: 1, rest: '*args, **kwargs):\n    return None\n```' }]);
 });
 
 test('skill sets how often samples believe the solution', () => {
