@@ -2,3 +2,4 @@
 export * from './core.ts';
 export * from './btp.ts';
 export * from './auth.ts';
+export * from './egcfg.ts';
