@@ -60,6 +60,9 @@ export class Worker {
 
   get pid(): number | undefined { return this.proc.pid; }
   get busy(): boolean { return this.pending !== null; }
+  /** Killed (or gone): takes no more requests, even before the 'exit' event arrives. */
+  get usable(): boolean { return !this.exited && !this.doomed; }
+  private doomed = false;
 
   /** Spawn and wait for the server's ready line. */
   static async start(spec: WorkerSpec, log: (line: string) => void, startupTimeoutMs: number): Promise<Worker> {
@@ -155,7 +158,7 @@ export class Worker {
 
   /** Send one request; the worker is killed if no answer comes within deadlineMs. */
   request(payload: Record<string, unknown>, deadlineMs: number): Promise<ServerReply> {
-    if (this.exited) return Promise.reject(new WorkerLostError(`sandbox worker ${this.spec.label} is gone (${this.exitInfo})`, 'died', this.stderrTail));
+    if (!this.usable) return Promise.reject(new WorkerLostError(`sandbox worker ${this.spec.label} is gone (${this.exitInfo})`, 'died', this.stderrTail));
     if (this.pending) return Promise.reject(new Error(`sandbox worker ${this.spec.label} is busy`));
     const id = this.nextId++;
     return new Promise<ServerReply>((resolve, reject) => {
@@ -171,6 +174,7 @@ export class Worker {
 
   /** SIGKILL the worker's process group (nsjail; the jail dies with it: its init gets SIGKILL on parent death). */
   kill(): void {
+    this.doomed = true;
     if (this.exited || this.proc.pid === undefined) return;
     try { process.kill(-this.proc.pid, 'SIGKILL'); } catch { try { this.proc.kill('SIGKILL'); } catch { /* gone */ } }
   }
@@ -210,7 +214,7 @@ export class Pool {
 
   get size(): number { return this.specs.length; }
   get queued(): number { return this.queue.length; }
-  workerPids(): number[] { return this.workers.flatMap((w) => (w?.pid !== undefined && !w.exited ? [w.pid] : [])); }
+  workerPids(): number[] { return this.workers.flatMap((w) => (w?.pid !== undefined && w.usable ? [w.pid] : [])); }
 
   /** Start every worker; throws (after stopping the ones that came up) if any cannot start. */
   async start(): Promise<void> {
@@ -272,7 +276,7 @@ export class Pool {
   private pump(): void {
     for (let slot = 0; slot < this.workers.length && this.queue.length > 0; slot++) {
       const w = this.workers[slot];
-      if (!w || w.busy || w.exited) continue;
+      if (!w || w.busy || !w.usable) continue;
       const job = this.queue.shift()!;
       const t0 = performance.now();
       w.request(job.payload, job.deadlineMs).then((reply) => {

@@ -43,6 +43,10 @@ import types
 
 from tracer import TRACED_FILENAME, Tracer
 
+# Bound at import time, before any user code: rebinding builtins.X later does not change what the harness catches.
+_SyntaxError, _ValueError, _RecursionError, _MemoryError, _BaseException, _SystemExit = (
+    SyntaxError, ValueError, RecursionError, MemoryError, BaseException, SystemExit)
+
 RESULT_FD = 3
 PROGRAM_FILE = TRACED_FILENAME  # "<program>"
 TEST_FILE = "<test>"
@@ -101,8 +105,10 @@ def _register_source(filename: str, source: str) -> None:
     linecache.cache[filename] = (len(source), None, [ln + "\n" for ln in source.split("\n")], filename)
 
 
-def classify(exc: BaseException, mode: str):
-    """-> (status, etype, emsg, exit_code) for an exception that escaped the user code."""
+def classify(exc: BaseException, mode: str, isinstance=isinstance, type=type, SystemExit=SystemExit,
+             MemoryError=MemoryError, AssertionError=AssertionError, int=int, str=str):
+    """-> (status, etype, emsg, exit_code) for an exception that escaped the user code.  The builtins it needs are
+    bound at import time (default arguments): user code rebinding builtins.AssertionError changes nothing here."""
     etype = type(exc).__name__
     if isinstance(exc, SystemExit):
         code = exc.code
@@ -194,10 +200,10 @@ def run(job: dict) -> None:
         try:
             try:
                 code = compile_(source_code, filename, "exec", dont_inherit=True)
-            except (SyntaxError, ValueError) as e:  # ValueError: NUL bytes in the source
+            except (_SyntaxError, _ValueError) as e:  # ValueError: NUL bytes in the source
                 _print_traceback(e, ())
                 return "syntax_error", type(e).__name__, _safe_str(e), 1
-            except RecursionError as e:
+            except _RecursionError as e:
                 return "syntax_error", "RecursionError", _safe_str(e), 1
             _register_source(filename, source_code)
             try:
@@ -207,15 +213,15 @@ def run(job: dict) -> None:
             finally:
                 settrace(None)
             return "passed", "", "", 0
-        except MemoryError as e:
+        except _MemoryError as e:
             settrace(None)
             e.__traceback__ = None
             gc.collect()
             return "memory_limit", "MemoryError", _safe_str(e) or "out of memory (RLIMIT_AS)", 1
-        except BaseException as e:  # noqa: BLE001 - whatever the user code lets escape decides the verdict
+        except _BaseException as e:  # noqa: BLE001 - whatever the user code lets escape decides the verdict
             settrace(None)
             verdict = classify(e, mode)
-            if isinstance_(e, SystemExit):
+            if isinstance_(e, _SystemExit):
                 if verdict[3] != 0 and e.code is not None and not isinstance_(e.code, int):
                     try:
                         sys.__stderr__.write(_safe_str(e.code) + "\n")
