@@ -1,7 +1,10 @@
 // Where the LoRA trainer's Python environment lives (installed by infra/trainer-env.sh); mirrors that script.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseTrainerLine, type TrainerEvent } from './btp/trainer-protocol.ts';
 import { repoPath } from './repo.ts';
 import { cacheDir } from './tools.ts';
 
@@ -33,4 +36,60 @@ export function trainerEnvStatus(): { installed: boolean; python: string; reason
     return { installed: false, python, reason: `trainer venv at ${trainerVenv()} is not stamped for requirements ${hash} (run: bash infra/trainer-env.sh)` };
   }
   return { installed: true, python, reason: null };
+}
+
+export interface TrainerRunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  events: TrainerEvent[];
+  /** Last 64 KiB of stderr. */
+  stderr: string;
+}
+
+export interface TrainerProcess {
+  child: ChildProcess;
+  done: Promise<TrainerRunResult>;
+}
+
+/**
+ * Spawns `python -m trainer.<module> ...args` from the trainer venv (cwd python/), offline. Every stdout line is
+ * parsed with parseTrainerLine and handed to onEvent as it arrives (heartbeat here); a line that breaks the
+ * protocol rejects `done`. `done` resolves when the process exits, whatever its code or signal.
+ */
+export function spawnTrainer(
+  module: 'train' | 'tiny_model' | 'evaluate' | 'gpu_check',
+  args: readonly string[],
+  opts: { onEvent?: (e: TrainerEvent) => void; env?: Record<string, string>; python?: string } = {},
+): TrainerProcess {
+  const child = spawn(opts.python ?? trainerPython(), ['-m', `trainer.${module}`, ...args], {
+    cwd: trainerPackageRoot(),
+    env: trainerSpawnEnv(opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: TrainerEvent[] = [];
+  let stderr = '';
+  let protocolError: Error | null = null;
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-65536);
+  });
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    if (!line.trim() || protocolError) return;
+    try {
+      const e = parseTrainerLine(line);
+      events.push(e);
+      opts.onEvent?.(e);
+    } catch (err) {
+      protocolError = err as Error;
+    }
+  });
+  const done = new Promise<TrainerRunResult>((resolve, reject) => {
+    child.on('error', (err) => reject(new Error(`could not start the trainer (${opts.python ?? trainerPython()}): ${err.message}`)));
+    child.on('close', (code, signal) => {
+      if (protocolError) reject(protocolError);
+      else resolve({ code, signal, events, stderr });
+    });
+  });
+  return { child, done };
 }

@@ -58,7 +58,7 @@ export const TrainerEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('start'), device: z.string(), examples: z.number().int(), total_steps: z.number().int(), start_step: z.number().int() }).loose(),
   z.object({ event: z.literal('resume'), from_step: z.number().int().min(0), checkpoint: z.string().nullable() }).loose(),
   z.object({ event: z.literal('step'), step: z.number().int().min(1), loss: finite, lr: finite.optional(), epoch: z.number().int().optional() }).loose(),
-  z.object({ event: z.literal('eval'), step: z.number().int().min(0), loss: finite }).loose(),
+  z.object({ event: z.literal('eval'), step: z.number().int().min(0).optional(), loss: finite, examples: z.number().int().optional() }).loose(),
   z.object({ event: z.literal('checkpoint'), step: z.number().int().min(1), path: z.string() }).loose(),
   z.object({ event: z.literal('interrupted'), step: z.number().int().min(0) }).loose(),
   z.object({
