@@ -232,6 +232,15 @@ def run(a: argparse.Namespace) -> int:
         initial_eval_loss = state.get("initial_eval_loss")
         resumed_from = ck_step
         emit("resume", from_step=ck_step, checkpoint=str(ck))
+        done_metrics = out / "metrics.json"
+        if ck_step >= total_steps and done_metrics.is_file() and (out / "adapter" / "adapter_config.json").is_file():
+            # Already finished (e.g. a retried activity after the process had completed): report it, change nothing.
+            m = json.loads(done_metrics.read_text(encoding="utf-8"))
+            if m.get("steps") == ck_step:
+                emit("done", steps=ck_step, final_loss=m.get("final_loss"), initial_eval_loss=m.get("initial_eval_loss"),
+                     final_eval_loss=m.get("final_eval_loss"), adapter=str(out / "adapter"), metrics=str(done_metrics),
+                     already_complete=True)
+                return 0
     elif a.resume:
         emit("resume", from_step=0, checkpoint=None)
 

@@ -121,6 +121,8 @@ describe('python trainer (LoRA, tiny model)', { skip }, () => {
     assert.equal(again.code, 0, explain(again));
     assert.equal(of(again, 'step').length, 0);
     assert.equal(of(again, 'done')[0]!.steps, 30);
+    assert.equal((of(again, 'done')[0] as { already_complete?: boolean }).already_complete, true);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')), metrics);
   });
 
   it('SIGTERM checkpoints the current step and exits 143; resume picks it up', async () => {
