@@ -48,6 +48,7 @@ _SyntaxError, _ValueError, _RecursionError, _MemoryError, _BaseException, _Syste
     SyntaxError, ValueError, RecursionError, MemoryError, BaseException, SystemExit)
 
 RESULT_FD = 3
+ACK_FD = 4  # the server writes one byte here once it has taken a record (and the output before it)
 PROGRAM_FILE = TRACED_FILENAME  # "<program>"
 TEST_FILE = "<test>"
 MAX_ERROR_MESSAGE = 2000
@@ -149,7 +150,7 @@ def run(job: dict) -> None:
     first_index: int = job["first_index"]
     tracing: bool = bool(job.get("trace"))
     timeout_s: float = job["timeout_s"]
-    enc, write, exit_ = encode_record, write_all, os._exit
+    enc, write, exit_, read = encode_record, write_all, os._exit, os.read
     settrace, setitimer, sigset = sys.settrace, signal.setitimer, signal.signal
     ITIMER_PROF, SIGPROF, SIG_DFL = signal.ITIMER_PROF, signal.SIGPROF, signal.SIG_DFL
     cpu_now, wall_now, compile_, exec_, str_, isinstance_ = time.process_time, time.perf_counter, compile, exec, str, isinstance
@@ -190,6 +191,10 @@ def run(job: dict) -> None:
             record = oom_records[idx]
         try:
             write(RESULT_FD, record)
+            # Wait until the server has taken this record and the output written before it, so that the next
+            # phase's output cannot be attributed to this one.
+            if not read(ACK_FD, 1):
+                exit_(0)
         except BaseException:  # noqa: BLE001 - fd closed by the user code: the server sees no record
             exit_(0)
 
