@@ -2,9 +2,9 @@
 // under one data folder. External mode (--temporal-address / TEMPORAL_ADDRESS and --database-url / DATABASE_URL):
 // those services are used and nothing is started. Either way, a worker runs in-process unless told otherwise.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
 import { resolve } from 'node:path';
-import { getSharedSandbox } from '../activities/sandbox/index.ts';
+import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
 import { modelBackendCache } from '../activities/model-backend.ts';
 import { repoPath } from '../core/repo.ts';
 import { openDatabase, type DatabaseHandle } from '../db/client.ts';
@@ -29,6 +29,16 @@ export interface Runtime {
   client: Client;
   workers?: RunningWorkers;
   close(): Promise<void>;
+}
+
+let loggerInstalled = false;
+/** The SDK logs every worker state change at INFO; a CLI user needs warnings and errors only. */
+function installQuietTemporalLogger(): void {
+  if (loggerInstalled) return;
+  loggerInstalled = true;
+  try {
+    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'WARN') as 'WARN') });
+  } catch { /* a runtime already exists in this process: keep its logger */ }
 }
 
 export const defaultDataDir = (): string => process.env.EGCFG_DATA_DIR ?? repoPath('.data');
@@ -60,6 +70,7 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   let workerConnection: NativeConnection | undefined;
   const queues = opts.workerQueues ?? ['default', 'inference', 'sandbox', 'training'];
   if (queues.length > 0) {
+    installQuietTemporalLogger();
     workerConnection = await NativeConnection.connect({ address });
     workers = await startWorkers({
       connection: workerConnection, namespace, queues,
@@ -72,6 +83,7 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
     async close() {
       await workers?.shutdown();
       await workerConnection?.close();
+      await closeSharedSandbox();
       await connection.close();
       await database.close();
     },

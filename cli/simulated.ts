@@ -26,6 +26,9 @@ export function knowledgeFor(problems: Problem[]): KnowledgeEntry[] {
   });
 }
 
-export async function startSimulatedModel(problems: Problem[], opts: { port?: number; skill?: number } = {}) {
-  return startSimulatedModelServer({ port: opts.port ?? 0, knowledge: knowledgeFor(problems), ...(opts.skill !== undefined ? { skill: opts.skill } : {}) });
+/** Serves `modelName` (requests for any other model get vLLM's 404). */
+export async function startSimulatedModel(problems: Problem[], modelName: string, opts: { port?: number; skill?: number } = {}) {
+  return startSimulatedModelServer({
+    port: opts.port ?? 0, knowledge: knowledgeFor(problems), modelName, ...(opts.skill !== undefined ? { skill: opts.skill } : {}),
+  });
 }

@@ -14,6 +14,13 @@ const store = proxyActivities<Activities>(activityOptions.default);
 
 const DEFAULT_CONTINUE_AS_NEW_AFTER = 250;
 
+/** The message of a failure and of each of its causes, outermost first (a child's activity error is three deep). */
+export function failureMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 6; e = e.cause) parts.push(e.message);
+  return parts.length ? parts.join(': ') : String(err);
+}
+
 export const problemWorkflowId = (campaignId: string, problemId: number): string =>
   `campaign-${campaignId}-problem-${problemId}`;
 
@@ -55,7 +62,7 @@ export async function baselineCampaign(input: CampaignInput): Promise<CampaignSu
       errors++;
       await store.recordResult({
         campaignId: input.campaignId, problemId, protocol: 'default', sampleId: null, passed: false, status: 'error',
-        detail: { message: err instanceof Error ? err.message : String(err) },
+        detail: { message: failureMessage(err) },
       });
     } finally {
       running.delete(problemId);

@@ -1,3 +1,4 @@
 // Entry point of the workflow bundle: every workflow the workers host.
 export { baselineCampaign } from './campaign.ts';
 export { baselineProblem } from './problem.ts';
+export { egcfgAgent, egcfgCampaign, egcfgGeneration, egcfgProblem } from './egcfg.ts';

@@ -24,7 +24,9 @@ export async function baselineProblem(input: ProblemInput): Promise<ProblemOutco
     protocol: 'default',
     sampleId,
     passed: verdict.passed,
-    status: verdict.status,
+    // `error` is kept for problems whose workflow failed; the sandbox's own verdict goes into the detail.
+    status: verdict.passed ? 'passed' : 'failed',
+    detail: { verdict: verdict.status, testsPassed: verdict.testsPassed, testsTotal: verdict.testsTotal },
   });
   return { problemId: input.problemId, passed: verdict.passed, status: verdict.passed ? 'passed' : 'failed', sampleId };
 }

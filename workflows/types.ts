@@ -71,3 +71,146 @@ export interface CampaignSummary {
   model: string;
   simulated: boolean;
 }
+
+// ------------------------------------------------------------------------------------------------ EG-CFG
+
+/** One agent of an EG-CFG grid, with its per-configuration seed (spec §1.2, computed when the campaign is planned). */
+export interface EgcfgAgentSpec {
+  name: string;
+  /** Position in the grid (tie-break order for selection). */
+  index: number;
+  t: number;
+  s: number;
+  /** Completion horizon in lines; null = unbounded. */
+  d: number | null;
+  k: number;
+  promptType: PromptType;
+  /** Seed of retry 0 (retry r uses seed + r). */
+  seed: number;
+  /** The agent's row in `runs`. */
+  runId: number;
+}
+
+export interface EgcfgParams {
+  /** γ values tried per agent, in order (default [0, 0.5, 1, 3]). */
+  gammas: number[];
+  /** Attempts per γ > 0 (γ = 0 always gets one). */
+  retries: number;
+  maxNewTokens: number;
+  /** Top-k logprobs per one-token CFG call. */
+  topLogprobs: number;
+  /** max_tokens of the reasoning-prefix call and of the γ=0 completion. */
+  reasoningMaxTokens: number;
+  /** Agents of one problem running at once. */
+  maxAgents: number;
+  earlyStop: boolean;
+  /** Wall-clock cap of one generation (checked at signal refreshes). */
+  wallCapMs: number;
+  /** Per traced run of one test case. */
+  traceTimeoutMs: number;
+  /** Heartbeat timeout of the generation's model and sandbox activities (default 30 s): how soon a step of a killed worker is retried. */
+  heartbeatTimeoutMs?: number;
+}
+
+export interface EgcfgGenerationInput {
+  campaignId: string;
+  problemId: number;
+  model: ModelSpec;
+  agent: EgcfgAgentSpec;
+  gamma: number;
+  gammaIndex: number;
+  attempt: number;
+  params: EgcfgParams;
+}
+
+export interface EgcfgGenerationOutcome {
+  generationId: number;
+  gamma: number;
+  attempt: number;
+  status: 'passed' | 'failed';
+  passedVisible: boolean;
+}
+
+export interface EgcfgAgentInput {
+  campaignId: string;
+  problemId: number;
+  model: ModelSpec;
+  agent: EgcfgAgentSpec;
+  params: EgcfgParams;
+}
+
+export interface EgcfgAgentOutcome {
+  agent: string;
+  passed: boolean;
+  generationId: number | null;
+  gamma: number | null;
+  generations: number;
+}
+
+export interface EgcfgProblemInput {
+  campaignId: string;
+  problemId: number;
+  model: ModelSpec;
+  agents: EgcfgAgentSpec[];
+  params: EgcfgParams;
+}
+
+export interface EgcfgProblemOutcome {
+  problemId: number;
+  /** Verdict under the paper protocol (see activities/egcfg/evaluate.ts). */
+  paper: boolean;
+  /** Verdict under the strict protocol. */
+  strict: boolean;
+  winner: { agent: string; gamma: number; generationId: number } | null;
+}
+
+export interface EgcfgCampaignInput {
+  campaignId: string;
+  problemIds: number[];
+  model: ModelSpec;
+  agents: EgcfgAgentSpec[];
+  params: EgcfgParams;
+  /** Problems in flight at once. */
+  concurrency: number;
+  /** A baseline campaign of the same model and dataset, for RSR. */
+  baselineCampaignId?: string;
+  continueAsNewAfter?: number;
+  cursor?: number;
+  done?: number;
+  passed?: number;
+  errors?: number;
+  paused?: boolean;
+}
+
+export interface EgcfgProtocolSummary {
+  protocol: 'paper' | 'strict';
+  problems: number;
+  passed: number;
+  passAt1: number;
+  /** Relative success rate (percent) vs the baseline campaign, when one was given. */
+  rsr: number | null;
+  baselinePassAt1: number | null;
+}
+
+export interface EgcfgCostSummary {
+  generations: number;
+  cancelledGenerations: number;
+  modelCalls: number;
+  tokenizerCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  guidedTokens: number;
+  changedTokens: number;
+  sandboxRuns: number;
+  sandboxMs: number;
+  perProblem: { modelCalls: number; promptTokens: number; completionTokens: number; sandboxRuns: number } | null;
+  /** Totals divided by the problems solved under the paper protocol (null when none). */
+  perSolvedProblem: { modelCalls: number; promptTokens: number; completionTokens: number; sandboxRuns: number } | null;
+}
+
+export interface EgcfgCampaignSummary extends CampaignSummary {
+  method: 'eg-cfg';
+  protocols: EgcfgProtocolSummary[];
+  baselineCampaignId: string | null;
+  cost: EgcfgCostSummary;
+}

@@ -94,19 +94,19 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
       model = { kind: 'openai', baseUrl: opts.modelUrl, model: opts.modelName, simulated: false };
     } else {
       const problems = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: 'all' });
-      simulator = await startSimulatedModel(problems, extra.simSkill !== undefined ? { skill: extra.simSkill } : {});
+      simulator = await startSimulatedModel(problems, opts.modelName, extra.simSkill !== undefined ? { skill: extra.simSkill } : {});
       console.error(`[egcfg] Model: SIMULATED model server at ${simulator.url} (no --model-url given). ${SIMULATED_NOTE}.`);
       model = { kind: 'openai', baseUrl: simulator.url, model: opts.modelName, simulated: true };
     }
     const ctx: ServiceContext = { db: runtime.database.db, client: runtime.client };
     const created = await startCampaign(ctx, opts, model);
     console.error(`[egcfg] Campaign ${created.campaignId}: ${created.problems} ${opts.dataset} problems, method ${opts.method}, workflow ${created.workflowId}`);
-    const stopProgress = values.quiet ? () => {} : showProgress(ctx, created.campaignId);
+    const stopProgress = values.quiet ? async () => {} : showProgress(ctx, created.campaignId);
     let summary;
     try {
       summary = await waitForCampaign(ctx, created.campaignId);
     } finally {
-      stopProgress();
+      await stopProgress();
     }
     const rows = await campaignResults(runtime.database.db, created.campaignId);
     const coverage = datasetCoverage(opts.dataset);
@@ -131,13 +131,18 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
   }
 }
 
-/** Print progress every second: a rewritten line on a terminal, a line every 10 s otherwise. */
-function showProgress(ctx: ServiceContext, campaignId: string): () => void {
+/**
+ * Print progress every second: a rewritten line on a terminal, a line every 10 s otherwise. The returned stop function
+ * waits for a poll in flight, so that the connection is not closed under it.
+ */
+function showProgress(ctx: ServiceContext, campaignId: string): () => Promise<void> {
   const tty = process.stderr.isTTY;
   const started = Date.now();
   let lastPrinted = 0;
+  let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
-    campaignProgress(ctx, campaignId).then((p) => {
+    if (inFlight) return;
+    inFlight = campaignProgress(ctx, campaignId).then((p) => {
       const elapsed = (Date.now() - started) / 1000;
       const rate = p.done / Math.max(elapsed, 1e-3);
       const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : NaN;
@@ -145,7 +150,11 @@ function showProgress(ctx: ServiceContext, campaignId: string): () => void {
       const text = `[progress] ${p.done}/${p.total} done, ${p.passed} passed (pass@1 so far ${pct}%), ${p.running} running${p.paused ? ', PAUSED' : ''}${p.errors ? `, ${p.errors} errors` : ''}, ETA ${Number.isNaN(eta) ? '?' : `${eta}s`}`;
       if (tty) process.stderr.write(`\r${text}\x1b[K`);
       else if (Date.now() - lastPrinted > 10_000) { console.error(text); lastPrinted = Date.now(); }
-    }).catch(() => { /* progress is best-effort */ });
+    }).catch(() => { /* progress is best-effort */ }).finally(() => { inFlight = undefined; });
   }, 1000);
-  return () => { clearInterval(timer); if (tty) process.stderr.write('\n'); };
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+    if (tty) process.stderr.write('\n');
+  };
 }

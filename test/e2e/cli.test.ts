@@ -62,7 +62,9 @@ describe('egcfg CLI (local mode)', () => {
     assert.match(r.stderr, /zero-config local/);
   });
 
-  test('evaluate: MBPP test-split canonical solutions pass 499/500 (task 123 fails)', async () => {
+  // shared/data/README.md records 499/500, task 123 failing "or exceeding the 10-second limit". Here its reference
+  // solution needs about 3.3 s of CPU, and the sandbox limits CPU time (10 s per test), not wall time, so it passes.
+  test('evaluate: MBPP test-split canonical solutions all pass, task 123 included', async () => {
     const problems = await loadDataset('mbpp');
     const file = join(dataDir, 'mbpp.jsonl');
     writeFileSync(file, problems.map((p) => JSON.stringify({ task_id: `Mbpp/${p.taskId}`, solution: p.canonicalSolution })).join('\n'));
@@ -71,9 +73,10 @@ describe('egcfg CLI (local mode)', () => {
     assert.equal(r.code, 0, r.stderr);
     const summary = lastJson(r);
     assert.equal(summary.problems, 500);
-    assert.equal(summary.passed, 499);
-    const failed = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((row) => !row.passed);
-    assert.deepEqual(failed.map((row) => row.task_id), ['123']);
+    const rows = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { task_id: string; passed: boolean; tests_total: number });
+    assert.deepEqual(rows.filter((row) => !row.passed).map((row) => row.task_id), []);
+    assert.equal(summary.passed, 500);
+    assert.ok(rows.every((row) => row.tests_total === 3), 'every MBPP problem ran its 3 asserts');
   });
 
   test('run: a baseline campaign with the simulated model says so and writes its outputs', async () => {

@@ -1,0 +1,231 @@
+// EG-CFG as durable workflows (spec eg-cfg-method.md §1.2–1.5):
+//
+//   egcfgCampaign ──▶ egcfgProblem (one child per problem, bounded concurrency, pause/resume, continue-as-new)
+//                        └─▶ egcfgAgent (one child per grid configuration, at most maxAgents at once)
+//                               └─▶ egcfgGeneration (one child per γ in order [0, 0.5, 1, 3], × retries)
+//
+// The first agent whose generation passes the visible tests wins; the problem workflow then cancels the other agents
+// through Temporal cancellation (their generations mark their rows 'cancelled' and keep every step they wrote).
+// A generation is a loop over small activities; the step machine's state lives in Postgres, the workflow carries only
+// the generation id, the step number `seq` and the line index.
+import {
+  ApplicationFailure, CancellationScope, condition, continueAsNew, executeChild, isCancellation, proxyActivities,
+  setHandler, startChild, workflowInfo,
+} from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { attemptsFor } from '../core/egcfg/gamma1.ts';
+import { activityOptions, taskQueues } from './activity-options.ts';
+import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
+import type {
+  CampaignProgress, EgcfgAgentInput, EgcfgAgentOutcome, EgcfgCampaignInput, EgcfgCampaignSummary, EgcfgGenerationInput,
+  EgcfgGenerationOutcome, EgcfgParams, EgcfgProblemInput, EgcfgProblemOutcome,
+} from './types.ts';
+
+const store = proxyActivities<Activities>(activityOptions.default);
+
+/** Heartbeat timeout of the EG-CFG model and sandbox activities: how soon a killed worker's step is retried elsewhere. */
+const DEFAULT_HEARTBEAT_MS = 30_000;
+
+function generationActivities(params: EgcfgParams) {
+  const hb = params.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_MS;
+  const inference: ActivityOptions = { ...activityOptions.inference, heartbeatTimeout: hb };
+  const sandbox: ActivityOptions = { ...activityOptions.sandbox, heartbeatTimeout: hb };
+  return {
+    inference: proxyActivities<Activities>(inference),
+    sandbox: proxyActivities<Activities>(sandbox),
+  };
+}
+
+export const egcfgProblemWorkflowId = (campaignId: string, problemId: number): string => `campaign-${campaignId}-problem-${problemId}`;
+export const egcfgAgentWorkflowId = (campaignId: string, problemId: number, agent: string): string =>
+  `campaign-${campaignId}-problem-${problemId}-agent-${agent}`;
+export const egcfgGenerationWorkflowId = (campaignId: string, problemId: number, agent: string, gamma: number, attempt: number): string =>
+  `campaign-${campaignId}-problem-${problemId}-agent-${agent}-gamma-${gamma}-try-${attempt}`;
+
+/** One generation for (problem, agent, γ, attempt). */
+export async function egcfgGeneration(input: EgcfgGenerationInput): Promise<EgcfgGenerationOutcome> {
+  const { inference, sandbox } = generationActivities(input.params);
+  const { generationId } = await store.egcfgBegin(input);
+  let seq = 0;
+  try {
+    if (input.gamma === 0) {
+      await inference.egcfgGamma0({ generationId, seq: seq++ });
+    } else {
+      let r = await inference.egcfgReasoning({ generationId, seq: seq++ });
+      let line = 0;
+      while (r.next !== 'done') {
+        if (r.next === 'build_signal' || r.next === 'sample_cond_candidates') {
+          const side = r.next === 'build_signal' ? 'uncond' as const : 'cond' as const;
+          for (let request = 0; ; request++) {
+            await inference.egcfgSampleCandidates({ generationId, seq: seq++, lineIndex: line, side, request });
+            const p = await sandbox.egcfgPrepareCandidates({ generationId, seq: seq++, lineIndex: line, side, request });
+            if (!p.needAnother) break;
+          }
+          r = side === 'uncond'
+            ? await sandbox.egcfgBuildSignal({ generationId, seq: seq++, lineIndex: line })
+            : await store.egcfgApplyCond({ generationId, seq: seq++, lineIndex: line });
+        } else {
+          r = await inference.egcfgDecodeLine({ generationId, seq: seq++, lineIndex: line });
+          line++;
+        }
+      }
+    }
+    const { sampleId } = await store.egcfgSaveSample({ generationId, seq });
+    const v = await sandbox.egcfgExecute({ sampleId, suite: 'visible' });
+    await store.egcfgClose({ generationId, passedVisible: v.passed, testsPassed: v.testsPassed, testsTotal: v.testsTotal });
+    return { generationId, gamma: input.gamma, attempt: input.attempt, status: v.passed ? 'passed' : 'failed', passedVisible: v.passed };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => store.egcfgMarkCancelled({
+        generationId, reason: 'cancelled: another agent solved the problem first, or the campaign was cancelled',
+      }));
+    } else {
+      await store.egcfgMarkError({ generationId, error: err instanceof Error ? err.message : String(err) });
+    }
+    throw err;
+  }
+}
+
+/** One agent (grid configuration): γ in order, stopping at the first generation that passes the visible tests. */
+export async function egcfgAgent(input: EgcfgAgentInput): Promise<EgcfgAgentOutcome> {
+  let generations = 0;
+  for (const [gammaIndex, gamma] of input.params.gammas.entries()) {
+    const attempts = attemptsFor(gamma, input.params.retries);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      generations++;
+      try {
+        const out = await executeChild(egcfgGeneration, {
+          workflowId: egcfgGenerationWorkflowId(input.campaignId, input.problemId, input.agent.name, gamma, attempt),
+          taskQueue: taskQueues.default,
+          args: [{ campaignId: input.campaignId, problemId: input.problemId, model: input.model, agent: input.agent, gamma, gammaIndex, attempt, params: input.params }],
+        });
+        if (out.passedVisible) return { agent: input.agent.name, passed: true, generationId: out.generationId, gamma, generations };
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        // A failed generation (recorded as 'error' with its message) does not stop the agent: the next γ is tried.
+      }
+    }
+  }
+  return { agent: input.agent.name, passed: false, generationId: null, gamma: null, generations };
+}
+
+/** One problem: agents in parallel (at most maxAgents), the first to pass the visible tests wins, the rest are cancelled. */
+export async function egcfgProblem(input: EgcfgProblemInput): Promise<EgcfgProblemOutcome> {
+  let winner: EgcfgAgentOutcome | null = null;
+  const agentsScope = new CancellationScope();
+  const runAgent = async (agent: EgcfgProblemInput['agents'][number]): Promise<void> => {
+    try {
+      const child = await startChild(egcfgAgent, {
+        workflowId: egcfgAgentWorkflowId(input.campaignId, input.problemId, agent.name),
+        taskQueue: taskQueues.default,
+        args: [{ campaignId: input.campaignId, problemId: input.problemId, model: input.model, agent, params: input.params }],
+      });
+      const out = await child.result();
+      if (out.passed && winner === null) {
+        winner = out;
+        agentsScope.cancel();
+      }
+    } catch (err) {
+      if (isCancellation(err)) return;
+      throw err;
+    }
+  };
+  try {
+    await agentsScope.run(async () => {
+      const inFlight = new Set<Promise<void>>();
+      for (const agent of input.agents) {
+        await condition(() => inFlight.size < input.params.maxAgents || winner !== null);
+        if (winner !== null) break;
+        const p: Promise<void> = runAgent(agent).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      await Promise.all(inFlight);
+    });
+  } catch (err) {
+    // Our own cancellation of the losing agents is expected; anything else (the campaign was cancelled) propagates.
+    if (!(isCancellation(err) && winner !== null && !CancellationScope.current().consideredCancelled)) throw err;
+  }
+  const { sandbox } = generationActivities(input.params);
+  const w = winner as EgcfgAgentOutcome | null;
+  return sandbox.egcfgEvaluateProblem({ campaignId: input.campaignId, problemId: input.problemId, winnerGenerationId: w?.generationId ?? null });
+}
+
+const DEFAULT_CONTINUE_AS_NEW_AFTER = 100;
+
+/** An EG-CFG campaign: one problem workflow per problem, bounded concurrency, pause/resume, progress, continue-as-new. */
+export async function egcfgCampaign(input: EgcfgCampaignInput): Promise<EgcfgCampaignSummary> {
+  const total = input.problemIds.length;
+  let cursor = input.cursor ?? 0;
+  let done = input.done ?? 0;
+  let passed = input.passed ?? 0;
+  let errors = input.errors ?? 0;
+  let paused = input.paused ?? false;
+  let state: CampaignProgress['state'] = paused ? 'paused' : 'running';
+  const running = new Set<number>();
+
+  setHandler(pauseSignal, () => { paused = true; state = 'paused'; });
+  setHandler(resumeSignal, () => { paused = false; state = 'running'; });
+  setHandler(progressQuery, (): CampaignProgress => ({
+    campaignId: input.campaignId, total, done, passed, errors, running: running.size, paused, state,
+  }));
+
+  if (cursor === 0) await store.markCampaign({ campaignId: input.campaignId, status: 'running' });
+  const budget = input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
+  let startedThisRun = 0;
+
+  const runProblem = async (problemId: number): Promise<void> => {
+    running.add(problemId);
+    try {
+      const outcome = await executeChild(egcfgProblem, {
+        workflowId: egcfgProblemWorkflowId(input.campaignId, problemId),
+        taskQueue: taskQueues.default,
+        args: [{ campaignId: input.campaignId, problemId, model: input.model, agents: input.agents, params: input.params }],
+      });
+      if (outcome.paper) passed++;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      errors++;
+      await store.egcfgRecordProblemError({ campaignId: input.campaignId, problemId, message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      running.delete(problemId);
+      done++;
+    }
+  };
+
+  try {
+    const inFlight = new Set<Promise<void>>();
+    while (cursor < total && startedThisRun < budget) {
+      await condition(() => !paused && inFlight.size < input.concurrency);
+      const problemId = input.problemIds[cursor]!;
+      cursor++;
+      startedThisRun++;
+      const p: Promise<void> = runProblem(problemId).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+  } catch (err) {
+    if (isCancellation(err)) {
+      state = 'cancelled';
+      await CancellationScope.nonCancellable(async () => {
+        await store.markCampaign({ campaignId: input.campaignId, status: 'cancelled' });
+        await store.egcfgSummarizeCampaign({ campaignId: input.campaignId, ...(input.baselineCampaignId ? { baselineCampaignId: input.baselineCampaignId } : {}) });
+      });
+    }
+    throw err;
+  }
+
+  if (cursor < total) {
+    await continueAsNew<typeof egcfgCampaign>({ ...input, cursor, done, passed, errors, paused });
+  }
+  state = 'finishing';
+  const summary = await store.egcfgSummarizeCampaign({ campaignId: input.campaignId, ...(input.baselineCampaignId ? { baselineCampaignId: input.baselineCampaignId } : {}) });
+  await store.markCampaign({ campaignId: input.campaignId, status: 'completed' });
+  state = 'completed';
+  if (summary.problems !== total) {
+    throw ApplicationFailure.nonRetryable(
+      `campaign ${input.campaignId} (${workflowInfo().workflowId}) recorded ${summary.problems} results for ${total} problems`,
+    );
+  }
+  return summary;
+}
