@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 export const datasetNames = ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et'] as const;
-export const methods = ['baseline'] as const;
+export const methods = ['baseline', 'eg-cfg'] as const;
 
 export const runOptionsSchema = z.object({
   dataset: z.enum(datasetNames, { error: (iss) => `unknown dataset '${String(iss.input)}'; known datasets: ${datasetNames.join(', ')}` }),
@@ -22,6 +22,32 @@ export const runOptionsSchema = z.object({
   concurrency: z.number().int().positive().max(1000).default(8),
   /** A samples file (evalplus JSONL) to replay instead of calling a model. */
   samplesFile: z.string().min(1).optional(),
+
+  // EG-CFG (method 'eg-cfg'; ignored by baseline). Without `grid`, one agent is built from temperature (t; 0 means
+  // the paper grid's lowest value 0.7, since s unique candidates need sampling), numCandidates (s), horizon (d) and promptType.
+  /** A grid file shaped like the authors' dynamic_signals_params.json (data/egcfg/*.json). */
+  grid: z.string().min(1).optional(),
+  /** CFG strengths tried per agent, in order. */
+  gammas: z.array(z.number().min(0, 'gamma must be >= 0').max(100, 'gamma must be <= 100')).min(1, 'at least one gamma').default([0, 0.5, 1, 3]),
+  numCandidates: z.number().int().positive().max(64).default(3),
+  /** Completion horizon d in lines; null = unbounded. */
+  horizon: z.number().int().nonnegative().max(1000).nullable().default(2),
+  /** Agents of one problem running at once. */
+  maxAgents: z.number().int().positive().max(1000).default(4),
+  /** Top-k logprobs per one-token CFG call (vLLM caps it with --max-logprobs, default 20). */
+  topLogprobs: z.number().int().positive().max(20).default(5),
+  maxNewTokens: z.number().int().positive().max(16384).default(512),
+  /** Attempts per γ > 0 (retries_count; γ=0 gets one). */
+  retries: z.number().int().positive().max(10).default(1),
+  earlyStop: z.boolean().default(true),
+  /** Wall-clock cap of one generation in minutes (checked at signal refreshes). */
+  generationTimeoutMin: z.number().positive().max(24 * 60).default(40),
+  /** Cap of one rendered trace in the signal, characters (the authors had no cap; the model's context has one). */
+  traceMaxChars: z.number().int().positive().max(64 * 1024 * 1024).default(100_000),
+  /** A baseline campaign of the same model and dataset: RSR is computed against its pass@1. */
+  baselineCampaign: z.string().min(1).optional(),
+  /** Heartbeat timeout of the generation activities (how soon a killed worker's step is retried), ms. */
+  heartbeatTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
 });
 
 export type RunOptionsInput = z.input<typeof runOptionsSchema>;

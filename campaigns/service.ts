@@ -8,6 +8,7 @@ import { campaigns, executions, problems, results, runs, samples } from '../db/s
 import { taskQueues } from '../workflows/activity-options.ts';
 import { progressQuery, pauseSignal, resumeSignal } from '../workflows/signals.ts';
 import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../workflows/types.ts';
+import { startEgcfgCampaign } from './egcfg.ts';
 import type { RunOptions } from './options.ts';
 
 export interface ServiceContext {
@@ -65,6 +66,10 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
   const problemIds = await upsertProblems(ctx.db, selected);
   const campaignId = newCampaignId();
   const workflowId = campaignWorkflowId(campaignId);
+  if (opts.method === 'eg-cfg') {
+    await startEgcfgCampaign(ctx, opts, model, { campaignId, workflowId, problemIds });
+    return { campaignId, workflowId, problems: problemIds.length };
+  }
   const simulated = model.kind === 'openai' && model.simulated;
   await ctx.db.insert(campaigns).values({
     id: campaignId, method: opts.method, dataset: opts.dataset, model: model.model, simulated,

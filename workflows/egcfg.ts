@@ -37,6 +37,13 @@ function generationActivities(params: EgcfgParams) {
   };
 }
 
+/** The innermost cause's message (an ActivityFailure says only 'Activity task failed'). */
+function failureMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause) parts.push(e.message);
+  return parts.join(': ');
+}
+
 export const egcfgProblemWorkflowId = (campaignId: string, problemId: number): string => `campaign-${campaignId}-problem-${problemId}`;
 export const egcfgAgentWorkflowId = (campaignId: string, problemId: number, agent: string): string =>
   `campaign-${campaignId}-problem-${problemId}-agent-${agent}`;
@@ -81,7 +88,7 @@ export async function egcfgGeneration(input: EgcfgGenerationInput): Promise<Egcf
         generationId, reason: 'cancelled: another agent solved the problem first, or the campaign was cancelled',
       }));
     } else {
-      await store.egcfgMarkError({ generationId, error: err instanceof Error ? err.message : String(err) });
+      await store.egcfgMarkError({ generationId, error: failureMessage(err) });
     }
     throw err;
   }

@@ -108,6 +108,8 @@ export interface EgcfgParams {
   wallCapMs: number;
   /** Per traced run of one test case. */
   traceTimeoutMs: number;
+  /** Cap of one rendered trace, characters (the authors had none; a model's context does); the row says when it cut. */
+  traceMaxChars: number;
   /** Heartbeat timeout of the generation's model and sandbox activities (default 30 s): how soon a step of a killed worker is retried. */
   heartbeatTimeoutMs?: number;
 }

@@ -1,0 +1,60 @@
+// Starting an EG-CFG campaign: the agents (a grid file, or one configuration from the options), their seeds (§1.2),
+// one `runs` row per agent, then the egcfgCampaign workflow. Called by startCampaign for method 'eg-cfg'.
+import { expandGrid, PAPER_GRID, type NamedAgentConfig } from '../core/egcfg/grid.ts';
+import { loadGridFile } from '../core/egcfg/grid-file.ts';
+import { agentSeed } from '../core/egcfg/seed.ts';
+import { REASONING_MAX_TOKENS, EXECUTION_TIMEOUT_SEC } from '../core/egcfg/constants.ts';
+import { agentName } from '../core/egcfg/grid.ts';
+import { campaigns, runs } from '../db/schema/index.ts';
+import { taskQueues } from '../workflows/activity-options.ts';
+import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../workflows/types.ts';
+import { OptionsError, type RunOptions } from './options.ts';
+import type { ServiceContext } from './service.ts';
+
+/** The t used when the options say temperature 0 (s unique candidates need sampling): the paper grid's lowest t. */
+export const DEFAULT_AGENT_TEMPERATURE = PAPER_GRID.t[0]!;
+
+/** The agents of a campaign, in grid order. */
+export function egcfgAgents(opts: RunOptions): NamedAgentConfig[] {
+  if (opts.grid) return expandGrid(loadGridFile(opts.grid));
+  const cfg = {
+    t: opts.temperature > 0 ? opts.temperature : DEFAULT_AGENT_TEMPERATURE, s: opts.numCandidates, d: opts.horizon, k: 1,
+    promptType: opts.promptType, partialEnabled: false,
+  };
+  return [{ ...cfg, name: agentName(cfg) }];
+}
+
+export function egcfgParams(opts: RunOptions): EgcfgParams {
+  return {
+    gammas: opts.gammas, retries: opts.retries, maxNewTokens: opts.maxNewTokens, topLogprobs: opts.topLogprobs,
+    reasoningMaxTokens: REASONING_MAX_TOKENS, maxAgents: opts.maxAgents, earlyStop: opts.earlyStop,
+    wallCapMs: Math.round(opts.generationTimeoutMin * 60_000), traceTimeoutMs: EXECUTION_TIMEOUT_SEC * 1000, traceMaxChars: opts.traceMaxChars,
+    ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
+  };
+}
+
+export async function startEgcfgCampaign(
+  ctx: ServiceContext, opts: RunOptions, model: ModelSpec,
+  c: { campaignId: string; workflowId: string; problemIds: number[] },
+): Promise<void> {
+  if (model.kind !== 'openai') throw new OptionsError([{ field: 'method', message: 'eg-cfg needs a model server (--model-url or the simulated one), not a samples file' }]);
+  const agents = egcfgAgents(opts);
+  if (new Set(opts.gammas).size !== opts.gammas.length) throw new OptionsError([{ field: 'gammas', message: 'duplicate gamma values' }]);
+  const simulated = model.simulated;
+  await ctx.db.insert(campaigns).values({
+    id: c.campaignId, method: opts.method, dataset: opts.dataset, model: model.model, simulated,
+    config: { ...opts, model, agents: agents.map((a) => a.name) }, workflowId: c.workflowId, problemsTotal: c.problemIds.length,
+  });
+  const specs: EgcfgAgentSpec[] = [];
+  for (const [index, a] of agents.entries()) {
+    const [run] = await ctx.db.insert(runs).values({
+      campaignId: c.campaignId, name: a.name, config: { method: 'eg-cfg', t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType },
+    }).returning({ id: runs.id });
+    specs.push({ name: a.name, index, t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType, seed: agentSeed(a, 0, opts.seed), runId: run!.id });
+  }
+  const input: EgcfgCampaignInput = {
+    campaignId: c.campaignId, problemIds: c.problemIds, model, agents: specs, params: egcfgParams(opts),
+    concurrency: opts.concurrency, ...(opts.baselineCampaign ? { baselineCampaignId: opts.baselineCampaign } : {}),
+  };
+  await ctx.client.workflow.start('egcfgCampaign', { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] });
+}
