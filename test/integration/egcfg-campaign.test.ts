@@ -1,0 +1,151 @@
+// EG-CFG end to end through the real Temporal dev server, Postgres, nsjail and the SIMULATED model server, on a few
+// MBPP and HumanEval problems: every step is stored (contiguous step numbers, candidates raw + executable, traces,
+// signal text in the spec's format, tokens with their guided/changed flags, counters), the verdicts are the
+// sandbox's, both protocols are recorded, and losing agents are cancelled, not failed.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { and, asc, eq } from 'drizzle-orm';
+import { modelBackendCache } from '../../activities/model-backend.ts';
+import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
+import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
+import { parseRunOptions } from '../../campaigns/options.ts';
+import { startCampaign, waitForCampaign } from '../../campaigns/service.ts';
+import { knowledgeFor } from '../../cli/simulated.ts';
+import { CANDIDATES_SIGNAL_HEADER } from '../../core/egcfg/index.ts';
+import { loadDataset, type Problem } from '../../core/datasets/index.ts';
+import { repoPath } from '../../core/repo.ts';
+import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems as problemsTable, results } from '../../db/schema/index.ts';
+import type { EgcfgCampaignSummary } from '../../workflows/types.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
+import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+
+describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', () => {
+  let env: TestWorkflowEnvironment;
+  let db: TestDatabase;
+  let workers: RunningWorkers;
+  let sim: SimulatedServer;
+  let mbpp: Problem[];
+  let humaneval: Problem[];
+
+  before(async () => {
+    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
+    mbpp = (await loadDataset('mbpp', { split: 'test' })).slice(0, 2);
+    humaneval = (await loadDataset('humaneval')).filter((p) => p.visibleTests.length > 0).slice(0, 1);
+    // skill 0: the unguided model always believes a broken variant; with an execution-trace block in the prompt it
+    // ranks the solution's token first, so only guided generations (γ ≥ 1) can pass.
+    sim = await startSimulatedModelServer({ knowledge: knowledgeFor([...mbpp, ...humaneval]), skill: 0 });
+    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
+  });
+  after(async () => {
+    await workers?.shutdown();
+    await closeSharedSandbox();
+    await sim?.close();
+    await env?.teardown();
+    await db?.drop();
+  });
+
+  const ctx = () => ({ db: db.db, client: env.client });
+  const model = () => ({ kind: 'openai' as const, baseUrl: sim.url, model: 'simulated-model', simulated: true });
+
+  async function checkCampaign(campaignId: string, summary: EgcfgCampaignSummary, expectedProblems: number) {
+    assert.equal(summary.method, 'eg-cfg');
+    assert.equal(summary.simulated, true);
+    assert.equal(summary.problems, expectedProblems);
+    assert.deepEqual(summary.protocols.map((p) => p.protocol), ['paper', 'strict']);
+    for (const protocol of ['paper', 'strict', 'default']) {
+      const rows = await db.db.select().from(results).where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol)));
+      assert.equal(rows.length, expectedProblems, `${protocol} verdicts`);
+    }
+    const gens = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, campaignId));
+    assert.ok(gens.length > 0);
+    for (const g of gens) {
+      assert.ok(['passed', 'failed', 'cancelled'].includes(g.status), `generation ${g.id} (${g.agent}, γ=${g.gamma}) ended ${g.status}: ${g.error}`);
+      const steps = await db.db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, g.id)).orderBy(asc(egcfgSteps.seq));
+      // Steps are numbered 0..n-1 without gaps or duplicates.
+      assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i), `generation ${g.id} step numbers`);
+      if (g.status === 'cancelled') continue;
+      assert.ok(g.sampleId !== null, 'a finished generation has a sample');
+      const [visible] = await db.db.select().from(executions).where(and(eq(executions.sampleId, g.sampleId!), eq(executions.suite, 'visible')));
+      assert.ok(visible, 'and a visible-test execution');
+      assert.equal(visible.passed, g.passedVisible, 'the generation verdict is the sandbox verdict');
+      assert.equal(g.status, visible.passed ? 'passed' : 'failed');
+      if (g.gamma === 0) {
+        assert.deepEqual(steps.map((s) => s.kind), ['gamma0']);
+        continue;
+      }
+      assert.equal(steps[0]!.kind, 'reasoning');
+      assert.ok(steps.some((s) => s.kind === 'signal') && steps.some((s) => s.kind === 'line'));
+      // Line indices grow by one per line step.
+      const lines = steps.filter((s) => s.kind === 'line');
+      assert.deepEqual(lines.map((s) => s.lineIndex), lines.map((_, i) => i));
+      for (const s of steps.filter((x) => x.kind === 'signal')) {
+        if (s.signal === '') continue;
+        assert.ok(s.signal!.startsWith(`${CANDIDATES_SIGNAL_HEADER}\n`), 'signal header');
+        assert.match(s.signal!, /# Function:\n[\s\S]+\n# Invocation:\n[\s\S]+\n# Execution Trace:\n/);
+        assert.ok(!/assert /.test(s.signal!.split('# Invocation:\n')[1]!.split('\n')[0]!), 'the invocation is the call only');
+      }
+      const cands = await db.db.select().from(egcfgCandidates).where(eq(egcfgCandidates.generationId, g.id));
+      assert.ok(cands.length > 0 && cands.some((c) => c.accepted === true && c.executable !== null && c.raw !== null));
+      const traces = await db.db.select().from(egcfgTraces).where(eq(egcfgTraces.generationId, g.id));
+      assert.ok(traces.length > 0 && traces.some((t) => t.trace !== null));
+      const tokenSteps = lines.filter((l) => (l.tokens ?? []).length > 0);
+      assert.ok(tokenSteps.length > 0);
+      for (const l of lines) {
+        assert.ok(l.modelCalls > 0 && l.promptTokens > 0, 'line steps count their model calls and tokens');
+        assert.ok(l.guidedTokens <= l.tokenCount && l.changedTokens <= l.guidedTokens);
+      }
+      if (g.gamma !== 1) {
+        for (const l of lines) {
+          const text = (l.tokens as Array<{ text: string }>).map((t) => t.text).join('');
+          assert.ok(l.appended === text || text.endsWith('<|endoftext|>'), 'appended text = chosen tokens');
+        }
+      }
+    }
+    return gens;
+  }
+
+  test('MBPP: agents in parallel, γ in order, guided generations pass, losers cancelled, both protocols stored', async () => {
+    const opts = parseRunOptions({
+      dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: mbpp.length, concurrency: 2,
+      grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2, maxNewTokens: 256,
+    });
+    const created = await startCampaign(ctx(), opts, model());
+    const summary = await waitForCampaign(ctx(), created.campaignId) as EgcfgCampaignSummary;
+    const gens = await checkCampaign(created.campaignId, summary, mbpp.length);
+    // γ=0 (unguided, skill 0) fails; some guided generation passes for every problem, so paper = strict = all.
+    assert.ok(gens.filter((g) => g.gamma === 0).every((g) => g.status === 'failed' || g.status === 'cancelled'));
+    const winners = gens.filter((g) => g.status === 'passed');
+    assert.ok(winners.length >= mbpp.length && winners.every((g) => g.gamma > 0));
+    assert.equal(summary.protocols[0]!.passed, mbpp.length);
+    assert.equal(summary.protocols[1]!.passed, mbpp.length);
+    // Guidance visibly changed the greedy choice somewhere (the signal block raises the solution's token).
+    const steps = await db.db.select().from(egcfgSteps).innerJoin(egcfgGenerations, eq(egcfgGenerations.id, egcfgSteps.generationId))
+      .where(eq(egcfgGenerations.campaignId, created.campaignId));
+    assert.ok(steps.some((s) => s.egcfg_steps.changedTokens > 0), 'CFG changed some argmax');
+    assert.ok(summary.cost.perSolvedProblem !== null && summary.cost.perSolvedProblem.modelCalls > 0);
+    // Each γ of an agent is tried only after the previous γ failed.
+    for (const g of gens.filter((x) => x.gammaIndex > 0)) {
+      const prev = gens.find((x) => x.problemId === g.problemId && x.agent === g.agent && x.gammaIndex === g.gammaIndex - 1);
+      assert.ok(prev && prev.status === 'failed', `γ index ${g.gammaIndex} of ${g.agent} ran after a failed γ index ${g.gammaIndex - 1}`);
+    }
+    // A problem's result names the winner; the other agent is either finished or cancelled (its steps kept).
+    const paper = await db.db.select().from(results).innerJoin(problemsTable, eq(problemsTable.id, results.problemId))
+      .where(and(eq(results.campaignId, created.campaignId), eq(results.protocol, 'paper')));
+    for (const r of paper) assert.ok((r.results.detail as { winner: unknown }).winner !== null);
+  });
+
+  test('HumanEval: docstring examples guide, check() scores', async () => {
+    const opts = parseRunOptions({
+      dataset: 'humaneval', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [0, 3],
+      temperature: 0.7, numCandidates: 2, horizon: 2, maxNewTokens: 384, traceMaxChars: 1500,
+    });
+    const created = await startCampaign(ctx(), opts, model());
+    const summary = await waitForCampaign(ctx(), created.campaignId) as EgcfgCampaignSummary;
+    const gens = await checkCampaign(created.campaignId, summary, 1);
+    assert.deepEqual(gens.map((g) => g.gamma).sort(), [0, 3]);
+    const [strict] = await db.db.select().from(results).where(and(eq(results.campaignId, created.campaignId), eq(results.protocol, 'strict')));
+    const detail = strict!.detail as { suite: string };
+    assert.equal(detail.suite, 'eval');
+  });
+});
