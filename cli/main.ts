@@ -2,6 +2,7 @@
 import { OptionsError } from '../campaigns/options.ts';
 import { evaluateCommand, runCommand } from './commands/run.ts';
 import { sandboxExecCommand } from './commands/sandbox.ts';
+import { showCommand } from './commands/show.ts';
 
 const usage = `usage: egcfg <command> [options]
 
@@ -10,6 +11,10 @@ commands:
              [--model-url URL] [--max-problems N] [--seed S] [--output-dir DIR] [--temperature T]
              [--prompt-type deepseek_instruct|long_code] [--concurrency N] [--dataset-file FILE] [--split S]
   evaluate   --dataset D --samples FILE [--output-dir DIR]        score an evalplus-format samples file
+  run --method eg-cfg  [--grid FILE | --temperature T --num-candidates S --horizon D|inf --prompt-type P]
+             [--gamma 0,0.5,1,3] [--max-agents N] [--top-logprobs K] [--max-new-tokens N] [--retries N]
+             [--no-early-stop] [--trace-max-chars N] [--baseline-campaign ID]   EG-CFG (execution-guided decoding)
+  show       <campaign_id> <task_id> [--full] [--json]   a problem's generation(s), step by step, from the database
   sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]
 
 service options (run, evaluate): --temporal-address HOST:PORT (or TEMPORAL_ADDRESS), --database-url URL
@@ -21,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run': return await runCommand(rest);
       case 'evaluate': return await evaluateCommand(rest);
+      case 'show': return await showCommand(rest);
       case 'sandbox':
         if (rest[0] === 'exec') return await sandboxExecCommand(rest.slice(1));
         console.error(`unknown sandbox command '${rest[0] ?? ''}'; expected: egcfg sandbox exec --code-file FILE`);

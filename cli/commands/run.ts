@@ -6,7 +6,7 @@ import { loadReplaySamples } from '../../activities/model/replay.ts';
 import { OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
 import { campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
-import type { ModelSpec } from '../../workflows/types.ts';
+import type { EgcfgCampaignSummary, ModelSpec } from '../../workflows/types.ts';
 import { SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime } from '../runtime.ts';
 import { startSimulatedModel } from '../simulated.ts';
@@ -37,7 +37,36 @@ const runFlags = {
   'max-tokens': { type: 'string' },
   'prompt-type': { type: 'string' },
   'sim-skill': { type: 'string' },
+  // EG-CFG (--method eg-cfg)
+  gamma: { type: 'string' },
+  'num-candidates': { type: 'string' },
+  horizon: { type: 'string' },
+  grid: { type: 'string' },
+  'max-agents': { type: 'string' },
+  'top-logprobs': { type: 'string' },
+  'max-new-tokens': { type: 'string' },
+  retries: { type: 'string' },
+  'no-early-stop': { type: 'boolean' },
+  'trace-max-chars': { type: 'string' },
+  'baseline-campaign': { type: 'string' },
 } as const;
+
+/** `--gamma 0,0.5,1,3` (or one value). */
+function gammaList(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((x) => {
+    const n = Number(x.trim());
+    if (x.trim() === '' || !Number.isFinite(n)) throw new OptionsError([{ field: '--gamma', message: `'${v}' is not a comma-separated list of numbers` }]);
+    return n;
+  });
+}
+
+/** `--horizon N` or `--horizon inf` (unbounded). */
+function horizonOf(v: string | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'inf' || v === 'None') return null;
+  return num(v, '--horizon');
+}
 
 const evaluateFlags = { ...sharedFlags, samples: { type: 'string' } } as const;
 
@@ -57,6 +86,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     temperature: num(values.temperature, '--temperature'), topP: num(values['top-p'], '--top-p'),
     maxTokens: num(values['max-tokens'], '--max-tokens'), promptType: values['prompt-type'],
     concurrency: num(values.concurrency, '--concurrency'),
+    ...(values.method === 'eg-cfg' ? {
+      grid: values.grid === undefined ? undefined : resolve(values.grid), gammas: gammaList(values.gamma),
+      numCandidates: num(values['num-candidates'], '--num-candidates'), horizon: horizonOf(values.horizon),
+      maxAgents: num(values['max-agents'], '--max-agents'), topLogprobs: num(values['top-logprobs'], '--top-logprobs'),
+      maxNewTokens: num(values['max-new-tokens'], '--max-new-tokens'), retries: num(values.retries, '--retries'),
+      earlyStop: values['no-early-stop'] ? false : undefined, traceMaxChars: num(values['trace-max-chars'], '--trace-max-chars'),
+      baselineCampaign: values['baseline-campaign'],
+    } : {}),
   });
   return execute(opts, values, { simSkill: num(values['sim-skill'], '--sim-skill') });
 }
@@ -117,13 +154,16 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
       output_dir: resolve(values['output-dir'] ?? join('results', created.campaignId)),
       database: runtime.database.location,
     };
-    const out = writeCampaignOutputs(line.output_dir, rows, line);
+    const egcfg = opts.method === 'eg-cfg' ? egcfgSummaryFields(summary as EgcfgCampaignSummary) : undefined;
+    const full: SummaryLine & Partial<ReturnType<typeof egcfgSummaryFields>> = { ...line, ...egcfg };
+    const out = writeCampaignOutputs(line.output_dir, rows, full);
     console.error('');
     console.error(summaryTable(line));
+    if (egcfg) console.error(egcfgTable(egcfg));
     if (line.simulated) console.error(`\nNOTE: ${SIMULATED_NOTE}.`);
     if (line.coverage) console.error(`Coverage: ${line.coverage}`);
     console.error(`\nResults: ${join(out, 'results.jsonl')} (per problem), ${join(out, 'summary.md')}; database: ${line.database}`);
-    console.log(JSON.stringify(line));
+    console.log(JSON.stringify(full));
     return 0;
   } finally {
     await simulator?.close();
@@ -157,4 +197,28 @@ function showProgress(ctx: ServiceContext, campaignId: string): () => Promise<vo
     await inFlight;
     if (tty) process.stderr.write('\n');
   };
+}
+
+/** The EG-CFG part of the summary line: both protocols (pass@1, RSR vs the baseline campaign) and the cost. */
+function egcfgSummaryFields(s: EgcfgCampaignSummary) {
+  return {
+    protocol_note: 'pass_at_1 above is the paper protocol; see protocols for paper and strict',
+    protocols: s.protocols.map((p) => ({
+      protocol: p.protocol, problems: p.problems, passed: p.passed, pass_at_1: p.passAt1, rsr: p.rsr, baseline_pass_at_1: p.baselinePassAt1,
+    })),
+    baseline_campaign_id: s.baselineCampaignId,
+    cost: s.cost,
+  };
+}
+
+function egcfgTable(e: ReturnType<typeof egcfgSummaryFields>): string {
+  const rows = e.protocols.map((p) => `${p.protocol.padEnd(8)}${String(p.passed).padStart(7)}/${String(p.problems).padEnd(7)}${(100 * p.pass_at_1).toFixed(2).padStart(9)}${(p.rsr === null ? '–' : p.rsr.toFixed(2)).padStart(9)}`);
+  const c = e.cost;
+  const per = (x: { modelCalls: number; promptTokens: number; completionTokens: number } | null) =>
+    x === null ? '–' : `${x.modelCalls.toFixed(1)} model calls, ${Math.round(x.promptTokens)} prompt + ${Math.round(x.completionTokens)} completion tokens`;
+  return [
+    '', 'protocol  passed/problems  pass@1 %      RSR', ...rows,
+    `cost: ${c.generations} generations (${c.cancelledGenerations} cancelled), ${c.modelCalls} model calls, ${c.guidedTokens} guided tokens (${c.changedTokens} changed by guidance), ${c.sandboxRuns} sandbox runs`,
+    `per problem: ${per(c.perProblem)}; per solved problem (paper): ${per(c.perSolvedProblem)}`,
+  ].join('\n');
 }

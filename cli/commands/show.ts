@@ -1,0 +1,131 @@
+// `egcfg show <campaign> <task_id>`: one problem of a campaign, step by step, from the database. For EG-CFG: every
+// generation (agent × γ), and in each one every step: the reasoning prefix, each candidate request (raw and
+// executable candidates), the traced runs and the signal, each decoded line with its tokens (guided, changed by
+// guidance) and counters, the final code and its verdicts. `--full` prints signals and traces whole; `--json` dumps
+// the rows.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { and, asc, eq } from 'drizzle-orm';
+import { OptionsError } from '../../campaigns/options.ts';
+import { getCampaign } from '../../campaigns/service.ts';
+import { openDatabase } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
+import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems, results, samples } from '../../db/schema/index.ts';
+import { SIMULATED_NOTE } from '../output.ts';
+import { defaultDataDir } from '../runtime.ts';
+
+const flags = {
+  'database-url': { type: 'string' },
+  'data-dir': { type: 'string' },
+  full: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+const clip = (s: string, full: boolean, n = 400): string => (full || s.length <= n ? s : `${s.slice(0, n)}… [${s.length - n} more chars; --full shows all]`);
+const indent = (s: string, pad = '      '): string => s.split('\n').map((l) => pad + l).join('\n');
+
+/** Everything stored about one problem of a campaign (plain rows, for --json and for the text view). */
+export async function problemSteps(db: Database, campaignId: string, taskId: string) {
+  const campaign = await getCampaign(db, campaignId);
+  const [problem] = await db.select().from(problems).where(and(eq(problems.dataset, campaign.dataset), eq(problems.taskId, taskId)));
+  if (!problem) throw new OptionsError([{ field: 'task_id', message: `dataset ${campaign.dataset} has no task '${taskId}'` }]);
+  const verdicts = await db.select().from(results).where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol));
+  const gens = await db.select().from(egcfgGenerations)
+    .where(and(eq(egcfgGenerations.campaignId, campaignId), eq(egcfgGenerations.problemId, problem.id)))
+    .orderBy(asc(egcfgGenerations.agentIndex), asc(egcfgGenerations.gammaIndex), asc(egcfgGenerations.attempt));
+  const generations = [];
+  for (const g of gens) {
+    const steps = await db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, g.id)).orderBy(asc(egcfgSteps.seq));
+    const candidates = await db.select().from(egcfgCandidates).where(eq(egcfgCandidates.generationId, g.id))
+      .orderBy(asc(egcfgCandidates.lineIndex), asc(egcfgCandidates.side), asc(egcfgCandidates.requestIndex), asc(egcfgCandidates.candidateIndex));
+    const traces = await db.select().from(egcfgTraces).where(eq(egcfgTraces.generationId, g.id)).orderBy(asc(egcfgTraces.id));
+    const execs = g.sampleId === null ? [] : await db.select().from(executions).where(eq(executions.sampleId, g.sampleId)).orderBy(asc(executions.suite));
+    generations.push({ generation: g, steps, candidates, traces, executions: execs });
+  }
+  const baselineSamples = gens.length === 0
+    ? await db.select().from(samples).where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id)))
+    : [];
+  return { campaign, problem, verdicts, generations, baselineSamples };
+}
+
+export async function showCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true });
+  const [campaignId, taskId] = positionals;
+  if (!campaignId || !taskId || positionals.length !== 2) {
+    throw new OptionsError([{ field: '(arguments)', message: 'usage: egcfg show <campaign_id> <task_id> [--full] [--json] [--database-url URL | --data-dir DIR]' }]);
+  }
+  const url = values['database-url'] ?? process.env.DATABASE_URL ?? resolve(values['data-dir'] ?? defaultDataDir(), 'pglite');
+  const database = await openDatabase(url);
+  try {
+    const data = await problemSteps(database.db, campaignId, taskId);
+    if (values.json) {
+      console.log(JSON.stringify(data, null, 2));
+      return 0;
+    }
+    console.log(render(data, values.full ?? false));
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+type Data = Awaited<ReturnType<typeof problemSteps>>;
+
+function render(d: Data, full: boolean): string {
+  const out: string[] = [];
+  const c = d.campaign;
+  out.push(`campaign ${c.id}: ${c.method} on ${c.dataset}, model ${c.model}${c.simulated ? ' [SIMULATED]' : ''}, ${c.status}`);
+  if (c.simulated) out.push(`NOTE: ${SIMULATED_NOTE}.`);
+  out.push(`task ${d.problem.taskId} (entry point ${d.problem.entryPoint}); visible tests:`);
+  for (const t of d.problem.visibleTests) out.push(`  ${t}`);
+  out.push('verdicts:');
+  for (const v of d.verdicts) out.push(`  ${v.protocol.padEnd(8)} ${v.passed ? 'PASSED' : 'failed'} (${v.status}) ${JSON.stringify(v.detail)}`);
+  if (d.generations.length === 0) {
+    for (const s of d.baselineSamples) out.push(`sample ${s.id} (${s.attempt}):\n${indent(s.code)}`);
+    return out.join('\n');
+  }
+  for (const { generation: g, steps, candidates, traces, executions: execs } of d.generations) {
+    out.push('');
+    out.push(`== ${g.agent} γ=${g.gamma} try ${g.attempt}: ${g.status.toUpperCase()}${g.stopReason ? `, stop ${g.stopReason}` : ''}, seed ${g.seed}${g.error ? `, ${g.error}` : ''}`);
+    if (g.prefix !== null) out.push(`   reasoning prefix:\n${indent(clip(g.prefix, full))}`);
+    for (const s of steps) {
+      const head = `   [${s.seq}] ${s.kind.padEnd(9)} line ${s.lineIndex}`;
+      const counters = `${s.modelCalls} model calls, ${s.promptTokens}→${s.completionTokens} tokens${s.sandboxRuns ? `, ${s.sandboxRuns} sandbox runs ${s.sandboxMs.toFixed(0)} ms` : ''}${s.activityAttempt > 1 ? `, written by activity attempt ${s.activityAttempt}` : ''}`;
+      const sum = s.summary as Record<string, unknown>;
+      switch (s.kind) {
+        case 'line': {
+          out.push(`${head}: +${JSON.stringify(s.appended ?? '')} (${s.tokenCount} tokens, ${s.guidedTokens} guided, ${s.changedTokens} changed by guidance; ${counters}) → ${String(sum.next)}`);
+          if (full) for (const t of (s.tokens ?? []) as Array<Record<string, unknown>>) out.push(`        ${JSON.stringify(t)}`);
+          break;
+        }
+        case 'sample': {
+          out.push(`${head}: ${String(sum.side)} request ${String(sum.request)} n=${String(sum.n)} t=${String(sum.temperature)} (${counters})`);
+          for (const k of candidates.filter((x) => x.lineIndex === s.lineIndex && x.side === sum.side && x.requestIndex === sum.request)) {
+            const mark = k.accepted ? 'ACCEPTED' : k.raw === null ? 'rejected (first line)' : k.executable === null ? (k.prepareError ? 'not executable' : 'duplicate') : 'duplicate';
+            out.push(`      candidate ${k.candidateIndex}: ${mark}`);
+            if (k.raw !== null) out.push(`        raw:\n${indent(clip(k.raw, full), '          ')}`);
+            if (k.executable !== null) out.push(`        executable:\n${indent(clip(k.executable, full), '          ')}`);
+          }
+          break;
+        }
+        case 'prepare':
+          out.push(`${head}: make_executable ${String(sum.examined)} → ${String(sum.accepted)} unique${sum.needAnother ? ', another request due' : ''} (${counters})`);
+          break;
+        case 'signal': {
+          out.push(`${head}: signal of ${String(sum.entries)} entries, ${String(sum.signalChars)} chars (${counters}) → ${String(sum.next)}`);
+          for (const t of traces.filter((x) => x.lineIndex === s.lineIndex)) {
+            out.push(`      trace ${t.invocation} [${t.status}, ${t.durationMs.toFixed(0)} ms${t.traceTruncated ? ', truncated' : ''}]${t.trace === null ? ' (no trace)' : ''}`);
+          }
+          if (s.signal) out.push(indent(clip(s.signal, full, 800)));
+          break;
+        }
+        default:
+          out.push(`${head}: ${JSON.stringify({ ...sum, tries: undefined })} (${counters})`);
+      }
+    }
+    if (g.finalCode !== null) out.push(`   final code:\n${indent(g.finalCode)}`);
+    for (const e of execs) out.push(`   ${e.suite}: ${e.passed ? 'passed' : 'failed'} ${e.testsPassed}/${e.testsTotal} (${e.status})`);
+    if (g.cost) out.push(`   cost: ${JSON.stringify(g.cost)}`);
+  }
+  return out.join('\n');
+}
