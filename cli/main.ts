@@ -3,6 +3,7 @@ import { OptionsError } from '../campaigns/options.ts';
 import { evaluateCommand, runCommand } from './commands/run.ts';
 import { sandboxExecCommand } from './commands/sandbox.ts';
 import { showCommand } from './commands/show.ts';
+import { workerCommand } from './commands/worker.ts';
 
 const usage = `usage: egcfg <command> [options]
 
@@ -16,9 +17,14 @@ commands:
              [--no-early-stop] [--trace-max-chars N] [--baseline-campaign ID]   EG-CFG (execution-guided decoding)
   show       <campaign_id> <task_id> [--full] [--json]   a problem's generation(s), step by step, from the database
   sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]
+  worker     --queues default,inference,sandbox,training [--temporal-address A] [--namespace N]
+             [--database-url URL] [--concurrency-<queue> N] [--workflow-tasks N] [--identity ID]
+             a worker process for those task queues (scale-out); SIGINT/SIGTERM stop it gracefully
 
 service options (run, evaluate): --temporal-address HOST:PORT (or TEMPORAL_ADDRESS), --database-url URL
-  (or DATABASE_URL), --data-dir DIR (zero-config local mode; default .data/), --no-worker`;
+  (or DATABASE_URL), --data-dir DIR (zero-config local mode; default .data/), --no-worker
+Temporal cluster / Cloud: TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY (mTLS), TEMPORAL_TLS_CA,
+  TEMPORAL_TLS_SERVER_NAME, TEMPORAL_TLS=1, TEMPORAL_API_KEY; EGCFG_DB_POOL (Postgres connections per process)`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': return await runCommand(rest);
       case 'evaluate': return await evaluateCommand(rest);
       case 'show': return await showCommand(rest);
+      case 'worker': return await workerCommand(rest);
       case 'sandbox':
         if (rest[0] === 'exec') return await sandboxExecCommand(rest.slice(1));
         console.error(`unknown sandbox command '${rest[0] ?? ''}'; expected: egcfg sandbox exec --code-file FILE`);

@@ -9,6 +9,7 @@ import { modelBackendCache } from '../activities/model-backend.ts';
 import { repoPath } from '../core/repo.ts';
 import { openDatabase, type DatabaseHandle } from '../db/client.ts';
 import { startWorkers, type QueueKind, type RunningWorkers } from '../workers/worker.ts';
+import { clientConnectionOptions, databasePoolSize, describeTemporal, temporalSettingsFromEnv, workerConnectionOptions } from './temporal-connection.ts';
 import { ensureLocalTemporal } from './temporal-local.ts';
 
 export interface RuntimeOptions {
@@ -46,9 +47,12 @@ export const defaultDataDir = (): string => process.env.EGCFG_DATA_DIR ?? repoPa
 export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const dataDir = resolve(opts.dataDir ?? defaultDataDir());
-  const temporalAddress = opts.temporalAddress ?? process.env.TEMPORAL_ADDRESS;
+  const settings = temporalSettingsFromEnv({
+    ...(opts.temporalAddress ? { address: opts.temporalAddress } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}),
+  });
+  const temporalAddress = settings.address;
   const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
-  const namespace = opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const namespace = settings.namespace;
   const mode: Runtime['mode'] = temporalAddress && databaseUrl ? 'external' : 'local';
 
   let address = temporalAddress;
@@ -58,20 +62,22 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
     address = local.address;
     log(`[egcfg] Temporal: ${local.started ? 'started' : 'reusing'} local dev server at ${address} (history in ${local.dbFile}; UI http://127.0.0.1:${port + 1000})`);
   } else {
-    log(`[egcfg] Temporal: external server at ${address}, namespace ${namespace}`);
+    log(`[egcfg] Temporal: external server at ${describeTemporal({ ...settings, address })}`);
   }
-  const database = await openDatabase(databaseUrl ?? resolve(dataDir, 'pglite'));
+  // TLS and API keys are for an external cluster; the local dev server speaks plain gRPC.
+  const connectionSettings = temporalAddress ? { ...settings, address } : { address, namespace, tls: false };
+  const database = await openDatabase(databaseUrl ?? resolve(dataDir, 'pglite'), { poolSize: databasePoolSize() });
   log(`[egcfg] Database: ${database.driver === 'pglite' ? `embedded PGlite in ${database.location}` : `Postgres at ${database.location}`}`);
   log(`[egcfg] Mode: ${mode === 'local' ? 'zero-config local' : 'external services'}; data folder ${dataDir}`);
 
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(clientConnectionOptions(connectionSettings));
   const client = new Client({ connection, namespace });
   let workers: RunningWorkers | undefined;
   let workerConnection: NativeConnection | undefined;
   const queues = opts.workerQueues ?? ['default', 'inference', 'sandbox', 'training'];
   if (queues.length > 0) {
     installQuietTemporalLogger();
-    workerConnection = await NativeConnection.connect({ address });
+    workerConnection = await NativeConnection.connect(workerConnectionOptions(connectionSettings));
     workers = await startWorkers({
       connection: workerConnection, namespace, queues,
       deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache() },

@@ -44,6 +44,8 @@ export async function startWorkers(opts: {
   deps: ActivityDeps;
   queues?: QueueKind[];
   concurrency?: Partial<WorkerConcurrency>;
+  /** How this process names itself to Temporal (recorded in workflow histories: who ran which task). */
+  identity?: string;
 }): Promise<RunningWorkers> {
   const queues = opts.queues ?? allQueueKinds;
   const concurrency = { ...defaultConcurrency, ...opts.concurrency,
@@ -57,6 +59,7 @@ export async function startWorkers(opts: {
       namespace: opts.namespace ?? 'default',
       taskQueue: taskQueues[kind],
       activities,
+      ...(opts.identity ? { identity: opts.identity } : {}),
       ...(hostsWorkflows ? { workflowBundle: await workflowBundle(), maxConcurrentWorkflowTaskExecutions: concurrency.workflowTasks } : {}),
       maxConcurrentActivityTaskExecutions: concurrency.activities[kind] ?? 8,
     }));
