@@ -2,7 +2,7 @@
 // 4 heads, vocab 512) on CPU, as the TS side drives it (python -m trainer.train). Needs infra/trainer-env.sh.
 // Prints ONE JSON line: steps/s of the training loop (from metrics.json), the wall time of the whole process
 // (interpreter + torch import + model load included) and the time to build the tiny model.
-// Usage: npx tsx bench/trainer.bench.ts [--steps 60] [--batch-size 8] [--threads 0] [--pairs 64]
+// Usage: npx tsx bench/trainer.bench.ts [--steps 60] [--batch-size 8] [--threads 1]  (0: torch's default, 2 on this machine) [--pairs 64]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { spawnTrainer, trainerEnvStatus } from '../core/trainer-env.ts';
 const { values } = parseArgs({ options: { steps: { type: 'string' }, 'batch-size': { type: 'string' }, threads: { type: 'string' }, pairs: { type: 'string' } } });
 const steps = Number(values.steps ?? 60);
 const batchSize = Number(values['batch-size'] ?? 8);
-const threads = Number(values.threads ?? 0);
+const threads = Number(values.threads ?? 1);
 const pairs = Number(values.pairs ?? 64);
 
 const env = trainerEnvStatus();

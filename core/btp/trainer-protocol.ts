@@ -27,7 +27,8 @@ export const TrainConfigSchema = z.object({
   resume: z.boolean().default(true),
   device: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, "device must be 'auto', 'cpu', 'cuda' or 'cuda:N'").default('auto'),
   dtype: z.enum(['float32', 'bfloat16']).default('float32'),
-  threads: z.number().int().min(0).default(0),
+  /** torch CPU threads; 1 by default (faster than 2 OpenMP threads for small models on small machines), 0 = torch's default. */
+  threads: z.number().int().min(0).default(1),
   evalLimit: z.number().int().min(0).default(64),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
