@@ -328,3 +328,33 @@ export function assertTrainingProblems(problemIds: Iterable<string | number>, ev
   list.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   throw new TrainEvalLeakError(list);
 }
+
+// ---- training data -----------------------------------------------------------------------------------------------
+
+export interface TrainingPair {
+  problemId: number;
+  prompt: string;
+  completion: string;
+}
+
+/**
+ * Turns drawn buffer entries into the trainer's prompt/completion pairs, after the split guard: throws
+ * TrainEvalLeakError if any entry's problem is an evaluation problem, and names a problem that has no prompt.
+ */
+export function trainingPairs(
+  entries: readonly Pick<BufferEntry, 'problemId' | 'code'>[],
+  promptFor: (problemId: number) => string | undefined,
+  evalIds: Iterable<string | number>,
+): TrainingPair[] {
+  assertTrainingProblems(entries.map((e) => e.problemId), evalIds);
+  return entries.map((e) => {
+    const prompt = promptFor(e.problemId);
+    if (typeof prompt !== 'string') throw new RangeError(`trainingPairs: no prompt for problem ${e.problemId}`);
+    return { problemId: e.problemId, prompt, completion: e.code };
+  });
+}
+
+/** The JSONL file the trainer reads (--data): one {"problem_id","prompt","completion"} object per line. */
+export function trainingJsonl(pairs: readonly TrainingPair[]): string {
+  return pairs.map((p) => JSON.stringify({ problem_id: p.problemId, prompt: p.prompt, completion: p.completion })).join('\n') + (pairs.length ? '\n' : '');
+}

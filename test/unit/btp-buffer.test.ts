@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
-  assertTrainingProblems, codeHash, dedupeKey, ExperienceBuffer, normaliseCode, TrainEvalLeakError, type BufferEntry,
+  assertTrainingProblems, codeHash, dedupeKey, ExperienceBuffer, normaliseCode, trainingJsonl, trainingPairs, TrainEvalLeakError, type BufferEntry,
 } from '../../core/btp/buffer.ts';
 import { createRng } from '../../core/btp/prng.ts';
 import { sha256Hex } from '../../core/btp/sha256.ts';
@@ -151,5 +151,20 @@ describe('assertTrainingProblems (train/eval split guard)', () => {
   it('lists the first 20 and counts the rest', () => {
     const ids = Array.from({ length: 25 }, (_, i) => i);
     assert.throws(() => assertTrainingProblems(ids, ids), /25 training problem id\(s\).*: 0, 1, .*, 19 and 5 more/);
+  });
+});
+
+describe('trainingPairs / trainingJsonl', () => {
+  const prompts = new Map([[601, 'P601'], [602, 'P602']]);
+  it('maps entries to prompt/completion pairs and JSONL lines', () => {
+    const pairs = trainingPairs([entry(601, 'a', 0.5), entry(602, 'b', 0.5)], (id) => prompts.get(id), [11, 12]);
+    assert.deepEqual(pairs, [{ problemId: 601, prompt: 'P601', completion: 'a' }, { problemId: 602, prompt: 'P602', completion: 'b' }]);
+    const lines = trainingJsonl(pairs).trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines[1], { problem_id: 602, prompt: 'P602', completion: 'b' });
+    assert.equal(trainingJsonl([]), '');
+  });
+  it('refuses evaluation problems and problems without a prompt', () => {
+    assert.throws(() => trainingPairs([entry(601, 'a', 0.5), entry(11, 'b', 0.5)], (id) => prompts.get(id), [11]), TrainEvalLeakError);
+    assert.throws(() => trainingPairs([entry(603, 'a', 0.5)], (id) => prompts.get(id), []), /no prompt for problem 603/);
   });
 });
