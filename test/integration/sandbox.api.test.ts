@@ -93,6 +93,11 @@ describe('sandbox API (real nsjail)', () => {
     assert.ok(outs.every((o) => o.stdout === host), `${outs.map((o) => o.stdout).join('')} vs ${host}`);
   });
 
+  test('every child gets a freshly seeded random (the server never imports random)', async () => {
+    const outs = await Promise.all(Array.from({ length: 6 }, () => sandbox.runProgram({ code: 'import random\nprint(random.random())' })));
+    assert.equal(new Set(outs.map((o) => o.stdout)).size, 6);
+  });
+
   test('trace mode: EG-CFG trace of program + invocation, per test', async () => {
     const r = await sandbox.run({ program: 'def add(a, b):\n    s = a + b\n    return s', tests: [{ id: 'i1', code: 'add(1, 2)' }, { id: 'i2', code: 'add("x", 1)' }], mode: 'trace' });
     assert.equal(r.tests[0]!.status, 'passed');
