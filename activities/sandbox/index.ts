@@ -7,7 +7,7 @@
 //
 // Activities share one pool per process: `await getSharedSandbox()`.
 // What runs where, the limits, the statuses and the anti-cheat rules are documented in python/sandbox/README.md.
-import { existsSync, accessSync, constants } from 'node:fs';
+import { existsSync, accessSync, constants, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import type { z } from 'zod';
 import { availableParallelism } from 'node:os';
 import { repoPath } from '../../core/repo.ts';
@@ -23,6 +23,29 @@ export * from './schema.ts';
 export { WorkerLostError } from './pool.ts';
 
 export const NSJAIL_CONFIG = repoPath('infra', 'nsjail', 'sandbox.cfg');
+const CGROUP_V1_MEMORY = '/sys/fs/cgroup/memory';
+/** nsjail's default parent cgroup name (--cgroup_mem_parent). */
+const CGROUP_PARENT = 'NSJAIL';
+
+/** Prepare cgroup v1 memory for nsjail (root only): create the parent group, drop empty groups of dead jails.
+ *  Returns why it cannot be used, or null when it can. */
+function prepareMemoryCgroup(): string | null {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not running as root';
+  if (!existsSync(`${CGROUP_V1_MEMORY}/memory.limit_in_bytes`)) return `no cgroup v1 memory controller at ${CGROUP_V1_MEMORY} (cgroup v2-only hosts are not supported by this pool)`;
+  const parent = `${CGROUP_V1_MEMORY}/${CGROUP_PARENT}`;
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    return `cannot create ${parent}: ${(e as Error).message}`;
+  }
+  for (const name of readdirSync(parent)) {
+    const m = /^NSJAIL\.(\d+)$/.exec(name);
+    if (!m) continue;
+    try { process.kill(Number(m[1]), 0); continue; } catch { /* its nsjail is gone */ }
+    try { rmdirSync(`${parent}/${name}`); } catch { /* still has tasks, or already removed */ }
+  }
+  return null;
+}
 export const SERVER_DIR = repoPath('python', 'sandbox');
 /** Inside the jail, /sandbox is SERVER_DIR mounted read-only. */
 const JAIL_SERVER = '/sandbox/server.py';
@@ -42,6 +65,8 @@ export interface Sandbox {
   workerPids(): number[];
   /** Outside uids leased for the slots (empty when not root / unsafe). */
   readonly slotUids: readonly number[];
+  /** The per-slot memory cgroup limit in MB, or null when no memory cgroup is used. */
+  readonly memoryCgroupMb: number | null;
 }
 
 /** Thrown by createSandbox when the machine cannot provide the sandbox; the message says what is missing and how to fix it. */
@@ -105,6 +130,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const defaultMemoryMb = o.defaultMemoryMb ?? 512;
   const maxMemoryMb = o.maxMemoryMb ?? 4096;
   if (defaultMemoryMb > maxMemoryMb) throw new TypeError(`invalid sandbox options: defaultMemoryMb (${defaultMemoryMb}) > maxMemoryMb (${maxMemoryMb})`);
+  const slotMemoryMb = o.slotMemoryMb ?? maxMemoryMb + 256;
   const keepOutputBytes = o.keepOutputBytes ?? 64 * 1024;
   const maxOutputBytes = o.maxOutputBytes ?? 1024 * 1024;
   const defaultTraceMaxSteps = o.defaultTraceMaxSteps ?? 1000;
@@ -115,6 +141,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
 
   const uids: number[] = [];
   const specs: WorkerSpec[] = [];
+  let memoryCgroupMb: number | null = null;
   const bin = nsjailBin();
   if (unsafe) {
     log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
@@ -129,6 +156,15 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       throw diagnoseStartFailure(new Error(`${(e as NodeJS.ErrnoException).code ?? 'ENOENT'}: cannot execute ${bin}`), bin);
     }
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    let cgroupArgs: string[] = [];
+    if (o.memoryCgroup !== 'off') {
+      const why = prepareMemoryCgroup();
+      if (why === null) {
+        cgroupArgs = ['--cgroup_mem_max', String(slotMemoryMb * 1024 * 1024)];
+        memoryCgroupMb = slotMemoryMb;
+      }
+      else log(`[sandbox] WARNING: no per-slot memory cgroup (${why}): a slot's total memory is bounded only by RLIMIT_AS (${maxMemoryMb} MB) x RLIMIT_NPROC (32) processes; pass memoryCgroup: 'off' to silence this`);
+    }
     if (!root) log(`[sandbox] not running as root: every slot maps to your own uid ${process.getuid?.()}, so the slots share one RLIMIT_NPROC budget with your processes`);
     for (let i = 0; i < poolSize; i++) {
       const uid = root ? leaseUid() : process.getuid!();
@@ -137,7 +173,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       specs.push({
         argv: [bin, '--config', NSJAIL_CONFIG,
           '--user', `${JAIL_USER}:${uid}`, '--group', `${JAIL_USER}:${gid}`,
-          '--bindmount_ro', `${SERVER_DIR}:/sandbox`, '--rlimit_as', String(maxMemoryMb),
+          '--bindmount_ro', `${SERVER_DIR}:/sandbox`, '--rlimit_as', String(maxMemoryMb), ...cgroupArgs,
           '--', python, '-B', '-s', JAIL_SERVER, '--jailed'],
         env: SCRUBBED_ENV,
         label: `slot-${i}/uid-${uid}`,
@@ -182,6 +218,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     poolSize,
     isolation,
     slotUids: uids,
+    memoryCgroupMb,
     workerPids: () => pool.workerPids(),
 
     async run(input: RunRequest): Promise<ExecutionResult> {

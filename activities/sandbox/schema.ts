@@ -73,6 +73,12 @@ export const SandboxOptions = z.object({
   defaultMemoryMb: int('defaultMemoryMb', LIMITS.memoryMb).optional(),
   /** The jail's RLIMIT_AS (MB): the largest memoryMb a request may ask for.  Default 4096. */
   maxMemoryMb: int('maxMemoryMb', LIMITS.memoryMb).optional(),
+  /** Memory cgroup (v1) per slot, capping ALL processes of a jail together (RLIMIT_AS is per process, and a test may
+   *  have up to 31 processes).  'auto' (default): used when running as root with cgroup v1's memory controller, else
+   *  a warning is logged; 'off': not used. */
+  memoryCgroup: z.enum(['auto', 'off']).optional(),
+  /** The per-slot cgroup limit (MB).  Default maxMemoryMb + 256. */
+  slotMemoryMb: z.number().int().min(64, 'slotMemoryMb must be >= 64').max(1024 * 1024).optional(),
   /** stdout/stderr kept per stream per phase (bytes).  Default 65536. */
   keepOutputBytes: z.number().int().min(0).max(64 * 1024 * 1024).optional(),
   /** A phase writing more than this to stdout or stderr is killed: status output_limit.  Default 1 MiB. */

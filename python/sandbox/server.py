@@ -9,7 +9,7 @@ Stdlib only.  Started by activities/sandbox/pool.ts as
 Protocol: newline-delimited JSON on the server's ORIGINAL stdin/stdout.  At start the server moves those two fds out
 of the way and points fd 0/1 at /dev/null, so no child ever holds them.  Requests are handled one at a time:
 
-    {"id": 7, "op": "run", "mode": "verdict"|"program", "trace": false, "program": "...",
+    {"id": 7, "op": "run", "mode": "verdict"|"program", "trace": false, "isolate": false, "program": "...",
      "tests": [{"id": "t0", "code": "assert f(1) == 2"}], "timeout_ms": 10000, "wall_ms": 31000, "memory_mb": 512,
      "max_output_bytes": 1048576, "keep_output_bytes": 65536, "trace_max_steps": 1000, "trace_max_chars": 100000}
     -> {"id": 7, "ok": true, "results": [{"id": "t0", "status": "passed", "error": null, "stdout": "", ...}]}
@@ -17,20 +17,26 @@ of the way and points fd 0/1 at /dev/null, so no child ever holds them.  Request
     -> {"id": 8, "ok": true, "prepare": {"ok": true, "executable": "def f(x):\n    pass"}}
     {"id": 9, "op": "ping"}  -> {"id": 9, "ok": true, "pong": true}
     bad request -> {"id": ..., "ok": false, "error": "<what is wrong>"}
-On start it prints {"ready": true, "pid": <pid>, "python": "3.11.2", "jailed": true}.
+On start it prints {"ready": true, "pid": 1, "python": "3.11.2", "jailed": true, "hashseed": "0"}.
 
-Per test case (mode verdict) the server forks ONE clean child from its warm, pre-imported state.  The child:
-  - gets its own process group, fd 0 = /dev/null, fd 1/2 = capture pipes, fd 3 = a private result pipe, all other
-    fds closed, cwd = the (emptied) private /tmp;
-  - sets RLIMIT_AS = memory_mb, RLIMIT_CPU = ceil(timeout)+1 s soft / +2 s hard, an ITIMER_PROF of exactly
-    timeout_ms of CPU time (SIGPROF kills it: the precise, load-independent time verdict), RLIMIT_CORE = 0;
-  - runs harness.run(): program, then the test, in one fresh __main__ namespace; writes one result record; _exit(0).
-The server meanwhile reads the pipes (keeping the first keep_output_bytes of each stream, killing the test once a
-stream passes max_output_bytes: status output_limit), and enforces the wall-clock limit wall_ms (status timeout).
-When the child is gone, the server (PID 1 of the jail's PID namespace) sends SIGKILL to every other process in the
-namespace (kill(-1)) and reaps them, so nothing a test started survives it; then it empties /tmp.
-PID 1 ignores every signal it has no handler for when it comes from inside its namespace, and the server installs
-no handlers, so a test cannot kill the server (seccomp also denies ptrace).
+Per run request the server forks ONE clean child from its warm, pre-imported state (more only when needed, below).
+The child:
+  - gets its own process group, fd 0 = /dev/null, fd 1/2 = capture pipes, fd 3 = a private result pipe, fd 4 = an ack
+    pipe, all other fds closed, cwd = the (emptied) private /tmp;
+  - sets RLIMIT_AS = memory_mb, RLIMIT_CPU = ceil(timeout * (tests + 1)) + 1 s soft / +1 s hard (a backstop),
+    RLIMIT_CORE = 0, and before each phase an ITIMER_PROF of exactly timeout_ms of CPU time (SIGPROF kills it: the
+    precise, load-independent time verdict);
+  - runs harness.run(): the program, then each test in order in the same fresh __main__ namespace, writing one record
+    per phase and waiting for the server's ack (so each phase's stdout/stderr is attributed exactly).
+When a test ends the child (timeout, crash, os._exit, wall limit, output limit; or memory_limit, after which the
+harness stops on purpose) the remaining tests continue in a fresh child (the program is executed again).  A program
+phase that does not complete gives every test of the batch its status.  isolate / trace: one child per test.
+The server meanwhile reads the pipes (keeping the first keep_output_bytes of each stream per phase, killing the
+child once a phase passes max_output_bytes on a stream: status output_limit) and enforces the wall-clock limit
+wall_ms per phase (status timeout).  When the child is gone, the server (PID 1 of the jail's PID namespace) sends
+SIGKILL to every other process in the namespace (kill(-1)) and reaps them, so nothing a test started survives it;
+then it empties /tmp.  PID 1 ignores every signal it has no handler for when it comes from inside its namespace, and
+the server installs no handlers, so a test cannot kill the server (seccomp also denies ptrace).
 
 Verdict statuses: passed, failed (AssertionError), error (exception type + message; also: exited before the test
 completed), timeout (CPU limit, or wall limit), memory_limit (MemoryError under RLIMIT_AS), output_limit,
@@ -397,7 +403,8 @@ def _death(obs: dict, mode: str, limits: dict, cpu_limit_s: int):
                      or (sig == signal.SIGKILL and not obs["killed_by_us"] and obs["cpu_ms"] >= cpu_limit_s * 1000)):
         return "timeout", {"type": "Timeout", "message": f"CPU time limit of {limits['timeout_ms']} ms exceeded"}, exit_code
     if signaled:
-        return "killed", {"type": "Signal", "message": f"terminated by {SIGNAL_NAMES.get(sig, sig)}"}, exit_code
+        why = " (not a CPU limit: e.g. the OOM killer of the slot's memory cgroup)" if sig == signal.SIGKILL else ""
+        return "killed", {"type": "Signal", "message": f"terminated by {SIGNAL_NAMES.get(sig, sig)}{why}"}, exit_code
     if mode == "program":
         if exit_code == 0:
             return "passed", None, 0

@@ -148,6 +148,23 @@ describe('hostile programs (real nsjail)', () => {
     assert.equal(lim.uid, '65534 65534 ppid 1');
   });
 
+  test('memory spread over many processes is capped per slot (memory cgroup)', async (t) => {
+    const small = await createSandbox({ poolSize: 1, maxMemoryMb: 512 });
+    try {
+      if (small.memoryCgroupMb === null) { t.skip('no cgroup v1 memory controller here (a warning was logged)'); return; }
+      assert.equal(small.memoryCgroupMb, 768);
+      const r = await small.run({
+        program: 'import os, time\nkids = []\nfor i in range(5):\n    pid = os.fork()\n    if pid == 0:\n        b = bytearray(300 * 1024 * 1024)\n        for j in range(0, len(b), 4096):\n            b[j] = 1\n        time.sleep(0.5)\n        os._exit(0)\n    kids.append(pid)\ncodes = [os.waitpid(p, 0)[1] for p in kids]\nassert all(c == 0 for c in codes), codes',
+        tests: [{ id: 't', code: 'pass' }], timeoutMs: 5000, memoryMb: 400,
+      });
+      assert.equal(r.status, 'failed', JSON.stringify(r.tests[0]!.error));
+      assert.match(r.tests[0]!.error!.message, /\b9\b/, 'some children were SIGKILLed by the cgroup OOM killer');
+      assert.equal((await small.run({ program: 'x = 1', tests: [{ id: 't', code: 'assert x == 1' }] })).status, 'passed');
+    } finally {
+      await small.close();
+    }
+  });
+
   test('a fork bomb in one slot does not starve the other slot (distinct outside uids)', async () => {
     assert.equal(new Set(sandbox.slotUids).size, sandbox.poolSize);
     const bomb = run('import os, time\nfor _ in range(40):\n    try:\n        os.fork()\n    except OSError:\n        break\ntime.sleep(2)', [{ id: 't', code: 'pass' }], 1000);
