@@ -59,6 +59,14 @@ export class Worker {
   }
 
   get pid(): number | undefined { return this.proc.pid; }
+
+  /** An idle worker does not keep the Node process alive (a forgotten close() cannot hang a script: when Node exits,
+   *  the server reads EOF and the jail ends); a worker with a request in flight (or starting) does. */
+  private setRef(on: boolean): void {
+    for (const h of [this.proc, this.proc.stdin, this.proc.stdout, this.proc.stderr] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+      if (on) h?.ref?.(); else h?.unref?.();
+    }
+  }
   get busy(): boolean { return this.pending !== null; }
   /** Killed (or gone): takes no more requests, even before the 'exit' event arrives. */
   get usable(): boolean { return !this.exited && !this.doomed; }
@@ -89,6 +97,7 @@ export class Worker {
       };
     });
     w.readyInfo = ready;
+    w.setRef(false);
     w.readyHandler = null;
     w.startFailHandler = null;
     return w;
@@ -135,6 +144,7 @@ export class Worker {
     }
     clearTimeout(p.timer);
     this.pending = null;
+    this.setRef(false);
     p.resolve(r.data);
   }
 
@@ -143,6 +153,7 @@ export class Worker {
     if (!p) return;
     clearTimeout(p.timer);
     this.pending = null;
+    this.setRef(false);
     p.reject(err);
   }
 
@@ -168,6 +179,7 @@ export class Worker {
         this.kill();
       }, deadlineMs);
       this.pending = { id, resolve, reject, timer };
+      this.setRef(true);
       this.proc.stdin!.write(JSON.stringify({ ...payload, id }) + '\n');
     });
   }
