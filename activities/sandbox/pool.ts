@@ -60,8 +60,8 @@ export class Worker {
 
   get pid(): number | undefined { return this.proc.pid; }
 
-  /** An idle worker does not keep the Node process alive (a forgotten close() cannot hang a script: when Node exits,
-   *  the server reads EOF and the jail ends); a worker with a request in flight (or starting) does. */
+  /** Workers never keep the Node process alive by themselves (a forgotten close() cannot hang a script: when Node
+   *  exits, the server reads EOF and the jail ends); the Pool holds a keep-alive handle while requests are pending. */
   private setRef(on: boolean): void {
     for (const h of [this.proc, this.proc.stdin, this.proc.stdout, this.proc.stderr] as Array<{ ref?: () => void; unref?: () => void } | null>) {
       if (on) h?.ref?.(); else h?.unref?.();
@@ -144,7 +144,6 @@ export class Worker {
     }
     clearTimeout(p.timer);
     this.pending = null;
-    this.setRef(false);
     p.resolve(r.data);
   }
 
@@ -153,7 +152,6 @@ export class Worker {
     if (!p) return;
     clearTimeout(p.timer);
     this.pending = null;
-    this.setRef(false);
     p.reject(err);
   }
 
@@ -179,7 +177,6 @@ export class Worker {
         this.kill();
       }, deadlineMs);
       this.pending = { id, resolve, reject, timer };
-      this.setRef(true);
       this.proc.stdin!.write(JSON.stringify({ ...payload, id }) + '\n');
     });
   }
@@ -274,15 +271,26 @@ export class Pool {
     }, delay).unref();
   }
 
+  private inFlight = 0;
+  private keepAlive: NodeJS.Timeout | null = null;
+
+  /** While any request is pending (queued, running, or waiting for a restarted worker) keep Node alive. */
+  private track(delta: number): void {
+    this.inFlight += delta;
+    if (this.inFlight > 0 && !this.keepAlive) this.keepAlive = setInterval(() => { /* keep-alive */ }, 1 << 30);
+    if (this.inFlight === 0 && this.keepAlive) { clearInterval(this.keepAlive); this.keepAlive = null; }
+  }
+
   submit(payload: Record<string, unknown>, deadlineMs: number): Promise<{ reply: ServerReply; durationMs: number; queuedMs: number }> {
     if (this.closed) return Promise.reject(new Error('sandbox is closed'));
     if (this.workers.every((x) => x === null) && this.failures.every((f) => f >= 3) && this.lastStartError) {
       return Promise.reject(new Error(`sandbox pool has no working worker: ${this.lastStartError.message}`));
     }
-    return new Promise((resolve, reject) => {
+    this.track(1);
+    return new Promise<{ reply: ServerReply; durationMs: number; queuedMs: number }>((resolve, reject) => {
       this.queue.push({ payload, deadlineMs, enqueuedAt: performance.now(), resolve, reject });
       this.pump();
-    });
+    }).finally(() => this.track(-1));
   }
 
   private pump(): void {

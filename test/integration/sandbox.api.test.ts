@@ -218,6 +218,21 @@ describe('sandbox API (real nsjail)', () => {
     }
   });
 
+  test('a script that forgets close() still exits, and its jails go away', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+      `import { createSandbox } from ${JSON.stringify(repoPath('activities', 'sandbox', 'index.ts'))};\nconst s = await createSandbox({ poolSize: 1 });\nconst r = await s.run({ program: 'x = 1', tests: [{ id: 't', code: 'assert x == 1' }] });\nconsole.log(r.status, s.workerPids()[0]);`],
+    { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const [status, pid] = r.stdout.trim().split(' ');
+    assert.equal(status, 'passed');
+    const deadline = Date.now() + 5000;
+    let alive = true;
+    while (alive && Date.now() < deadline) {
+      try { process.kill(Number(pid), 0); spawnSync('sleep', ['0.1']); } catch { alive = false; }
+    }
+    assert.equal(alive, false, 'the nsjail process ended after its parent exited');
+  });
+
   test('CLI: egcfg sandbox exec prints one JSON object', () => {
     const file = repoPath('test-artifacts', 'sandbox-cli.py');
     spawnSync('mkdir', ['-p', repoPath('test-artifacts')]);
