@@ -1,10 +1,10 @@
 // Creating, watching and controlling campaigns: the one implementation behind the CLI and the API.
 import { randomBytes } from 'node:crypto';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { loadDataset, type Problem } from '../core/datasets/index.ts';
 import type { Database } from '../db/client.ts';
-import { campaigns, executions, problems, results, runs, samples } from '../db/schema/index.ts';
+import { campaigns, events, executions, problems, results, runs, samples } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
 import { progressQuery, pauseSignal, resumeSignal } from '../workflows/signals.ts';
 import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../workflows/types.ts';
@@ -154,4 +154,141 @@ export async function campaignResults(db: Database, campaignId: string, protocol
     task_id: r.taskId, passed: r.passed, status: r.status, sample_id: r.sampleId,
     tests_passed: r.testsPassed, tests_total: r.testsTotal, code: r.code,
   }));
+}
+
+// ---- Read models for the API and dashboard (listing, per-dataset pass@1, event log, problem audits) ----
+
+export interface CampaignListFilter {
+  status?: string;
+  dataset?: string;
+  method?: string;
+  /** At most this many rows (default 50). */
+  limit?: number;
+  /** The `nextCursor` of the previous page: campaigns created before it (ids sort by creation time). */
+  cursor?: string;
+}
+
+/** Campaigns, newest first, filtered and paginated by a keyset cursor (the last id of the previous page). */
+export async function listCampaigns(db: Database, filter: CampaignListFilter = {}) {
+  const limit = filter.limit ?? 50;
+  const conditions = [
+    filter.status ? eq(campaigns.status, filter.status) : undefined,
+    filter.dataset ? eq(campaigns.dataset, filter.dataset) : undefined,
+    filter.method ? eq(campaigns.method, filter.method) : undefined,
+    filter.cursor ? lt(campaigns.id, filter.cursor) : undefined,
+  ].filter((c) => c !== undefined);
+  const rows = await db.select().from(campaigns)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(desc(campaigns.id)).limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const done = page.length ? await doneCounts(db, page.map((r) => r.id)) : new Map<string, { done: number; passed: number }>();
+  return {
+    campaigns: page.map((r) => ({ ...r, done: done.get(r.id)?.done ?? 0, passed: done.get(r.id)?.passed ?? 0 })),
+    nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+  };
+}
+
+async function doneCounts(db: Database, ids: string[]) {
+  const rows = await db.select({
+    campaignId: results.campaignId,
+    done: count(),
+    passed: sql<number>`count(*) filter (where ${results.passed})`.mapWith(Number),
+  }).from(results).where(and(inArray(results.campaignId, ids), eq(results.protocol, 'default'))).groupBy(results.campaignId);
+  return new Map(rows.map((r) => [r.campaignId, { done: Number(r.done), passed: r.passed }]));
+}
+
+export interface DatasetPassAt1 {
+  dataset: string;
+  protocol: string;
+  problems: number;
+  passed: number;
+  errors: number;
+  /** passed / problems finished so far (null before the first one finishes). */
+  passAt1: number | null;
+}
+
+/** pass@1 so far, per dataset and scoring protocol, over the problems finished until now. */
+export async function campaignPassAt1(db: Database, campaignId: string): Promise<DatasetPassAt1[]> {
+  const rows = await db.select({
+    dataset: problems.dataset,
+    protocol: results.protocol,
+    problems: count(),
+    passed: sql<number>`count(*) filter (where ${results.passed})`.mapWith(Number),
+    errors: sql<number>`count(*) filter (where ${results.status} = 'error')`.mapWith(Number),
+  }).from(results).innerJoin(problems, eq(problems.id, results.problemId))
+    .where(eq(results.campaignId, campaignId))
+    .groupBy(problems.dataset, results.protocol)
+    .orderBy(asc(problems.dataset), asc(results.protocol));
+  return rows.map((r) => ({
+    dataset: r.dataset, protocol: r.protocol, problems: Number(r.problems), passed: r.passed, errors: r.errors,
+    passAt1: Number(r.problems) > 0 ? r.passed / Number(r.problems) : null,
+  }));
+}
+
+/** The campaign's event log in order, after the event id `afterId` (exclusive). */
+export async function campaignEvents(db: Database, campaignId: string, opts: { afterId?: number; limit?: number; problemId?: number } = {}) {
+  const conditions = [
+    eq(events.campaignId, campaignId),
+    opts.afterId !== undefined ? gt(events.id, opts.afterId) : undefined,
+    opts.problemId !== undefined ? sql`${events.payload}->>'problemId' = ${String(opts.problemId)}` : undefined,
+  ].filter((c) => c !== undefined);
+  return db.select().from(events).where(and(...conditions)).orderBy(asc(events.id)).limit(opts.limit ?? 1000);
+}
+
+export class UnknownProblemError extends Error {
+  constructor(readonly campaignId: string, readonly taskId: string) {
+    super(`campaign '${campaignId}' has no problem '${taskId}'`);
+    this.name = 'UnknownProblemError';
+  }
+}
+
+/**
+ * Everything recorded about one problem of a campaign: the problem itself, every sample (code, completion, model,
+ * parameters, token counts), every sandboxed execution with its per-test verdicts, the verdicts per protocol, and
+ * the events that name the problem.
+ */
+export async function problemAudit(db: Database, campaignId: string, taskId: string) {
+  const campaign = await getCampaign(db, campaignId);
+  const [problem] = await db.select().from(problems)
+    .where(and(eq(problems.dataset, campaign.dataset), eq(problems.taskId, taskId)));
+  if (!problem) throw new UnknownProblemError(campaignId, taskId);
+  const sampleRows = await db.select().from(samples)
+    .where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id))).orderBy(asc(samples.id));
+  const executionRows = sampleRows.length
+    ? await db.select().from(executions).where(inArray(executions.sampleId, sampleRows.map((s) => s.id))).orderBy(asc(executions.id))
+    : [];
+  const resultRows = await db.select().from(results)
+    .where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol));
+  // A problem that is not part of this campaign (never started and not in its problem list) is unknown here.
+  const inCampaign = sampleRows.length > 0 || resultRows.length > 0 || (await campaignHasTask(campaign, taskId));
+  if (!inCampaign) throw new UnknownProblemError(campaignId, taskId);
+  const eventRows = await campaignEvents(db, campaignId, { problemId: problem.id });
+  return {
+    campaign: { id: campaign.id, dataset: campaign.dataset, method: campaign.method, model: campaign.model, simulated: campaign.simulated, status: campaign.status },
+    problem: {
+      id: problem.id, dataset: problem.dataset, taskId: problem.taskId, split: problem.split, entryPoint: problem.entryPoint,
+      statement: problem.statement, visibleTests: problem.visibleTests, problem: problem.problem,
+    },
+    samples: sampleRows.map((s) => ({
+      id: s.id, attempt: s.attempt, code: s.code, rawCompletion: s.rawCompletion, model: s.model, params: s.params,
+      promptTokens: s.promptTokens, completionTokens: s.completionTokens, modelCalls: s.modelCalls, createdAt: s.createdAt,
+      executions: executionRows.filter((e) => e.sampleId === s.id).map((e) => ({
+        id: e.id, suite: e.suite, status: e.status, passed: e.passed, testsPassed: e.testsPassed, testsTotal: e.testsTotal,
+        perTest: e.perTest, stdout: e.stdout, stderr: e.stderr, durationMs: e.durationMs, createdAt: e.createdAt,
+      })),
+    })),
+    results: resultRows.map((r) => ({ protocol: r.protocol, passed: r.passed, status: r.status, sampleId: r.sampleId, detail: r.detail, createdAt: r.createdAt })),
+    events: eventRows,
+  };
+}
+
+/** Whether a task is among the problems a campaign was started with (the same selection startCampaign made). */
+async function campaignHasTask(campaign: { dataset: string; config: Record<string, unknown> }, taskId: string): Promise<boolean> {
+  const c = campaign.config;
+  const all = await loadDataset(campaign.dataset as RunOptions['dataset'], {
+    ...(typeof c.datasetFile === 'string' ? { file: c.datasetFile } : {}),
+    ...(typeof c.split === 'string' ? { split: c.split as NonNullable<RunOptions['split']> } : {}),
+  });
+  const selected = typeof c.maxProblems === 'number' ? all.slice(0, c.maxProblems) : all;
+  return selected.some((p) => p.taskId === taskId);
 }

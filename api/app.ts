@@ -1,0 +1,568 @@
+// The HTTP API (and, mounted on the same app, the dashboard): campaigns, their live progress and event log, results in
+// several formats, per-problem audits, evaluate uploads, health and metrics. Pure construction: `createApp` opens
+// nothing and listens nowhere, so tests drive it with `app.request()`; `startApiServer` (./server.ts) serves it.
+//
+// Every route is declared with @hono/zod-openapi, so /openapi.json and /docs describe exactly what is validated.
+// Routes that carry method-specific audits (EG-CFG beams, BTP cycles) are meant to sit under
+// /campaigns/{id}/... next to /problems/{taskId}, reusing the same auth, errors and pagination.
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Context, MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
+import { parseReplaySamples } from '../activities/model/replay.ts';
+import { datasetNames, methods, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
+import {
+  campaignEvents, campaignPassAt1, campaignProgress, campaignResults, getCampaign, listCampaigns, problemAudit,
+  signalCampaign, startCampaign, type ResultRow, type ServiceContext,
+} from '../campaigns/service.ts';
+import type { Database } from '../db/client.ts';
+import type { CampaignProgress, ModelSpec } from '../workflows/types.ts';
+import { renderDocs } from './docs.ts';
+import { ApiError, badRequest, errorResponse, zodIssues, type Issue } from './errors.ts';
+import { healthReport, type HealthChecks } from './health.ts';
+import { metricsText, RequestStats } from './metrics.ts';
+import type { SimulatedModels } from './simulated-models.ts';
+import { touchApiToken, verifyApiToken } from './tokens.ts';
+import { mountDashboard } from './dashboard.ts';
+
+export const TOKEN_COOKIE = 'egcfg_token';
+/** Cookie-authenticated requests that change something must carry this header (a cross-site form cannot). */
+export const CSRF_HEADER = 'x-egcfg-request';
+
+export type AuthConfig =
+  /** Bearer tokens from the api_tokens table (the default). */
+  | { mode: 'tokens' }
+  /** No authentication at all: only for a server bound to loopback on a single-user machine. */
+  | { mode: 'none' };
+
+export interface AppOptions {
+  db: Database;
+  client: Client;
+  auth?: AuthConfig;
+  /** Campaigns created without a modelUrl use these simulated servers; absent, modelUrl is required. */
+  simulated?: SimulatedModels;
+  /** Where POST /evaluate keeps uploaded samples files (the workers read them from there). */
+  uploadDir?: string;
+  /** Base URL of the Temporal Web UI, for links to a campaign's workflow. */
+  temporalUiUrl?: string;
+  namespace?: string;
+  /** Extra health checks (e.g. the sandbox of the in-process worker). */
+  checks?: HealthChecks;
+  /** `Secure` cookies (set when serving over https). */
+  secureCookies?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface AppEnv { Variables: { tokenName: string | null } }
+
+const terminalStatuses = new Set(['completed', 'cancelled', 'failed']);
+
+// ---- Schemas (request validation and documentation) ----
+
+const ErrorSchema = z.object({
+  error: z.string(),
+  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+}).openapi('Error');
+
+const CampaignIdParam = z.object({ id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' }, example: '20261129-101500-a1b2c3' }) });
+
+/** POST /campaigns: the campaign options of campaigns/options.ts, less the server-side file paths. */
+export const campaignBodySchema = z.strictObject(runOptionsSchema.omit({ datasetFile: true, samplesFile: true }).shape)
+  .openapi('CampaignOptions', { description: 'The options of `egcfg run` (campaigns/options.ts). Without modelUrl the simulated model server of this API process answers.' });
+
+const ProgressSchema = z.object({
+  total: z.number().int(), done: z.number().int(), passed: z.number().int(), errors: z.number().int(),
+  running: z.number().int(), paused: z.boolean(),
+  state: z.enum(['created', 'running', 'paused', 'finishing', 'completed', 'cancelled', 'failed']),
+  source: z.enum(['workflow', 'database']),
+}).openapi('Progress');
+
+const PassAt1Schema = z.object({
+  dataset: z.string(), protocol: z.string(), problems: z.number().int(), passed: z.number().int(), errors: z.number().int(),
+  passAt1: z.number().nullable(),
+}).openapi('PassAt1');
+
+const CampaignSchema = z.looseObject({
+  id: z.string(), method: z.string(), dataset: z.string(), model: z.string(), simulated: z.boolean(), status: z.string(),
+  problemsTotal: z.number().int(), workflowId: z.string().nullable(), createdAt: z.string(), finishedAt: z.string().nullable(),
+  config: z.record(z.string(), z.unknown()),
+}).openapi('Campaign');
+
+const CampaignDetailSchema = z.looseObject({
+  campaign: CampaignSchema, progress: ProgressSchema, passAt1: z.array(PassAt1Schema),
+  links: z.record(z.string(), z.string()),
+}).openapi('CampaignDetail');
+
+const CreatedSchema = z.object({
+  campaignId: z.string(), workflowId: z.string(), problems: z.number().int(), simulated: z.boolean(), model: z.string(),
+  links: z.record(z.string(), z.string()),
+}).openapi('CreatedCampaign');
+
+const listQuery = z.object({
+  status: z.string().min(1).optional().openapi({ description: 'created | running | completed | cancelled | failed' }),
+  dataset: z.enum(datasetNames).optional(),
+  method: z.enum(methods).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).optional().openapi({ description: 'nextCursor of the previous page' }),
+});
+
+const resultsQuery = z.object({
+  format: z.enum(['json', 'jsonl', 'csv', 'evalplus']).default('json'),
+  protocol: z.string().min(1).default('default'),
+});
+
+const evaluateQuery = z.object({
+  dataset: z.enum(datasetNames).optional().openapi({ description: 'required here or as a multipart field' }),
+  split: runOptionsSchema.shape.split,
+  maxProblems: z.coerce.number().int().positive().optional(),
+  concurrency: z.coerce.number().int().positive().max(1000).optional(),
+  name: z.string().min(1).max(200).optional().openapi({ description: 'a name for the samples (default: the file name or its hash)' }),
+});
+
+const eventsQuery = z.object({
+  after: z.coerce.number().int().nonnegative().optional().openapi({ description: 'resume after this event id (as the Last-Event-ID header does)' }),
+  follow: z.enum(['true', 'false', '1', '0']).default('true').openapi({ description: 'false: send the events so far and close' }),
+});
+
+const json = { 'application/json': { schema: ErrorSchema } } as const;
+const errors = {
+  400: { description: 'Bad request: `issues` names each field', content: json },
+  401: { description: 'Missing or invalid bearer token', content: json },
+  403: { description: 'Revoked token', content: json },
+  404: { description: 'Unknown campaign or problem', content: json },
+} as const;
+const secured = [{ bearerAuth: [] }];
+
+/** A value as it travels in JSON (dates as ISO strings). */
+const jsonable = <T>(value: T): any => JSON.parse(JSON.stringify(value)); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function createApp(opts: AppOptions) {
+  const { db, client } = opts;
+  const auth: AuthConfig = opts.auth ?? { mode: 'tokens' };
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const ctx: ServiceContext = { db, client };
+  const uploadDir = opts.uploadDir ?? join(tmpdir(), 'egcfg-uploads');
+  const namespace = opts.namespace ?? 'default';
+  const stats = new RequestStats();
+
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const where = result.target === 'json' ? '' : result.target === 'param' ? 'path' : result.target;
+        const issues = zodIssues(result.error, where === 'query' || where === 'path' ? where : '');
+        throw new ApiError(400, issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+      }
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http', scheme: 'bearer', description: 'A token from `egcfg tokens create` (or the egcfg_token cookie set by POST /login)',
+  });
+
+  app.onError((err, c) => errorResponse(err, c, log));
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    stats.observe(c.req.routePath || c.req.path, c.req.method, c.res.status, (performance.now() - started) / 1000);
+  });
+
+  // ---- Authentication ----
+
+  /** The token a request carries: the Authorization header, else the dashboard's cookie. */
+  const presentedToken = (c: Context): { token: string; via: 'header' | 'cookie' } | null => {
+    const header = c.req.header('authorization');
+    if (header) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!m) throw new ApiError(401, 'the Authorization header must be "Bearer <token>"', undefined, { 'www-authenticate': 'Bearer' });
+      return { token: m[1]!, via: 'header' };
+    }
+    const cookie = getCookie(c, TOKEN_COOKIE);
+    return cookie ? { token: cookie, via: 'cookie' } : null;
+  };
+
+  const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (auth.mode === 'none') { c.set('tokenName', null); return next(); }
+    const presented = presentedToken(c);
+    if (!presented) throw new ApiError(401, 'authentication required: send "Authorization: Bearer <token>" (egcfg tokens create)', undefined, { 'www-authenticate': 'Bearer' });
+    const check = await verifyApiToken(db, presented.token);
+    if (!check.ok) {
+      if (check.reason === 'revoked') throw new ApiError(403, 'this token has been revoked');
+      throw new ApiError(401, 'invalid token', undefined, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    }
+    if (presented.via === 'cookie' && c.req.method !== 'GET' && c.req.method !== 'HEAD' && !c.req.header(CSRF_HEADER)) {
+      throw new ApiError(403, `cookie-authenticated ${c.req.method} requests must carry the ${CSRF_HEADER} header`);
+    }
+    c.set('tokenName', check.name);
+    void touchApiToken(db, check.id).catch(() => {});
+    return next();
+  };
+  app.use('/campaigns', requireToken);
+  app.use('/campaigns/*', requireToken);
+  app.use('/evaluate', requireToken);
+
+  // ---- Helpers ----
+
+  const links = (id: string, workflowId: string | null): Record<string, string> => ({
+    self: `/campaigns/${id}`, events: `/campaigns/${id}/events`, results: `/campaigns/${id}/results`, dashboard: `/ui/campaigns/${id}`,
+    ...(opts.temporalUiUrl && workflowId
+      ? { temporal: `${opts.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` }
+      : {}),
+  });
+
+  /** Live progress from the workflow, or (Temporal unreachable, workflow gone) what the database knows. */
+  async function progressOf(campaign: Awaited<ReturnType<typeof getCampaign>>): Promise<z.infer<typeof ProgressSchema>> {
+    if (campaign.status === 'running' || campaign.status === 'created') {
+      try {
+        const p: CampaignProgress = await campaignProgress(ctx, campaign.id);
+        return { total: p.total, done: p.done, passed: p.passed, errors: p.errors, running: p.running, paused: p.paused, state: p.state, source: 'workflow' };
+      } catch (err) {
+        log(`[api] progress of ${campaign.id} from the database: ${(err as Error).message}`);
+      }
+    }
+    const rows = await campaignPassAt1(db, campaign.id);
+    const mine = rows.filter((r) => r.protocol === 'default');
+    const done = mine.reduce((s, r) => s + r.problems, 0);
+    const state = (['created', 'running', 'completed', 'cancelled', 'failed'] as const).find((s) => s === campaign.status) ?? 'running';
+    return {
+      total: campaign.problemsTotal, done, passed: mine.reduce((s, r) => s + r.passed, 0), errors: mine.reduce((s, r) => s + r.errors, 0),
+      running: 0, paused: false, state, source: 'database',
+    };
+  }
+
+  async function campaignDetail(id: string) {
+    const campaign = await getCampaign(db, id);
+    const [progress, passAt1] = await Promise.all([progressOf(campaign), campaignPassAt1(db, id)]);
+    return { campaign: jsonable(campaign), progress, passAt1, links: links(id, campaign.workflowId) };
+  }
+
+  async function modelFor(o: RunOptions): Promise<ModelSpec> {
+    if (o.modelUrl) return { kind: 'openai', baseUrl: o.modelUrl, model: o.modelName, simulated: false };
+    if (!opts.simulated) throw badRequest('modelUrl', 'required: this API server runs no simulated model server');
+    return { kind: 'openai', baseUrl: await opts.simulated.urlFor(o.dataset, o.modelName), model: o.modelName, simulated: true };
+  }
+
+  const created = (c: Context, r: { campaignId: string; workflowId: string; problems: number }, model: ModelSpec) =>
+    c.json({
+      campaignId: r.campaignId, workflowId: r.workflowId, problems: r.problems, model: model.model,
+      simulated: model.kind === 'openai' && model.simulated, links: links(r.campaignId, r.workflowId),
+    }, 201, { location: `/campaigns/${r.campaignId}` });
+
+  // ---- Campaigns ----
+
+  app.openapi(createRoute({
+    method: 'post', path: '/campaigns', tags: ['campaigns'], security: secured,
+    summary: 'Start a campaign',
+    description: 'Validates the options, loads the problems, records the campaign and starts its Temporal workflow.',
+    request: { body: { required: true, content: { 'application/json': { schema: campaignBodySchema } } } },
+    responses: { 201: { description: 'Started', content: { 'application/json': { schema: CreatedSchema } } }, ...errors },
+  }), async (c) => {
+    const o = parseRunOptions(c.req.valid('json'));
+    const model = await modelFor(o);
+    const r = await startCampaign(ctx, o, model);
+    log(`[api] campaign ${r.campaignId} started by ${c.get('tokenName') ?? 'anonymous'}: ${o.dataset} ${o.method} ${r.problems} problems`);
+    return created(c, r, model);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/campaigns', tags: ['campaigns'], security: secured,
+    summary: 'List campaigns', description: 'Newest first; filter by status, dataset and method; page with `limit` and `cursor` (= `nextCursor`).',
+    request: { query: listQuery },
+    responses: {
+      200: { description: 'A page of campaigns', content: { 'application/json': { schema: z.object({ campaigns: z.array(CampaignSchema), nextCursor: z.string().nullable() }) } } },
+      ...errors,
+    },
+  }), async (c) => {
+    const q = c.req.valid('query');
+    const page = await listCampaigns(db, { limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.dataset ? { dataset: q.dataset } : {}),
+      ...(q.method ? { method: q.method } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) });
+    return c.json(jsonable(page), 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/campaigns/{id}', tags: ['campaigns'], security: secured,
+    summary: 'A campaign: status, live progress, pass@1 so far per dataset',
+    request: { params: CampaignIdParam },
+    responses: { 200: { description: 'The campaign', content: { 'application/json': { schema: CampaignDetailSchema } } }, ...errors },
+  }), async (c) => c.json(await campaignDetail(c.req.valid('param').id), 200));
+
+  for (const action of ['pause', 'resume', 'cancel'] as const) {
+    app.openapi(createRoute({
+      method: 'post', path: `/campaigns/{id}/${action}`, tags: ['campaigns'], security: secured,
+      summary: action === 'pause' ? 'Pause: no new problem starts; problems in flight finish'
+        : action === 'resume' ? 'Resume a paused campaign' : 'Cancel: the campaign stops; finished results are kept',
+      request: { params: CampaignIdParam },
+      responses: {
+        202: { description: 'Signal delivered', content: { 'application/json': { schema: z.object({ campaignId: z.string(), action: z.string() }) } } },
+        409: { description: 'The campaign has already finished', content: json },
+        ...errors,
+      },
+    }), async (c) => {
+      const { id } = c.req.valid('param');
+      const campaign = await getCampaign(db, id);
+      if (terminalStatuses.has(campaign.status)) throw new ApiError(409, `campaign ${id} is ${campaign.status}; it cannot be ${action === 'cancel' ? 'cancelled' : `${action}d`}`);
+      try {
+        await signalCampaign(ctx, id, action);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new ApiError(409, `campaign ${id} has no running workflow (${err.message})`);
+        throw err;
+      }
+      log(`[api] campaign ${id}: ${action} by ${c.get('tokenName') ?? 'anonymous'}`);
+      return c.json({ campaignId: id, action }, 202);
+    });
+  }
+
+  app.openapi(createRoute({
+    method: 'get', path: '/campaigns/{id}/events', tags: ['campaigns'], security: secured,
+    summary: 'The campaign event log as Server-Sent Events',
+    description: 'Events in order (`id:` = the event id, `event:` = its kind, `data:` = the JSON row). Resumes after the '
+      + '`Last-Event-ID` header (or `after`). With follow (the default) the stream stays open for new events and ends '
+      + 'with `event: end` once the campaign has finished and every event was sent.',
+    request: { params: CampaignIdParam, query: eventsQuery },
+    responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errors },
+  }), async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await getCampaign(db, id);
+    const header = c.req.header('last-event-id');
+    let lastId = q.after ?? 0;
+    if (header !== undefined && header !== '') {
+      if (!/^\d+$/.test(header)) throw badRequest('Last-Event-ID', 'must be an event id (a non-negative integer)');
+      lastId = Math.max(lastId, Number(header));
+    }
+    const follow = q.follow === 'true' || q.follow === '1';
+    return streamSSE(c, async (stream) => {
+      let aborted = false;
+      stream.onAbort(() => { aborted = true; });
+      let quietTerminalPolls = 0;
+      let lastWrite = Date.now();
+      while (!aborted) {
+        const campaign = await getCampaign(db, id);
+        const batch = await campaignEvents(db, id, { afterId: lastId, limit: 500 });
+        for (const e of batch) {
+          await stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify(jsonable(e)) });
+          lastId = e.id;
+          lastWrite = Date.now();
+        }
+        if (batch.length === 500) continue;
+        if (!follow) break;
+        // The status row is written just before its event: end only after a second quiet look at a finished campaign.
+        if (terminalStatuses.has(campaign.status) && batch.length === 0) quietTerminalPolls++;
+        else quietTerminalPolls = 0;
+        if (quietTerminalPolls >= 2) break;
+        if (Date.now() - lastWrite > 15_000) { await stream.write(': keep-alive\n\n'); lastWrite = Date.now(); }
+        await stream.sleep(400);
+      }
+      if (!aborted) await stream.writeSSE({ event: 'end', data: JSON.stringify({ campaignId: id, lastEventId: lastId }) });
+    });
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/campaigns/{id}/results', tags: ['results'], security: secured,
+    summary: 'Per-problem results',
+    description: '`json`: `{ campaign, passAt1, results }`; `jsonl`: one result per line; `csv`; `evalplus`: `{"task_id", "solution"}` lines that `egcfg evaluate` and evalplus read.',
+    request: { params: CampaignIdParam, query: resultsQuery },
+    responses: {
+      200: {
+        description: 'The results',
+        content: {
+          'application/json': { schema: z.looseObject({ results: z.array(z.looseObject({ task_id: z.string(), passed: z.boolean() })) }) },
+          'application/x-ndjson': { schema: z.string() },
+          'text/csv': { schema: z.string() },
+        },
+      },
+      ...errors,
+    },
+  }), async (c) => {
+    const { id } = c.req.valid('param');
+    const { format, protocol } = c.req.valid('query');
+    const campaign = await getCampaign(db, id);
+    const rows = await campaignResults(db, id, protocol);
+    const file = `${id}${format === 'evalplus' ? '-samples' : ''}.${format === 'evalplus' ? 'jsonl' : format}`;
+    const disposition = { 'content-disposition': `attachment; filename="${file}"` };
+    if (format === 'json') {
+      return c.json({ campaign: jsonable(campaign), passAt1: await campaignPassAt1(db, id), results: rows }, 200);
+    }
+    if (format === 'jsonl') return c.body(rows.map((r) => JSON.stringify(r) + '\n').join(''), 200, { 'content-type': 'application/x-ndjson', ...disposition });
+    if (format === 'csv') return c.body(resultsCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8', ...disposition });
+    const lines = rows.filter((r) => r.code !== null).map((r) => JSON.stringify({ task_id: evalplusTaskId(campaign.dataset, r.task_id), solution: r.code }) + '\n');
+    return c.body(lines.join(''), 200, { 'content-type': 'application/x-ndjson', ...disposition });
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/campaigns/{id}/problems/{taskId}', tags: ['results'], security: secured,
+    summary: 'Audit one problem: the problem, every sample, every execution with per-test verdicts, the verdicts, the events',
+    description: 'Task ids that contain a slash (HumanEval/0) are URL-encoded: `HumanEval%2F0`.',
+    request: { params: CampaignIdParam.extend({ taskId: z.string().min(1).openapi({ param: { name: 'taskId', in: 'path' }, example: '11' }) }) },
+    responses: { 200: { description: 'The audit', content: { 'application/json': { schema: z.looseObject({ problem: z.looseObject({ taskId: z.string() }) }) } } }, ...errors },
+  }), async (c) => {
+    const { id, taskId } = c.req.valid('param');
+    return c.json(jsonable(await problemAudit(db, id, taskId)), 200);
+  });
+
+  // ---- Evaluate an uploaded samples file ----
+
+  app.openAPIRegistry.registerPath({
+    method: 'post', path: '/evaluate', tags: ['campaigns'], security: secured,
+    summary: 'Score an evalplus samples file (like `egcfg evaluate`)',
+    description: 'The body is the samples file itself (JSON Lines `{"task_id", "solution"|"completion"}`, optionally gzip), '
+      + 'with the dataset in the query; or multipart/form-data with a `file` field (and `dataset`, `split`, `maxProblems`, '
+      + '`concurrency`, `name` as fields or query parameters). Starts a replay campaign and returns it.',
+    request: {
+      query: evaluateQuery,
+      body: {
+        required: true,
+        content: {
+          'application/x-ndjson': { schema: z.string() },
+          'multipart/form-data': { schema: z.object({ file: z.string().openapi({ format: 'binary' }), dataset: z.enum(datasetNames).optional() }) },
+        },
+      },
+    },
+    responses: { 201: { description: 'Started', content: { 'application/json': { schema: CreatedSchema } } }, ...errors },
+  });
+  app.post('/evaluate', async (c) => {
+    const contentType = c.req.header('content-type') ?? '';
+    let fields: Record<string, string> = Object.fromEntries(Object.entries(c.req.query()));
+    let bytes: Buffer;
+    let fileName: string | undefined;
+    if (contentType.startsWith('multipart/form-data')) {
+      const form = await c.req.parseBody();
+      const file = form.file;
+      if (!(file instanceof File)) throw badRequest('file', 'a multipart field "file" with the samples file is required');
+      bytes = Buffer.from(await file.arrayBuffer());
+      fileName = file.name || undefined;
+      for (const [k, v] of Object.entries(form)) if (typeof v === 'string') fields = { ...fields, [k]: v };
+    } else {
+      bytes = Buffer.from(await c.req.arrayBuffer());
+    }
+    const parsedQuery = evaluateQuery.safeParse(fields);
+    if (!parsedQuery.success) {
+      const issues = zodIssues(parsedQuery.error);
+      throw new ApiError(400, issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+    }
+    const q = parsedQuery.data;
+    if (!q.dataset) throw badRequest('dataset', `required (one of ${datasetNames.join(', ')})`);
+    if (bytes.length === 0) throw badRequest('file', 'the samples file is empty');
+    if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      try { bytes = gunzipSync(bytes); } catch (e) { throw badRequest('file', `not valid gzip: ${(e as Error).message}`); }
+    }
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const label = q.name ?? fileName ?? `upload-${sha.slice(0, 12)}.jsonl`;
+    const samples = parseReplaySamples(bytes.toString('utf8'), label); // 400 naming the bad line (ReplayFileError)
+    if (samples.size === 0) throw badRequest('file', 'the samples file has no samples');
+    await mkdir(uploadDir, { recursive: true });
+    const samplesFile = join(uploadDir, `${sha}.jsonl`);
+    await writeFile(samplesFile, bytes);
+    const o = parseRunOptions({
+      dataset: q.dataset, method: 'baseline', modelName: `replay:${label}`, samplesFile,
+      ...(q.split ? { split: q.split } : {}), ...(q.maxProblems ? { maxProblems: q.maxProblems } : {}),
+      concurrency: q.concurrency ?? 16,
+    });
+    const model: ModelSpec = { kind: 'replay', samplesFile, model: o.modelName };
+    const r = await startCampaign(ctx, o, model);
+    log(`[api] evaluate campaign ${r.campaignId}: ${samples.size} samples (${label}) on ${o.dataset}`);
+    return created(c, r, model);
+  });
+
+  // ---- Operations ----
+
+  app.openapi(createRoute({
+    method: 'get', path: '/healthz', tags: ['operations'],
+    summary: 'Health of Temporal, the database, the model servers and the sandbox (each ok or error)',
+    responses: {
+      200: { description: 'All ok', content: { 'application/json': { schema: z.looseObject({ status: z.enum(['ok', 'error']) }) } } },
+      503: { description: 'Something is not ok', content: { 'application/json': { schema: z.looseObject({ status: z.enum(['ok', 'error']) }) } } },
+    },
+  }), async (c) => {
+    const report = await healthReport({ db, client, ...(opts.simulated ? { simulated: opts.simulated } : {}), ...(opts.checks ? { checks: opts.checks } : {}) });
+    return c.json(report, report.status === 'ok' ? 200 : 503);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/metrics', tags: ['operations'],
+    summary: 'Prometheus metrics: campaigns by status, problems done, sandbox executions, model calls and tokens, API latency',
+    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+  }), async (c) => c.text(await metricsText(db, stats), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+
+  const openApiDocument = () => app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'egcfg API',
+      version: '0.1.0',
+      description: 'Durable, auditable code-generation research campaigns (baseline sampling, replayed evaluations; EG-CFG and BTP to come) on Temporal + Postgres + nsjail. '
+        + 'Every route except /healthz, /metrics, /openapi.json and /docs needs a bearer token (`egcfg tokens create`).',
+    },
+  });
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/docs', (c) => c.html(renderDocs(openApiDocument() as unknown as Parameters<typeof renderDocs>[0])));
+
+  // ---- Dashboard login (a cookie that holds the token; HttpOnly, SameSite=Strict) ----
+
+  app.get('/login', (c) => c.html(loginPage(c.req.query('next'), c.req.query('error'))));
+  app.post('/login', async (c) => {
+    const form = await c.req.parseBody();
+    const token = typeof form.token === 'string' ? form.token.trim() : '';
+    const next = safeNext(typeof form.next === 'string' ? form.next : undefined);
+    const check = token ? await verifyApiToken(db, token) : { ok: false as const, reason: 'invalid' as const };
+    if (!check.ok) {
+      const msg = check.reason === 'revoked' ? 'this token has been revoked' : 'invalid token';
+      return c.html(loginPage(next, msg), check.reason === 'revoked' ? 403 : 401);
+    }
+    setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/', secure: opts.secureCookies ?? false, maxAge: 30 * 24 * 3600 });
+    return c.redirect(next, 303);
+  });
+  app.post('/logout', (c) => { deleteCookie(c, TOKEN_COOKIE, { path: '/' }); return c.redirect('/login', 303); });
+
+  mountDashboard(app, {
+    db, auth, ...(opts.temporalUiUrl ? { temporalUiUrl: opts.temporalUiUrl } : {}), namespace, simulatedAvailable: Boolean(opts.simulated),
+    detail: campaignDetail,
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+/** Only same-site paths after login. */
+export function safeNext(next: string | undefined): string {
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/ui';
+}
+
+/** evalplus names MBPP tasks `Mbpp/<n>`; HumanEval ids already read `HumanEval/<n>`. */
+export function evalplusTaskId(dataset: string, taskId: string): string {
+  return dataset.startsWith('mbpp') && /^\d+$/.test(taskId) ? `Mbpp/${taskId}` : taskId;
+}
+
+const csvCell = (v: unknown): string => {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export function resultsCsv(rows: ResultRow[]): string {
+  const header = ['task_id', 'passed', 'status', 'sample_id', 'tests_passed', 'tests_total', 'code'] as const;
+  return [header.join(','), ...rows.map((r) => header.map((h) => csvCell(r[h])).join(','))].join('\r\n') + '\r\n';
+}
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]!));
+
+function loginPage(next: string | undefined, error: string | undefined): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>egcfg · sign in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/static/dashboard.css"></head>
+<body><main class="narrow"><h1>egcfg dashboard</h1>
+<form method="post" action="/login" class="card" id="login-form">
+<p>Paste an API token (create one with <code>npx egcfg tokens create --name me</code>).</p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<label>Token <input type="password" name="token" id="token" autocomplete="off" required></label>
+<input type="hidden" name="next" value="${escapeHtml(safeNext(next))}">
+<button type="submit">Sign in</button></form>
+<p class="muted"><a href="/docs">API reference</a> · <a href="/healthz">health</a></p></main></body></html>`;
+}
+
+export { escapeHtml };
+export type { Issue };

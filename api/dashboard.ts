@@ -1,0 +1,196 @@
+// The dashboard: server-rendered HTML pages over the same service functions as the JSON API, plus a little vanilla JS
+// (./assets.ts) for live progress (SSE), the start form and the pause/resume/cancel buttons. No build step, no CDN.
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { datasetNames } from '../campaigns/options.ts';
+import { campaignEvents, campaignResults, listCampaigns, problemAudit, type DatasetPassAt1 } from '../campaigns/service.ts';
+import type { Database } from '../db/client.ts';
+import type { AppEnv, AuthConfig } from './app.ts';
+import { dashboardCss, dashboardJs } from './assets.ts';
+import { verifyApiToken } from './tokens.ts';
+
+const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]!));
+const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
+const when = (d: unknown): string => (d ? new Date(String(d)).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–');
+const SIMULATED_NOTE = 'simulated model: these numbers exercise the pipeline and say nothing about any real model';
+
+export interface DashboardOptions {
+  db: Database;
+  auth: AuthConfig;
+  temporalUiUrl?: string;
+  namespace: string;
+  simulatedAvailable: boolean;
+  detail: (id: string) => Promise<{
+    campaign: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    progress: { total: number; done: number; passed: number; errors: number; running: number; paused: boolean; state: string; source: string };
+    passAt1: DatasetPassAt1[];
+    links: Record<string, string>;
+  }>;
+}
+
+function page(title: string, body: string, opts: { campaignId?: string } = {}): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} · egcfg</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/static/dashboard.css">
+<script src="/static/dashboard.js" defer></script></head>
+<body${opts.campaignId ? ` data-campaign="${esc(opts.campaignId)}"` : ''}>
+<header class="top"><a href="/ui"><b>egcfg</b></a> · <a href="/ui">campaigns</a> · <a href="/docs">API reference</a> · <a href="/healthz">health</a>
+<form method="post" action="/logout" class="inline"><button type="submit" class="link">sign out</button></form></header>
+<main>${body}</main></body></html>`;
+}
+
+const statusBadge = (status: string, paused = false): string =>
+  `<span class="badge ${esc(paused ? 'paused' : status)}" id="status-badge">${esc(paused ? 'paused' : status)}</span>`;
+
+export function passAt1Table(rows: DatasetPassAt1[], simulated: boolean, model: string): string {
+  const body = rows.length
+    ? rows.map((r) => `<tr><td>${esc(r.dataset)}</td><td>${esc(r.protocol)}</td><td>${esc(model)}${simulated ? ' <span class="sim">simulated model</span>' : ''}</td>
+<td class="num">${r.problems}</td><td class="num">${r.passed}</td><td class="num">${r.errors}</td><td class="num">${pct(r.passAt1)}</td></tr>`).join('')
+    : '<tr><td colspan="7" class="muted">no problem has finished yet</td></tr>';
+  return `<table id="pass-table"><thead><tr><th>dataset</th><th>protocol</th><th>model</th><th class="num">done</th><th class="num">passed</th><th class="num">errors</th><th class="num">pass@1 so far</th></tr></thead>
+<tbody>${body}</tbody></table>${simulated ? `<p class="sim-note" id="sim-note"><b>Simulated model</b>: ${esc(SIMULATED_NOTE)}.</p>` : ''}`;
+}
+
+export function mountDashboard(app: OpenAPIHono<AppEnv>, o: DashboardOptions): void {
+  const { db } = o;
+
+  /** The dashboard needs the cookie from POST /login; without a valid one, go there. */
+  async function signedIn(c: Context): Promise<Response | null> {
+    if (o.auth.mode === 'none') return null;
+    const token = getCookie(c, 'egcfg_token');
+    const next = encodeURIComponent(c.req.path + (new URL(c.req.url).search || ''));
+    if (!token) return c.redirect(`/login?next=${next}`, 303);
+    const check = await verifyApiToken(db, token);
+    if (!check.ok) return c.redirect(`/login?next=${next}&error=${encodeURIComponent(check.reason === 'revoked' ? 'this token has been revoked' : 'invalid token')}`, 303);
+    return null;
+  }
+
+  app.get('/static/dashboard.css', (c) => c.body(dashboardCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }));
+  app.get('/static/dashboard.js', (c) => c.body(dashboardJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
+  app.get('/', (c) => c.redirect('/ui', 302));
+
+  app.get('/ui', async (c) => {
+    const redirect = await signedIn(c);
+    if (redirect) return redirect;
+    const status = c.req.query('status') || undefined;
+    const dataset = c.req.query('dataset') || undefined;
+    const cursor = c.req.query('cursor') || undefined;
+    const list = await listCampaigns(db, { limit: 25, ...(status ? { status } : {}), ...(dataset ? { dataset } : {}), ...(cursor ? { cursor } : {}) });
+    const rows = list.campaigns.map((r) => `<tr><td><a href="/ui/campaigns/${esc(r.id)}">${esc(r.id)}</a></td><td>${statusBadge(r.status)}</td>
+<td>${esc(r.dataset)}</td><td>${esc(r.method)}</td><td>${esc(r.model)}${r.simulated ? ' <span class="sim">simulated model</span>' : ''}</td>
+<td class="num">${r.done}/${r.problemsTotal}</td><td class="num">${r.done ? pct(r.passed / r.done) : '–'}</td><td>${when(r.createdAt)}</td></tr>`).join('');
+    const qs = (extra: Record<string, string | undefined>) => {
+      const p = new URLSearchParams();
+      for (const [k, v] of Object.entries({ status, dataset, ...extra })) if (v) p.set(k, v);
+      return p.toString() ? `?${p}` : '';
+    };
+    const options = (values: readonly string[], current: string | undefined) =>
+      ['<option value="">all</option>', ...values.map((v) => `<option${v === current ? ' selected' : ''}>${esc(v)}</option>`)].join('');
+    const body = `<h1>Campaigns</h1>
+<form method="get" action="/ui" class="filters">status <select name="status">${options(['created', 'running', 'completed', 'cancelled', 'failed'], status)}</select>
+dataset <select name="dataset">${options(datasetNames, dataset)}</select> <button type="submit">filter</button></form>
+<table id="campaigns"><thead><tr><th>campaign</th><th>status</th><th>dataset</th><th>method</th><th>model</th><th class="num">done</th><th class="num">pass@1</th><th>created</th></tr></thead>
+<tbody>${rows || '<tr><td colspan="8" class="muted">no campaigns yet</td></tr>'}</tbody></table>
+${list.nextCursor ? `<p><a href="/ui${qs({ cursor: list.nextCursor })}">older campaigns →</a></p>` : ''}
+<h2>Start a campaign</h2>
+<form id="start-form" class="card grid">
+<label>dataset <select name="dataset">${datasetNames.map((d) => `<option>${d}</option>`).join('')}</select></label>
+<label>method <select name="method"><option>baseline</option></select></label>
+<label>model name <input name="modelName" value="simulated-deepseek" required></label>
+<label>model URL <input name="modelUrl" placeholder="${o.simulatedAvailable ? 'empty: the simulated model server' : 'http://vllm:8000 (required)'}"></label>
+<label>max problems <input name="maxProblems" type="number" min="1" value="10"></label>
+<label>concurrency <input name="concurrency" type="number" min="1" value="8"></label>
+<label>seed <input name="seed" type="number" min="0" value="40"></label>
+<label>temperature <input name="temperature" type="number" min="0" max="2" step="0.1" value="0"></label>
+<label>prompt <select name="promptType"><option>deepseek_instruct</option><option>long_code</option></select></label>
+<div class="actions"><button type="submit" id="start-button">Start campaign</button></div>
+<div id="form-errors" class="error" role="alert"></div></form>`;
+    return c.html(page('Campaigns', body));
+  });
+
+  app.get('/ui/campaigns/:id', async (c) => {
+    const redirect = await signedIn(c);
+    if (redirect) return redirect;
+    const id = c.req.param('id');
+    let detail;
+    try { detail = await o.detail(id); } catch (err) {
+      if ((err as Error).name === 'UnknownCampaignError') return c.html(page('Not found', `<h1>Unknown campaign</h1><p>${esc((err as Error).message)}</p>`), 404);
+      throw err;
+    }
+    const { campaign, progress, passAt1, links } = detail;
+    const results = await campaignResults(db, id);
+    const events = await campaignEvents(db, id, { limit: 200 });
+    const lastEventId = events.length ? events[events.length - 1]!.id : 0;
+    const fraction = progress.total ? progress.done / progress.total : 0;
+    const problemRows = results.map((r) => `<tr><td><a href="/ui/campaigns/${esc(id)}/problems/${encodeURIComponent(r.task_id)}">${esc(r.task_id)}</a></td>
+<td class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'passed' : 'failed'}</td><td>${esc(r.status)}</td><td class="num">${r.tests_passed ?? '–'}/${r.tests_total ?? '–'}</td></tr>`).join('');
+    const eventItems = events.map((e) => eventItem(e)).join('');
+    const cfg = campaign.config as Record<string, unknown>;
+    const body = `<h1>Campaign <code>${esc(id)}</code> ${statusBadge(progress.state === 'paused' ? 'running' : campaign.status, progress.paused)}</h1>
+<p>${esc(campaign.method)} on <b>${esc(campaign.dataset)}</b> · model <b>${esc(campaign.model)}</b>${campaign.simulated ? ' <span class="sim">simulated model</span>' : ''}
+· created ${when(campaign.createdAt)}${campaign.finishedAt ? ` · finished ${when(campaign.finishedAt)}` : ''}
+${links.temporal ? ` · <a href="${esc(links.temporal)}" target="_blank" rel="noopener" id="temporal-link">workflow in the Temporal UI</a>` : ''}</p>
+<section class="card"><div class="progress-row"><progress id="progress" max="${progress.total}" value="${progress.done}"></progress>
+<span id="progress-text">${progress.done}/${progress.total} (${Math.floor(100 * fraction)}%)</span></div>
+<p id="progress-detail">${progress.passed} passed · ${progress.errors} errors · ${progress.running} running · state <b id="state">${esc(progress.state)}</b></p>
+<div class="actions"><button data-action="pause" id="pause-button">Pause</button><button data-action="resume" id="resume-button">Resume</button>
+<button data-action="cancel" id="cancel-button" class="danger">Cancel</button> <span id="action-message" role="status"></span></div></section>
+<h2>pass@1</h2><div id="pass-wrap">${passAt1Table(passAt1, Boolean(campaign.simulated), String(campaign.model))}</div>
+<p>Results: <a href="/campaigns/${esc(id)}/results?format=json">json</a> · <a href="/campaigns/${esc(id)}/results?format=jsonl">jsonl</a>
+· <a href="/campaigns/${esc(id)}/results?format=csv">csv</a> · <a href="/campaigns/${esc(id)}/results?format=evalplus">evalplus samples</a></p>
+<div class="cols"><section><h2>Problems</h2><table id="problems"><thead><tr><th>task</th><th>verdict</th><th>status</th><th class="num">tests</th></tr></thead>
+<tbody>${problemRows}</tbody></table></section>
+<section><h2>Events</h2><ol id="events" data-last-event="${lastEventId}">${eventItems}</ol></section></div>
+<details><summary>configuration</summary><pre>${esc(JSON.stringify(cfg, null, 2))}</pre></details>`;
+    return c.html(page(`Campaign ${id}`, body, { campaignId: id }));
+  });
+
+  app.get('/ui/campaigns/:id/problems/:taskId', async (c) => {
+    const redirect = await signedIn(c);
+    if (redirect) return redirect;
+    const id = c.req.param('id');
+    const taskId = c.req.param('taskId');
+    let audit;
+    try { audit = await problemAudit(db, id, taskId); } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'UnknownCampaignError' || name === 'UnknownProblemError') return c.html(page('Not found', `<h1>Not found</h1><p>${esc((err as Error).message)}</p>`), 404);
+      throw err;
+    }
+    const p = audit.problem;
+    const samplesHtml = audit.samples.map((s) => `<section class="card sample"><h3>Sample ${s.id} <span class="muted">attempt ${esc(s.attempt)} · ${esc(s.model)}
+· ${s.promptTokens}+${s.completionTokens} tokens · ${s.modelCalls} model call(s)</span></h3>
+<h4>Code</h4><pre class="code" id="sample-code-${s.id}">${esc(s.code)}</pre>
+${s.rawCompletion !== null && s.rawCompletion !== s.code ? `<details><summary>raw completion</summary><pre class="code">${esc(s.rawCompletion)}</pre></details>` : ''}
+${s.executions.map((e) => `<h4>Execution ${e.id}: suite <code>${esc(e.suite)}</code> — <span class="${e.passed ? 'pass' : 'fail'}">${esc(e.status)}</span>
+(${e.testsPassed}/${e.testsTotal} tests, ${e.durationMs.toFixed(0)} ms)</h4>
+<table class="tests"><thead><tr><th>test</th><th>verdict</th><th>error</th><th class="num">ms</th></tr></thead><tbody>
+${(e.perTest as Array<Record<string, unknown>>).map((t) => {
+    const error = t.error as { type?: string; message?: string } | undefined;
+    return `<tr><td><code>${esc(t.id)}</code></td><td class="${t.status === 'passed' ? 'pass' : 'fail'}">${esc(t.status)}</td>
+<td>${error ? `<code>${esc(error.type ?? '')}</code> ${esc(error.message ?? '')}` : ''}</td><td class="num">${typeof t.durationMs === 'number' ? t.durationMs.toFixed(0) : ''}</td></tr>`;
+  }).join('')}</tbody></table>
+${e.stdout ? `<details><summary>stdout</summary><pre>${esc(e.stdout)}</pre></details>` : ''}${e.stderr ? `<details><summary>stderr</summary><pre>${esc(e.stderr)}</pre></details>` : ''}`).join('')}
+</section>`).join('');
+    const tests = (p.problem as { tests?: unknown }).tests;
+    const body = `<p><a href="/ui/campaigns/${esc(id)}">← campaign ${esc(id)}</a></p>
+<h1>Problem <code>${esc(p.taskId)}</code> <span class="muted">${esc(p.dataset)} · ${esc(p.split)}</span></h1>
+<p>${audit.results.map((r) => `verdict (${esc(r.protocol)}): <b class="${r.passed ? 'pass' : 'fail'}" id="verdict-${esc(r.protocol)}">${r.passed ? 'passed' : 'failed'}</b> (${esc(r.status)})`).join(' · ') || '<span class="muted">no verdict yet</span>'}
+${audit.campaign.simulated ? ' <span class="sim">simulated model</span>' : ''}</p>
+<section class="card"><h2>Statement</h2><pre>${esc(p.statement)}</pre>
+<h3>Visible tests</h3><pre class="code">${esc((p.visibleTests as string[]).join('\n'))}</pre>
+${tests ? `<details><summary>all tests</summary><pre class="code">${esc(JSON.stringify(tests, null, 2))}</pre></details>` : ''}</section>
+<h2>Samples</h2>${samplesHtml || '<p class="muted">no sample yet</p>'}
+<h2>Events</h2><ol>${audit.events.map((e) => eventItem(e)).join('') || '<li class="muted">none</li>'}</ol>`;
+    return c.html(page(`Problem ${p.taskId}`, body));
+  });
+}
+
+function eventItem(e: { id: number; kind: string; payload: Record<string, unknown>; createdAt: Date | string }): string {
+  return `<li data-id="${e.id}"><span class="muted">${when(e.createdAt)}</span> <code>${esc(e.kind)}</code> ${esc(summarise(e.kind, e.payload))}</li>`;
+}
+
+function summarise(kind: string, p: Record<string, unknown>): string {
+  if (kind === 'problem_finished') return `${p.taskId ?? p.problemId}: ${p.passed ? 'passed' : 'failed'} (${p.status})`;
+  if (kind === 'campaign_status') return String(p.status);
+  return JSON.stringify(p);
+}

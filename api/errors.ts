@@ -1,0 +1,58 @@
+// Errors the API answers with, always as JSON `{ error, issues? }`: a client mistake never becomes a 500.
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import { ReplayFileError } from '../activities/model/replay.ts';
+import { OptionsError } from '../campaigns/options.ts';
+import { UnknownCampaignError, UnknownProblemError } from '../campaigns/service.ts';
+import { DatasetFormatError } from '../core/datasets/index.ts';
+
+export interface Issue { field: string; message: string }
+
+export class ApiError extends Error {
+  constructor(readonly status: ContentfulStatusCode, message: string, readonly issues?: Issue[], readonly headers?: Record<string, string>) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const badRequest = (field: string, message: string): ApiError =>
+  new ApiError(400, `${field}: ${message}`, [{ field, message }]);
+
+/** zod issues as `{ field, message }`, with unknown keys named one by one. */
+export function zodIssues(error: ZodError, prefix = ''): Issue[] {
+  const out: Issue[] = [];
+  for (const i of error.issues) {
+    const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
+    if (i.code === 'unrecognized_keys') {
+      for (const key of i.keys) out.push({ field: [path, key].filter(Boolean).join('.'), message: 'unknown field' });
+    } else {
+      out.push({ field: path || '(body)', message: i.message });
+    }
+  }
+  return out;
+}
+
+export const issuesMessage = (issues: Issue[]): string => issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+
+/** Map any thrown error to a JSON response. */
+export function errorResponse(err: unknown, c: Context, log: (msg: string) => void): Response {
+  if (err instanceof ApiError) {
+    return c.json({ error: err.message, ...(err.issues ? { issues: err.issues } : {}) }, err.status, err.headers);
+  }
+  if (err instanceof UnknownCampaignError || err instanceof UnknownProblemError) return c.json({ error: err.message }, 404);
+  if (err instanceof OptionsError) return c.json({ error: err.message, issues: err.issues }, 400);
+  if (err instanceof ReplayFileError) {
+    return c.json({ error: err.message, issues: [{ field: err.line > 0 ? `file:${err.line}` : 'file', message: err.message }] }, 400);
+  }
+  if (err instanceof DatasetFormatError) return c.json({ error: err.message, issues: [{ field: err.field ?? 'dataset', message: err.message }] }, 400);
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    const message = err.message || (status === 400 ? 'bad request' : `HTTP ${status}`);
+    const field = /JSON/i.test(message) ? '(body)' : undefined;
+    return c.json({ error: message, ...(field ? { issues: [{ field, message }] } : {}) }, status);
+  }
+  log(`[api] ${c.req.method} ${c.req.path} failed: ${(err as Error)?.stack ?? String(err)}`);
+  return c.json({ error: `internal error: ${(err as Error)?.message ?? String(err)}` }, 500);
+}
