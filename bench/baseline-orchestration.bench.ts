@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { modelBackendCache } from '../activities/model-backend.ts';
-import { getSharedSandbox } from '../activities/sandbox/index.ts';
+import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
 import { parseRunOptions } from '../campaigns/options.ts';
 import { startCampaign, upsertProblems, waitForCampaign } from '../campaigns/service.ts';
 import { loadDataset } from '../core/datasets/index.ts';
@@ -36,6 +36,7 @@ const sandbox = await getSharedSandbox();
 try {
   // Warm-up: the sandbox pool and the workflow bundle, outside both timings.
   const workers = await startWorkers({ connection: env.nativeConnection as NativeConnection, deps, concurrency: { activities: { sandbox: concurrency, inference: concurrency, default: concurrency * 2 } } });
+  await Promise.all(Array.from({ length: 8 }, () => sandbox.run({ program: 'x = 1', tests: [{ id: 't', code: 'assert x == 1' }] })));
   const opts = parseRunOptions({ dataset: 'mbpp', modelName: model.model, samplesFile, maxProblems: limit, concurrency });
 
   // (b) plain loop over the same activity functions, same concurrency.
@@ -72,7 +73,7 @@ try {
     workflow_passed: summary.passed, loop_passed: loopPassed, goal_ratio_max: 1.3,
   }));
 } finally {
-  await sandbox.close();
+  await closeSharedSandbox();
   await env.teardown();
   await db.drop();
 }

@@ -1,6 +1,6 @@
 // Retry and timeout policy per task queue. Model and sandbox calls retry without limit (a model server that is down
 // makes the campaign wait, visibly, instead of failing); errors marked non-retryable (bad input) fail at once.
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 export const taskQueues = {
   default: 'egcfg-default',
@@ -10,6 +10,9 @@ export const taskQueues = {
 } as const;
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
+
+/** Short database writes run as local activities in the worker that runs the workflow: no task-queue round trip. */
+export const localActivityOptions = { startToCloseTimeout: '1m', retry } satisfies LocalActivityOptions;
 
 export const activityOptions = {
   default: { taskQueue: taskQueues.default, startToCloseTimeout: '2m', retry },

@@ -1,12 +1,12 @@
 // One problem of a baseline campaign: generate a program, run it in the sandbox, record the verdict.
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { activityOptions } from './activity-options.ts';
+import { activityOptions, localActivityOptions } from './activity-options.ts';
 import type { ProblemInput, ProblemOutcome } from './types.ts';
 
 const inference = proxyActivities<Activities>(activityOptions.inference);
 const sandbox = proxyActivities<Activities>(activityOptions.sandbox);
-const store = proxyActivities<Activities>(activityOptions.default);
+const store = proxyLocalActivities<Activities>(localActivityOptions);
 
 export async function baselineProblem(input: ProblemInput): Promise<ProblemOutcome> {
   const sampleId = await inference.generateBaselineSample({
