@@ -4,6 +4,9 @@ import { evaluateCommand, runCommand } from './commands/run.ts';
 import { sandboxExecCommand } from './commands/sandbox.ts';
 import { showCommand } from './commands/show.ts';
 import { workerCommand } from './commands/worker.ts';
+import { campaignsCommand } from './commands/campaigns.ts';
+import { serveCommand } from './commands/serve.ts';
+import { tokensCommand } from './commands/tokens.ts';
 
 const usage = `usage: egcfg <command> [options]
 
@@ -20,6 +23,12 @@ commands:
   worker     --queues default,inference,sandbox,training [--temporal-address A] [--namespace N]
              [--database-url URL] [--concurrency-<queue> N] [--workflow-tasks N] [--identity ID]
              a worker process for those task queues (scale-out); SIGINT/SIGTERM stop it gracefully
+  serve      [--port N (8787)] [--host H] [--no-simulated|--simulated] [--temporal-ui URL] [--no-worker]
+             the HTTP API + dashboard (/ui, /docs); in local mode also simulated model servers
+  tokens     create [--name N] | list | revoke ID          API bearer tokens (stored as SHA-256 hashes)
+  campaigns  list [--status S] [--dataset D] [--limit N] | show ID [--watch] | pause|resume|cancel ID
+             | export ID [--format json|jsonl|csv|evalplus] [--output FILE]
+             over HTTP: --api URL (EGCFG_API_URL), --token T (EGCFG_API_TOKEN)
 
 service options (run, evaluate): --temporal-address HOST:PORT (or TEMPORAL_ADDRESS), --database-url URL
   (or DATABASE_URL), --data-dir DIR (zero-config local mode; default .data/), --no-worker
@@ -34,6 +43,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'evaluate': return await evaluateCommand(rest);
       case 'show': return await showCommand(rest);
       case 'worker': return await workerCommand(rest);
+      case 'serve': return await serveCommand(rest);
+      case 'tokens': return await tokensCommand(rest);
+      case 'campaigns': return await campaignsCommand(rest);
       case 'sandbox':
         if (rest[0] === 'exec') return await sandboxExecCommand(rest.slice(1));
         console.error(`unknown sandbox command '${rest[0] ?? ''}'; expected: egcfg sandbox exec --code-file FILE`);
