@@ -33,12 +33,12 @@ export interface Runtime {
 }
 
 let loggerInstalled = false;
-/** The SDK logs every worker state change at INFO; a CLI user needs warnings and errors only. */
+/** The SDK logs every worker state change at INFO and idle queues at WARN; a CLI user needs errors only. */
 function installQuietTemporalLogger(): void {
   if (loggerInstalled) return;
   loggerInstalled = true;
   try {
-    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'WARN') as 'WARN') });
+    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'ERROR') as 'ERROR') });
   } catch { /* a runtime already exists in this process: keep its logger */ }
 }
 
