@@ -432,6 +432,12 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         return fixed[side]!;
       };
       const noRefresh: StepContext = { elapsedMs: 0, solvedElsewhere: false };
+      // Wall-clock time spent waiting for the model server (the two CFG calls of a token run concurrently).
+      let waitMs = 0;
+      const timed = async <T>(p: Promise<T>): Promise<T> => {
+        const w0 = performance.now();
+        try { return await p; } finally { waitMs += performance.now() - w0; }
+      };
       for (;;) {
         const a = nextAction(spec, s, noRefresh);
         if (a.kind === 'next_token') {
@@ -445,11 +451,11 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
               throw ApplicationFailure.nonRetryable(`${(e as Error).message}: the server must support return_tokens_as_token_ids`, 'EgcfgTokenIds');
             }
           };
-          const [u, c] = await Promise.all([one('uncond'), a.guided ? one('cond') : Promise.resolve(null)]);
+          const [u, c] = await timed(Promise.all([one('uncond'), a.guided ? one('cond') : Promise.resolve(null)]));
           const uTop = topOf(u);
           const cTop = c === null ? null : topOf(c);
           const choice = cTop === null ? { tokenId: greedyArgmax(uTop).tokenId, changed: false } : cfgArgmax(uTop, cTop, spec.gamma);
-          const text = await model.tokenText(choice.tokenId);
+          const text = await timed(model.tokenText(choice.tokenId));
           const eos = isEosText(text);
           s = applyToken(spec, s, { text, eos, guided: a.guided, changed: choice.changed });
           if (!eos) { ids.push(choice.tokenId); appended += text; }
@@ -462,14 +468,14 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
           heartbeat({ seq: ref.seq, tokens: tokens.length });
           if (text.includes('\n') || s.end !== null) break;
         } else if (a.kind === 'next_line') {
-          const f = await fixedIds(a.guided ? 'cond' : 'uncond');
+          const f = await timed(fixedIds(a.guided ? 'cond' : 'uncond'));
           const req = gamma1LineRequest();
-          const r = await model.completions({ prompt: [...f, ...ids], temperature: req.temperature, top_p: req.topP, max_tokens: req.maxTokens, stop: req.stop });
+          const r = await timed(model.completions({ prompt: [...f, ...ids], temperature: req.temperature, top_p: req.topP, max_tokens: req.maxTokens, stop: req.stop }));
           const completion = r.choices[0]?.text ?? '';
           const before = s.generated.length;
           s = applyLine(spec, s, { completion, tokens: r.usage?.completion_tokens ?? 0, guided: a.guided });
           const added = s.generated.slice(before);
-          if (added !== '') ids.push(...await model.tokenize(added, false));
+          if (added !== '') ids.push(...await timed(model.tokenize(added, false)));
           appended += added;
           if (a.guided) guidedTokens++;
           tokens.push({ line: added, guided: a.guided, completionTokens: r.usage?.completion_tokens ?? 0 });
@@ -484,7 +490,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         generationId: ref.generationId, seq: ref.seq, kind: 'line', lineIndex: ref.lineIndex, codeBefore, appended,
         state: state as unknown as Record<string, unknown>, tokens,
         summary: { seq: ref.seq, ...result, tokens: tokens.length, guided: guidedTokens, changed: changedTokens },
-        tokenCount: tokens.length, guidedTokens, changedTokens, ...meterColumns(model.meter), durationMs: performance.now() - t0,
+        tokenCount: tokens.length, guidedTokens, changedTokens, ...meterColumns(model.meter), modelMs: waitMs, durationMs: performance.now() - t0,
       });
     },
 

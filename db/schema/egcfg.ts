@@ -83,7 +83,7 @@ export const egcfgSteps = pgTable('egcfg_steps', {
   completionTokens: integer('completion_tokens').notNull().default(0),
   sandboxRuns: integer('sandbox_runs').notNull().default(0),
   sandboxMs: doublePrecision('sandbox_ms').notNull().default(0),
-  /** Time spent waiting for the model server inside the step. */
+  /** Wall-clock time spent waiting for the model server inside the step (concurrent calls counted once). */
   modelMs: doublePrecision('model_ms').notNull().default(0),
   durationMs: doublePrecision('duration_ms').notNull().default(0),
   /** Temporal attempt of the activity that wrote the row (> 1: the step was redone after a crash or a timeout). */

@@ -1,0 +1,124 @@
+// Kill the worker in the middle of a guided line (SIGKILL of its whole process group, sandbox included); a new worker
+// resumes the generation from the last completed line: no step is written twice, the step numbers have no gaps, the
+// interrupted line is redone by a later activity attempt, and the result equals an uninterrupted run's.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { and, asc, eq } from 'drizzle-orm';
+import { modelBackendCache } from '../../activities/model-backend.ts';
+import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
+import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
+import { parseRunOptions } from '../../campaigns/options.ts';
+import { startCampaign, waitForCampaign } from '../../campaigns/service.ts';
+import { knowledgeFor } from '../../cli/simulated.ts';
+import { loadDataset, type Problem } from '../../core/datasets/index.ts';
+import { repoPath } from '../../core/repo.ts';
+import { egcfgGenerations, egcfgSteps, problems as problemsTable } from '../../db/schema/index.ts';
+import { egcfgGenerationWorkflowId } from '../../workflows/egcfg.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
+import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('EG-CFG generation survives a worker killed mid-line', () => {
+  let env: TestWorkflowEnvironment;
+  let db: TestDatabase;
+  let sim: SimulatedServer;
+  let workers: RunningWorkers | undefined;
+  let child: ChildProcess | undefined;
+  let problem: Problem;
+
+  before(async () => {
+    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
+    problem = (await loadDataset('mbpp', { split: 'test' }))[0]!;
+    // A fixed latency per request so that a line takes a while to decode (and the kill lands inside one).
+    sim = await startSimulatedModelServer({ knowledge: knowledgeFor([problem]), skill: 0, latencyMs: 15 });
+  });
+  after(async () => {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    await workers?.shutdown();
+    await closeSharedSandbox();
+    await sim?.close();
+    await env?.teardown();
+    await db?.drop();
+  });
+
+  const ctx = () => ({ db: db.db, client: env.client });
+  const opts = () => parseRunOptions({
+    dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [3], temperature: 0.7,
+    numCandidates: 2, horizon: 2, maxNewTokens: 256, heartbeatTimeoutMs: 2000,
+  });
+  const model = () => ({ kind: 'openai' as const, baseUrl: sim.url, model: 'simulated-model', simulated: true });
+
+  async function stepsOf(campaignId: string) {
+    const [gen] = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, campaignId));
+    assert.ok(gen, 'one generation');
+    const steps = await db.db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, gen.id)).orderBy(asc(egcfgSteps.seq));
+    return { gen, steps };
+  }
+
+  test('a new worker resumes from the last completed line, with no duplicate steps', async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', repoPath('test', 'fixtures', 'egcfg-worker.ts')], {
+      env: { ...process.env, TEMPORAL_ADDRESS: env.address, DATABASE_URL: db.url }, detached: true, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child!.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('ready')) resolve(); });
+      child!.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+    });
+    const killed = await startCampaign(ctx(), opts(), model());
+    const [p] = await db.db.select({ id: problemsTable.id }).from(problemsTable)
+      .where(and(eq(problemsTable.dataset, 'mbpp'), eq(problemsTable.taskId, problem.taskId)));
+    // Wait until two lines are stored and the decoder is inside a third one (its heartbeat reports decoded tokens).
+    let killedSeq = -1;
+    let linesAtKill = 0;
+    for (let i = 0; i < 600 && killedSeq < 0; i++) {
+      await sleep(50);
+      const gens = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, killed.campaignId));
+      if (gens.length === 0) continue;
+      const lines = (await db.db.select().from(egcfgSteps).where(and(eq(egcfgSteps.generationId, gens[0]!.id), eq(egcfgSteps.kind, 'line')))).length;
+      if (lines < 2) continue;
+      const handle = env.client.workflow.getHandle(egcfgGenerationWorkflowId(killed.campaignId, p!.id, gens[0]!.agent, 3, 0));
+      const desc = await handle.describe();
+      for (const a of desc.raw.pendingActivities ?? []) {
+        if (a.activityType?.name !== 'egcfgDecodeLine' || !a.heartbeatDetails?.payloads?.length) continue;
+        const details = defaultPayloadConverter.fromPayload(a.heartbeatDetails.payloads[0]!) as { seq: number; tokens: number };
+        if (details.tokens >= 1) {
+          process.kill(-child.pid!, 'SIGKILL');
+          killedSeq = details.seq;
+          linesAtKill = lines;
+        }
+      }
+    }
+    assert.ok(killedSeq >= 0, 'the worker was killed while a line was being decoded');
+    await new Promise<void>((resolve) => (child!.exitCode !== null || child!.signalCode !== null ? resolve() : child!.once('exit', () => resolve())));
+    const before = await stepsOf(killed.campaignId);
+    assert.ok(!before.steps.some((s) => s.seq === killedSeq), 'the interrupted line had not been written');
+
+    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
+    await waitForCampaign(ctx(), killed.campaignId);
+    const resumed = await stepsOf(killed.campaignId);
+    assert.deepEqual(resumed.steps.map((s) => s.seq), resumed.steps.map((_, i) => i), 'steps 0..n-1, none twice, none missing');
+    // Everything written before the kill is unchanged (not redone).
+    for (const s of before.steps) assert.deepEqual(resumed.steps[s.seq]!.createdAt, s.createdAt);
+    const redone = resumed.steps.find((s) => s.seq === killedSeq)!;
+    assert.equal(redone.kind, 'line');
+    assert.equal(redone.lineIndex, linesAtKill, 'the interrupted line is the one after the last completed line');
+    assert.ok(redone.activityAttempt >= 2, 'written by a retry of the killed activity');
+    const lines = resumed.steps.filter((s) => s.kind === 'line');
+    assert.deepEqual(lines.map((s) => s.lineIndex), lines.map((_, i) => i));
+
+    // An uninterrupted run of the same configuration produces the same steps and the same program.
+    const reference = await startCampaign(ctx(), opts(), model());
+    await waitForCampaign(ctx(), reference.campaignId);
+    const ref = await stepsOf(reference.campaignId);
+    const shape = (steps: typeof ref.steps) => steps.map((s) => [s.kind, s.lineIndex, s.appended, s.signal, s.tokenCount, s.changedTokens]);
+    assert.deepEqual(shape(resumed.steps), shape(ref.steps));
+    assert.equal(resumed.gen.finalCode, ref.gen.finalCode);
+    assert.equal(resumed.gen.status, ref.gen.status);
+    assert.ok(['passed', 'failed'].includes(resumed.gen.status));
+  });
+});
