@@ -18,7 +18,7 @@ export const LIMITS = {
   traceMaxChars: { min: 1, max: 64 * 1024 * 1024 },
   programChars: 4 * 1024 * 1024,
   testChars: 1024 * 1024,
-  tests: 10_000,
+  tests: 1_000,
 } as const;
 
 export const TestCase = z.object({

@@ -93,6 +93,17 @@ def _print_traceback(exc: BaseException, user_files=(PROGRAM_FILE, TEST_FILE)) -
         pass
 
 
+_stdio_ready = False
+
+
+def setup_stdio() -> None:
+    """Fresh text streams over the (re-wired) fds 0/1/2 (once per child; the server does it ahead of the job)."""
+    global _stdio_ready
+    if not _stdio_ready:
+        _setup_stdio()
+        _stdio_ready = True
+
+
 def _setup_stdio() -> None:
     """Fresh text streams over the (re-wired) fds 0/1/2, like a new interpreter's (utf-8, stderr backslashreplace)."""
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
@@ -158,7 +169,7 @@ def run(job: dict) -> None:
                   ("exit_code", "1"), ("cpu_ms", "0"), ("wall_ms", "0"), ("trace", ""), ("trace_truncated", "0")]
     oom_records = {str(i): enc(nonce, [("idx", str(i))] + oom_fields) for i in ["P"] + list(range(first_index, first_index + len(tests)))}
 
-    _setup_stdio()
+    setup_stdio()
     streams = (sys.stdout, sys.stderr)
 
     main = types.ModuleType("__main__")

@@ -204,21 +204,111 @@ class _Phase:
         self.out, self.err, self.t0 = _Capture(keep), _Capture(keep), time.monotonic()
 
 
-def _child_setup(out_w: int, err_w: int, res_w: int, ack_r: int, workdir: str, cpu_limit_s: int, memory_mb: int) -> None:
+JOB_FD = 5  # the child reads its job (JSON) here, to EOF, before anything else; then the fd is closed
+
+
+def _child_setup(out_w: int, err_w: int, res_w: int, ack_r: int, job_r: int, workdir: str) -> None:
+    """Everything that does not depend on the job: done ahead of time in the spare child."""
     os.setpgid(0, 0)
     os.dup2(DEVNULL, 0)
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
-    # res_w/ack_r are >= 5 (fds 0-4 are taken in the server), so these dup2s clobber nothing still needed.
+    # The pipe fds are >= 6 (fds 0-5 are taken in the server), so these dup2s clobber nothing still needed.
     os.dup2(res_w, harness.RESULT_FD)
     os.dup2(ack_r, harness.ACK_FD)
-    os.closerange(harness.ACK_FD + 1, max(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 1024) if JAILED else 65536)
+    os.dup2(job_r, JOB_FD)
+    os.closerange(JOB_FD + 1, max(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 1024) if JAILED else 65536)
     os.chdir(workdir)
-    mem = memory_mb << 20
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit_s, cpu_limit_s + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     harness.restore_python_signal_defaults()
+    harness.setup_stdio()
+
+
+def _child_main() -> None:
+    """Wait for the job, apply its limits, run it.  Never returns."""
+    chunks = []
+    while True:
+        data = os.read(JOB_FD, 1 << 20)
+        if not data:
+            break
+        chunks.append(data)
+    os.close(JOB_FD)
+    if not chunks:
+        os._exit(0)  # discarded spare
+    job = json.loads(b"".join(chunks))
+    mem = job["memory_mb"] << 20
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CPU, (job["cpu_limit_s"], job["cpu_limit_s"] + 1))
+    nonce = job["nonce"].encode("ascii")
+    if job["kind"] == "prepare":
+        data = json.dumps(partial.prepare_result(job["code"]))
+        harness.write_all(harness.RESULT_FD, harness.encode_record(nonce, [("idx", "P"), ("status", "passed"),
+                                                                           ("json", data)]))
+        os._exit(0)
+    job["nonce"] = nonce
+    harness.run(job)
+
+
+class _Child:
+    """A forked child waiting for (or running) its job, and the server's ends of its pipes."""
+    __slots__ = ("pid", "pidfd", "out_r", "err_r", "res_r", "ack_w", "job_w", "workdir")
+
+    def __init__(self) -> None:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        res_r, res_w = os.pipe()
+        ack_r, ack_w = os.pipe()
+        job_r, job_w = os.pipe()
+        workdir = WORK_ROOT if JAILED else _mkdtemp(WORK_ROOT)
+        pid = os.fork()
+        if pid == 0:  # --------------------------------------------------------------------------- child
+            try:
+                _child_setup(out_w, err_w, res_w, ack_r, job_r, workdir)
+                _child_main()
+            finally:
+                os._exit(70)
+        for fd in (out_w, err_w, res_w, ack_r, job_r):
+            os.close(fd)
+        for fd in (out_r, err_r, res_r):
+            os.set_blocking(fd, False)
+        self.pid, self.pidfd = pid, os.pidfd_open(pid)
+        self.out_r, self.err_r, self.res_r, self.ack_w, self.job_w, self.workdir = out_r, err_r, res_r, ack_w, job_w, workdir
+
+    def alive(self) -> bool:
+        return not select.select([self.pidfd], [], [], 0)[0]
+
+    def discard(self) -> None:
+        """Close the job pipe unused (the child exits at EOF), reap it, release everything."""
+        for fd in (self.job_w, self.out_r, self.err_r, self.res_r, self.ack_w, self.pidfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        if not JAILED:
+            _rmtree(self.workdir)
+
+
+_spare = None  # a pre-forked child waiting for its job (forked right after a reply is sent, off the critical path)
+
+
+def ensure_spare() -> None:
+    global _spare
+    if _spare is None:
+        _spare = _Child()
+
+
+def _take_child() -> _Child:
+    global _spare
+    child, _spare = _spare, None
+    if child is not None and child.alive():
+        return child
+    if child is not None:
+        child.discard()
+    return _Child()
 
 
 def _read_ready(fd: int, sink) -> bool:
@@ -233,32 +323,23 @@ def _read_ready(fd: int, sink) -> bool:
         sink(data)
 
 
-def _fork_and_watch(target, phases: list, limits: dict, cpu_limit_s: int, nonce: bytes) -> dict:
-    """Fork a child that runs target() (which ends with os._exit), watch it until it is gone, then kill the rest of
-    the tree, reap, and clean the work dir.  Records arriving on the result pipe close the current phase: the
+def _fork_and_watch(job: dict, phases: list, limits: dict, cpu_limit_s: int, nonce: bytes) -> dict:
+    """Give `job` to a fresh child (the pre-forked spare, or a new one), watch it until it is gone, then kill the rest
+    of the tree, reap, and clean the work dir.  Records arriving on the result pipe close the current phase: the
     output read so far is that phase's, and the wall-clock deadline restarts.
     phases: the record idx values expected, in order.  Returns records + per-phase output + how the child ended."""
-    wall_s, memory_mb = limits["wall_ms"] / 1000, limits["memory_mb"]
+    wall_s = limits["wall_ms"] / 1000
     keep, max_out = limits["keep_output_bytes"], limits["max_output_bytes"]
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    res_r, res_w = os.pipe()
-    ack_r, ack_w = os.pipe()
-    workdir = WORK_ROOT if JAILED else _mkdtemp(WORK_ROOT)
+    child = _take_child()
+    pid, pidfd, workdir = child.pid, child.pidfd, child.workdir
+    out_r, err_r, res_r, ack_w = child.out_r, child.err_r, child.res_r, child.ack_w
     t_start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # ------------------------------------------------------------------------------- child
-        try:
-            _child_setup(out_w, err_w, res_w, ack_r, workdir, cpu_limit_s, memory_mb)
-            target()
-        finally:
-            os._exit(70)
-    # ------------------------------------------------------------------------------------------------ server
-    for fd in (out_w, err_w, res_w, ack_r):
-        os.close(fd)
-    for fd in (out_r, err_r, res_r):
-        os.set_blocking(fd, False)
-    pidfd = os.pidfd_open(pid)
+    try:
+        harness.write_all(child.job_w, json.dumps(dict(job, memory_mb=limits["memory_mb"], cpu_limit_s=cpu_limit_s,
+                                                       nonce=nonce.decode("ascii"))).encode("utf-8"))
+    except OSError:
+        pass  # the child is gone: reported below like any child that ended without its records
+    os.close(child.job_w)
     done: list = []              # (idx, fields, _Phase)
     current = _Phase(keep)
     res_buf = bytearray()
@@ -451,11 +532,11 @@ def run_request(program: str, tests: list, mode: str, trace: bool, isolate: bool
             batch = tests[start:start + 1] if (trace or isolate) else tests[start:]
             phases_expected = [str(start)] if trace else ["P"] + [str(start + k) for k in range(len(batch))]
         nonce = os.urandom(16).hex().encode("ascii")
-        job = dict(program=program, tests=[t["code"] for t in batch], first_index=start, mode=mode, trace=trace,
-                   nonce=nonce, timeout_s=timeout_s, trace_max_steps=limits["trace_max_steps"],
+        job = dict(kind="run", program=program, tests=[t["code"] for t in batch], first_index=start, mode=mode,
+                   trace=trace, timeout_s=timeout_s, trace_max_steps=limits["trace_max_steps"],
                    trace_max_chars=limits["trace_max_chars"])
         cpu_limit_s = math.ceil(timeout_s * (len(batch) + 1)) + 1
-        obs = _fork_and_watch(lambda: harness.run(job), phases_expected, limits, cpu_limit_s, nonce)
+        obs = _fork_and_watch(job, phases_expected, limits, cpu_limit_s, nonce)
         by_idx = {idx: (fields, phase) for idx, fields, phase in obs["done"]}
         program_phase = by_idx.get("P")
         if mode == "program":
@@ -508,15 +589,8 @@ def run_request(program: str, tests: list, mode: str, trace: bool, isolate: bool
 
 def run_prepare(code: str) -> dict:
     nonce = os.urandom(16).hex().encode("ascii")
-
-    def target() -> None:
-        data = json.dumps(partial.prepare_result(code))
-        harness.write_all(harness.RESULT_FD, harness.encode_record(nonce, [("idx", "P"), ("status", "passed"),
-                                                                           ("json", data)]))
-        os._exit(0)
-
     limits = dict(PREPARE_LIMITS, keep_output_bytes=0, max_output_bytes=1 << 20, max_result_bytes=64 << 20)
-    obs = _fork_and_watch(target, ["P"], limits, math.ceil(limits["timeout_ms"] / 1000), nonce)
+    obs = _fork_and_watch(dict(kind="prepare", code=code), ["P"], limits, math.ceil(limits["timeout_ms"] / 1000), nonce)
     if obs["done"]:
         try:
             return json.loads(obs["done"][0][1]["json"])
@@ -602,6 +676,7 @@ def main() -> None:
     # copy-on-write) these pages when they collect garbage.
     gc.collect()
     gc.freeze()
+    ensure_spare()
     _send({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0], "jailed": JAILED,
            "hashseed": os.environ.get("PYTHONHASHSEED")})
     buf = b""
@@ -613,6 +688,8 @@ def main() -> None:
                 return
             data = os.read(PROTO_IN, 1 << 20)
             if not data:
+                if _spare is not None:
+                    _spare.discard()
                 return  # the pool closed our stdin: shut down
             buf += data
             continue
@@ -627,6 +704,7 @@ def main() -> None:
             _send(dict(reply, id=req_id, ok=True))
         except (ValueError, TypeError, KeyError) as e:
             _send({"id": req_id, "ok": False, "error": str(e)})
+        ensure_spare()  # fork the next child now, while the pool is busy with our reply
 
 
 if __name__ == "__main__":
