@@ -16,14 +16,33 @@ export function startTestTemporal(): Promise<TestWorkflowEnvironment> {
 }
 
 let serverUrl: string | undefined;
-/** The URL of the project's Postgres server, starting it (idempotently) if needed. */
-export function postgresServerUrl(): string {
+/**
+ * The URL of the Postgres server the tests use: EGCFG_TEST_PG_URL if set; with EGCFG_TESTCONTAINERS=1 (machines with a
+ * Docker engine) one started by testcontainers; otherwise the project's own server, started (idempotently) by
+ * infra/postgres.sh.
+ */
+export async function postgresServerUrl(): Promise<string> {
   if (process.env.EGCFG_TEST_PG_URL) return process.env.EGCFG_TEST_PG_URL;
+  if (!serverUrl && process.env.EGCFG_TESTCONTAINERS === '1') serverUrl = await testcontainersPostgres();
   if (!serverUrl) {
     execFileSync('bash', [repoPath('infra', 'postgres.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
     serverUrl = execFileSync('bash', [repoPath('infra', 'postgres.sh'), 'url'], { encoding: 'utf8' }).trim();
   }
   return serverUrl;
+}
+
+/** Optional path: `npm install @testcontainers/postgresql` on a machine with Docker, then EGCFG_TESTCONTAINERS=1. */
+async function testcontainersPostgres(): Promise<string> {
+  const moduleName = '@testcontainers/postgresql';
+  let mod: { PostgreSqlContainer: new (image: string) => { start(): Promise<{ getConnectionUri(): string; stop(): Promise<unknown> }> } };
+  try {
+    mod = await import(moduleName);
+  } catch {
+    throw new Error(`EGCFG_TESTCONTAINERS=1 needs the optional package ${moduleName}: npm install --no-save ${moduleName} (and a Docker engine)`);
+  }
+  const container = await new mod.PostgreSqlContainer('postgres:15').start();
+  process.once('exit', () => { void container.stop(); });
+  return container.getConnectionUri();
 }
 
 export interface TestDatabase extends DatabaseHandle {
@@ -34,7 +53,7 @@ export interface TestDatabase extends DatabaseHandle {
 
 /** A brand-new, migrated database on the real Postgres server. */
 export async function freshPostgresDatabase(): Promise<TestDatabase> {
-  const base = new URL(postgresServerUrl());
+  const base = new URL(await postgresServerUrl());
   const name = `egcfg_test_${randomBytes(4).toString('hex')}`;
   const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
