@@ -19,10 +19,12 @@ of the way and points fd 0/1 at /dev/null, so no child ever holds them.  Request
     bad request -> {"id": ..., "ok": false, "error": "<what is wrong>"}
 On start it prints {"ready": true, "pid": 1, "python": "3.11.2", "jailed": true, "hashseed": "0"}.
 
-Per run request the server forks ONE clean child from its warm, pre-imported state (more only when needed, below).
+Per run request ONE clean child forked from the server's warm, pre-imported state does the work (more only when
+needed, below).  It is forked ahead of time: right after each reply the server forks a spare child that sets up
+everything job-independent and then blocks reading its job (fd 5); the next request just hands it the job.
 The child:
   - gets its own process group, fd 0 = /dev/null, fd 1/2 = capture pipes, fd 3 = a private result pipe, fd 4 = an ack
-    pipe, all other fds closed, cwd = the (emptied) private /tmp;
+    pipe, fd 5 = the job pipe (closed once read), all other fds closed, cwd = the (emptied) private /tmp;
   - sets RLIMIT_AS = memory_mb, RLIMIT_CPU = ceil(timeout * (tests + 1)) + 1 s soft / +1 s hard (a backstop),
     RLIMIT_CORE = 0, and before each phase an ITIMER_PROF of exactly timeout_ms of CPU time (SIGPROF kills it: the
     precise, load-independent time verdict);
