@@ -1,0 +1,90 @@
+// Benchmark (not a test): EG-CFG through Temporal (real dev server), Postgres and nsjail against the SIMULATED model
+// server with a fixed latency per request. Per guided token of the token-by-token CFG path (γ ∉ {0, 1}) it splits the
+// time into: waiting for the model server (the two one-token calls run concurrently), our client inside the decode
+// activity (CFG merge, reply parsing, step machine, loading/writing the step row), and orchestration (Temporal: from
+// the end of the previous step to the start of the line step, spread over the line's tokens). Also: tokens and model
+// calls per solved problem. Prints ONE JSON line. The model is simulated: the numbers measure our overhead, not a model.
+// Usage: npx tsx bench/egcfg.bench.ts [--problems N] [--latency-ms L] [--gammas 0,0.5,1,3]
+import { parseArgs } from 'node:util';
+import { NativeConnection } from '@temporalio/worker';
+import { and, asc, eq, notInArray } from 'drizzle-orm';
+import { modelBackendCache } from '../activities/model-backend.ts';
+import { startSimulatedModelServer } from '../activities/model/simulated-server.ts';
+import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
+import { parseRunOptions } from '../campaigns/options.ts';
+import { startCampaign, waitForCampaign } from '../campaigns/service.ts';
+import { knowledgeFor } from '../cli/simulated.ts';
+import { loadDataset } from '../core/datasets/index.ts';
+import { repoPath } from '../core/repo.ts';
+import { egcfgGenerations, egcfgSteps } from '../db/schema/index.ts';
+import { freshPostgresDatabase, startTestTemporal } from '../test/support/services.ts';
+import type { EgcfgCampaignSummary } from '../workflows/types.ts';
+import { startWorkers } from '../workers/worker.ts';
+
+const { values } = parseArgs({ options: { problems: { type: 'string' }, 'latency-ms': { type: 'string' }, gammas: { type: 'string' } } });
+const limit = Number(values.problems ?? 4);
+const latencyMs = Number(values['latency-ms'] ?? 20);
+const gammas = (values.gammas ?? '0,0.5,1,3').split(',').map(Number);
+
+const problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, limit);
+const db = await freshPostgresDatabase();
+const env = await startTestTemporal();
+// skill 0.3: unguided answers are mostly broken variants, so the guided γ values do run.
+const sim = await startSimulatedModelServer({ knowledge: knowledgeFor(problems), skill: 0.3, latencyMs });
+const deps = { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() };
+try {
+  const workers = await startWorkers({ connection: env.nativeConnection as NativeConnection, deps });
+  const opts = parseRunOptions({
+    dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: limit, concurrency: limit, gammas,
+    grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2, maxNewTokens: 512,
+  });
+  const t0 = performance.now();
+  const created = await startCampaign({ db: db.db, client: env.client }, opts, { kind: 'openai', baseUrl: sim.url, model: 'simulated-model', simulated: true });
+  const summary = await waitForCampaign({ db: db.db, client: env.client }, created.campaignId) as EgcfgCampaignSummary;
+  const wallMs = performance.now() - t0;
+  await workers.shutdown();
+
+  // Line steps of the token-by-token path, with the end time of the step before each.
+  const gens = await db.db.select().from(egcfgGenerations)
+    .where(and(eq(egcfgGenerations.campaignId, created.campaignId), notInArray(egcfgGenerations.gamma, [0, 1])));
+  let tokens = 0, guided = 0, changed = 0, waitMs = 0, clientMs = 0, orchestrationMs = 0, lines = 0;
+  for (const g of gens) {
+    const steps = await db.db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, g.id)).orderBy(asc(egcfgSteps.seq));
+    for (let i = 1; i < steps.length; i++) {
+      const s = steps[i]!;
+      if (s.kind !== 'line' || s.guidedTokens === 0) continue;
+      const prev = steps[i - 1]!;
+      lines++;
+      tokens += s.tokenCount; guided += s.guidedTokens; changed += s.changedTokens;
+      waitMs += s.modelMs;
+      clientMs += s.durationMs - s.modelMs;
+      // createdAt is when the row was written, i.e. the end of the step: the start of step i is end_i − duration_i.
+      orchestrationMs += Math.max(0, s.createdAt.getTime() - s.durationMs - prev.createdAt.getTime());
+    }
+  }
+  const per = (x: number) => (guided > 0 ? Math.round((x / guided) * 1000) / 1000 : null);
+  const solved = summary.protocols.find((p) => p.protocol === 'paper')!.passed;
+  const c = summary.cost;
+  console.log(JSON.stringify({
+    bench: 'egcfg', simulated: true, note: 'simulated model server with a fixed latency per request: measures our overhead, not a model',
+    problems: limit, gammas, agents: 2, server_latency_ms: latencyMs, wall_ms: Math.round(wallMs),
+    guided_tokens: guided, tokens, changed_by_guidance: changed, lines,
+    per_guided_token_ms: {
+      model_server: per(waitMs), client: per(clientMs), orchestration: per(orchestrationMs),
+      ours_total: per(clientMs + orchestrationMs),
+    },
+    ours_over_model_ratio: waitMs > 0 ? Math.round(((clientMs + orchestrationMs) / waitMs) * 1000) / 1000 : null,
+    solved_paper: solved, solved_strict: summary.protocols.find((p) => p.protocol === 'strict')!.passed,
+    per_solved_problem: solved > 0 ? {
+      model_calls: c.modelCalls / solved, prompt_tokens: c.promptTokens / solved, completion_tokens: c.completionTokens / solved,
+      guided_tokens: c.guidedTokens / solved, sandbox_runs: c.sandboxRuns / solved,
+    } : null,
+    generations: c.generations, cancelled_generations: c.cancelledGenerations,
+    server: { requests: sim.stats().requests, server_ms: Math.round(sim.stats().serverMs) },
+  }));
+} finally {
+  await closeSharedSandbox();
+  await sim.close();
+  await env.teardown();
+  await db.drop();
+}
