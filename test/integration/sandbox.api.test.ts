@@ -205,6 +205,21 @@ describe('sandbox API (real nsjail)', () => {
     }
   });
 
+  test('a jail that cannot start: createSandbox fails with the worker output and a fix hint, never degrades', async () => {
+    const saved = process.env.EGCFG_NSJAIL_BIN;
+    process.env.EGCFG_NSJAIL_BIN = '/bin/false'; // a real executable that exits 1 at once, like nsjail failing to clone()
+    try {
+      await assert.rejects(createSandbox({ poolSize: 1 }), (e: unknown) => {
+        assert.ok(e instanceof SandboxUnavailableError);
+        assert.match((e as Error).message, /exited with code 1 before it was ready/);
+        assert.match((e as Error).message, /\nfix: /);
+        return true;
+      });
+    } finally {
+      if (saved === undefined) delete process.env.EGCFG_NSJAIL_BIN; else process.env.EGCFG_NSJAIL_BIN = saved;
+    }
+  });
+
   test('unsafeNoSandbox is explicit, loud, and labelled on every result', async () => {
     const lines: string[] = [];
     const unsafe = await createSandbox({ poolSize: 1, unsafeNoSandbox: true, log: (l) => lines.push(l) });
