@@ -15,13 +15,15 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
+import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import { parseReplaySamples } from '../activities/model/replay.ts';
 import { datasetNames, methods, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
 import {
-  campaignEvents, campaignPassAt1, campaignProgress, campaignResults, getCampaign, listCampaigns, problemAudit,
+  campaignPassAt1, campaignProgress, campaignResults, getCampaign, listCampaigns, problemAudit,
   signalCampaign, startCampaign, type ResultRow, type ServiceContext,
 } from '../campaigns/service.ts';
 import type { Database } from '../db/client.ts';
+import { events } from '../db/schema/index.ts';
 import type { CampaignProgress, ModelSpec } from '../workflows/types.ts';
 import { renderDocs } from './docs.ts';
 import { ApiError, badRequest, errorResponse, zodIssues, type Issue } from './errors.ts';
@@ -62,6 +64,8 @@ export interface AppOptions {
 export interface AppEnv { Variables: { tokenName: string | null } }
 
 const terminalStatuses = new Set(['completed', 'cancelled', 'failed']);
+/** How old an event must be before a followed SSE stream sends it (see the events route). */
+export const EVENT_SETTLE_MS = 500;
 
 // ---- Schemas (request validation and documentation) ----
 
@@ -241,6 +245,14 @@ export function createApp(opts: AppOptions) {
     return { campaign: jsonable(campaign), progress, passAt1, links: links(id, campaign.workflowId) };
   }
 
+  /** Events after `afterId` in id order, each marked settled once it is older than EVENT_SETTLE_MS (database clock). */
+  async function settledEvents(campaignId: string, afterId: number, limit: number) {
+    return db.select({
+      ...getTableColumns(events),
+      settled: sql<boolean>`${events.createdAt} <= now() - make_interval(secs => ${EVENT_SETTLE_MS / 1000})`,
+    }).from(events).where(and(eq(events.campaignId, campaignId), gt(events.id, afterId))).orderBy(asc(events.id)).limit(limit);
+  }
+
   async function modelFor(o: RunOptions): Promise<ModelSpec> {
     if (o.modelUrl) return { kind: 'openai', baseUrl: o.modelUrl, model: o.modelName, simulated: false };
     if (!opts.simulated) throw badRequest('modelUrl', 'required: this API server runs no simulated model server');
@@ -322,7 +334,8 @@ export function createApp(opts: AppOptions) {
     summary: 'The campaign event log as Server-Sent Events',
     description: 'Events in order (`id:` = the event id, `event:` = its kind, `data:` = the JSON row). Resumes after the '
       + '`Last-Event-ID` header (or `after`). With follow (the default) the stream stays open for new events and ends '
-      + 'with `event: end` once the campaign has finished and every event was sent.',
+      + 'with `event: end` once the campaign has finished and every event was sent. A followed stream sends an event '
+      + `once it is ${EVENT_SETTLE_MS} ms old, so that no event is skipped when inserts commit out of id order.`,
     request: { params: CampaignIdParam, query: eventsQuery },
     responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errors },
   }), async (c) => {
@@ -343,13 +356,18 @@ export function createApp(opts: AppOptions) {
       let lastWrite = Date.now();
       while (!aborted) {
         const campaign = await getCampaign(db, id);
-        const batch = await campaignEvents(db, id, { afterId: lastId, limit: 500 });
+        const batch = await settledEvents(id, lastId, 500);
+        let held = false;
         for (const e of batch) {
-          await stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify(jsonable(e)) });
+          // Event ids come from a sequence: a later id can commit before an earlier one. Events younger than the
+          // settle time wait for the next poll, so that a stream never skips an event a slower insert commits later.
+          if (!e.settled && follow) { held = true; break; }
+          const { settled: _settled, ...row } = e;
+          await stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify(jsonable(row)) });
           lastId = e.id;
           lastWrite = Date.now();
         }
-        if (batch.length === 500) continue;
+        if (batch.length === 500 && !held) continue;
         if (!follow) break;
         // The status row is written just before its event: end only after a second quiet look at a finished campaign.
         if (terminalStatuses.has(campaign.status) && batch.length === 0) quietTerminalPolls++;

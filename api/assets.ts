@@ -107,7 +107,10 @@ export const dashboardJs = `
   function addProblemRow(p) {
     if (!p.taskId || p.protocol !== 'default') return;
     var tbody = $('#problems tbody');
-    var tr = el('tr'); var td = el('td');
+    var known = false;
+    tbody.querySelectorAll('tr[data-task]').forEach(function (row) { if (row.getAttribute('data-task') === String(p.taskId)) known = true; });
+    if (known) return;
+    var tr = el('tr', { 'data-task': String(p.taskId) }); var td = el('td');
     td.append(el('a', { href: '/ui/campaigns/' + encodeURIComponent(id) + '/problems/' + encodeURIComponent(p.taskId) }, p.taskId));
     tr.append(td, el('td', { 'class': p.passed ? 'pass' : 'fail' }, p.passed ? 'passed' : 'failed'), el('td', {}, p.status), el('td', { 'class': 'num' }, ''));
     tbody.append(tr);

@@ -118,11 +118,13 @@ ${list.nextCursor ? `<p><a href="/ui${qs({ cursor: list.nextCursor })}">older ca
       throw err;
     }
     const { campaign, progress, passAt1, links } = detail;
+    // Events first, then results: a problem finishing in between shows up in both (the script skips the duplicate row)
+    // rather than in neither.
+    const events = await campaignEvents(db, id, { limit: 100_000 });
     const results = await campaignResults(db, id);
-    const events = await campaignEvents(db, id, { limit: 200 });
     const lastEventId = events.length ? events[events.length - 1]!.id : 0;
     const fraction = progress.total ? progress.done / progress.total : 0;
-    const problemRows = results.map((r) => `<tr><td><a href="/ui/campaigns/${esc(id)}/problems/${encodeURIComponent(r.task_id)}">${esc(r.task_id)}</a></td>
+    const problemRows = results.map((r) => `<tr data-task="${esc(r.task_id)}"><td><a href="/ui/campaigns/${esc(id)}/problems/${encodeURIComponent(r.task_id)}">${esc(r.task_id)}</a></td>
 <td class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'passed' : 'failed'}</td><td>${esc(r.status)}</td><td class="num">${r.tests_passed ?? '–'}/${r.tests_total ?? '–'}</td></tr>`).join('');
     const eventItems = events.map((e) => eventItem(e)).join('');
     const cfg = campaign.config as Record<string, unknown>;

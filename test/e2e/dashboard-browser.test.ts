@@ -1,0 +1,112 @@
+// The dashboard in a real browser: Debian's Chromium (infra/browser.sh) driven headless by playwright-core, against
+// the API server on real services (Temporal dev server, Postgres, in-process workers with nsjail, simulated model).
+// Sign in, start a campaign from the form, watch its progress reach 100% over SSE, open a problem in the audit viewer.
+// Screenshots go to test-artifacts/ (gitignored).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { modelBackendCache } from '../../activities/model-backend.ts';
+import { getSharedSandbox } from '../../activities/sandbox/index.ts';
+import { startApiServer, type ApiServer } from '../../api/server.ts';
+import { simulatedModels, type SimulatedModels } from '../../api/simulated-models.ts';
+import { createApiToken } from '../../api/tokens.ts';
+import { repoPath } from '../../core/repo.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
+import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: run \`bash infra/browser.sh\` to install Debian's chromium`;
+const artifacts = repoPath('test-artifacts');
+
+describe('dashboard in headless Chromium', { skip }, () => {
+  let env: TestWorkflowEnvironment;
+  let db: TestDatabase;
+  let workers: RunningWorkers;
+  let sims: SimulatedModels;
+  let server: ApiServer;
+  let browser: Browser;
+  let page: Page;
+  let token: string;
+  let campaignUrl = '';
+
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
+    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
+    sims = simulatedModels({ skill: 0.5 });
+    server = await startApiServer({ db: db.db, client: env.client, simulated: sims, temporalUiUrl: 'http://127.0.0.1:8233', log: () => {} });
+    token = (await createApiToken(db.db, 'browser')).token;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (err) => console.error(`[browser] page error: ${err.message}`));
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await workers?.shutdown();
+    await sims?.close();
+    await env?.teardown();
+    await db?.drop();
+  });
+
+  test('sign in through the login form', async () => {
+    await page.goto(`${server.url}/ui`);
+    assert.match(new URL(page.url()).pathname, /^\/login$/, 'a stranger lands on the login page');
+    await page.fill('#token', 'egcfg_wrong');
+    await page.click('#login-form button[type=submit]');
+    assert.match(await page.textContent('.error') ?? '', /invalid token/);
+    await page.fill('#token', token);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForURL(`${server.url}/ui`);
+    assert.match(await page.textContent('h1') ?? '', /Campaigns/);
+    await page.screenshot({ path: `${artifacts}/dashboard-list.png`, fullPage: true });
+  });
+
+  test('the start form names bad fields, then starts a campaign', async () => {
+    // The browser checks what the inputs declare (min, required); the server names the rest.
+    await page.fill('#start-form input[name=modelUrl]', 'not a url');
+    await page.click('#start-button');
+    await page.waitForFunction(() => (document.querySelector('#form-errors')?.textContent ?? '').length > 0);
+    assert.match(await page.textContent('#form-errors') ?? '', /modelUrl: model url must be an http\(s\) URL/);
+    await page.fill('#start-form input[name=modelUrl]', '');
+    await page.fill('#start-form input[name=maxProblems]', '6');
+    await page.fill('#start-form input[name=concurrency]', '2');
+    await page.selectOption('#start-form select[name=dataset]', 'mbpp');
+    await page.click('#start-button');
+    await page.waitForURL(/\/ui\/campaigns\/[^/]+$/);
+    campaignUrl = page.url();
+  });
+
+  test('live progress reaches 100% and the pass@1 table says "simulated model"', async () => {
+    await page.waitForFunction(() => /\(100%\)/.test(document.querySelector('#progress-text')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => (document.querySelector('#status-badge')?.textContent ?? '') === 'completed', undefined, { timeout: 60_000 });
+    assert.match(await page.textContent('#progress-text') ?? '', /^6\/6 \(100%\)$/);
+    assert.match(await page.textContent('#pass-table') ?? '', /simulated model/);
+    assert.match(await page.textContent('#sim-note') ?? '', /say nothing about any real model/);
+    // The event log grows over SSE: running, six problem_finished, completed.
+    await page.waitForFunction(() => /completed/.test(document.querySelector('#events li:last-child')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    assert.equal(await page.locator('#events li code', { hasText: 'problem_finished' }).count(), 6);
+    // Each problem_finished event added its row to the problems table.
+    assert.equal(await page.locator('#problems tbody tr').count(), 6, await page.locator('#problems').innerText());
+    assert.match(await page.getAttribute('#temporal-link', 'href') ?? '', /\/namespaces\/default\/workflows\/campaign-/);
+    await page.click('#pause-button');
+    await page.waitForFunction(() => /cannot be paused/.test(document.querySelector('#action-message')?.textContent ?? ''));
+    await page.screenshot({ path: `${artifacts}/dashboard-campaign.png`, fullPage: true });
+  });
+
+  test('the audit viewer shows the sample code, per-test verdicts and events', async () => {
+    await page.goto(campaignUrl);
+    const link = page.locator('#problems tbody tr a').first();
+    const taskId = await link.textContent();
+    await link.click();
+    await page.waitForURL(/\/problems\//);
+    assert.match(await page.textContent('h1') ?? '', new RegExp(`Problem ${taskId}`));
+    assert.ok((await page.locator('pre.code').first().textContent() ?? '').length > 0);
+    const verdicts = await page.locator('table.tests tbody tr').count();
+    assert.equal(verdicts, 3, 'MBPP problems have three tests');
+    assert.match(await page.textContent('body') ?? '', /problem_finished/);
+    await page.screenshot({ path: `${artifacts}/dashboard-audit.png`, fullPage: true });
+  });
+});
