@@ -15,7 +15,8 @@ import { knowledgeFor } from '../../cli/simulated.ts';
 import { CANDIDATES_SIGNAL_HEADER } from '../../core/egcfg/index.ts';
 import { loadDataset, type Problem } from '../../core/datasets/index.ts';
 import { repoPath } from '../../core/repo.ts';
-import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems as problemsTable, results } from '../../db/schema/index.ts';
+import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems as problemsTable, results, summaries } from '../../db/schema/index.ts';
+import { rsr } from '../../core/metrics.ts';
 import type { EgcfgCampaignSummary } from '../../workflows/types.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
@@ -135,14 +136,24 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', () 
     for (const r of paper) assert.ok((r.results.detail as { winner: unknown }).winner !== null);
   });
 
-  test('HumanEval: docstring examples guide, check() scores', async () => {
+  test('HumanEval: docstring examples guide, check() scores; RSR against a baseline campaign', async () => {
+    const baseline = await startCampaign(ctx(), parseRunOptions({ dataset: 'humaneval', modelName: 'simulated-model', maxProblems: 1 }), model());
+    const baselineSummary = await waitForCampaign(ctx(), baseline.campaignId);
     const opts = parseRunOptions({
       dataset: 'humaneval', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [0, 3],
-      temperature: 0.7, numCandidates: 2, horizon: 2, maxNewTokens: 384, traceMaxChars: 1500,
+      temperature: 0.7, numCandidates: 2, horizon: 2, maxNewTokens: 384, traceMaxChars: 1500, baselineCampaign: baseline.campaignId,
     });
     const created = await startCampaign(ctx(), opts, model());
     const summary = await waitForCampaign(ctx(), created.campaignId) as EgcfgCampaignSummary;
     const gens = await checkCampaign(created.campaignId, summary, 1);
+    assert.equal(summary.baselineCampaignId, baseline.campaignId);
+    for (const p of summary.protocols) {
+      assert.equal(p.baselinePassAt1, baselineSummary.passAt1);
+      assert.equal(p.rsr, rsr(100 * p.passAt1, 100 * baselineSummary.passAt1));
+      const [row] = await db.db.select().from(summaries).where(and(eq(summaries.campaignId, created.campaignId), eq(summaries.protocol, p.protocol)));
+      assert.equal(row!.rsr, p.rsr);
+      assert.equal(row!.baselineCampaignId, baseline.campaignId);
+    }
     assert.deepEqual(gens.map((g) => g.gamma).sort(), [0, 3]);
     const [strict] = await db.db.select().from(results).where(and(eq(results.campaignId, created.campaignId), eq(results.protocol, 'strict')));
     const detail = strict!.detail as { suite: string };
