@@ -8,7 +8,7 @@ Flow of one child (mode "verdict"):
   1. compile + exec the program in a fresh __main__ namespace (CPU budget: timeout, via ITIMER_PROF);
      record "P" (the program phase) -- if it did not complete, that status applies to every test of the batch;
   2. for each test case in order: re-arm the CPU timer, compile + exec the test in the same namespace, flush the
-     streams, write record "<index>"; after a memory_limit the child stops (the server resumes the remaining tests
+     streams, write the phase marker to fd 1 and 2, write record "<index>"; after a memory_limit the child stops (the server resumes the remaining tests
      in a fresh child, as it does when a test kills the child).
 Mode "program": only step 1 (judged like `python3 file.py`).  Trace mode: one test per child, and
 program + "\n" + test is compiled as ONE source and executed under the tracer (EG-CFG traces the whole script).
@@ -48,7 +48,14 @@ _SyntaxError, _ValueError, _RecursionError, _MemoryError, _BaseException, _Syste
     SyntaxError, ValueError, RecursionError, MemoryError, BaseException, SystemExit)
 
 RESULT_FD = 3
-ACK_FD = 4  # the server writes one byte here once it has taken a record (and the output before it)
+JOB_FD = 4     # the child reads its job here (see server.py), then closes it
+
+
+def phase_marker(nonce: bytes) -> bytes:
+    """Written by the harness to fd 1 and fd 2 at the end of every phase (after flushing the user's output), before
+    the phase's record: the server cuts each stream at these markers (and removes them), so every phase gets exactly
+    the output written during it, without a round trip per phase.  The nonce keeps user output from faking one."""
+    return b"\x00\x1fEGCFG-PHASE-" + nonce + b"\x1f\x00"
 PROGRAM_FILE = TRACED_FILENAME  # "<program>"
 TEST_FILE = "<test>"
 MAX_ERROR_MESSAGE = 2000
@@ -161,7 +168,8 @@ def run(job: dict) -> None:
     first_index: int = job["first_index"]
     tracing: bool = bool(job.get("trace"))
     timeout_s: float = job["timeout_s"]
-    enc, write, exit_, read = encode_record, write_all, os._exit, os.read
+    enc, write, exit_ = encode_record, write_all, os._exit
+    marker = phase_marker(nonce)
     settrace, setitimer, sigset = sys.settrace, signal.setitimer, signal.signal
     ITIMER_PROF, SIGPROF, SIG_DFL = signal.ITIMER_PROF, signal.SIGPROF, signal.SIG_DFL
     cpu_now, wall_now, compile_, exec_, str_, isinstance_ = time.process_time, time.perf_counter, compile, exec, str, isinstance
@@ -200,12 +208,13 @@ def run(job: dict) -> None:
                 ("trace_truncated", "1" if tracer is not None and tracer.truncated else "0")])
         except MemoryError:
             record = oom_records[idx]
+        for fd in (1, 2):
+            try:
+                write(fd, marker)
+            except BaseException:  # noqa: BLE001 - the user closed/replaced the fd: its output is not split
+                pass
         try:
             write(RESULT_FD, record)
-            # Wait until the server has taken this record and the output written before it, so that the next
-            # phase's output cannot be attributed to this one.
-            if not read(ACK_FD, 1):
-                exit_(0)
         except BaseException:  # noqa: BLE001 - fd closed by the user code: the server sees no record
             exit_(0)
 

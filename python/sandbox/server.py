@@ -23,13 +23,14 @@ Per run request ONE clean child forked from the server's warm, pre-imported stat
 needed, below).  It is forked ahead of time: right after each reply the server forks a spare child that sets up
 everything job-independent and then blocks reading its job (fd 5); the next request just hands it the job.
 The child:
-  - gets its own process group, fd 0 = /dev/null, fd 1/2 = capture pipes, fd 3 = a private result pipe, fd 4 = an ack
-    pipe, fd 5 = the job pipe (closed once read), all other fds closed, cwd = the (emptied) private /tmp;
+  - gets its own process group, fd 0 = /dev/null, fd 1/2 = capture pipes, fd 3 = a private result pipe, fd 4 = the
+    job pipe (closed once read), all other fds closed, cwd = the (emptied) private /tmp;
   - sets RLIMIT_AS = memory_mb, RLIMIT_CPU = ceil(timeout * (tests + 1)) + 1 s soft / +1 s hard (a backstop),
     RLIMIT_CORE = 0, and before each phase an ITIMER_PROF of exactly timeout_ms of CPU time (SIGPROF kills it: the
     precise, load-independent time verdict);
   - runs harness.run(): the program, then each test in order in the same fresh __main__ namespace, writing one record
-    per phase and waiting for the server's ack (so each phase's stdout/stderr is attributed exactly).
+    per phase, and a nonce'd marker into stdout and stderr at each phase end (the server cuts the streams there, so
+    each phase's stdout/stderr is attributed exactly without a round trip).
 When a test ends the child (timeout, crash, os._exit, wall limit, output limit; or memory_limit, after which the
 harness stops on purpose) the remaining tests continue in a fresh child (the program is executed again).  A program
 phase that does not complete gives every test of the batch its status.  isolate / trace: one child per test.
@@ -198,18 +199,56 @@ class _Capture:
         return self.total > self.kept
 
 
+class _Splitter:
+    """One output stream of a child, cut into phases at the harness's phase markers (which are removed)."""
+    __slots__ = ("marker", "keep", "segments", "current", "pending")
+
+    def __init__(self, marker: bytes, keep: int) -> None:
+        self.marker, self.keep, self.segments, self.current, self.pending = marker, keep, [], _Capture(keep), b""
+
+    def feed(self, data: bytes) -> None:
+        buf = self.pending + data if self.pending else data
+        m = self.marker
+        while True:
+            i = buf.find(m)
+            if i < 0:
+                # Keep a possible marker prefix at the end for the next chunk.
+                hold = min(len(m) - 1, len(buf))
+                while hold and not m.startswith(buf[len(buf) - hold:]):
+                    hold -= 1
+                if len(buf) - hold:
+                    self.current.add(buf[: len(buf) - hold])
+                self.pending = buf[len(buf) - hold:] if hold else b""
+                return
+            if i:
+                self.current.add(buf[:i])
+            self.segments.append(self.current)
+            self.current = _Capture(self.keep)
+            buf = buf[i + len(m):]
+
+    def finish(self) -> None:
+        if self.pending:
+            self.current.add(self.pending)
+            self.pending = b""
+
+    def segment(self, j: int) -> _Capture:
+        if j < len(self.segments):
+            return self.segments[j]
+        return self.current if j == len(self.segments) else _Capture(0)
+
+
 class _Phase:
     """What one phase (the program, or one test) printed, and when it started."""
     __slots__ = ("out", "err", "t0")
 
-    def __init__(self, keep: int) -> None:
-        self.out, self.err, self.t0 = _Capture(keep), _Capture(keep), time.monotonic()
+    def __init__(self, out: _Capture, err: _Capture, t0: float) -> None:
+        self.out, self.err, self.t0 = out, err, t0
 
 
-JOB_FD = 5  # the child reads its job (JSON) here, to EOF, before anything else; then the fd is closed
+JOB_FD = harness.JOB_FD  # the child reads its job (JSON) here, to EOF, before anything else; then the fd is closed
 
 
-def _child_setup(out_w: int, err_w: int, res_w: int, ack_r: int, job_r: int, workdir: str) -> None:
+def _child_setup(out_w: int, err_w: int, res_w: int, job_r: int, workdir: str) -> None:
     """Everything that does not depend on the job: done ahead of time in the spare child."""
     os.setpgid(0, 0)
     os.dup2(DEVNULL, 0)
@@ -217,7 +256,6 @@ def _child_setup(out_w: int, err_w: int, res_w: int, ack_r: int, job_r: int, wor
     os.dup2(err_w, 2)
     # The pipe fds are >= 6 (fds 0-5 are taken in the server), so these dup2s clobber nothing still needed.
     os.dup2(res_w, harness.RESULT_FD)
-    os.dup2(ack_r, harness.ACK_FD)
     os.dup2(job_r, JOB_FD)
     os.closerange(JOB_FD + 1, max(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 1024) if JAILED else 65536)
     os.chdir(workdir)
@@ -253,35 +291,34 @@ def _child_main() -> None:
 
 class _Child:
     """A forked child waiting for (or running) its job, and the server's ends of its pipes."""
-    __slots__ = ("pid", "pidfd", "out_r", "err_r", "res_r", "ack_w", "job_w", "workdir")
+    __slots__ = ("pid", "pidfd", "out_r", "err_r", "res_r", "job_w", "workdir")
 
     def __init__(self) -> None:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         res_r, res_w = os.pipe()
-        ack_r, ack_w = os.pipe()
         job_r, job_w = os.pipe()
         workdir = WORK_ROOT if JAILED else _mkdtemp(WORK_ROOT)
         pid = os.fork()
         if pid == 0:  # --------------------------------------------------------------------------- child
             try:
-                _child_setup(out_w, err_w, res_w, ack_r, job_r, workdir)
+                _child_setup(out_w, err_w, res_w, job_r, workdir)
                 _child_main()
             finally:
                 os._exit(70)
-        for fd in (out_w, err_w, res_w, ack_r, job_r):
+        for fd in (out_w, err_w, res_w, job_r):
             os.close(fd)
         for fd in (out_r, err_r, res_r):
             os.set_blocking(fd, False)
         self.pid, self.pidfd = pid, os.pidfd_open(pid)
-        self.out_r, self.err_r, self.res_r, self.ack_w, self.job_w, self.workdir = out_r, err_r, res_r, ack_w, job_w, workdir
+        self.out_r, self.err_r, self.res_r, self.job_w, self.workdir = out_r, err_r, res_r, job_w, workdir
 
     def alive(self) -> bool:
         return not select.select([self.pidfd], [], [], 0)[0]
 
     def discard(self) -> None:
         """Close the job pipe unused (the child exits at EOF), reap it, release everything."""
-        for fd in (self.job_w, self.out_r, self.err_r, self.res_r, self.ack_w, self.pidfd):
+        for fd in (self.job_w, self.out_r, self.err_r, self.res_r, self.pidfd):
             try:
                 os.close(fd)
             except OSError:
@@ -334,7 +371,7 @@ def _fork_and_watch(job: dict, phases: list, limits: dict, cpu_limit_s: int, non
     keep, max_out = limits["keep_output_bytes"], limits["max_output_bytes"]
     child = _take_child()
     pid, pidfd, workdir = child.pid, child.pidfd, child.workdir
-    out_r, err_r, res_r, ack_w = child.out_r, child.err_r, child.res_r, child.ack_w
+    out_r, err_r, res_r = child.out_r, child.err_r, child.res_r
     t_start = time.monotonic()
     try:
         harness.write_all(child.job_w, json.dumps(dict(job, memory_mb=limits["memory_mb"], cpu_limit_s=cpu_limit_s,
@@ -342,18 +379,16 @@ def _fork_and_watch(job: dict, phases: list, limits: dict, cpu_limit_s: int, non
     except OSError:
         pass  # the child is gone: reported below like any child that ended without its records
     os.close(child.job_w)
-    done: list = []              # (idx, fields, _Phase)
-    current = _Phase(keep)
+    done: list = []              # (idx, fields, phase start time)
+    marker = harness.phase_marker(nonce)
+    out_split, err_split = _Splitter(marker, keep), _Splitter(marker, keep)
+    phase_t0 = t_start
     res_buf = bytearray()
     res_limit = limits["max_result_bytes"]
     state = {"bad_record": False, "output_exceeded": False, "killed_by_us": False, "wall_timeout": False}
     deadline = t_start + wall_s
 
-    def on_out(data: bytes) -> None:
-        current.out.add(data)
-
-    def on_err(data: bytes) -> None:
-        current.err.add(data)
+    on_out, on_err = out_split.feed, err_split.feed
 
     def kill() -> None:
         if not state["killed_by_us"]:
@@ -361,7 +396,7 @@ def _fork_and_watch(job: dict, phases: list, limits: dict, cpu_limit_s: int, non
             _kill_everything(pid)
 
     def on_res(data: bytes) -> None:
-        nonlocal current, deadline
+        nonlocal phase_t0, deadline
         if state["bad_record"]:
             return
         res_buf.extend(data)
@@ -380,16 +415,9 @@ def _fork_and_watch(job: dict, phases: list, limits: dict, cpu_limit_s: int, non
                 return
             fields, used = parsed
             del res_buf[:used]
-            # Everything the child wrote before this record is already in the pipes: take it now.
-            _read_ready(out_r, on_out)
-            _read_ready(err_r, on_err)
-            done.append((fields["idx"], fields, current))
-            current = _Phase(keep)
-            deadline = time.monotonic() + wall_s
-            try:
-                os.write(ack_w, b".")  # let the child go on to the next phase
-            except OSError:
-                pass  # it is gone already
+            done.append((fields["idx"], fields, phase_t0))
+            phase_t0 = time.monotonic()
+            deadline = phase_t0 + wall_s
 
     sinks = {out_r: on_out, err_r: on_err, res_r: on_res}
     open_fds = {out_r, err_r, res_r}
@@ -405,7 +433,7 @@ def _fork_and_watch(job: dict, phases: list, limits: dict, cpu_limit_s: int, non
                 exited = True
             elif not _read_ready(fd, sinks[fd]):
                 open_fds.discard(fd)
-        if (current.out.total > max_out or current.err.total > max_out) and not state["killed_by_us"]:
+        if (out_split.current.total > max_out or err_split.current.total > max_out) and not state["killed_by_us"]:
             state["output_exceeded"] = True
             kill()
     _t1 = time.monotonic()
@@ -430,14 +458,21 @@ def _fork_and_watch(job: dict, phases: list, limits: dict, cpu_limit_s: int, non
                 open_fds.discard(fd)
     if res_buf and not state["bad_record"]:
         state["bad_record"] = True  # a partial or foreign record was left behind
-    for fd in (out_r, err_r, res_r, ack_w):
+    if out_split.current.total > max_out or err_split.current.total > max_out:
+        state["output_exceeded"] = True
+    out_split.finish()
+    err_split.finish()
+    for fd in (out_r, err_r, res_r):
         os.close(fd)
     if JAILED:
         _empty_dir(WORK_ROOT)
     else:
         _empty_dir(workdir)
         _rmtree(workdir)
-    return dict(done=done, current=current, wstatus=wstatus, cpu_ms=(rusage.ru_utime + rusage.ru_stime) * 1000,
+    phases_out = [(idx, fields, _Phase(out_split.segment(j), err_split.segment(j), t0))
+                  for j, (idx, fields, t0) in enumerate(done)]
+    current = _Phase(out_split.segment(len(done)), err_split.segment(len(done)), phase_t0)
+    return dict(done=phases_out, current=current, wstatus=wstatus, cpu_ms=(rusage.ru_utime + rusage.ru_stime) * 1000,
                 duration_ms=(time.monotonic() - t_start) * 1000, **state)
 
 

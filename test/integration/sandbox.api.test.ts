@@ -54,6 +54,24 @@ describe('sandbox API (real nsjail)', () => {
     assert.deepEqual([all.status, all.passed, all.testsPassed], ['passed', true, 2]);
   });
 
+  test('per-test output is exact: NUL/control bytes, writes larger than a pipe, truncation flags', async () => {
+    const r = await sandbox.run({
+      program: 'import os, sys\n',
+      tests: [
+        { id: 'nul', code: 'os.write(1, b"\\x00\\x1f" * 5000 + b"t0-end")\nos.write(2, b"\\x00")' },
+        { id: 'big', code: 'print("x" * 100000)\nsys.stderr.write("e" * 70000)' },
+        { id: 'small', code: 'print("t2")' },
+      ],
+    });
+    assert.deepEqual(r.tests.map((t) => t.status), ['passed', 'passed', 'passed']);
+    assert.equal(r.tests[0]!.stdout, '\u0000\u001f'.repeat(5000) + 't0-end');
+    assert.equal(r.tests[0]!.stderr, '\u0000');
+    assert.equal(r.tests[1]!.stdout, 'x'.repeat(65536));
+    assert.deepEqual([r.tests[1]!.stdoutTruncated, r.tests[1]!.stderrTruncated], [true, true]);
+    assert.equal(r.tests[2]!.stdout, 't2\n');
+    assert.deepEqual([r.tests[2]!.stdoutTruncated, r.tests[2]!.stderrTruncated], [false, false]);
+  });
+
   test('a program that fails gives every test its verdict', async () => {
     const r = await sandbox.run({ program: 'import nonexistent_module', tests: [{ id: 'a', code: 'pass' }, { id: 'b', code: 'pass' }] });
     assert.deepEqual(r.tests.map((t) => [t.status, t.error?.type]), [['error', 'ModuleNotFoundError'], ['error', 'ModuleNotFoundError']]);

@@ -20,7 +20,7 @@ let connections = 0;
 let startPids: number[] = [];
 
 /** Host processes running as one of the sandbox's outside uids that are neither a fork server (child of an
- *  nsjail) nor its pre-forked spare child (child of a server, blocked in read() on its job fd 5). */
+ *  nsjail) nor its pre-forked spare child (child of a server, blocked in read() on its job fd 4). */
 function strayProcesses(sb: Sandbox): string[] {
   const jails = new Set(sb.workerPids());
   const procs: Array<{ pid: number; ppid: number }> = [];
@@ -39,7 +39,7 @@ function strayProcesses(sb: Sandbox): string[] {
     if (servers.has(p.pid)) continue;
     let syscall = '';
     try { syscall = readFileSync(`/proc/${p.pid}/syscall`, 'utf8'); } catch { continue; /* exited meanwhile */ }
-    if (servers.has(p.ppid) && /^0 0x5 /.test(syscall)) {
+    if (servers.has(p.ppid) && /^0 0x4 /.test(syscall)) {
       sparesPerServer.set(p.ppid, (sparesPerServer.get(p.ppid) ?? 0) + 1);
       continue;
     }
