@@ -21,7 +21,7 @@ On start it prints {"ready": true, "pid": 1, "python": "3.11.2", "jailed": true,
 
 Per run request ONE clean child forked from the server's warm, pre-imported state does the work (more only when
 needed, below).  It is forked ahead of time: right after each reply the server forks a spare child that sets up
-everything job-independent and then blocks reading its job (fd 5); the next request just hands it the job.
+everything job-independent and then blocks reading its job (fd 4); the next request just hands it the job.
 The child:
   - gets its own process group, fd 0 = /dev/null, fd 1/2 = capture pipes, fd 3 = a private result pipe, fd 4 = the
     job pipe (closed once read), all other fds closed, cwd = the (emptied) private /tmp;
