@@ -3,7 +3,7 @@
 # Usage: bash test/run.sh [unit|integration|e2e|chaos ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e)
+suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e chaos)
 files=()
 for s in "${suites[@]}"; do
   [ -d "test/$s" ] && while IFS= read -r f; do files+=("$f"); done < <(find "test/$s" -name '*.test.ts' | sort)

@@ -2,7 +2,7 @@
 // database file, `egcfg worker` processes, and a private Postgres cluster (its own port and data folder, so other
 // tests are not disturbed when this one is restarted). Used by test/chaos/** and test/integration/scale*.test.ts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,7 +147,9 @@ export class PrivatePostgres {
 
   static async start(): Promise<PrivatePostgres> {
     const port = await freePort();
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'egcfg-pg-')), 'data');
+    const parent = mkdtempSync(join(tmpdir(), 'egcfg-pg-'));
+    chmodSync(parent, 0o755); // as root the server runs as user 'postgres', which must reach the data folder
+    const dataDir = join(parent, 'data');
     const env = PrivatePostgres.env(port, dataDir);
     await run('bash', [repoPath('infra', 'postgres.sh'), 'up'], { env });
     const { stdout } = await run('bash', [repoPath('infra', 'postgres.sh'), 'url'], { env });
@@ -156,6 +158,12 @@ export class PrivatePostgres {
 
   async down(): Promise<void> {
     await run('bash', [repoPath('infra', 'postgres.sh'), 'down'], { env: PrivatePostgres.env(this.port, this.dataDir) });
+  }
+
+  /** Stop the cluster and delete its files. */
+  async destroy(): Promise<void> {
+    await this.down();
+    rmSync(join(this.dataDir, '..'), { recursive: true, force: true });
   }
 
   async up(): Promise<void> {
