@@ -136,6 +136,38 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', () 
     for (const r of paper) assert.ok((r.results.detail as { winner: unknown }).winner !== null);
   });
 
+  test('MBPP-ET: paper counts any saved solution on the ET asserts; strict scores the selected program once on them', async () => {
+    const et = (await loadDataset('mbpp-et', { split: 'test' })).slice(0, 1);
+    const etSim = await startSimulatedModelServer({ knowledge: knowledgeFor(et), skill: 0 });
+    try {
+      const opts = parseRunOptions({
+        dataset: 'mbpp-et', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [0, 3],
+        temperature: 0.7, numCandidates: 2, horizon: 2, maxNewTokens: 256,
+      });
+      const created = await startCampaign(ctx(), opts, { ...model(), baseUrl: etSim.url });
+      const summary = await waitForCampaign(ctx(), created.campaignId) as EgcfgCampaignSummary;
+      const gens = await checkCampaign(created.campaignId, summary, 1);
+      const rows = await db.db.select().from(results).where(eq(results.campaignId, created.campaignId));
+      const paper = rows.find((r) => r.protocol === 'paper')!;
+      const strict = rows.find((r) => r.protocol === 'strict')!;
+      assert.match(String((paper.detail as { note: string }).note), /any saved solution/);
+      assert.equal((strict.detail as { suite: string }).suite, 'et');
+      // Every ET verdict is a stored execution of a saved sample; paper passes iff one of them passed.
+      const etRuns = [];
+      for (const g of gens.filter((x) => x.sampleId !== null)) {
+        const [e] = await db.db.select().from(executions).where(and(eq(executions.sampleId, g.sampleId!), eq(executions.suite, 'et')));
+        if (e) etRuns.push(e);
+      }
+      assert.ok(etRuns.length >= 1);
+      assert.equal(paper.passed, etRuns.some((e) => e.passed));
+      const selected = gens.find((g) => g.sampleId === strict.sampleId)!;
+      const [selectedEt] = await db.db.select().from(executions).where(and(eq(executions.sampleId, selected.sampleId!), eq(executions.suite, 'et')));
+      assert.equal(strict.passed, selectedEt!.passed);
+    } finally {
+      await etSim.close();
+    }
+  });
+
   test('HumanEval: docstring examples guide, check() scores; RSR against a baseline campaign', async () => {
     const baseline = await startCampaign(ctx(), parseRunOptions({ dataset: 'humaneval', modelName: 'simulated-model', maxProblems: 1 }), model());
     const baselineSummary = await waitForCampaign(ctx(), baseline.campaignId);
