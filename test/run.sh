@@ -9,8 +9,11 @@ for s in "${suites[@]}"; do
   [ -d "test/$s" ] && while IFS= read -r f; do files+=("$f"); done < <(find "test/$s" -name '*.test.ts' | sort)
 done
 [ ${#files[@]} -gt 0 ] || { echo "no test files found"; exit 1; }
-# Real services: the cached tools (Temporal CLI, nsjail) and the project's Postgres server; both steps are idempotent.
+# Real services and tools, each step idempotent and cached: the Temporal CLI and nsjail, the trainer's Python env
+# (torch, transformers, peft), Debian's Chromium for the browser test, and the project's Postgres server.
 bash infra/setup.sh >&2
+bash infra/trainer-env.sh >&2
+bash infra/browser.sh >&2
 bash infra/postgres.sh up >&2
 log="$(mktemp)"
 set +e
