@@ -5,11 +5,15 @@ import { loadGridFile } from '../core/egcfg/grid-file.ts';
 import { agentSeed } from '../core/egcfg/seed.ts';
 import { REASONING_MAX_TOKENS, EXECUTION_TIMEOUT_SEC } from '../core/egcfg/constants.ts';
 import { agentName } from '../core/egcfg/grid.ts';
-import { campaigns, runs } from '../db/schema/index.ts';
+import { and, asc, eq } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import {
+  campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems, results, runs, samples,
+} from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
 import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../workflows/types.ts';
 import { OptionsError, type RunOptions } from './options.ts';
-import type { ServiceContext } from './service.ts';
+import { getCampaign, type ServiceContext } from './service.ts';
 
 /** The t used when the options say temperature 0 (s unique candidates need sampling): the paper grid's lowest t. */
 export const DEFAULT_AGENT_TEMPERATURE = PAPER_GRID.t[0]!;
@@ -57,4 +61,31 @@ export async function startEgcfgCampaign(
     concurrency: opts.concurrency, ...(opts.baselineCampaign ? { baselineCampaignId: opts.baselineCampaign } : {}),
   };
   await ctx.client.workflow.start('egcfgCampaign', { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] });
+}
+
+/**
+ * Everything stored about one problem of a campaign, for audits (`egcfg show`, the API): the verdicts per protocol and,
+ * per EG-CFG generation (grid order, then γ), its steps, candidates, traced runs and executions (plain rows).
+ */
+export async function egcfgProblemSteps(db: Database, campaignId: string, taskId: string) {
+  const campaign = await getCampaign(db, campaignId);
+  const [problem] = await db.select().from(problems).where(and(eq(problems.dataset, campaign.dataset), eq(problems.taskId, taskId)));
+  if (!problem) throw new OptionsError([{ field: 'task_id', message: `dataset ${campaign.dataset} has no task '${taskId}'` }]);
+  const verdicts = await db.select().from(results).where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol));
+  const gens = await db.select().from(egcfgGenerations)
+    .where(and(eq(egcfgGenerations.campaignId, campaignId), eq(egcfgGenerations.problemId, problem.id)))
+    .orderBy(asc(egcfgGenerations.agentIndex), asc(egcfgGenerations.gammaIndex), asc(egcfgGenerations.attempt));
+  const generations = [];
+  for (const g of gens) {
+    const steps = await db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, g.id)).orderBy(asc(egcfgSteps.seq));
+    const candidates = await db.select().from(egcfgCandidates).where(eq(egcfgCandidates.generationId, g.id))
+      .orderBy(asc(egcfgCandidates.lineIndex), asc(egcfgCandidates.side), asc(egcfgCandidates.requestIndex), asc(egcfgCandidates.candidateIndex));
+    const traces = await db.select().from(egcfgTraces).where(eq(egcfgTraces.generationId, g.id)).orderBy(asc(egcfgTraces.id));
+    const execs = g.sampleId === null ? [] : await db.select().from(executions).where(eq(executions.sampleId, g.sampleId)).orderBy(asc(executions.suite));
+    generations.push({ generation: g, steps, candidates, traces, executions: execs });
+  }
+  const baselineSamples = gens.length === 0
+    ? await db.select().from(samples).where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id)))
+    : [];
+  return { campaign, problem, verdicts, generations, baselineSamples };
 }

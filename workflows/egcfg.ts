@@ -25,7 +25,7 @@ import type {
 const store = proxyActivities<Activities>(activityOptions.default);
 
 /** Heartbeat timeout of the EG-CFG model and sandbox activities: how soon a killed worker's step is retried elsewhere. */
-const DEFAULT_HEARTBEAT_MS = 30_000;
+const DEFAULT_HEARTBEAT_MS = 10_000;
 
 function generationActivities(params: EgcfgParams) {
   const hb = params.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_MS;

@@ -110,7 +110,7 @@ export interface EgcfgParams {
   traceTimeoutMs: number;
   /** Cap of one rendered trace, characters (the authors had none; a model's context does); the row says when it cut. */
   traceMaxChars: number;
-  /** Heartbeat timeout of the generation's model and sandbox activities (default 30 s): how soon a step of a killed worker is retried. */
+  /** Heartbeat timeout of the generation's model and sandbox activities (default 10 s; the activities send liveness heartbeats every second): how soon a step of a killed worker is retried. */
   heartbeatTimeoutMs?: number;
 }
 
@@ -215,4 +215,108 @@ export interface EgcfgCampaignSummary extends CampaignSummary {
   protocols: EgcfgProtocolSummary[];
   baselineCampaignId: string | null;
   cost: EgcfgCostSummary;
+}
+
+// ------------------------------------------------------------------------------------------------ BTP
+
+/** Trainer options of a BTP campaign (core/btp/trainer-protocol.ts TrainConfig, less the per-run paths). */
+export interface BtpTrainerParams {
+  /** Folder of the base model (and tokenizer) that the LoRA adapter is trained on: the target model's weights. */
+  baseModelDir: string;
+  loraR: number;
+  loraAlpha: number;
+  loraDropout: number;
+  learningRate: number;
+  epochs: number;
+  /** Exact optimizer steps per iteration; 0 derives them from epochs. */
+  maxSteps: number;
+  batchSize: number;
+  saveEvery: number;
+  maxLength: number;
+  threads: number;
+  device: string;
+  targetModules?: string[];
+  /** Test-only: seconds the trainer sleeps per step (python --debug-step-sleep), so a kill lands mid-training. */
+  debugStepSleep?: number;
+}
+
+export interface BtpParams {
+  /** Candidates per training problem per iteration (n samples with logprobs: vLLM's OpenAI server has no beam search). */
+  numBeams: number;
+  beamTemperature: number;
+  beamTopP: number;
+  maxTokens: number;
+  promptType: PromptType;
+  /** possibility = exp(mean token logprob) ('mean') or exp(sum) ('sum'). */
+  possibility: 'mean' | 'sum';
+  /** P2Value = α·possibility + (1−α)·pass_rate. */
+  p2valueAlpha: number;
+  sampling: { kind: 'power' | 'rank'; alpha: number };
+  bufferSize: number;
+  eviction: 'lowest-p2value' | 'oldest';
+  /** Entries drawn (with replacement) from the buffer per iteration: the training set. */
+  trainSetSize: number;
+  trainer: BtpTrainerParams;
+  /** Evaluation decoding (pass@1: greedy by default). */
+  eval: BaselineParams;
+  seed: number;
+  /** Training iterations (iteration 0 is the base model's evaluation). */
+  iterations: number;
+  /** Stop once this many iterations in a row did not improve the best pass@1. */
+  patience: number;
+  /** Training problems (beam sampling) and evaluation problems in flight at once. */
+  concurrency: number;
+  /** Heartbeat timeout of the training activity (how soon a killed training worker's run is retried), ms. */
+  trainingHeartbeatTimeoutMs?: number;
+}
+
+export interface BtpIterationRecord {
+  iteration: number;
+  model: string;
+  passAt1: number;
+  passed: number;
+  problems: number;
+  evalCampaignId: string;
+  trainingRunId: number | null;
+  bufferSize: number;
+}
+
+export interface BtpCycleInput {
+  campaignId: string;
+  /** The `runs` row holding the beam samples. */
+  runId: number;
+  trainProblemIds: number[];
+  evalProblemIds: number[];
+  /** The model that samples candidates (big-to-small: the big one). */
+  sourceModel: ModelSpec;
+  /** The model that is fine-tuned and evaluated; adapters are served under their own names by its server. */
+  targetModel: ModelSpec;
+  params: BtpParams;
+  /** Folder for training sets, checkpoints and adapters (shared with the training workers). */
+  workDir: string;
+  /** Carried across continue-as-new. */
+  nextIteration?: number;
+  history?: BtpIterationRecord[];
+  paused?: boolean;
+}
+
+export type BtpStage = 'starting' | 'evaluating' | 'sampling' | 'testing' | 'buffer' | 'training' | 'registering' | 'done' | 'cancelled';
+
+export interface BtpProgress {
+  campaignId: string;
+  iteration: number;
+  iterations: number;
+  stage: BtpStage;
+  paused: boolean;
+  history: BtpIterationRecord[];
+  problemsDone: number;
+  problemsTotal: number;
+}
+
+export interface BtpCycleSummary extends CampaignSummary {
+  method: 'btp';
+  iterations: BtpIterationRecord[];
+  bestIteration: number;
+  bestPassAt1: number;
+  stoppedBecause: 'iterations' | 'no-improvement';
 }

@@ -26,7 +26,8 @@ import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions,
 import type { EgcfgGenerationInput } from '../../workflows/types.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { storeActivities } from '../store.ts';
-import { EgcfgModel, isEosText, newMeter, type Meter } from './model.ts';
+import { heartbeat } from './heartbeat.ts';
+import { EgcfgModel, isEosText, type Meter } from './model.ts';
 
 /** What the workflow does after a step. */
 export type NextKind = 'build_signal' | 'sample_cond_candidates' | 'decode' | 'done';
@@ -57,9 +58,6 @@ interface AgentConfigStored {
 
 function activityContext(): Context | null {
   try { return Context.current(); } catch { return null; }
-}
-function heartbeat(details?: unknown): void {
-  activityContext()?.heartbeat(details);
 }
 const attemptNo = (): number => activityContext()?.info.attempt ?? 1;
 const cancelSignal = (): AbortSignal | undefined => activityContext()?.cancellationSignal;

@@ -2,7 +2,10 @@
 import type { ActivityDeps } from '../deps.ts';
 import { egcfgEvaluateActivities } from './evaluate.ts';
 import { egcfgGenerationActivities } from './generation.ts';
+import { alive } from './heartbeat.ts';
 
+/** Every activity heartbeats while it runs (see heartbeat.ts). */
 export function egcfgActivities(deps: ActivityDeps) {
-  return { ...egcfgGenerationActivities(deps), ...egcfgEvaluateActivities(deps) };
+  const all = { ...egcfgGenerationActivities(deps), ...egcfgEvaluateActivities(deps) };
+  return Object.fromEntries(Object.entries(all).map(([name, f]) => [name, alive(f as (...a: unknown[]) => Promise<unknown>)])) as typeof all;
 }

@@ -5,12 +5,9 @@
 // the rows.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { and, asc, eq } from 'drizzle-orm';
+import { egcfgProblemSteps } from '../../campaigns/egcfg.ts';
 import { OptionsError } from '../../campaigns/options.ts';
-import { getCampaign } from '../../campaigns/service.ts';
 import { openDatabase } from '../../db/client.ts';
-import type { Database } from '../../db/client.ts';
-import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems, results, samples } from '../../db/schema/index.ts';
 import { SIMULATED_NOTE } from '../output.ts';
 import { defaultDataDir } from '../runtime.ts';
 
@@ -24,30 +21,6 @@ const flags = {
 const clip = (s: string, full: boolean, n = 400): string => (full || s.length <= n ? s : `${s.slice(0, n)}… [${s.length - n} more chars; --full shows all]`);
 const indent = (s: string, pad = '      '): string => s.split('\n').map((l) => pad + l).join('\n');
 
-/** Everything stored about one problem of a campaign (plain rows, for --json and for the text view). */
-export async function problemSteps(db: Database, campaignId: string, taskId: string) {
-  const campaign = await getCampaign(db, campaignId);
-  const [problem] = await db.select().from(problems).where(and(eq(problems.dataset, campaign.dataset), eq(problems.taskId, taskId)));
-  if (!problem) throw new OptionsError([{ field: 'task_id', message: `dataset ${campaign.dataset} has no task '${taskId}'` }]);
-  const verdicts = await db.select().from(results).where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol));
-  const gens = await db.select().from(egcfgGenerations)
-    .where(and(eq(egcfgGenerations.campaignId, campaignId), eq(egcfgGenerations.problemId, problem.id)))
-    .orderBy(asc(egcfgGenerations.agentIndex), asc(egcfgGenerations.gammaIndex), asc(egcfgGenerations.attempt));
-  const generations = [];
-  for (const g of gens) {
-    const steps = await db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, g.id)).orderBy(asc(egcfgSteps.seq));
-    const candidates = await db.select().from(egcfgCandidates).where(eq(egcfgCandidates.generationId, g.id))
-      .orderBy(asc(egcfgCandidates.lineIndex), asc(egcfgCandidates.side), asc(egcfgCandidates.requestIndex), asc(egcfgCandidates.candidateIndex));
-    const traces = await db.select().from(egcfgTraces).where(eq(egcfgTraces.generationId, g.id)).orderBy(asc(egcfgTraces.id));
-    const execs = g.sampleId === null ? [] : await db.select().from(executions).where(eq(executions.sampleId, g.sampleId)).orderBy(asc(executions.suite));
-    generations.push({ generation: g, steps, candidates, traces, executions: execs });
-  }
-  const baselineSamples = gens.length === 0
-    ? await db.select().from(samples).where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id)))
-    : [];
-  return { campaign, problem, verdicts, generations, baselineSamples };
-}
-
 export async function showCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true });
   const [campaignId, taskId] = positionals;
@@ -57,7 +30,7 @@ export async function showCommand(argv: string[]): Promise<number> {
   const url = values['database-url'] ?? process.env.DATABASE_URL ?? resolve(values['data-dir'] ?? defaultDataDir(), 'pglite');
   const database = await openDatabase(url);
   try {
-    const data = await problemSteps(database.db, campaignId, taskId);
+    const data = await egcfgProblemSteps(database.db, campaignId, taskId);
     if (values.json) {
       console.log(JSON.stringify(data, null, 2));
       return 0;
@@ -69,7 +42,7 @@ export async function showCommand(argv: string[]): Promise<number> {
   }
 }
 
-type Data = Awaited<ReturnType<typeof problemSteps>>;
+type Data = Awaited<ReturnType<typeof egcfgProblemSteps>>;
 
 function render(d: Data, full: boolean): string {
   const out: string[] = [];
