@@ -11,6 +11,7 @@ import { buildPrompt } from '../core/prompts/index.ts';
 import { executions, problems, samples } from '../db/schema/index.ts';
 import type { BaselineParams, ModelSpec } from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
+import { activityLogger } from './log.ts';
 import { ModelServerError } from './model/openai-client.ts';
 import { storeActivities } from './store.ts';
 
@@ -57,8 +58,12 @@ export function baselineActivities(deps: ActivityDeps) {
         eq(samples.campaignId, input.campaignId), eq(samples.runId, input.runId),
         eq(samples.problemId, input.problemId), eq(samples.attempt, input.attempt),
       );
+      const log = activityLogger({ campaignId: input.campaignId, problemId: input.problemId });
       const [existing] = await db.select({ id: samples.id }).from(samples).where(key);
-      if (existing) return existing.id;
+      if (existing) {
+        log.info({ sampleId: existing.id }, 'sample already stored: reused, the model is not called again');
+        return existing.id;
+      }
 
       const { taskId, problem } = await loadProblem(input.problemId);
       const backend = deps.model(input.model);
@@ -75,7 +80,7 @@ export function baselineActivities(deps: ActivityDeps) {
           seed: input.params.seed,
           onRetry: ({ attempt, error }) => {
             heartbeat({ modelRetry: attempt });
-            console.warn(`[campaign ${input.campaignId}] model call for ${taskId} failed (attempt ${attempt}): ${error}; retrying`);
+            log.warn({ taskId, modelAttempt: attempt, error }, 'model call failed; retrying');
             void store.appendEvent(input.campaignId, `model_retry:${input.problemId}:${attempt}`, 'model_retry', {
               problemId: input.problemId, taskId, attempt, error,
             }).catch(() => {});
@@ -85,6 +90,7 @@ export function baselineActivities(deps: ActivityDeps) {
         if (err instanceof ModelServerError && !err.retryable) {
           throw ApplicationFailure.nonRetryable(`model ${backend.name}: ${err.message}`, 'ModelReplyError');
         }
+        log.warn({ taskId, error: (err as Error).message }, 'model unavailable; the activity will be retried');
         await store.appendEvent(input.campaignId, `model_wait:${input.problemId}:${Context.current().info.attempt}`,
           'model_unavailable', { problemId: input.problemId, taskId, error: (err as Error).message });
         throw err; // retryable: Temporal retries with backoff, the campaign waits
@@ -106,6 +112,7 @@ export function baselineActivities(deps: ActivityDeps) {
       }).onConflictDoNothing();
       const [row] = await db.select({ id: samples.id }).from(samples).where(key);
       if (!row) throw new Error(`sample for problem ${input.problemId} vanished after insert`);
+      log.info({ taskId, sampleId: row.id, model: backend.name, completionTokens: reply.completionTokens }, 'sample stored');
       return row.id;
     },
 
@@ -113,6 +120,7 @@ export function baselineActivities(deps: ActivityDeps) {
       const [existing] = await db.select().from(executions)
         .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));
       if (existing) {
+        activityLogger({ sampleId: input.sampleId }).info({ executionId: existing.id }, 'execution already stored: reused');
         return { executionId: existing.id, passed: existing.passed, status: existing.status,
           testsPassed: existing.testsPassed, testsTotal: existing.testsTotal };
       }
@@ -138,6 +146,8 @@ export function baselineActivities(deps: ActivityDeps) {
       const [row] = await db.select().from(executions)
         .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));
       if (!row) throw new Error(`execution of sample ${input.sampleId} vanished after insert`);
+      activityLogger({ campaignId: sample.campaignId, problemId: sample.problemId, sampleId: input.sampleId })
+        .info({ executionId: row.id, status: row.status, passed: row.passed, testsPassed: row.testsPassed, testsTotal: row.testsTotal }, 'execution stored');
       return { executionId: row.id, passed: row.passed, status: row.status, testsPassed: row.testsPassed, testsTotal: row.testsTotal };
     },
   };

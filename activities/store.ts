@@ -3,6 +3,7 @@ import { and, count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, problems, results, summaries } from '../db/schema/index.ts';
 import type { CampaignSummary } from '../workflows/types.ts';
+import { activityLogger } from './log.ts';
 
 export interface RecordResultInput {
   campaignId: string;
@@ -31,6 +32,7 @@ export function storeActivities(db: Database) {
         ...(terminal ? { finishedAt: new Date() } : {}),
       }).where(eq(campaigns.id, input.campaignId));
       await appendEvent(input.campaignId, `status:${input.status}`, 'campaign_status', { status: input.status });
+      activityLogger({ campaignId: input.campaignId }).info({ status: input.status }, 'campaign status');
     },
 
     async recordResult(input: RecordResultInput): Promise<void> {
@@ -50,6 +52,8 @@ export function storeActivities(db: Database) {
       await appendEvent(input.campaignId, `result:${input.protocol}:${input.problemId}`, 'problem_finished', {
         problemId: input.problemId, taskId: problem?.taskId, protocol: input.protocol, passed: input.passed, status: input.status,
       });
+      activityLogger({ campaignId: input.campaignId, problemId: input.problemId })
+        .info({ taskId: problem?.taskId, protocol: input.protocol, passed: input.passed, status: input.status }, 'result recorded');
     },
 
     async summarizeCampaign(input: { campaignId: string; protocol?: string }): Promise<CampaignSummary> {

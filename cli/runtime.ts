@@ -8,6 +8,7 @@ import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/inde
 import { modelBackendCache } from '../activities/model-backend.ts';
 import { repoPath } from '../core/repo.ts';
 import { openDatabase, type DatabaseHandle } from '../db/client.ts';
+import { otelClientInterceptors, otelEnabled, setupTracing } from '../workers/otel.ts';
 import { startWorkers, type QueueKind, type RunningWorkers } from '../workers/worker.ts';
 import { clientConnectionOptions, databasePoolSize, describeTemporal, temporalSettingsFromEnv, workerConnectionOptions } from './temporal-connection.ts';
 import { ensureLocalTemporal } from './temporal-local.ts';
@@ -71,7 +72,9 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   log(`[egcfg] Mode: ${mode === 'local' ? 'zero-config local' : 'external services'}; data folder ${dataDir}`);
 
   const connection = await Connection.connect(clientConnectionOptions(connectionSettings));
-  const client = new Client({ connection, namespace });
+  // With EGCFG_OTEL=1 the client starts each campaign's trace; workers continue it (workers/otel.ts).
+  if (otelEnabled()) setupTracing({ serviceName: 'egcfg-cli' });
+  const client = new Client({ connection, namespace, ...(otelEnabled() ? { interceptors: otelClientInterceptors() } : {}) });
   let workers: RunningWorkers | undefined;
   let workerConnection: NativeConnection | undefined;
   const queues = opts.workerQueues ?? ['default', 'inference', 'sandbox', 'training'];

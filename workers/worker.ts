@@ -1,8 +1,11 @@
 // Workers: one Temporal worker per task queue, all in one process on a laptop, or one kind per machine at scale.
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { rootLogger } from '../activities/log.ts';
 import { repoPath } from '../core/repo.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
+import { activityLogInterceptors } from './activity-log.ts';
+import { otelEnabled, otelWorkflowInterceptorModule, setupTracing, type Tracing } from './otel.ts';
 
 export type QueueKind = keyof typeof taskQueues;
 export const allQueueKinds: QueueKind[] = ['default', 'inference', 'sandbox', 'training'];
@@ -18,10 +21,18 @@ const defaultConcurrency: WorkerConcurrency = {
   workflowTasks: 40,
 };
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle is built once per process (webpack, a few seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: repoPath('workflows', 'index.ts'), logger: quietLogger });
+const bundles = new Map<boolean, Promise<WorkflowBundleWithSourceMap>>();
+/** The workflow bundle is built once per process (webpack, a few seconds); with tracing it includes the OTel interceptors. */
+export function workflowBundle(opts: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+  const tracing = opts.tracing ?? false;
+  let bundle = bundles.get(tracing);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: repoPath('workflows', 'index.ts'), logger: quietLogger,
+      ...(tracing ? { workflowInterceptorModules: [otelWorkflowInterceptorModule()] } : {}),
+    });
+    bundles.set(tracing, bundle);
+  }
   return bundle;
 }
 
@@ -46,7 +57,10 @@ export async function startWorkers(opts: {
   concurrency?: Partial<WorkerConcurrency>;
   /** How this process names itself to Temporal (recorded in workflow histories: who ran which task). */
   identity?: string;
+  /** OpenTelemetry tracing; default: set up from the environment when EGCFG_OTEL=1, else none. */
+  tracing?: Tracing;
 }): Promise<RunningWorkers> {
+  const tracing = opts.tracing ?? (otelEnabled() ? setupTracing({ serviceName: 'egcfg-worker' }) : undefined);
   const queues = opts.queues ?? allQueueKinds;
   const concurrency = { ...defaultConcurrency, ...opts.concurrency,
     activities: { ...defaultConcurrency.activities, ...opts.concurrency?.activities } };
@@ -60,11 +74,21 @@ export async function startWorkers(opts: {
       taskQueue: taskQueues[kind],
       activities,
       ...(opts.identity ? { identity: opts.identity } : {}),
-      ...(hostsWorkflows ? { workflowBundle: await workflowBundle(), maxConcurrentWorkflowTaskExecutions: concurrency.workflowTasks } : {}),
+      interceptors: { activity: [...(tracing ? [tracing.activityInterceptors] : []), activityLogInterceptors] },
+      ...(hostsWorkflows ? {
+        workflowBundle: await workflowBundle({ tracing: Boolean(tracing) }),
+        maxConcurrentWorkflowTaskExecutions: concurrency.workflowTasks,
+        ...(tracing ? { sinks: tracing.sinks } : {}),
+      } : {}),
       maxConcurrentActivityTaskExecutions: concurrency.activities[kind] ?? 8,
     }));
   }
-  const done = Promise.all(workers.map((w) => w.run())).then(() => {});
+  const log = rootLogger().child({ identity: opts.identity, namespace: opts.namespace ?? 'default' });
+  log.info({ queues, concurrency, tracing: Boolean(tracing) }, 'workers started');
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await tracing?.shutdown();
+    log.info({ queues }, 'workers stopped');
+  });
   return {
     queues,
     done,

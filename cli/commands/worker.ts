@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Runtime as TemporalRuntime, DefaultLogger } from '@temporalio/worker';
 import { z } from 'zod';
+import { setDefaultLogLevel } from '../../activities/log.ts';
 import { modelBackendCache } from '../../activities/model-backend.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { OptionsError } from '../../campaigns/options.ts';
@@ -67,6 +68,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     ...(values.namespace ? { namespace: values.namespace } : {}),
   });
   const address = settings.address ?? '127.0.0.1:7233';
+  setDefaultLogLevel('info');
   const identity = args.identity ?? `egcfg-worker[${args.queues.join('+')}]@${hostname()}:${process.pid}`;
   try {
     TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'WARN') as 'WARN') });
