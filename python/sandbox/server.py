@@ -436,17 +436,12 @@ def _fork_and_watch(job: dict, phases: list, limits: dict, cpu_limit_s: int, non
         if (out_split.current.total > max_out or err_split.current.total > max_out) and not state["killed_by_us"]:
             state["output_exceeded"] = True
             kill()
-    _t1 = time.monotonic()
     _, wstatus, rusage = os.wait4(pid, 0)
     os.close(pidfd)
-    if os.environ.get("EGCFG_SANDBOX_DEBUG"):
-        sys.stderr.write(f"child gone after {(_t1 - t_start)*1000:.0f} ms\n")
     if res_r in open_fds and not _read_ready(res_r, on_res):  # records written just before the exit
         open_fds.discard(res_r)
     _kill_everything(pid)
     _reap_all()
-    if os.environ.get("EGCFG_SANDBOX_DEBUG"):
-        sys.stderr.write(f"reaped after {(time.monotonic() - t_start)*1000:.0f} ms\n")
     # Drain what is left.  Jailed: every writer is dead now, so this ends at EOF at once.  Unsafe mode: a process
     # that left the group could hold a pipe open; give up after 100 ms of silence.
     while open_fds:
