@@ -5,11 +5,14 @@
 // the end of the previous step to the start of the line step, spread over the line's tokens). Also: tokens and model
 // calls per solved problem. Prints ONE JSON line. The model is simulated: the numbers measure our overhead, not a model.
 // Usage: npx tsx bench/egcfg.bench.ts [--problems N] [--latency-ms L] [--gammas 0,0.5,1,3]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
 import { and, asc, eq, notInArray } from 'drizzle-orm';
 import { modelBackendCache } from '../activities/model-backend.ts';
-import { startSimulatedModelServer } from '../activities/model/simulated-server.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
 import { parseRunOptions } from '../campaigns/options.ts';
 import { startCampaign, waitForCampaign } from '../campaigns/service.ts';
@@ -29,8 +32,17 @@ const gammas = (values.gammas ?? '0,0.5,1,3').split(',').map(Number);
 const problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, limit);
 const db = await freshPostgresDatabase();
 const env = await startTestTemporal();
+// The simulated server runs as its own process (as vLLM would), so its time is not taken from the worker's event loop.
 // skill 0.3: unguided answers are mostly broken variants, so the guided γ values do run.
-const sim = await startSimulatedModelServer({ knowledge: knowledgeFor(problems), skill: 0.3, latencyMs });
+const knowledgeFile = join(mkdtempSync(join(tmpdir(), 'egcfg-bench-')), 'knowledge.json');
+writeFileSync(knowledgeFile, JSON.stringify(knowledgeFor(problems)));
+const server = spawn(process.execPath, ['--import', 'tsx', repoPath('activities', 'model', 'simulated-server-main.ts'),
+  '--knowledge-file', knowledgeFile, '--skill', '0.3', '--latency-ms', String(latencyMs), '--model', 'simulated-model'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const sim = await new Promise<{ url: string }>((resolve, reject) => {
+  let buf = '';
+  server.stdout!.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]!) as { url: string }); });
+  server.once('exit', (code) => reject(new Error(`simulated server exited (${code})`)));
+});
 const deps = { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() };
 try {
   const workers = await startWorkers({ connection: env.nativeConnection as NativeConnection, deps });
@@ -80,11 +92,10 @@ try {
       guided_tokens: c.guidedTokens / solved, sandbox_runs: c.sandboxRuns / solved,
     } : null,
     generations: c.generations, cancelled_generations: c.cancelledGenerations,
-    server: { requests: sim.stats().requests, server_ms: Math.round(sim.stats().serverMs) },
   }));
 } finally {
   await closeSharedSandbox();
-  await sim.close();
+  server.kill('SIGTERM');
   await env.teardown();
   await db.drop();
 }
