@@ -20,7 +20,9 @@ Anti-cheat rules (see README.md):
   `assert` statement raises the real one), replaces sys.exit / json / print, or writes junk to the result fd (the
   server accepts only well-formed records carrying a per-execution nonce) cannot turn its test into a pass.
 - Everything the harness uses after user code ran is bound before it runs, and records are encoded by hand (no json
-  module that user code could monkeypatch).
+  module that user code could monkeypatch).  The builtins module is restored to its pristine state before every test
+  (a program cannot patch builtins.abs / isinstance / ... that the tests rely on; names the program defines in the
+  shared namespace of course stay visible to the tests, as in "program + assert" run as one script).
 - Residual risk, documented: code that deliberately introspects the harness's frames (sys._getframe().f_back) or
   the gc to steal the nonce could forge a record.  Such code is still contained by nsjail; only its verdict could
   be wrong.
@@ -270,12 +272,25 @@ def run(job: dict) -> None:
         report("P" if mode == "program" else str_(first_index), status, etype, emsg, exit_code, cpu0, wall0, tracer)
         exit_(0)
 
+    # The builtins as they are before any user code; restored before every test, so a program cannot make the tests
+    # pass by patching builtins the tests use (builtins.abs = ..., builtins.isinstance = ...).
+    builtins_dict = builtins.__dict__
+    pristine = dict(builtins_dict)
+
+    def restore_builtins() -> None:
+        for name in [k for k in builtins_dict if k not in pristine]:
+            del builtins_dict[name]
+        for name, value in pristine.items():
+            if builtins_dict.get(name, pristine) is not value:
+                builtins_dict[name] = value
+
     cpu0, wall0 = cpu_now(), wall_now()
     status, etype, emsg, exit_code = execute(program, PROGRAM_FILE)
     report("P", status, etype, emsg, exit_code, cpu0, wall0)
     if status != "passed" or mode == "program":
         exit_(0)
     for offset, test in enumerate(tests):
+        restore_builtins()
         cpu0, wall0 = cpu_now(), wall_now()
         status, etype, emsg, exit_code = execute(test, TEST_FILE)
         report(str_(first_index + offset), status, etype, emsg, exit_code, cpu0, wall0)
