@@ -11,11 +11,11 @@ import { modelBackendCache } from '../../activities/model-backend.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
-import { startCampaign, waitForCampaign } from '../../campaigns/service.ts';
+import { signalCampaign, startCampaign, waitForCampaign } from '../../campaigns/service.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
 import { loadDataset, type Problem } from '../../core/datasets/index.ts';
 import { repoPath } from '../../core/repo.ts';
-import { egcfgGenerations, egcfgSteps, problems as problemsTable } from '../../db/schema/index.ts';
+import { campaigns, egcfgGenerations, egcfgSteps, problems as problemsTable } from '../../db/schema/index.ts';
 import { egcfgGenerationWorkflowId } from '../../workflows/egcfg.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
@@ -120,5 +120,25 @@ describe('EG-CFG generation survives a worker killed mid-line', () => {
     assert.equal(resumed.gen.finalCode, ref.gen.finalCode);
     assert.equal(resumed.gen.status, ref.gen.status);
     assert.ok(['passed', 'failed'].includes(resumed.gen.status));
+  });
+
+  test('cancelling the campaign mid-generation cancels the generation through Temporal and keeps its steps', async () => {
+    assert.ok(workers, 'runs after the resume test, with its in-process workers');
+    const created = await startCampaign(ctx(), opts(), model());
+    let lines = 0;
+    for (let i = 0; i < 600 && lines < 1; i++) {
+      await sleep(50);
+      const [gen] = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, created.campaignId));
+      if (gen) lines = (await db.db.select().from(egcfgSteps).where(and(eq(egcfgSteps.generationId, gen.id), eq(egcfgSteps.kind, 'line')))).length;
+    }
+    assert.ok(lines >= 1, 'a line was decoded before the cancel');
+    await signalCampaign(ctx(), created.campaignId, 'cancel');
+    await assert.rejects(waitForCampaign(ctx(), created.campaignId));
+    const [c] = await db.db.select().from(campaigns).where(eq(campaigns.id, created.campaignId));
+    assert.equal(c!.status, 'cancelled');
+    const { gen, steps } = await stepsOf(created.campaignId);
+    assert.equal(gen.status, 'cancelled');
+    assert.ok(steps.length >= 3 && steps.some((s) => s.kind === 'line'), 'the partial generation is kept');
+    assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i));
   });
 });
