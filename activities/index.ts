@@ -1,12 +1,13 @@
 // All activities, bound to their dependencies. Workers register `createActivities(deps)`; workflows proxy `Activities`.
 import { baselineActivities } from './baseline.ts';
+import { btpActivities } from './btp/index.ts';
 import type { ActivityDeps } from './deps.ts';
 import { egcfgActivities } from './egcfg/index.ts';
 import { storeActivities } from './store.ts';
 
 export function createActivities(deps: ActivityDeps) {
   const { appendEvent: _appendEvent, ...store } = storeActivities(deps.db);
-  return { ...store, ...baselineActivities(deps), ...egcfgActivities(deps) };
+  return { ...store, ...baselineActivities(deps), ...egcfgActivities(deps), ...btpActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

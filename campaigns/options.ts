@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 export const datasetNames = ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et'] as const;
-export const methods = ['baseline', 'eg-cfg'] as const;
+export const methods = ['baseline', 'eg-cfg', 'btp'] as const;
 
 export const runOptionsSchema = z.object({
   dataset: z.enum(datasetNames, { error: (iss) => `unknown dataset '${String(iss.input)}'; known datasets: ${datasetNames.join(', ')}` }),
@@ -42,12 +42,65 @@ export const runOptionsSchema = z.object({
   earlyStop: z.boolean().default(true),
   /** Wall-clock cap of one generation in minutes (checked at signal refreshes). */
   generationTimeoutMin: z.number().positive().max(24 * 60).default(40),
+  /** max_tokens of the reasoning-prefix call and of the γ=0 completion (REASONING_TOKENS_QUERY_MAX_TOKENS). */
+  reasoningMaxTokens: z.number().int().positive().max(32768).default(2048),
   /** Cap of one rendered trace in the signal, characters (the authors had no cap; the model's context has one). */
   traceMaxChars: z.number().int().positive().max(64 * 1024 * 1024).default(100_000),
   /** A baseline campaign of the same model and dataset: RSR is computed against its pass@1. */
   baselineCampaign: z.string().min(1).optional(),
   /** Heartbeat timeout of the generation activities (how soon a killed worker's step is retried), ms. */
   heartbeatTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
+
+  // BTP (method 'btp'): beam sampling → testing → prioritized experience replay → LoRA training, evaluated per
+  // iteration on `dataset` (its test split); trained on `trainDataset`'s `trainSplits` (never on an evaluation problem).
+  /** Candidates per training problem per iteration (n samples with logprobs). */
+  numBeams: z.number().int().positive().max(64).default(5),
+  /** Sampling temperature of the candidates. */
+  beamTemperature: z.number().min(0).max(2).default(0.8),
+  /** P2Value = α·possibility + (1−α)·pass_rate. */
+  p2valueAlpha: z.number().min(0).max(1).default(0.5),
+  possibility: z.enum(['mean', 'sum']).default('mean'),
+  samplingMethod: z.enum(['power', 'rank']).default('power'),
+  samplingAlpha: z.number().min(0).max(100).default(1),
+  bufferSize: z.number().int().positive().max(1_000_000).default(2000),
+  eviction: z.enum(['lowest-p2value', 'oldest']).default('lowest-p2value'),
+  /** Entries drawn from the buffer per iteration (the training set). */
+  trainSetSize: z.number().int().positive().max(1_000_000).default(64),
+  /** Training example format: 'compact' (task + tests → program; fits the tiny model) or 'eval' (the evaluation prompt → fenced program). */
+  trainPrompt: z.enum(['compact', 'eval']).default('compact'),
+  batchSize: z.number().int().positive().max(4096).default(8),
+  loraR: z.number().int().positive().max(1024).default(8),
+  loraAlpha: z.number().positive().max(4096).default(16),
+  loraDropout: z.number().min(0).lt(1).default(0.05),
+  learningRate: z.number().positive().max(1).default(2e-4),
+  epochs: z.number().positive().max(1000).default(1),
+  /** Exact optimizer steps per iteration (0: from epochs). */
+  maxSteps: z.number().int().min(0).max(10_000_000).default(0),
+  saveEvery: z.number().int().min(0).default(10),
+  maxLength: z.number().int().min(16).max(32768).default(512),
+  trainerThreads: z.number().int().min(0).max(1024).default(1),
+  trainerDevice: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, "trainer device must be 'auto', 'cpu', 'cuda' or 'cuda:N'").default('auto'),
+  iterations: z.number().int().positive().max(1000).default(3),
+  /** Stop once this many iterations in a row did not improve pass@1. */
+  patience: z.number().int().positive().max(1000).default(1),
+  /** The model that samples candidates (big-to-small: the big one); default: modelName. */
+  sourceModel: z.string().min(1).optional(),
+  sourceModelUrl: z.url({ error: 'source model url must be an http(s) URL' }).optional(),
+  /** The model that is fine-tuned and evaluated; default: modelName. */
+  targetModel: z.string().min(1).optional(),
+  /** The target model's weights (Hugging Face folder) for the trainer. */
+  baseModelDir: z.string().min(1).optional(),
+  /** Folder for training sets, checkpoints and adapters. */
+  workDir: z.string().min(1).optional(),
+  trainDataset: z.enum(['mbpp', 'mbpp-et']).default('mbpp'),
+  trainSplits: z.array(z.enum(['train', 'prompt', 'validation', 'test'])).min(1).default(['train', 'prompt']),
+  maxTrainProblems: z.number().int().positive().optional(),
+  /** Heartbeat timeout of the training activity, ms (how soon a killed training worker's run is retried). */
+  trainingHeartbeatTimeoutMs: z.number().int().min(1000).max(3_600_000).optional(),
+  /** Which experiment, step and variant a campaign belongs to (egcfg experiment); recorded in the campaign's config. */
+  experiment: z.object({ name: z.string().min(1), step: z.string().min(1), variant: z.string().min(1) }).optional(),
+  /** Test-only: seconds the trainer sleeps per step. */
+  debugStepSleep: z.number().min(0).max(10).optional(),
 });
 
 export type RunOptionsInput = z.input<typeof runOptionsSchema>;

@@ -8,6 +8,7 @@ import { campaigns, events, executions, problems, results, runs, samples } from 
 import { taskQueues } from '../workflows/activity-options.ts';
 import { progressQuery, pauseSignal, resumeSignal } from '../workflows/signals.ts';
 import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../workflows/types.ts';
+import { startBtpCampaign } from './btp.ts';
 import { startEgcfgCampaign } from './egcfg.ts';
 import type { RunOptions } from './options.ts';
 
@@ -59,7 +60,14 @@ export interface CreatedCampaign {
 }
 
 /** Load the problems, record the campaign and start its workflow. */
-export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model: ModelSpec): Promise<CreatedCampaign> {
+export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model: ModelSpec, extra: { sourceModel?: ModelSpec } = {}): Promise<CreatedCampaign> {
+  if (opts.method === 'btp') {
+    // BTP loads its own training and evaluation problems (campaigns/btp.ts); `model` is the target model.
+    const campaignId = newCampaignId();
+    const workflowId = campaignWorkflowId(campaignId);
+    const { problems } = await startBtpCampaign(ctx, opts, model, extra.sourceModel, { campaignId, workflowId });
+    return { campaignId, workflowId, problems };
+  }
   const all = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), ...(opts.split ? { split: opts.split } : {}) });
   const selected = opts.maxProblems ? all.slice(0, opts.maxProblems) : all;
   if (selected.length === 0) throw new Error(`dataset ${opts.dataset} has no problems in the selected split`);

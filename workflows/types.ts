@@ -247,6 +247,8 @@ export interface BtpParams {
   beamTopP: number;
   maxTokens: number;
   promptType: PromptType;
+  /** Training example format: 'compact' (task + tests docstring → bare program) or 'eval' (the evaluation prompt → fenced program). */
+  trainPrompt: 'compact' | 'eval';
   /** possibility = exp(mean token logprob) ('mean') or exp(sum) ('sum'). */
   possibility: 'mean' | 'sum';
   /** P2Value = α·possibility + (1−α)·pass_rate. */

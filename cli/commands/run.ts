@@ -1,15 +1,18 @@
 // `egcfg run` and `egcfg evaluate`: start a campaign through Temporal, show progress, write the outputs, print the
 // summary as one JSON line last.
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadReplaySamples } from '../../activities/model/replay.ts';
+import { startSimulatedModelServer } from '../../activities/model/simulated-server.ts';
+import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import { OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
 import { campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
-import type { EgcfgCampaignSummary, ModelSpec } from '../../workflows/types.ts';
+import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../workflows/types.ts';
 import { SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime } from '../runtime.ts';
-import { startSimulatedModel } from '../simulated.ts';
+import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 
 const sharedFlags = {
   dataset: { type: 'string' },
@@ -25,6 +28,38 @@ const sharedFlags = {
   'data-dir': { type: 'string' },
   'no-worker': { type: 'boolean' },
   quiet: { type: 'boolean' },
+} as const;
+
+/** `--method btp` flags (also taken by `egcfg experiment`). */
+export const btpFlags = {
+  'num-beams': { type: 'string' },
+  'beam-temperature': { type: 'string' },
+  'p2value-alpha': { type: 'string' },
+  possibility: { type: 'string' },
+  'sampling-method': { type: 'string' },
+  'sampling-alpha': { type: 'string' },
+  'buffer-size': { type: 'string' },
+  eviction: { type: 'string' },
+  'train-set-size': { type: 'string' },
+  'train-prompt': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'lora-r': { type: 'string' },
+  'lora-alpha': { type: 'string' },
+  'lora-dropout': { type: 'string' },
+  'learning-rate': { type: 'string' },
+  epochs: { type: 'string' },
+  'max-steps': { type: 'string' },
+  iterations: { type: 'string' },
+  patience: { type: 'string' },
+  'source-model': { type: 'string' },
+  'source-model-url': { type: 'string' },
+  'target-model': { type: 'string' },
+  'base-model-dir': { type: 'string' },
+  'work-dir': { type: 'string' },
+  'max-train-problems': { type: 'string' },
+  'trainer-device': { type: 'string' },
+  'sim-adapter-skill': { type: 'string' },
+  'sim-source-skill': { type: 'string' },
 } as const;
 
 const runFlags = {
@@ -48,7 +83,10 @@ const runFlags = {
   retries: { type: 'string' },
   'no-early-stop': { type: 'boolean' },
   'trace-max-chars': { type: 'string' },
+  'reasoning-max-tokens': { type: 'string' },
   'baseline-campaign': { type: 'string' },
+  // BTP (--method btp)
+  ...btpFlags,
 } as const;
 
 /** `--gamma 0,0.5,1,3` (or one value). */
@@ -66,6 +104,85 @@ function horizonOf(v: string | undefined): number | null | undefined {
   if (v === undefined) return undefined;
   if (v === 'inf' || v === 'None') return null;
   return num(v, '--horizon');
+}
+
+type BtpValues = { [K in keyof typeof btpFlags]?: string };
+
+/** The btp fields of the run options from the flags (undefined = the option's default). */
+export function btpOptionsFrom(values: BtpValues) {
+  return {
+    numBeams: num(values['num-beams'], '--num-beams'), beamTemperature: num(values['beam-temperature'], '--beam-temperature'),
+    p2valueAlpha: num(values['p2value-alpha'], '--p2value-alpha'), possibility: values.possibility,
+    samplingMethod: values['sampling-method'], samplingAlpha: num(values['sampling-alpha'], '--sampling-alpha'),
+    bufferSize: num(values['buffer-size'], '--buffer-size'), eviction: values.eviction,
+    trainSetSize: num(values['train-set-size'], '--train-set-size'), trainPrompt: values['train-prompt'], batchSize: num(values['batch-size'], '--batch-size'),
+    loraR: num(values['lora-r'], '--lora-r'), loraAlpha: num(values['lora-alpha'], '--lora-alpha'),
+    loraDropout: num(values['lora-dropout'], '--lora-dropout'), learningRate: num(values['learning-rate'], '--learning-rate'),
+    epochs: num(values.epochs, '--epochs'), maxSteps: num(values['max-steps'], '--max-steps'),
+    iterations: num(values.iterations, '--iterations'), patience: num(values.patience, '--patience'),
+    sourceModel: values['source-model'], sourceModelUrl: values['source-model-url'], targetModel: values['target-model'],
+    baseModelDir: values['base-model-dir'] === undefined ? undefined : resolve(values['base-model-dir']),
+    workDir: values['work-dir'] === undefined ? undefined : resolve(values['work-dir']),
+    maxTrainProblems: num(values['max-train-problems'], '--max-train-problems'), trainerDevice: values['trainer-device'],
+  };
+}
+
+/** The tiny random-init Llama (python/trainer/tiny_model.py) in the data folder, built once: the simulated mode's trainable model. */
+export async function ensureTinyModel(dataDir: string, log: (l: string) => void = (l) => console.error(l)): Promise<string> {
+  const dir = join(dataDir, 'tiny-model');
+  if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'tokenizer.json'))) return dir;
+  const env = trainerEnvStatus();
+  if (!env.installed) throw new Error(`method btp needs the LoRA trainer: ${env.reason}`);
+  log(`[egcfg] Building the tiny local model for the trainer in ${dir} (python/trainer/tiny_model.py)`);
+  const r = await spawnTrainer('tiny_model', ['--output', dir]).done;
+  if (r.code !== 0) throw new Error(`building the tiny model failed (${r.signal ?? r.code}): ${r.stderr.slice(-1500)}`);
+  return dir;
+}
+
+export interface BtpModels {
+  target: ModelSpec;
+  source: ModelSpec;
+  opts: RunOptions;
+  close(): Promise<void>;
+}
+
+/**
+ * The models of a BTP campaign. With --model-url (and --source-model-url) the given servers; otherwise simulated ones:
+ * one for the target model (serving its LoRA adapters, skill --sim-skill, adapters --sim-adapter-skill) and, when the
+ * source model is another model, one for the source (--sim-source-skill). Fills in the tiny model and the work folder.
+ */
+export async function prepareBtp(opts: RunOptions, dataDir: string, sim: { skill?: number; adapterSkill?: number; sourceSkill?: number } = {}): Promise<BtpModels> {
+  const targetName = opts.targetModel ?? opts.modelName;
+  const sourceName = opts.sourceModel ?? opts.modelName;
+  const servers: { close(): Promise<void> }[] = [];
+  let target: ModelSpec;
+  let source: ModelSpec;
+  let filled = opts;
+  if (opts.modelUrl) {
+    target = { kind: 'openai', baseUrl: opts.modelUrl, model: targetName, simulated: false };
+    source = { kind: 'openai', baseUrl: opts.sourceModelUrl ?? opts.modelUrl, model: sourceName, simulated: false };
+    if (!opts.baseModelDir) throw new OptionsError([{ field: '--base-model-dir', message: 'with --model-url, method btp needs the target model\'s weights folder for the trainer' }]);
+  } else {
+    const problems = [
+      ...(await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: 'all' })),
+      ...(opts.trainDataset !== opts.dataset ? await loadDataset(opts.trainDataset, { split: 'all' }) : []),
+    ];
+    const t = await startSimulatedModelServer({
+      port: 0, knowledge: knowledgeFor(problems), modelName: targetName, checkLoraPath: true,
+      ...(sim.skill !== undefined ? { skill: sim.skill } : {}), ...(sim.adapterSkill !== undefined ? { adapterSkill: sim.adapterSkill } : {}),
+    });
+    servers.push(t);
+    target = { kind: 'openai', baseUrl: t.url, model: targetName, simulated: true };
+    source = target;
+    if (sourceName !== targetName) {
+      const s = await startSimulatedModelServer({ port: 0, knowledge: knowledgeFor(problems), modelName: sourceName, skill: sim.sourceSkill ?? 0.8 });
+      servers.push(s);
+      source = { kind: 'openai', baseUrl: s.url, model: sourceName, simulated: true };
+    }
+    if (!opts.baseModelDir) filled = { ...filled, baseModelDir: await ensureTinyModel(dataDir) };
+  }
+  if (!filled.workDir) filled = { ...filled, workDir: join(dataDir, 'btp') };
+  return { target, source, opts: filled, async close() { for (const s of servers) await s.close(); } };
 }
 
 const evaluateFlags = { ...sharedFlags, samples: { type: 'string' } } as const;
@@ -92,10 +209,15 @@ export async function runCommand(argv: string[]): Promise<number> {
       maxAgents: num(values['max-agents'], '--max-agents'), topLogprobs: num(values['top-logprobs'], '--top-logprobs'),
       maxNewTokens: num(values['max-new-tokens'], '--max-new-tokens'), retries: num(values.retries, '--retries'),
       earlyStop: values['no-early-stop'] ? false : undefined, traceMaxChars: num(values['trace-max-chars'], '--trace-max-chars'),
+      reasoningMaxTokens: num(values['reasoning-max-tokens'], '--reasoning-max-tokens'),
       baselineCampaign: values['baseline-campaign'],
     } : {}),
+    ...(values.method === 'btp' ? btpOptionsFrom(values) : {}),
   });
-  return execute(opts, values, { simSkill: num(values['sim-skill'], '--sim-skill') });
+  return execute(opts, values, {
+    simSkill: num(values['sim-skill'], '--sim-skill'), simAdapterSkill: num(values['sim-adapter-skill'], '--sim-adapter-skill'),
+    simSourceSkill: num(values['sim-source-skill'], '--sim-source-skill'),
+  });
 }
 
 export async function evaluateCommand(argv: string[]): Promise<number> {
@@ -114,7 +236,8 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
 type CommonValues = { 'output-dir'?: string; 'temporal-address'?: string; namespace?: string; 'database-url'?: string;
   'data-dir'?: string; 'no-worker'?: boolean; quiet?: boolean };
 
-async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill?: number }): Promise<number> {
+async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill?: number; simAdapterSkill?: number; simSourceSkill?: number }): Promise<number> {
+  if (opts.method === 'btp') return executeBtp(opts, values, extra);
   const runtime = await openRuntime({
     ...(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {}),
     ...(values.namespace ? { namespace: values.namespace } : {}),
@@ -167,6 +290,49 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
     return 0;
   } finally {
     await simulator?.close();
+    await runtime.close();
+  }
+}
+
+/** `egcfg run --method btp`: the BTP cycle through Temporal; per-iteration pass@1, the last evaluation's results. */
+async function executeBtp(opts: RunOptions, values: CommonValues, extra: { simSkill?: number; simAdapterSkill?: number; simSourceSkill?: number }): Promise<number> {
+  const runtime = await openRuntime({
+    ...(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    ...(values['no-worker'] ? { workerQueues: [] } : {}),
+  });
+  let models: BtpModels | undefined;
+  try {
+    models = await prepareBtp(opts, runtime.dataDir, { ...(extra.simSkill !== undefined ? { skill: extra.simSkill } : {}),
+      ...(extra.simAdapterSkill !== undefined ? { adapterSkill: extra.simAdapterSkill } : {}), ...(extra.simSourceSkill !== undefined ? { sourceSkill: extra.simSourceSkill } : {}) });
+    if (models.target.kind === 'openai' && models.target.simulated) console.error(`[egcfg] Model: SIMULATED model server(s) (no --model-url given). ${SIMULATED_NOTE}.`);
+    const ctx: ServiceContext = { db: runtime.database.db, client: runtime.client };
+    const created = await startCampaign(ctx, models.opts, models.target, { sourceModel: models.source });
+    console.error(`[egcfg] Campaign ${created.campaignId}: BTP, ${created.problems} ${opts.dataset} evaluation problems, workflow ${created.workflowId}`);
+    const summary = await waitForCampaign(ctx, created.campaignId) as unknown as BtpCycleSummary;
+    const last = summary.iterations.at(-1)!;
+    const rows = await campaignResults(runtime.database.db, last.evalCampaignId);
+    const line: SummaryLine = {
+      campaign_id: created.campaignId, dataset: opts.dataset, method: 'btp', model: last.model, simulated: summary.simulated,
+      problems: summary.problems, passed: summary.passed, pass_at_1: summary.passAt1,
+      output_dir: resolve(values['output-dir'] ?? join('results', created.campaignId)), database: runtime.database.location,
+    };
+    const full = {
+      ...line, source_model: models.source.model, target_model: models.target.model, best_iteration: summary.bestIteration,
+      best_pass_at_1: summary.bestPassAt1, stopped_because: summary.stoppedBecause,
+      iterations: summary.iterations.map((h) => ({ iteration: h.iteration, model: h.model, problems: h.problems, passed: h.passed, pass_at_1: h.passAt1, buffer_size: h.bufferSize, eval_campaign_id: h.evalCampaignId })),
+    };
+    const out = writeCampaignOutputs(line.output_dir, rows, full);
+    console.error('');
+    console.error(['iteration  model  pass@1 %  buffer', ...summary.iterations.map((h) => `${String(h.iteration).padEnd(9)}  ${h.model}  ${(100 * h.passAt1).toFixed(2)}  ${h.bufferSize}`)].join('\n'));
+    if (line.simulated) console.error(`\nNOTE: ${SIMULATED_NOTE}. The LoRA training is real (losses in training_runs); pass@1 comes from the simulated server.`);
+    console.error(`\nResults: ${join(out, 'results.jsonl')} (last iteration, per problem), ${join(out, 'summary.md')}; database: ${line.database}`);
+    console.log(JSON.stringify(full));
+    return 0;
+  } finally {
+    await models?.close();
     await runtime.close();
   }
 }

@@ -1,0 +1,74 @@
+// Starting a BTP campaign: the training problems (MBPP train/prompt splits by default) and the evaluation problems
+// (the dataset's test split), the split guard, the campaign and runs rows, then the btpCycle workflow.
+// Called by startCampaign for method 'btp'.
+import { resolve } from 'node:path';
+import { assertTrainingProblems } from '../core/btp/index.ts';
+import { loadDataset } from '../core/datasets/index.ts';
+import { campaigns, runs } from '../db/schema/index.ts';
+import { taskQueues } from '../workflows/activity-options.ts';
+import type { BtpCycleInput, BtpParams, ModelSpec } from '../workflows/types.ts';
+import { OptionsError, type RunOptions } from './options.ts';
+import { upsertProblems, type ServiceContext } from './service.ts';
+
+export function btpParams(opts: RunOptions): BtpParams {
+  if (!opts.baseModelDir) throw new OptionsError([{ field: 'baseModelDir', message: 'method btp needs the target model\'s weights folder (--base-model-dir) for the LoRA trainer' }]);
+  return {
+    numBeams: opts.numBeams, beamTemperature: opts.beamTemperature, beamTopP: opts.topP, maxTokens: opts.maxTokens,
+    promptType: opts.promptType, trainPrompt: opts.trainPrompt, possibility: opts.possibility, p2valueAlpha: opts.p2valueAlpha,
+    sampling: { kind: opts.samplingMethod, alpha: opts.samplingAlpha }, bufferSize: opts.bufferSize, eviction: opts.eviction,
+    trainSetSize: opts.trainSetSize,
+    trainer: {
+      baseModelDir: resolve(opts.baseModelDir), loraR: opts.loraR, loraAlpha: opts.loraAlpha, loraDropout: opts.loraDropout,
+      learningRate: opts.learningRate, epochs: opts.epochs, maxSteps: opts.maxSteps, batchSize: opts.batchSize,
+      saveEvery: opts.saveEvery, maxLength: opts.maxLength, threads: opts.trainerThreads, device: opts.trainerDevice,
+      ...(opts.debugStepSleep ? { debugStepSleep: opts.debugStepSleep } : {}),
+    },
+    eval: { promptType: opts.promptType, temperature: opts.temperature, topP: opts.topP, maxTokens: opts.maxTokens, seed: opts.seed },
+    seed: opts.seed, iterations: opts.iterations, patience: opts.patience, concurrency: opts.concurrency,
+    ...(opts.trainingHeartbeatTimeoutMs ? { trainingHeartbeatTimeoutMs: opts.trainingHeartbeatTimeoutMs } : {}),
+  };
+}
+
+/** Training and evaluation problems as database ids; throws TrainEvalLeakError if any training problem is evaluated. */
+export async function btpProblems(ctx: ServiceContext, opts: RunOptions): Promise<{ trainProblemIds: number[]; evalProblemIds: number[] }> {
+  const evalAll = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: opts.split ?? 'test' });
+  const evalSel = opts.maxProblems ? evalAll.slice(0, opts.maxProblems) : evalAll;
+  const useFile = opts.datasetFile && opts.trainDataset === opts.dataset;
+  const trainAll = (await loadDataset(opts.trainDataset, { ...(useFile ? { file: opts.datasetFile! } : {}), split: 'all' }))
+    .filter((p) => (opts.trainSplits as string[]).includes(p.split));
+  const trainSel = opts.maxTrainProblems ? trainAll.slice(0, opts.maxTrainProblems) : trainAll;
+  if (evalSel.length === 0) throw new OptionsError([{ field: 'split', message: `dataset ${opts.dataset} has no problems in the evaluation split` }]);
+  if (trainSel.length === 0) throw new OptionsError([{ field: 'trainSplits', message: `dataset ${opts.trainDataset} has no problems in ${opts.trainSplits.join(', ')}` }]);
+  const evalProblemIds = await upsertProblems(ctx.db, evalSel);
+  const trainProblemIds = await upsertProblems(ctx.db, trainSel);
+  // Same benchmark task in both (e.g. --train-splits test): refused before anything runs.
+  assertTrainingProblems(trainProblemIds, evalProblemIds);
+  return { trainProblemIds, evalProblemIds };
+}
+
+export async function startBtpCampaign(
+  ctx: ServiceContext, opts: RunOptions, target: ModelSpec, source: ModelSpec | undefined,
+  c: { campaignId: string; workflowId: string },
+): Promise<{ problems: number }> {
+  if (target.kind !== 'openai' || (source && source.kind !== 'openai')) {
+    throw new OptionsError([{ field: 'method', message: 'btp needs model servers (--model-url / --source-model-url or the simulated one), not a samples file' }]);
+  }
+  if (!opts.workDir) throw new OptionsError([{ field: 'workDir', message: 'method btp needs a folder for training sets and adapters' }]);
+  const params = btpParams(opts);
+  const { trainProblemIds, evalProblemIds } = await btpProblems(ctx, opts);
+  const sourceModel = source ?? target;
+  const simulated = target.simulated || (sourceModel.kind === 'openai' && sourceModel.simulated);
+  await ctx.db.insert(campaigns).values({
+    id: c.campaignId, method: 'btp', dataset: opts.dataset, model: target.model, simulated,
+    config: { ...opts, sourceModelSpec: sourceModel, targetModelSpec: target, trainProblems: trainProblemIds.length, decoding: 'n-sampling-with-logprobs' },
+    workflowId: c.workflowId, problemsTotal: evalProblemIds.length,
+  });
+  const [run] = await ctx.db.insert(runs).values({ campaignId: c.campaignId, name: 'btp-beams', config: { numBeams: opts.numBeams, temperature: opts.beamTemperature } })
+    .returning({ id: runs.id });
+  const input: BtpCycleInput = {
+    campaignId: c.campaignId, runId: run!.id, trainProblemIds, evalProblemIds, sourceModel, targetModel: target, params,
+    workDir: resolve(opts.workDir, c.campaignId),
+  };
+  await ctx.client.workflow.start('btpCycle', { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] });
+  return { problems: evalProblemIds.length };
+}
