@@ -1,5 +1,6 @@
 // `egcfg`: dispatch to the subcommands. Bad input exits 2 with a message that names the problem.
 import { OptionsError } from '../campaigns/options.ts';
+import { experimentCommand } from './commands/experiment.ts';
 import { evaluateCommand, runCommand } from './commands/run.ts';
 import { sandboxExecCommand } from './commands/sandbox.ts';
 import { showCommand } from './commands/show.ts';
@@ -18,6 +19,14 @@ commands:
   run --method eg-cfg  [--grid FILE | --temperature T --num-candidates S --horizon D|inf --prompt-type P]
              [--gamma 0,0.5,1,3] [--max-agents N] [--top-logprobs K] [--max-new-tokens N] [--retries N]
              [--no-early-stop] [--trace-max-chars N] [--baseline-campaign ID]   EG-CFG (execution-guided decoding)
+  run --method btp  [--num-beams N] [--p2value-alpha A] [--sampling-method power|rank] [--sampling-alpha A]
+             [--buffer-size N] [--batch-size N] [--lora-r R] [--lora-alpha A] [--lora-dropout P] [--learning-rate LR]
+             [--epochs E] [--iterations N] [--source-model NAME] [--target-model NAME] [--base-model-dir DIR]
+             BTP fine-tuning cycle (beams → tests → prioritized replay → LoRA); more: --beam-temperature --train-set-size
+             --max-steps --patience --eviction --possibility --train-prompt --source-model-url --max-train-problems --work-dir
+  experiment step1|step2|step2-finetune|step3|step4|big-to-small|all [--mode quick|single|full] [--single-step NAME]
+             [--model-name M] [--dataset mbpp|humaneval] [--output-dir DIR] [--seed S] [--max-problems N] and the BTP flags
+             the BTP study: campaigns, then CSV + Markdown tables and SVG plots in DIR
   show       <campaign_id> <task_id> [--full] [--json]   a problem's generation(s), step by step, from the database
   sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]
   worker     --queues default,inference,sandbox,training [--temporal-address A] [--namespace N]
@@ -41,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run': return await runCommand(rest);
       case 'evaluate': return await evaluateCommand(rest);
+      case 'experiment': return await experimentCommand(rest);
       case 'show': return await showCommand(rest);
       case 'worker': return await workerCommand(rest);
       case 'serve': return await serveCommand(rest);

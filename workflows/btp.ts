@@ -167,7 +167,7 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
       if (it < p.iterations && !shouldStop(history, p.patience)) {
         await continueAsNew<typeof btpCycle>({ ...input, nextIteration: it + 1, history, paused });
       }
-      if (shouldStop(history, p.patience)) stoppedBecause = 'no-improvement';
+      if (it < p.iterations && shouldStop(history, p.patience)) stoppedBecause = 'no-improvement';
     }
 
     stage = 'done';
