@@ -3,7 +3,7 @@
 import { expandGrid, PAPER_GRID, type NamedAgentConfig } from '../core/egcfg/grid.ts';
 import { loadGridFile } from '../core/egcfg/grid-file.ts';
 import { agentSeed } from '../core/egcfg/seed.ts';
-import { REASONING_MAX_TOKENS, EXECUTION_TIMEOUT_SEC } from '../core/egcfg/constants.ts';
+import { EXECUTION_TIMEOUT_SEC } from '../core/egcfg/constants.ts';
 import { agentName } from '../core/egcfg/grid.ts';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
@@ -31,7 +31,7 @@ export function egcfgAgents(opts: RunOptions): NamedAgentConfig[] {
 export function egcfgParams(opts: RunOptions): EgcfgParams {
   return {
     gammas: opts.gammas, retries: opts.retries, maxNewTokens: opts.maxNewTokens, topLogprobs: opts.topLogprobs,
-    reasoningMaxTokens: REASONING_MAX_TOKENS, maxAgents: opts.maxAgents, earlyStop: opts.earlyStop,
+    reasoningMaxTokens: opts.reasoningMaxTokens, maxAgents: opts.maxAgents, earlyStop: opts.earlyStop,
     wallCapMs: Math.round(opts.generationTimeoutMin * 60_000), traceTimeoutMs: EXECUTION_TIMEOUT_SEC * 1000, traceMaxChars: opts.traceMaxChars,
     ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
   };

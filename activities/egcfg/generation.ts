@@ -62,6 +62,18 @@ function activityContext(): Context | null {
 const attemptNo = (): number => activityContext()?.info.attempt ?? 1;
 const cancelSignal = (): AbortSignal | undefined => activityContext()?.cancellationSignal;
 
+/**
+ * The model server refused a prompt as longer than its context (vLLM's 400 "maximum context length"). Only the
+ * conditional side can get there by itself (the signal can be long); that side is then skipped for the rest of the
+ * step: guidance off, recorded as `contextOverflow` in the step's summary.
+ */
+export function contextOverflow(err: unknown): string | null {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (/maximum context length/i.test(e.message)) return e.message;
+  }
+  return null;
+}
+
 export const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 /** The program a candidate or a final answer runs as: HumanEval code gets the prompt's imports/helpers in front. */
@@ -253,10 +265,15 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       if (!plan) throw ApplicationFailure.nonRetryable(`candidate request ${ref.request} is beyond the plan`);
       const prompts = promptsFor(gen.basePrompt, state.gen);
       const model = modelFor(gen, cfg, gen.problemId);
+      let overflow: string | null = null;
       const reply = await model.completions({
         prompt: ref.side === 'uncond' ? prompts.unconditional : prompts.conditional,
         n: plan.n, temperature: plan.temperature, top_p: plan.topP, max_tokens: Math.min(plan.maxTokens, CANDIDATE_MAX_TOKENS),
         stop: plan.stop, seed: gen.seed,
+      }).catch((e: unknown) => {
+        overflow = ref.side === 'cond' ? contextOverflow(e) : null;
+        if (overflow === null) throw e;
+        return { choices: [] as Array<{ text: string }> };
       });
       const code = currentCode(state.gen);
       const rows = reply.choices.map((c, i) => ({
@@ -269,6 +286,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         summary: {
           seq: ref.seq, next: ref.side === 'uncond' ? 'build_signal' : 'sample_cond_candidates', side: ref.side,
           request: ref.request, n: plan.n, temperature: plan.temperature, kept: rows.filter((r) => r.raw !== null).length,
+          ...(overflow !== null ? { contextOverflow: overflow } : {}),
         },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,
       });
@@ -430,6 +448,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         return fixed[side]!;
       };
       const noRefresh: StepContext = { elapsedMs: 0, solvedElsewhere: false };
+      let overflow: string | null = null;
       // Wall-clock time spent waiting for the model server (the two CFG calls of a token run concurrently).
       let waitMs = 0;
       const timed = async <T>(p: Promise<T>): Promise<T> => {
@@ -449,34 +468,47 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
               throw ApplicationFailure.nonRetryable(`${(e as Error).message}: the server must support return_tokens_as_token_ids`, 'EgcfgTokenIds');
             }
           };
-          const [u, c] = await timed(Promise.all([one('uncond'), a.guided ? one('cond') : Promise.resolve(null)]));
+          const condOrSkip = () => one('cond').catch((e: unknown) => {
+            overflow = contextOverflow(e);
+            if (overflow === null) throw e;
+            return null;
+          });
+          const [u, c] = await timed(Promise.all([one('uncond'), a.guided && overflow === null ? condOrSkip() : Promise.resolve(null)]));
+          const guided = c !== null;
           const uTop = topOf(u);
           const cTop = c === null ? null : topOf(c);
           const choice = cTop === null ? { tokenId: greedyArgmax(uTop).tokenId, changed: false } : cfgArgmax(uTop, cTop, spec.gamma);
           const text = await timed(model.tokenText(choice.tokenId));
           const eos = isEosText(text);
-          s = applyToken(spec, s, { text, eos, guided: a.guided, changed: choice.changed });
+          s = applyToken(spec, s, { text, eos, guided, changed: choice.changed });
           if (!eos) { ids.push(choice.tokenId); appended += text; }
-          if (a.guided) guidedTokens++;
+          if (guided) guidedTokens++;
           if (choice.changed) changedTokens++;
           tokens.push({
-            id: choice.tokenId, text, guided: a.guided, changed: choice.changed,
+            id: choice.tokenId, text, guided, changed: choice.changed,
             uncond: uTop.map((t) => [t.tokenId, t.logprob]), cond: cTop?.map((t) => [t.tokenId, t.logprob]) ?? null,
           });
           heartbeat({ seq: ref.seq, tokens: tokens.length });
           if (text.includes('\n') || s.end !== null) break;
         } else if (a.kind === 'next_line') {
-          const f = await timed(fixedIds(a.guided ? 'cond' : 'uncond'));
           const req = gamma1LineRequest();
-          const r = await timed(model.completions({ prompt: [...f, ...ids], temperature: req.temperature, top_p: req.topP, max_tokens: req.maxTokens, stop: req.stop }));
+          const lineCall = async (side: 'uncond' | 'cond') => {
+            const f = await fixedIds(side);
+            return model.completions({ prompt: [...f, ...ids], temperature: req.temperature, top_p: req.topP, max_tokens: req.maxTokens, stop: req.stop });
+          };
+          let guided = a.guided && overflow === null;
+          let r = guided
+            ? await timed(lineCall('cond').catch((e: unknown) => { overflow = contextOverflow(e); if (overflow === null) throw e; return null; }))
+            : null;
+          if (r === null) { guided = false; r = await timed(lineCall('uncond')); }
           const completion = r.choices[0]?.text ?? '';
           const before = s.generated.length;
-          s = applyLine(spec, s, { completion, tokens: r.usage?.completion_tokens ?? 0, guided: a.guided });
+          s = applyLine(spec, s, { completion, tokens: r.usage?.completion_tokens ?? 0, guided });
           const added = s.generated.slice(before);
           if (added !== '') ids.push(...await timed(model.tokenize(added, false)));
           appended += added;
-          if (a.guided) guidedTokens++;
-          tokens.push({ line: added, guided: a.guided, completionTokens: r.usage?.completion_tokens ?? 0 });
+          if (guided) guidedTokens++;
+          tokens.push({ line: added, guided, completionTokens: r.usage?.completion_tokens ?? 0 });
           heartbeat({ seq: ref.seq, lines: 1 });
           break;
         } else {
@@ -487,7 +519,10 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'line', lineIndex: ref.lineIndex, codeBefore, appended,
         state: state as unknown as Record<string, unknown>, tokens,
-        summary: { seq: ref.seq, ...result, tokens: tokens.length, guided: guidedTokens, changed: changedTokens },
+        summary: {
+          seq: ref.seq, ...result, tokens: tokens.length, guided: guidedTokens, changed: changedTokens,
+          ...(overflow !== null ? { contextOverflow: overflow } : {}),
+        },
         tokenCount: tokens.length, guidedTokens, changedTokens, ...meterColumns(model.meter), modelMs: waitMs, durationMs: performance.now() - t0,
       });
     },

@@ -14,6 +14,7 @@ import { parseRunOptions } from '../../campaigns/options.ts';
 import { signalCampaign, startCampaign, waitForCampaign } from '../../campaigns/service.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
 import { loadDataset, type Problem } from '../../core/datasets/index.ts';
+import { buildPrompt } from '../../core/prompts/index.ts';
 import { repoPath } from '../../core/repo.ts';
 import { campaigns, egcfgGenerations, egcfgSteps, problems as problemsTable } from '../../db/schema/index.ts';
 import { egcfgGenerationWorkflowId } from '../../workflows/egcfg.ts';
@@ -22,7 +23,7 @@ import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('EG-CFG generation survives a worker killed mid-line', () => {
+describe('EG-CFG generation: worker killed mid-line, cancellation, context overflow', () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let sim: SimulatedServer;
@@ -140,5 +141,34 @@ describe('EG-CFG generation survives a worker killed mid-line', () => {
     assert.equal(gen.status, 'cancelled');
     assert.ok(steps.length >= 3 && steps.some((s) => s.kind === 'line'), 'the partial generation is kept');
     assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i));
+  });
+
+  test('a conditional prompt longer than the model context: guidance is skipped for that line, recorded, and the generation goes on', async () => {
+    const one = [problem];
+    const probe = await startSimulatedModelServer({ knowledge: knowledgeFor(one) });
+    const base = probe.tokenizer.encode(buildPrompt(one[0]!, 'deepseek_instruct')).length;
+    await probe.close();
+    // Room for the prompt, the code and a 512-token candidate request, but not for a signal of several traces.
+    const small = await startSimulatedModelServer({ knowledge: knowledgeFor(one), skill: 0, maxModelLen: base + 700 });
+    try {
+      const opts = parseRunOptions({
+        dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [3], temperature: 0.7,
+        numCandidates: 3, horizon: null, maxNewTokens: 128, reasoningMaxTokens: 150,
+      });
+      const created = await startCampaign(ctx(), opts, { ...model(), baseUrl: small.url });
+      await waitForCampaign(ctx(), created.campaignId);
+      const { gen, steps } = await stepsOf(created.campaignId);
+      assert.ok(['passed', 'failed'].includes(gen.status), `the generation finished (${gen.status}: ${gen.error})`);
+      assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i));
+      const lines = steps.filter((s) => s.kind === 'line');
+      const over = lines.filter((l) => typeof (l.summary as { contextOverflow?: string }).contextOverflow === 'string');
+      assert.ok(over.length > 0, 'some line met a conditional prompt over the context');
+      for (const l of over) {
+        assert.match((l.summary as { contextOverflow: string }).contextOverflow, /maximum context length/);
+        assert.ok((l.tokens as Array<{ guided: boolean }>).some((t) => !t.guided), 'tokens after the overflow are unguided');
+      }
+    } finally {
+      await small.close();
+    }
   });
 });
