@@ -25,9 +25,13 @@ import type { Database } from '../../db/client.ts';
 import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems, samples } from '../../db/schema/index.ts';
 import type { EgcfgGenerationInput } from '../../workflows/types.ts';
 import type { ActivityDeps } from '../deps.ts';
+import type { TestStatus } from '../sandbox/index.ts';
 import { storeActivities } from '../store.ts';
 import { heartbeat } from './heartbeat.ts';
 import { EgcfgModel, isEosText, type Meter } from './model.ts';
+
+/** Runs that were cut off leave a partial trace that would mislead the model: the spec (§2.2) leaves them out. */
+const UNTRACEABLE: readonly TestStatus[] = ['timeout', 'killed', 'memory_limit'];
 
 /** What the workflow does after a step. */
 export type NextKind = 'build_signal' | 'sample_cond_candidates' | 'decode' | 'done';
@@ -373,7 +377,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         sandboxMs += r.tests.reduce((s, t) => s + t.durationMs, 0);
         const rows = r.tests.map((t, i) => {
           // A timeout or a killed run gives no trace (spec §2.2); an exception's trace is kept (it is informative).
-          const usable = t.trace !== undefined && t.trace.trim() !== '' && !['timeout', 'killed', 'memory'].includes(t.status);
+          const usable = t.trace !== undefined && t.trace.trim() !== '' && !UNTRACEABLE.includes(t.status);
           return {
             generationId: ref.generationId, programHash: hash, invocation: pending[i]!, lineIndex: ref.lineIndex, program,
             status: t.status, trace: usable ? t.trace! : null, traceTruncated: t.traceTruncated ?? false, durationMs: t.durationMs,
