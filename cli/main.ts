@@ -30,7 +30,7 @@ commands:
   show       <campaign_id> <task_id> [--full] [--json]   a problem's generation(s), step by step, from the database
   sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]
   worker     --queues default,inference,sandbox,training [--temporal-address A] [--namespace N]
-             [--database-url URL] [--concurrency-<queue> N] [--workflow-tasks N] [--identity ID]
+             [--database-url URL] [--concurrency-<queue> N] [--workflow-tasks N] [--identity ID] [--shutdown-grace 30s]
              a worker process for those task queues (scale-out); SIGINT/SIGTERM stop it gracefully
   serve      [--port N (8787)] [--host H] [--no-simulated|--simulated] [--temporal-ui URL] [--no-worker]
              the HTTP API + dashboard (/ui, /docs); in local mode also simulated model servers

@@ -57,6 +57,8 @@ export async function startWorkers(opts: {
   concurrency?: Partial<WorkerConcurrency>;
   /** How this process names itself to Temporal (recorded in workflow histories: who ran which task). */
   identity?: string;
+  /** On shutdown, how long tasks in flight may run before activities are cancelled (SDK default: 0, at once). */
+  shutdownGraceTime?: string;
   /** OpenTelemetry tracing; default: set up from the environment when EGCFG_OTEL=1, else none. */
   tracing?: Tracing;
 }): Promise<RunningWorkers> {
@@ -74,6 +76,7 @@ export async function startWorkers(opts: {
       taskQueue: taskQueues[kind],
       activities,
       ...(opts.identity ? { identity: opts.identity } : {}),
+      ...(opts.shutdownGraceTime ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
       interceptors: { activity: [...(tracing ? [tracing.activityInterceptors] : []), activityLogInterceptors] },
       ...(hostsWorkflows ? {
         workflowBundle: await workflowBundle({ tracing: Boolean(tracing) }),

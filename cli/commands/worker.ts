@@ -2,7 +2,7 @@
 // workers on machines with nsjail, the trainer on a GPU box, the default queue anywhere). It connects to an external
 // Temporal (dev server, self-hosted cluster with TLS/mTLS, or Temporal Cloud with an API key) and a Postgres server
 // (required: workers in several processes share it; the embedded PGlite cannot be shared). SIGINT / SIGTERM stop
-// polling, let tasks in flight finish, and exit 0; a second signal exits at once.
+// polling, give tasks in flight --shutdown-grace (30s) to finish, and exit 0; a second signal exits at once.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Runtime as TemporalRuntime, DefaultLogger } from '@temporalio/worker';
@@ -22,6 +22,7 @@ const flags = {
   'database-url': { type: 'string' },
   identity: { type: 'string' },
   'workflow-tasks': { type: 'string' },
+  'shutdown-grace': { type: 'string' },
   'concurrency-default': { type: 'string' },
   'concurrency-inference': { type: 'string' },
   'concurrency-sandbox': { type: 'string' },
@@ -39,6 +40,8 @@ export const WorkerArgsSchema = z.object({
   databaseUrl: z.string({ error: 'a Postgres URL is required (--database-url or DATABASE_URL): workers in several processes share one database' })
     .refine(isPostgresUrl, 'expected a postgres:// URL (the embedded PGlite cannot be shared between processes)'),
   identity: z.string().min(1).optional(),
+  /** How long a stopping worker lets activities in flight finish before cancelling them. */
+  shutdownGrace: z.string().regex(/^\d+(ms|s|m)$/, "expected a duration such as '30s', '500ms' or '2m'").default('30s'),
   workflowTasks: count.optional(),
   concurrency: z.object({ default: count.optional(), inference: count.optional(), sandbox: count.optional(), training: count.optional() }),
 });
@@ -50,6 +53,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     queues: values.queues,
     databaseUrl: values['database-url'] ?? (env.DATABASE_URL || undefined),
     identity: values.identity,
+    shutdownGrace: values['shutdown-grace'],
     workflowTasks: values['workflow-tasks'],
     concurrency: {
       default: values['concurrency-default'], inference: values['concurrency-inference'],
@@ -80,7 +84,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     connection = await NativeConnection.connect(workerConnectionOptions({ ...settings, address }));
     const activities = Object.fromEntries(Object.entries(args.concurrency).filter(([, n]) => n !== undefined)) as Partial<Record<QueueKind, number>>;
     const workers = await startWorkers({
-      connection, namespace: settings.namespace, queues: args.queues, identity,
+      connection, namespace: settings.namespace, queues: args.queues, identity, shutdownGraceTime: args.shutdownGrace,
       deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache() },
       concurrency: { activities, ...(args.workflowTasks ? { workflowTasks: args.workflowTasks } : {}) },
     });
@@ -91,7 +95,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
         process.exit(130);
       }
       stopping = true;
-      console.error(`[egcfg worker] ${signal}: stopping (tasks in flight finish first)`);
+      console.error(`[egcfg worker] ${signal}: stopping (tasks in flight get ${args.shutdownGrace} to finish)`);
       void workers.shutdown();
     };
     process.on('SIGINT', stop);

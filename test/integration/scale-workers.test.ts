@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client, Connection } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
+import { startSimulatedModelServer } from '../../activities/model/simulated-server.ts';
+import { parseRunOptions } from '../../campaigns/options.ts';
+import { startCampaign, waitForCampaign } from '../../campaigns/service.ts';
 import { parseWorkerArgs } from '../../cli/commands/worker.ts';
+import { knowledgeFor } from '../../cli/simulated.ts';
+import { loadDataset } from '../../core/datasets/index.ts';
 import {
   clientConnectionOptions, databasePoolSize, describeTemporal, temporalSettingsFromEnv, workerConnectionOptions,
   type TemporalSettings,
@@ -87,6 +92,8 @@ describe('scale-out workers: one process per task queue', () => {
     const ok = parseWorkerArgs(['--queues', 'inference, sandbox', '--concurrency-sandbox', '3'], { DATABASE_URL: 'postgres://x@h/db' });
     assert.deepEqual(ok.queues, ['inference', 'sandbox']);
     assert.equal(ok.concurrency.sandbox, 3);
+    assert.equal(ok.shutdownGrace, '30s');
+    assert.throws(() => parseWorkerArgs(['--shutdown-grace', 'soon'], { DATABASE_URL: 'postgres://x@h/db' }), /duration/);
   });
 
   test('cluster settings: mTLS files are read, an API key implies TLS and is never described, bad settings are named', () => {
@@ -121,5 +128,44 @@ describe('scale-out workers: one process per task queue', () => {
     assert.equal(databasePoolSize({}), 10);
     assert.equal(databasePoolSize({ EGCFG_DB_POOL: '32' }), 32);
     assert.throws(() => databasePoolSize({ EGCFG_DB_POOL: 'many' }), /EGCFG_DB_POOL/);
+  });
+});
+
+describe('graceful stop: SIGTERM lets model calls in flight finish', () => {
+  test('the stopped worker completes its two calls (attempt 1, no second model request); a new worker finishes the campaign', async () => {
+    const [server, db] = await Promise.all([DevServer.start(), freshPostgresDatabase()]);
+    const { client, connection } = await server.client();
+    const problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, 2);
+    const sim = await startSimulatedModelServer({ knowledge: knowledgeFor(problems), modelName: 'sim', latencyMs: 4000 });
+    const common = ['--temporal-address', server.address, '--database-url', db.url];
+    const rest = new WorkerProcess(['--queues', 'default,sandbox', ...common]);
+    const first = new WorkerProcess(['--queues', 'inference', '--identity', 'inference-1', ...common]);
+    const second = new WorkerProcess(['--queues', 'inference', '--identity', 'inference-2', ...common]);
+    try {
+      await Promise.all([rest.start(), first.start()]);
+      const ctx = { db: db.db, client };
+      const created = await startCampaign(ctx, parseRunOptions({ dataset: 'mbpp', modelName: 'sim', maxProblems: 2, concurrency: 2 }),
+        { kind: 'openai', baseUrl: sim.url, model: 'sim', simulated: true });
+      const deadline = Date.now() + 60_000;
+      while (sim.stats().requests < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sim.stats().requests, 2, 'both model calls are in flight');
+      assert.equal(await first.terminate(), 0, first.stderr);
+      await second.start();
+      const summary = await waitForCampaign(ctx, created.campaignId);
+      assert.equal(summary.problems, 2);
+      assert.equal(sim.stats().requests, 2, 'no model call was made twice');
+      const rows = await db.db.select().from(results).where(eq(results.campaignId, created.campaignId));
+      for (const row of rows) {
+        const history = await client.workflow.getHandle(problemWorkflowId(created.campaignId, row.problemId)).fetchHistory();
+        const started = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes).filter((a) => a?.identity?.startsWith('inference-'));
+        assert.deepEqual(started.map((a) => [a!.identity, a!.attempt]), [['inference-1', 1]], `problem ${row.problemId}`);
+      }
+    } finally {
+      await Promise.all([rest.kill9(), first.kill9(), second.kill9()]);
+      await sim.close();
+      await connection.close();
+      await server.stop();
+      await db.drop();
+    }
   });
 });
