@@ -19,7 +19,7 @@ import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import { parseReplaySamples } from '../activities/model/replay.ts';
 import { datasetNames, methods, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
 import {
-  campaignPassAt1, campaignProgress, campaignResults, getCampaign, listCampaigns, problemAudit,
+  campaignPassAt1, campaignProgress, campaignResults, type DatasetPassAt1, getCampaign, listCampaigns, problemAudit,
   signalCampaign, startCampaign, type ResultRow, type ServiceContext,
 } from '../campaigns/service.ts';
 import type { Database } from '../db/client.ts';
@@ -66,6 +66,10 @@ export interface AppEnv { Variables: { tokenName: string | null } }
 const terminalStatuses = new Set(['completed', 'cancelled', 'failed']);
 /** How old an event must be before a followed SSE stream sends it (see the events route). */
 export const EVENT_SETTLE_MS = 500;
+/** How long a campaign's progress query answer is reused, and how long a read waits for a first one. */
+const LIVE_TTL_MS = 1000;
+const QUERY_WAIT_MS = 1500;
+const STALE_WAIT_MS = 250;
 
 // ---- Schemas (request validation and documentation) ----
 
@@ -219,29 +223,52 @@ export function createApp(opts: AppOptions) {
       : {}),
   });
 
-  /** Live progress from the workflow, or (Temporal unreachable, workflow gone) what the database knows. */
-  async function progressOf(campaign: Awaited<ReturnType<typeof getCampaign>>): Promise<z.infer<typeof ProgressSchema>> {
-    if (campaign.status === 'running' || campaign.status === 'created') {
-      try {
-        const p: CampaignProgress = await campaignProgress(ctx, campaign.id);
-        return { total: p.total, done: p.done, passed: p.passed, errors: p.errors, running: p.running, paused: p.paused, state: p.state, source: 'workflow' };
-      } catch (err) {
-        log(`[api] progress of ${campaign.id} from the database: ${(err as Error).message}`);
-      }
+  // What only the workflow knows (problems in flight, paused, finishing) comes from its progress query; the counts
+  // come from the database, which is authoritative and cheap. Queries run on the workers' workflow task slots, so
+  // under load they are slow: one query per campaign at a time, its answer reused for LIVE_TTL_MS; a read waits at
+  // most STALE_WAIT_MS for a fresh answer when a previous one can stand in, QUERY_WAIT_MS for a first one.
+  const live = new Map<string, { at: number; value: CampaignProgress | null; inflight: Promise<void> | null }>();
+  async function liveProgress(id: string): Promise<CampaignProgress | null> {
+    let entry = live.get(id);
+    if (!entry) { entry = { at: 0, value: null, inflight: null }; live.set(id, entry); }
+    const e = entry;
+    if (Date.now() - e.at > LIVE_TTL_MS && !e.inflight) {
+      e.inflight = campaignProgress(ctx, id)
+        .then((v) => { e.value = v; })
+        .catch((err) => { log(`[api] progress query of ${id} failed: ${(err as Error).message}`); })
+        .finally(() => { e.at = Date.now(); e.inflight = null; });
     }
-    const rows = await campaignPassAt1(db, campaign.id);
-    const mine = rows.filter((r) => r.protocol === 'default');
-    const done = mine.reduce((s, r) => s + r.problems, 0);
-    const state = (['created', 'running', 'completed', 'cancelled', 'failed'] as const).find((s) => s === campaign.status) ?? 'running';
-    return {
-      total: campaign.problemsTotal, done, passed: mine.reduce((s, r) => s + r.passed, 0), errors: mine.reduce((s, r) => s + r.errors, 0),
-      running: 0, paused: false, state, source: 'database',
+    if (e.inflight) {
+      // Wait for the answer on its way, briefly when a previous one can stand in.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([e.inflight, new Promise<void>((r) => { timer = setTimeout(r, e.value === null ? QUERY_WAIT_MS : STALE_WAIT_MS); })]);
+      clearTimeout(timer);
+    }
+    return e.value;
+  }
+  /** After a signal, the next read asks the workflow again. */
+  const invalidate = (id: string) => { const e = live.get(id); if (e) e.at = 0; };
+
+  async function progressOf(campaign: Awaited<ReturnType<typeof getCampaign>>, passAt1: DatasetPassAt1[]): Promise<z.infer<typeof ProgressSchema>> {
+    const mine = passAt1.filter((r) => r.protocol === 'default');
+    const counts = {
+      total: campaign.problemsTotal, done: mine.reduce((s, r) => s + r.problems, 0),
+      passed: mine.reduce((s, r) => s + r.passed, 0), errors: mine.reduce((s, r) => s + r.errors, 0),
     };
+    if (campaign.status === 'running' || campaign.status === 'created') {
+      const p = await liveProgress(campaign.id);
+      if (p) return { ...counts, running: p.running, paused: p.paused, state: p.state, source: 'workflow' };
+    } else {
+      live.delete(campaign.id);
+    }
+    const state = (['created', 'running', 'completed', 'cancelled', 'failed'] as const).find((s) => s === campaign.status) ?? 'running';
+    return { ...counts, running: 0, paused: false, state, source: 'database' };
   }
 
   async function campaignDetail(id: string) {
-    const campaign = await getCampaign(db, id);
-    const [progress, passAt1] = await Promise.all([progressOf(campaign), campaignPassAt1(db, id)]);
+    // Independent reads run side by side: a request costs one database round trip after authentication.
+    const [campaign, passAt1] = await Promise.all([getCampaign(db, id), campaignPassAt1(db, id)]);
+    const progress = await progressOf(campaign, passAt1);
     return { campaign: jsonable(campaign), progress, passAt1, links: links(id, campaign.workflowId) };
   }
 
@@ -320,6 +347,7 @@ export function createApp(opts: AppOptions) {
       if (terminalStatuses.has(campaign.status)) throw new ApiError(409, `campaign ${id} is ${campaign.status}; it cannot be ${action === 'cancel' ? 'cancelled' : `${action}d`}`);
       try {
         await signalCampaign(ctx, id, action);
+        invalidate(id);
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw new ApiError(409, `campaign ${id} has no running workflow (${err.message})`);
         throw err;
@@ -399,12 +427,13 @@ export function createApp(opts: AppOptions) {
   }), async (c) => {
     const { id } = c.req.valid('param');
     const { format, protocol } = c.req.valid('query');
-    const campaign = await getCampaign(db, id);
-    const rows = await campaignResults(db, id, protocol);
+    const [campaign, rows, passAt1] = await Promise.all([
+      getCampaign(db, id), campaignResults(db, id, protocol), format === 'json' ? campaignPassAt1(db, id) : Promise.resolve([]),
+    ]);
     const file = `${id}${format === 'evalplus' ? '-samples' : ''}.${format === 'evalplus' ? 'jsonl' : format}`;
     const disposition = { 'content-disposition': `attachment; filename="${file}"` };
     if (format === 'json') {
-      return c.json({ campaign: jsonable(campaign), passAt1: await campaignPassAt1(db, id), results: rows }, 200);
+      return c.json({ campaign: jsonable(campaign), passAt1, results: rows }, 200);
     }
     if (format === 'jsonl') return c.body(rows.map((r) => JSON.stringify(r) + '\n').join(''), 200, { 'content-type': 'application/x-ndjson', ...disposition });
     if (format === 'csv') return c.body(resultsCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8', ...disposition });

@@ -2,14 +2,18 @@
 // concurrent clients loop over GET /campaigns/{id} (live progress: a Temporal describe + query, plus pass@1 from
 // Postgres) and the results routes (json, csv) of the running campaign, over real HTTP (@hono/node-server) against
 // the real services (Temporal dev server, Postgres, in-process workers with nsjail, the simulated model server).
-// Prints one JSON line: p50/p99 per route, request counts, errors, and how far the campaign got meanwhile.
+// Prints one JSON line: p50/p99 per route, request counts, errors, event-loop delay, how far the campaign got
+// meanwhile, and the same load again once the campaign has completed (the API's own cost, without the workers).
 // Usage: npx tsx bench/api.bench.ts [--clients N (16)] [--seconds S (20)] [--problems P (300)] [--concurrency C (8)]
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { modelBackendCache } from '../activities/model-backend.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
 import { startApiServer } from '../api/server.ts';
 import { simulatedModels } from '../api/simulated-models.ts';
 import { createApiToken } from '../api/tokens.ts';
+import { waitForCampaign } from '../campaigns/service.ts';
 import { freshPostgresDatabase, startTestTemporal } from '../test/support/services.ts';
 import { startWorkers } from '../workers/worker.ts';
 
@@ -20,6 +24,28 @@ const clients = Number(values.clients ?? 16);
 const seconds = Number(values.seconds ?? 20);
 const problems = Number(values.problems ?? 300);
 const concurrency = Number(values.concurrency ?? 8);
+
+/** The load: `clients` concurrent loops, half the requests on the first path, the rest alternating over the others. */
+const LOAD_CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { base, headers, paths, clients, seconds } = workerData;
+const latencies = paths.map(() => []);
+let errors = 0;
+let turn = 0;
+const deadline = performance.now() + seconds * 1000;
+Promise.all(Array.from({ length: clients }, async () => {
+  while (performance.now() < deadline) {
+    const i = turn % 2 === 0 ? 0 : 1 + ((turn >> 1) % (paths.length - 1));
+    turn++;
+    const started = performance.now();
+    try {
+      const r = await fetch(base + paths[i], { headers });
+      await r.arrayBuffer();
+      if (r.ok) latencies[i].push(performance.now() - started); else errors++;
+    } catch { errors++; }
+  }
+})).then(() => parentPort.postMessage({ latencies, errors }));
+`;
 
 const quantile = (sorted: number[], q: number): number => {
   if (sorted.length === 0) return NaN;
@@ -53,38 +79,43 @@ try {
     'GET /campaigns/{id}/results?format=csv': `/campaigns/${campaignId}/results?format=csv`,
   } as const;
   const names = Object.keys(routes) as Array<keyof typeof routes>;
-  const latencies = new Map<string, number[]>(names.map((n) => [n, []]));
-  let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
-  let turn = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (performance.now() < deadline) {
-      // Half the requests read progress, the other half results (json and csv alternately).
-      const name = turn % 2 === 0 ? names[0]! : names[1 + ((turn >> 1) % 2)]!;
-      turn++;
-      const started = performance.now();
-      try {
-        const r = await fetch(`${server.url}${routes[name]}`, { headers });
-        await r.arrayBuffer();
-        if (!r.ok) errors++;
-        else latencies.get(name)!.push(performance.now() - started);
-      } catch {
-        errors++;
-      }
-    }
-  }));
+
+  async function measure(forSeconds: number) {
+    // The clients run in a worker thread: their fetch work stays off the event loop the API shares with the
+    // in-process workers (as under `egcfg serve`), which is what is measured.
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const worker = new Worker(LOAD_CLIENT, {
+      eval: true, workerData: { base: server.url, headers, paths: names.map((n) => routes[n]), clients, seconds: forSeconds },
+    });
+    const { latencies, errors } = await new Promise<{ latencies: number[][]; errors: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    loop.disable();
+    const total = latencies.reduce((acc, xs) => acc + xs.length, 0);
+    return {
+      requests: total, requests_per_s: round(total / forSeconds), errors,
+      routes: Object.fromEntries(names.map((n, i) => {
+        const xs = latencies[i]!.sort((a, b) => a - b);
+        return [n, { requests: xs.length, p50_ms: round(quantile(xs, 0.5)), p99_ms: round(quantile(xs, 0.99)), max_ms: round(xs.at(-1) ?? NaN) }];
+      })),
+      event_loop_delay_ms: { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6) },
+    };
+  }
+
+  const running = await measure(seconds);
   const doneAfter = (await detail()).progress.done;
-  const summary = Object.fromEntries(names.map((n) => {
-    const xs = latencies.get(n)!.sort((a, b) => a - b);
-    return [n, { requests: xs.length, p50_ms: round(quantile(xs, 0.5)), p99_ms: round(quantile(xs, 0.99)), max_ms: round(xs.at(-1) ?? NaN) }];
-  }));
-  const total = names.reduce((s, n) => s + latencies.get(n)!.length, 0);
+  // The same load once the campaign has finished: what the API costs by itself, without the workers' work.
+  await waitForCampaign({ db: db.db, client: env.client }, campaignId);
+  const idle = await measure(Math.max(5, seconds / 2));
   console.log(JSON.stringify({
-    bench: 'api', clients, seconds, requests: total, requests_per_s: round(total / seconds), errors,
+    bench: 'api', clients, seconds, ...running,
     campaign: { problems, concurrency, done_before_load: doneBefore, done_after_load: doneAfter },
-    routes: summary, database: 'postgres', transport: 'http loopback (@hono/node-server)',
+    idle_after_completion: { requests_per_s: idle.requests_per_s, errors: idle.errors, routes: idle.routes },
+    database: 'postgres', transport: 'http loopback (@hono/node-server)',
   }));
-  await fetch(`${server.url}/campaigns/${campaignId}/cancel`, { method: 'POST', headers });
 } finally {
   await server.close();
   await workers.shutdown();
