@@ -1,4 +1,10 @@
-// Names shared by the BTP workflow and its activities (pure: safe in the workflow bundle and in activities).
+// Names and the progress query shared by the BTP workflow, its activities and its clients (deterministic: safe in
+// the workflow bundle, in activities and in clients).
+import { defineQuery } from '@temporalio/workflow';
+import type { BtpProgress } from './types.ts';
+
+/** Stage, iteration and per-iteration pass@1 of a running BTP campaign. */
+export const btpProgressQuery = defineQuery<BtpProgress>('btpProgress');
 
 /** The baseline campaign that evaluates iteration `iteration` of a BTP campaign (0 = the base target model). */
 export const evalCampaignIdOf = (campaignId: string, iteration: number): string => `${campaignId}-eval${iteration}`;

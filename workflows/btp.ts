@@ -11,19 +11,18 @@
 // iterations in a row; continues-as-new after every iteration (bounded history). Pause/resume/cancel like the
 // baseline campaign (a pause is forwarded to the running evaluation campaign).
 import {
-  CancellationScope, condition, ContinueAsNew, continueAsNew, defineQuery, getExternalWorkflowHandle, isCancellation,
+  ActivityCancellationType, CancellationScope, condition, ContinueAsNew, continueAsNew, getExternalWorkflowHandle, isCancellation,
   proxyActivities, setHandler, startChild,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { activityOptions, taskQueues } from './activity-options.ts';
-import { adapterNameOf, beamSeed, evalCampaignIdOf } from './btp-names.ts';
+import { adapterNameOf, beamSeed, btpProgressQuery, evalCampaignIdOf } from './btp-names.ts';
+export { btpProgressQuery } from './btp-names.ts';
 import { baselineCampaign, failureMessage } from './campaign.ts';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
 import type {
   BtpCycleInput, BtpCycleSummary, BtpIterationRecord, BtpProgress, BtpStage, CampaignProgress, ModelSpec,
 } from './types.ts';
-
-export const btpProgressQuery = defineQuery<BtpProgress>('btpProgress');
 
 const store = proxyActivities<Activities>(activityOptions.default);
 const inference = proxyActivities<Activities>(activityOptions.inference);
@@ -53,6 +52,8 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
     ...activityOptions.training,
     heartbeatTimeout: p.trainingHeartbeatTimeoutMs ?? activityOptions.training.heartbeatTimeout,
     retry: { ...activityOptions.training.retry, maximumAttempts: 20 },
+    // A cancelled campaign waits for the trainer to checkpoint and exit before it is marked cancelled.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
 
   const forward = (signal: typeof pauseSignal | typeof resumeSignal) => {

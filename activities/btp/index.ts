@@ -7,7 +7,7 @@
 //   training_runs (campaign, iteration) · btp_iterations (campaign, iteration) · eval campaign id '<campaign>-eval<it>'
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,9 @@ import { beamAttempt, evalCampaignIdOf } from '../../workflows/btp-names.ts';
 import { baselineActivities } from '../baseline.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { ModelClient, ModelServerError } from '../model/openai-client.ts';
+
+/** Rows per set-based statement. */
+const CHUNK = 500;
 
 /** Heartbeat when inside an activity; a no-op in a plain call (tests, benches). */
 function heartbeat(details?: unknown): void {
@@ -278,10 +281,11 @@ export function btpActivities(deps: ActivityDeps) {
         const { buffer, rows: before } = await loadBuffer(tx as unknown as Database, input.campaignId, input.bufferSize, input.eviction);
         const beamIdByKey = new Map<string, number>();
         const o: BufferUpdateOutcome = { candidates: rows.length, added: 0, replaced: 0, duplicates: 0, rejected: 0, evicted: 0, skippedEmpty: 0, size: 0, meanPassRate: 0, meanP2value: 0 };
+        const p2updates: { id: number; p2: number }[] = [];
         for (const b of rows) {
           if (b.passRate === null) throw new Error(`beam ${b.id} (problem ${b.problemId}, beam ${b.beamIndex}) was not tested`);
           const p2 = p2valueOf(b.possibility, b.passRate, input.p2valueAlpha);
-          if (b.p2value !== p2) await tx.update(beams).set({ p2value: p2 }).where(eq(beams.id, b.id));
+          if (b.p2value !== p2) p2updates.push({ id: b.id, p2 });
           o.meanPassRate += b.passRate / rows.length;
           o.meanP2value += p2 / rows.length;
           if (b.candidate.trim() === '') { o.skippedEmpty++; continue; }
@@ -291,23 +295,27 @@ export function btpActivities(deps: ActivityDeps) {
           else if (r.status === 'duplicate') o.duplicates++;
           else o.rejected++;
         }
+        // Set-based writes (one statement per 500 rows), not one round trip per row.
+        for (let i = 0; i < p2updates.length; i += CHUNK) {
+          const vals = sql.join(p2updates.slice(i, i + CHUNK).map((u) => sql`(${u.id}::bigint, ${u.p2}::double precision)`), sql`, `);
+          await tx.execute(sql`update ${beams} set p2value = v.p from (values ${vals}) as v(id, p) where ${beams.id} = v.id`);
+        }
         const after = buffer.entries();
         const keep = new Set(after.map((e) => e.key));
-        const removed = before.filter((r) => !keep.has(`${r.problemId}:${r.codeHash}`));
-        for (const r of removed) await tx.delete(bufferEntries).where(eq(bufferEntries.id, r.id));
+        const removed = before.filter((r) => !keep.has(`${r.problemId}:${r.codeHash}`)).map((r) => r.id);
+        for (let i = 0; i < removed.length; i += CHUNK) await tx.delete(bufferEntries).where(inArray(bufferEntries.id, removed.slice(i, i + CHUNK)));
         const beforeByKey = new Map(before.map((r) => [`${r.problemId}:${r.codeHash}`, r]));
-        for (const e of after) {
-          const prev = beforeByKey.get(e.key);
-          if (prev && prev.seq === e.seq) continue; // unchanged
-          const values = {
-            campaignId: input.campaignId, problemId: e.problemId, code: e.code, codeHash: e.codeHash, possibility: e.possibility,
-            passRate: e.passRate, p2value: e.p2value, sourceModel: e.sourceModel, iteration: e.iteration, seq: e.seq,
-            beamId: beamIdByKey.get(e.key) ?? null,
-          };
-          await tx.insert(bufferEntries).values(values).onConflictDoUpdate({
+        const changed = after.filter((e) => beforeByKey.get(e.key)?.seq !== e.seq).map((e) => ({
+          campaignId: input.campaignId, problemId: e.problemId, code: e.code, codeHash: e.codeHash, possibility: e.possibility,
+          passRate: e.passRate, p2value: e.p2value, sourceModel: e.sourceModel, iteration: e.iteration, seq: e.seq,
+          beamId: beamIdByKey.get(e.key) ?? null,
+        }));
+        const ex = (c: string) => sql.raw(`excluded.${c}`);
+        for (let i = 0; i < changed.length; i += CHUNK) {
+          await tx.insert(bufferEntries).values(changed.slice(i, i + CHUNK)).onConflictDoUpdate({
             target: [bufferEntries.campaignId, bufferEntries.problemId, bufferEntries.codeHash],
-            set: { code: values.code, possibility: values.possibility, passRate: values.passRate, p2value: values.p2value,
-              sourceModel: values.sourceModel, iteration: values.iteration, seq: values.seq, beamId: values.beamId, updatedAt: new Date() },
+            set: { code: ex('code'), possibility: ex('possibility'), passRate: ex('pass_rate'), p2value: ex('p2value'), sourceModel: ex('source_model'),
+              iteration: ex('iteration'), seq: ex('seq'), beamId: ex('beam_id'), updatedAt: new Date() },
           });
         }
         o.size = after.length;
