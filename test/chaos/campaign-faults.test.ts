@@ -80,12 +80,15 @@ describe('chaos: a campaign survives killed processes, restarts and model faults
 
   const ctx = (): ServiceContext => ({ db: database.db, client });
 
+  /** Client calls that failed while waiting (e.g. while the server restarted) and were asked again. */
+  const clientErrors: string[] = [];
   /** Wait for a campaign's result; the client's own calls may fail while the server restarts: ask again. */
   async function awaitCampaign(campaignId: string): Promise<CampaignSummary> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await waitForCampaign(ctx(), campaignId);
       } catch (err) {
+        clientErrors.push((err as Error).message.slice(0, 120));
         if (attempt >= 60) throw err;
         await sleep(1000);
       }
@@ -168,6 +171,8 @@ describe('chaos: a campaign survives killed processes, restarts and model faults
     // every fault lands mid-campaign with work still to do after it, whatever the machine's speed.
     const plan = Object.keys(faults).map((k) => ({ kind: k, at: 1 + Math.floor(random() * 15) })).sort((a, b) => a.at - b.at);
     const second = await startCampaign(ctx(), opts, spec(stormy));
+    // Wait as `egcfg run` does, from the start: through every fault, the Temporal restart included.
+    const stormWait = awaitCampaign(second.campaignId);
     const schedule: string[] = [];
     const started = Date.now();
     const doneSoFar = async () =>
@@ -183,7 +188,7 @@ describe('chaos: a campaign survives killed processes, restarts and model faults
       await faults[kind]!();
       injected[kind]!++;
     }
-    const stormFacts = await facts(second.campaignId, await awaitCampaign(second.campaignId));
+    const stormFacts = await facts(second.campaignId, await stormWait);
     const floodSummary = floodId ? await awaitCampaign(floodId) : undefined;
 
     // 3. Compare.
@@ -202,7 +207,7 @@ describe('chaos: a campaign survives killed processes, restarts and model faults
         const x = f as RunFacts;
         return `| ${name as string} | ${inj as string} | ${x.activityRetries} | ${x.workflowTaskFailures} | ${x.modelRetryEvents} | ${x.rows.results} | ${x.rows.samples} | ${x.rows.executions} | ${x.rows.finishEvents} | ${x.unfinished.length} | ${x.summary.passAt1.toFixed(3)} |`;
       }),
-      `differences: ${differences.length}${differences.length ? ` (${differences.join('; ')})` : ''}; worker restarts ${worker.exits.length}; flood campaign ${floodSummary?.problems ?? '?'} problems`,
+      `differences: ${differences.length}${differences.length ? ` (${differences.join('; ')})` : ''}; worker restarts ${worker.exits.length}; flood campaign ${floodSummary?.problems ?? '?'} problems; client re-waits ${clientErrors.length}${clientErrors.length ? ` (${[...new Set(clientErrors)].join('; ')})` : ''}`,
     ].join('\n');
     console.log(table);
 
