@@ -241,6 +241,14 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', () => {
     assert.equal(health.status, 200, JSON.stringify(h));
     assert.deepEqual(Object.keys(h.checks).sort(), ['database', 'model', 'sandbox', 'temporal']);
     assert.ok(Object.values(h.checks).every((c) => c.status === 'ok'));
+    // A failing check makes the whole report 503, naming which part failed.
+    const broken = createApp({ db: db.db, client: env.client, log: () => {}, checks: { sandbox: async () => { throw new Error('nsjail is missing'); } } });
+    const bad = await broken.request('/healthz');
+    assert.equal(bad.status, 503);
+    const b = await bad.json() as typeof h;
+    assert.equal(b.status, 'error');
+    assert.deepEqual(b.checks.sandbox, { ...b.checks.sandbox, status: 'error', detail: 'nsjail is missing' });
+    assert.equal(b.checks.database!.status, 'ok');
     const doc = await (await app.request('/openapi.json')).json() as { paths: Record<string, unknown> };
     for (const p of ['/campaigns', '/campaigns/{id}', '/campaigns/{id}/pause', '/campaigns/{id}/resume', '/campaigns/{id}/cancel', '/campaigns/{id}/events',
       '/campaigns/{id}/results', '/campaigns/{id}/problems/{taskId}', '/evaluate', '/healthz', '/metrics']) assert.ok(doc.paths[p], `openapi documents ${p}`);
