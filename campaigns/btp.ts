@@ -41,8 +41,11 @@ export async function btpProblems(ctx: ServiceContext, opts: RunOptions): Promis
   if (trainSel.length === 0) throw new OptionsError([{ field: 'trainSplits', message: `dataset ${opts.trainDataset} has no problems in ${opts.trainSplits.join(', ')}` }]);
   const evalProblemIds = await upsertProblems(ctx.db, evalSel);
   const trainProblemIds = await upsertProblems(ctx.db, trainSel);
-  // Same benchmark task in both (e.g. --train-splits test): refused before anything runs.
+  // Same benchmark task in both (e.g. --train-splits test): refused before anything runs. MBPP and MBPP-ET share
+  // task ids (MBPP-ET is MBPP with more tests), so across the two the task ids are compared too.
   assertTrainingProblems(trainProblemIds, evalProblemIds);
+  const mbppFamily = (d: string) => d === 'mbpp' || d === 'mbpp-et';
+  if (mbppFamily(opts.dataset) && mbppFamily(opts.trainDataset)) assertTrainingProblems(trainSel.map((p) => p.taskId), evalSel.map((p) => p.taskId));
   return { trainProblemIds, evalProblemIds };
 }
 

@@ -19,13 +19,14 @@ import { modelBackendCache } from '../../activities/model-backend.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions, type RunOptionsInput } from '../../campaigns/options.ts';
-import { startCampaign, waitForCampaign } from '../../campaigns/service.ts';
+import { campaignProgress, signalCampaign, startCampaign, waitForCampaign } from '../../campaigns/service.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
 import { p2value, TrainEvalLeakError } from '../../core/btp/index.ts';
 import { loadDataset } from '../../core/datasets/index.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import { openDatabase } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaigns, events, results, trainingRuns } from '../../db/schema/index.ts';
+import { btpProgressQuery } from '../../workflows/btp-names.ts';
 import type { BtpCycleSummary } from '../../workflows/types.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
@@ -189,9 +190,44 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
       }
     });
 
+    test('pause, resume and cancel: the progress query says so, a cancel stops the trainer and marks the campaign and its run', async () => {
+      const training = await trainingWorker();
+      try {
+        const created = await startCampaign(ctx(), options({ maxSteps: 200, saveEvery: 5, debugStepSleep: 0.1, trainingHeartbeatTimeoutMs: 3000 }), model());
+        const handle = env.client.workflow.getHandle(created.workflowId);
+        await signalCampaign(ctx(), created.campaignId, 'pause');
+        const paused = await handle.query(btpProgressQuery);
+        assert.equal(paused.paused, true);
+        assert.equal((await campaignProgress(ctx(), created.campaignId)).state, 'paused');
+        await signalCampaign(ctx(), created.campaignId, 'resume');
+        assert.equal((await handle.query(btpProgressQuery)).paused, false);
+        for (;;) {
+          const [run] = await db.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, created.campaignId));
+          if (run && run.lastStep >= 5) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal((await handle.query(btpProgressQuery)).stage, 'training');
+        await signalCampaign(ctx(), created.campaignId, 'cancel');
+        await assert.rejects(handle.result());
+        const [c] = await db.db.select().from(campaigns).where(eq(campaigns.id, created.campaignId));
+        assert.equal(c!.status, 'cancelled');
+        const [run] = await db.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, created.campaignId));
+        assert.equal(run!.status, 'cancelled', 'the training activity saw the cancellation before the campaign finished');
+        assert.ok(run!.lastStep < 200);
+        assert.equal(existsSync(join(run!.outputDir, 'trainer.pid')), false, 'the trainer is gone');
+      } finally {
+        await training.shutdown();
+      }
+    });
+
     test('the split guard: no campaign trains on evaluation problems, and the training-set activity refuses them', async () => {
       await assert.rejects(
         startCampaign(ctx(), options({ trainSplits: ['test'], maxTrainProblems: 5 }), model()),
+        (err: unknown) => err instanceof TrainEvalLeakError && err.offendingIds.length === 3,
+      );
+      // MBPP-ET evaluation problems are MBPP tasks under another dataset name: caught by task id.
+      await assert.rejects(
+        startCampaign(ctx(), options({ dataset: 'mbpp-et', trainDataset: 'mbpp', trainSplits: ['test'], maxTrainProblems: 500 }), model()),
         (err: unknown) => err instanceof TrainEvalLeakError && err.offendingIds.length === 3,
       );
       // A buffer that holds a problem the evaluation uses (here: declared so) is refused before anything is written.
