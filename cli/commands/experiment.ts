@@ -14,7 +14,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { and, asc, eq } from 'drizzle-orm';
+import { NativeConnection } from '@temporalio/worker';
+import { modelBackendCache } from '../../activities/model-backend.ts';
 import { startSimulatedModelServer } from '../../activities/model/simulated-server.ts';
+import { getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { OptionsError, parseRunOptions, type RunOptions, type RunOptionsInput } from '../../campaigns/options.ts';
 import { startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { loadDataset } from '../../core/datasets/index.ts';
@@ -24,6 +27,8 @@ import type { BtpCycleSummary, CampaignSummary, ModelSpec } from '../../workflow
 import { SIMULATED_NOTE } from '../output.ts';
 import { openRuntime } from '../runtime.ts';
 import { knowledgeFor } from '../simulated.ts';
+import { temporalSettingsFromEnv, workerConnectionOptions } from '../temporal-connection.ts';
+import { startWorkers } from '../../workers/worker.ts';
 import { ensureTinyModel } from './run.ts';
 
 export const experimentSteps = ['step1', 'step2', 'step2-finetune', 'step3', 'step4', 'big-to-small'] as const;
@@ -63,6 +68,7 @@ const flags = {
   'database-url': { type: 'string' },
   'data-dir': { type: 'string' },
   'no-worker': { type: 'boolean' },
+  'training-concurrency': { type: 'string' },
 } as const;
 
 const num = (v: string | undefined, flag: string): number | undefined => {
@@ -164,15 +170,32 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const name = `btp-${steps.length > 1 ? 'all' : steps[0]}-${mode}`;
   const out = resolve(values['output-dir'] ?? join('results', 'experiments', `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`));
 
+  // Training runs one at a time per worker by default; the tiny model's one-thread trainers can share the cores.
+  const trainingConcurrency = num(values['training-concurrency'], '--training-concurrency') ?? (mode === 'quick' ? 2 : 1);
   const runtime = await openRuntime({
     ...(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {}),
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    ...(values['no-worker'] ? { workerQueues: [] } : {}),
+    workerQueues: values['no-worker'] ? [] : ['default', 'inference', 'sandbox'],
   });
   const servers: { close(): Promise<void> }[] = [];
+  let trainingWorker: { shutdown(): Promise<void> } | undefined;
+  let trainingConnection: NativeConnection | undefined;
   try {
+    if (!values['no-worker']) {
+      const settings = temporalSettingsFromEnv({
+        ...(values['temporal-address'] ? { address: values['temporal-address'] } : {}), ...(values.namespace ? { namespace: values.namespace } : {}),
+      });
+      const conn = runtime.mode === 'external' ? { ...settings, address: runtime.temporalAddress }
+        : { address: runtime.temporalAddress, namespace: settings.namespace, tls: false };
+      trainingConnection = await NativeConnection.connect(workerConnectionOptions(conn));
+      trainingWorker = await startWorkers({
+        connection: trainingConnection, namespace: settings.namespace, queues: ['training'],
+        concurrency: { activities: { training: trainingConcurrency } },
+        deps: { db: runtime.database.db, sandbox: getSharedSandbox, model: modelBackendCache() },
+      });
+    }
     const targetName = values['target-model'] ?? modelName;
     const sourceName = values['source-model'] ?? `${modelName}-big`;
     let target: ModelSpec;
@@ -246,6 +269,8 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ experiment: name, mode, steps, simulated, output_dir: out, campaigns: unique.size, seconds, files: written.map((f) => join(out, f)) }));
     return 0;
   } finally {
+    await trainingWorker?.shutdown();
+    await trainingConnection?.close();
     for (const sv of servers) await sv.close();
     await runtime.close();
   }
