@@ -98,6 +98,39 @@ describe('egcfg experiment (local mode, simulated model, tiny model)', { skip: t
     }
   });
 
+  test('run --method btp: the flags reach the campaign, one JSON line with pass@1 per iteration', async () => {
+    const out = join(dataDir, 'run-out');
+    const r = await egcfg(['run', '--dataset', 'mbpp', '--method', 'btp', '--model-name', 'sim-small', '--max-problems', '2',
+      '--max-train-problems', '2', '--num-beams', '2', '--p2value-alpha', '0.3', '--sampling-method', 'rank', '--sampling-alpha', '0.5',
+      '--buffer-size', '50', '--batch-size', '2', '--lora-r', '4', '--lora-alpha', '8', '--lora-dropout', '0', '--learning-rate', '0.01',
+      '--epochs', '1', '--max-steps', '2', '--train-set-size', '4', '--iterations', '1', '--source-model', 'sim-big', '--target-model', 'sim-small',
+      '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr.slice(-4000));
+    const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { method: string; simulated: boolean; source_model: string; target_model: string; iterations: { iteration: number; problems: number }[]; campaign_id: string };
+    assert.equal(line.method, 'btp');
+    assert.equal(line.simulated, true);
+    assert.deepEqual([line.source_model, line.target_model], ['sim-big', 'sim-small']);
+    assert.deepEqual(line.iterations.map((i) => [i.iteration, i.problems]), [[0, 2], [1, 2]]);
+    assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 2);
+    const h = await openDatabase(join(dataDir, 'pglite'));
+    try {
+      const [c] = await h.db.select().from(campaigns).where(eq(campaigns.id, line.campaign_id));
+      const cfg = c!.config as Record<string, unknown>;
+      assert.deepEqual([cfg.numBeams, cfg.p2valueAlpha, cfg.samplingMethod, cfg.samplingAlpha, cfg.bufferSize, cfg.batchSize, cfg.loraR, cfg.loraAlpha, cfg.loraDropout],
+        [2, 0.3, 'rank', 0.5, 50, 2, 4, 8, 0]);
+      const [run] = await h.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, line.campaign_id));
+      const trainer = (run!.config as { trainer: Record<string, unknown> }).trainer;
+      assert.deepEqual([trainer.loraR, trainer.loraAlpha, trainer.loraDropout, trainer.batchSize, trainer.lr, trainer.maxSteps], [4, 8, 0, 2, 0.01, 2]);
+      assert.equal(run!.status, 'succeeded');
+      assert.ok(existsSync(join(dataDir, 'tiny-model', 'config.json')), 'the tiny model was built into the data folder');
+    } finally {
+      await h.close();
+    }
+    const bad = await egcfg(['run', '--dataset', 'mbpp', '--method', 'btp', '--model-name', 'm', '--sampling-method', 'uniform']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /samplingMethod/);
+  });
+
   test('bad input is named and exits 2', async () => {
     const r = await egcfg(['experiment', 'step9']);
     assert.equal(r.code, 2);
