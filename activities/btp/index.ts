@@ -352,8 +352,14 @@ export function btpActivities(deps: ActivityDeps) {
       } else {
         if (buffer.size === 0) throw ApplicationFailure.nonRetryable(`the experience buffer of campaign ${input.campaignId} is empty: nothing to train on`, 'EmptyBuffer');
         const rng = createRng(`${input.seed}/${input.campaignId}/${input.iteration}`);
-        drawn = buffer.sample(rng, input.trainSetSize, { kind: input.sampling.kind, alpha: input.sampling.alpha }, { replacement: true })
-          .map((e) => ({ problemId: e.problemId, code: e.code, codeHash: e.codeHash, p2value: e.p2value }));
+        try {
+          drawn = buffer.sample(rng, input.trainSetSize, { kind: input.sampling.kind, alpha: input.sampling.alpha }, { replacement: true })
+            .map((e) => ({ problemId: e.problemId, code: e.code, codeHash: e.codeHash, p2value: e.p2value }));
+        } catch (err) {
+          // E.g. power sampling over a buffer whose every P2Value is 0: no retry can change that.
+          if (err instanceof RangeError) throw ApplicationFailure.nonRetryable(`training set of iteration ${input.iteration}: ${err.message}`, 'SamplingError');
+          throw err;
+        }
       }
       const probs = new Map<number, Problem>();
       for (const id of new Set(drawn.map((d) => d.problemId))) probs.set(id, (await loadProblem(id)).problem);

@@ -35,6 +35,9 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const database = await openDatabase(process.env.DATABASE_URL!, { poolSize: 2 });
   const w = await startWorkers({ connection, queues: ['training'], deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
+  // The test holds our stdin: when it goes away (even killed), so do we.
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
   process.stdout.write('ready\n');
   await w.done;
 } else {
@@ -152,7 +155,7 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
       try {
         child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
           env: { ...process.env, BTP_TRAINING_WORKER: '1', TEMPORAL_ADDRESS: env.address, DATABASE_URL: db.url },
-          stdio: ['ignore', 'pipe', 'inherit'],
+          stdio: ['pipe', 'pipe', 'inherit'],
         });
         await new Promise<void>((resolve, reject) => {
           child!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
