@@ -10,7 +10,9 @@ import { repoPath } from '../core/repo.ts';
 import { openDatabase, type DatabaseHandle } from '../db/client.ts';
 import { otelClientInterceptors, otelEnabled, setupTracing } from '../workers/otel.ts';
 import { startWorkers, type QueueKind, type RunningWorkers } from '../workers/worker.ts';
-import { clientConnectionOptions, databasePoolSize, describeTemporal, temporalSettingsFromEnv, workerConnectionOptions } from './temporal-connection.ts';
+import {
+  clientConnectionOptions, connectWithRetry, databasePoolSize, describeTemporal, temporalSettingsFromEnv, workerConnectionOptions,
+} from './temporal-connection.ts';
 import { ensureLocalTemporal } from './temporal-local.ts';
 
 export interface RuntimeOptions {
@@ -71,7 +73,7 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   log(`[egcfg] Database: ${database.driver === 'pglite' ? `embedded PGlite in ${database.location}` : `Postgres at ${database.location}`}`);
   log(`[egcfg] Mode: ${mode === 'local' ? 'zero-config local' : 'external services'}; data folder ${dataDir}`);
 
-  const connection = await Connection.connect(clientConnectionOptions(connectionSettings));
+  const connection = await connectWithRetry(() => Connection.connect(clientConnectionOptions(connectionSettings)), address);
   // With EGCFG_OTEL=1 the client starts each campaign's trace; workers continue it (workers/otel.ts).
   if (otelEnabled()) setupTracing({ serviceName: 'egcfg-cli' });
   const client = new Client({ connection, namespace, ...(otelEnabled() ? { interceptors: otelClientInterceptors() } : {}) });
@@ -80,7 +82,7 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   const queues = opts.workerQueues ?? ['default', 'inference', 'sandbox', 'training'];
   if (queues.length > 0) {
     installQuietTemporalLogger();
-    workerConnection = await NativeConnection.connect(workerConnectionOptions(connectionSettings));
+    workerConnection = await connectWithRetry(() => NativeConnection.connect(workerConnectionOptions(connectionSettings)), address);
     workers = await startWorkers({
       connection: workerConnection, namespace, queues,
       deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache() },

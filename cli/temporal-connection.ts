@@ -79,6 +79,24 @@ export function workerConnectionOptions(s: TemporalSettings): NativeConnectionOp
   return { address: s.address, ...(tls ? { tls } : {}), ...(s.apiKey ? { apiKey: s.apiKey } : {}) };
 }
 
+/**
+ * Connect, retrying for up to `deadlineMs`: a dev server that has just started (or a loaded machine) may accept TCP
+ * before its gRPC service answers. The last error is rethrown, naming the address.
+ */
+export async function connectWithRetry<T>(connect: () => Promise<T>, address: string, deadlineMs = 60_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (Date.now() + delay > deadline) {
+        throw new Error(`could not connect to Temporal at ${address}: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /** A one-line description for start-up logs: never the API key or key material, only what is in use. */
 export function describeTemporal(s: TemporalSettings): string {
   const auth = [

@@ -10,15 +10,15 @@
 // the generation id, the step number `seq` and the line index.
 import {
   ApplicationFailure, CancellationScope, condition, continueAsNew, executeChild, isCancellation, proxyActivities,
-  setHandler, startChild, workflowInfo,
+  startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { attemptsFor } from '../core/egcfg/gamma1.ts';
 import { activityOptions, taskQueues } from './activity-options.ts';
-import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
+import { CampaignLoop, failureMessage } from './campaign-loop.ts';
 import type {
-  CampaignProgress, EgcfgAgentInput, EgcfgAgentOutcome, EgcfgCampaignInput, EgcfgCampaignSummary, EgcfgGenerationInput,
+  EgcfgAgentInput, EgcfgAgentOutcome, EgcfgCampaignInput, EgcfgCampaignSummary, EgcfgGenerationInput,
   EgcfgGenerationOutcome, EgcfgParams, EgcfgProblemInput, EgcfgProblemOutcome,
 } from './types.ts';
 
@@ -35,13 +35,6 @@ function generationActivities(params: EgcfgParams) {
     inference: proxyActivities<Activities>(inference),
     sandbox: proxyActivities<Activities>(sandbox),
   };
-}
-
-/** The innermost cause's message (an ActivityFailure says only 'Activity task failed'). */
-function failureMessage(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error; e = e.cause) parts.push(e.message);
-  return parts.join(': ');
 }
 
 export const egcfgProblemWorkflowId = (campaignId: string, problemId: number): string => `campaign-${campaignId}-problem-${problemId}`;
@@ -162,76 +155,40 @@ const DEFAULT_CONTINUE_AS_NEW_AFTER = 100;
 
 /** An EG-CFG campaign: one problem workflow per problem, bounded concurrency, pause/resume, progress, continue-as-new. */
 export async function egcfgCampaign(input: EgcfgCampaignInput): Promise<EgcfgCampaignSummary> {
+  const { campaignId } = input;
   const total = input.problemIds.length;
-  let cursor = input.cursor ?? 0;
-  let done = input.done ?? 0;
-  let passed = input.passed ?? 0;
-  let errors = input.errors ?? 0;
-  let paused = input.paused ?? false;
-  let state: CampaignProgress['state'] = paused ? 'paused' : 'running';
-  const running = new Set<number>();
-
-  setHandler(pauseSignal, () => { paused = true; state = 'paused'; });
-  setHandler(resumeSignal, () => { paused = false; state = 'running'; });
-  setHandler(progressQuery, (): CampaignProgress => ({
-    campaignId: input.campaignId, total, done, passed, errors, running: running.size, paused, state,
-  }));
-
-  if (cursor === 0) await store.markCampaign({ campaignId: input.campaignId, status: 'running' });
-  const budget = input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
-  let startedThisRun = 0;
-
-  const runProblem = async (problemId: number): Promise<void> => {
-    running.add(problemId);
-    try {
+  const summarize = () => store.egcfgSummarizeCampaign({ campaignId, ...(input.baselineCampaignId ? { baselineCampaignId: input.baselineCampaignId } : {}) });
+  const loop = new CampaignLoop({
+    campaignId,
+    problemIds: input.problemIds,
+    concurrency: input.concurrency,
+    budget: input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER,
+    carried: input,
+    runProblem: async (problemId) => {
       const outcome = await executeChild(egcfgProblem, {
-        workflowId: egcfgProblemWorkflowId(input.campaignId, problemId),
+        workflowId: egcfgProblemWorkflowId(campaignId, problemId),
         taskQueue: taskQueues.default,
-        args: [{ campaignId: input.campaignId, problemId, model: input.model, agents: input.agents, params: input.params }],
+        args: [{ campaignId, problemId, model: input.model, agents: input.agents, params: input.params }],
       });
-      if (outcome.paper) passed++;
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      errors++;
-      await store.egcfgRecordProblemError({ campaignId: input.campaignId, problemId, message: err instanceof Error ? err.message : String(err) });
-    } finally {
-      running.delete(problemId);
-      done++;
-    }
-  };
+      return outcome.paper;
+    },
+    recordError: (problemId, message) => store.egcfgRecordProblemError({ campaignId, problemId, message }),
+    onCancelled: async () => {
+      await store.markCampaign({ campaignId, status: 'cancelled' });
+      await summarize();
+    },
+  });
 
-  try {
-    const inFlight = new Set<Promise<void>>();
-    while (cursor < total && startedThisRun < budget) {
-      await condition(() => !paused && inFlight.size < input.concurrency);
-      const problemId = input.problemIds[cursor]!;
-      cursor++;
-      startedThisRun++;
-      const p: Promise<void> = runProblem(problemId).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    await Promise.all(inFlight);
-  } catch (err) {
-    if (isCancellation(err)) {
-      state = 'cancelled';
-      await CancellationScope.nonCancellable(async () => {
-        await store.markCampaign({ campaignId: input.campaignId, status: 'cancelled' });
-        await store.egcfgSummarizeCampaign({ campaignId: input.campaignId, ...(input.baselineCampaignId ? { baselineCampaignId: input.baselineCampaignId } : {}) });
-      });
-    }
-    throw err;
-  }
-
-  if (cursor < total) {
-    await continueAsNew<typeof egcfgCampaign>({ ...input, cursor, done, passed, errors, paused });
-  }
-  state = 'finishing';
-  const summary = await store.egcfgSummarizeCampaign({ campaignId: input.campaignId, ...(input.baselineCampaignId ? { baselineCampaignId: input.baselineCampaignId } : {}) });
-  await store.markCampaign({ campaignId: input.campaignId, status: 'completed' });
-  state = 'completed';
+  if (loop.isFirstRun) await store.markCampaign({ campaignId, status: 'running' });
+  const { finished } = await loop.run();
+  if (!finished) await continueAsNew<typeof egcfgCampaign>({ ...input, ...loop.carry() });
+  loop.state = 'finishing';
+  const summary = await summarize();
+  await store.markCampaign({ campaignId, status: 'completed' });
+  loop.state = 'completed';
   if (summary.problems !== total) {
     throw ApplicationFailure.nonRetryable(
-      `campaign ${input.campaignId} (${workflowInfo().workflowId}) recorded ${summary.problems} results for ${total} problems`,
+      `campaign ${campaignId} (${workflowInfo().workflowId}) recorded ${summary.problems} results for ${total} problems`,
     );
   }
   return summary;

@@ -1,0 +1,118 @@
+// The part every campaign workflow shares: one child per problem with bounded concurrency, pause/resume signals,
+// the progress query, cancellation, and the cursor carried across continue-as-new. The caller says how to run one
+// problem, how to record a failed one, and what to do when the campaign is cancelled.
+import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
+import type { CampaignProgress } from './types.ts';
+
+/** The counters a campaign carries across continue-as-new. */
+export interface CampaignCursor {
+  cursor?: number;
+  done?: number;
+  passed?: number;
+  errors?: number;
+  paused?: boolean;
+}
+
+export interface CampaignLoopOptions {
+  campaignId: string;
+  problemIds: number[];
+  concurrency: number;
+  /** Problems started in this run before the caller should continue as new. */
+  budget: number;
+  carried: CampaignCursor;
+  /** Run one problem to its end; resolves to whether it passed. */
+  runProblem(problemId: number): Promise<boolean>;
+  /** Record a problem whose workflow failed (the campaign goes on). */
+  recordError(problemId: number, message: string): Promise<void>;
+  /** Runs in a non-cancellable scope when the campaign is cancelled, before the cancellation propagates. */
+  onCancelled(): Promise<void>;
+}
+
+/** The message of a failure and of each of its causes, outermost first (a child's activity error is three deep). */
+export function failureMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 6; e = e.cause) parts.push(e.message);
+  return parts.length ? parts.join(': ') : String(err);
+}
+
+export class CampaignLoop {
+  private cursor: number;
+  private done: number;
+  private passed: number;
+  private errors: number;
+  private paused: boolean;
+  private readonly running = new Set<number>();
+  state: CampaignProgress['state'];
+
+  constructor(private readonly opts: CampaignLoopOptions) {
+    this.cursor = opts.carried.cursor ?? 0;
+    this.done = opts.carried.done ?? 0;
+    this.passed = opts.carried.passed ?? 0;
+    this.errors = opts.carried.errors ?? 0;
+    this.paused = opts.carried.paused ?? false;
+    this.state = this.paused ? 'paused' : 'running';
+    setHandler(pauseSignal, () => { this.paused = true; this.state = 'paused'; });
+    setHandler(resumeSignal, () => { this.paused = false; this.state = 'running'; });
+    setHandler(progressQuery, (): CampaignProgress => ({
+      campaignId: opts.campaignId, total: opts.problemIds.length, done: this.done, passed: this.passed, errors: this.errors,
+      running: this.running.size, paused: this.paused, state: this.state,
+    }));
+  }
+
+  /** Whether this is the campaign's first run (not a continuation). */
+  get isFirstRun(): boolean {
+    return (this.opts.carried.cursor ?? 0) === 0;
+  }
+
+  /** What to carry into the next run. */
+  carry(): Required<CampaignCursor> {
+    return { cursor: this.cursor, done: this.done, passed: this.passed, errors: this.errors, paused: this.paused };
+  }
+
+  /**
+   * Run problems until all are done or this run's budget is spent (then `finished` is false: continue as new with
+   * `carry()`). A paused campaign starts no new problem; running ones finish.
+   */
+  async run(): Promise<{ finished: boolean }> {
+    const { problemIds, concurrency, budget } = this.opts;
+    let startedThisRun = 0;
+    try {
+      const inFlight = new Set<Promise<void>>();
+      while (this.cursor < problemIds.length && startedThisRun < budget) {
+        await condition(() => !this.paused && inFlight.size < concurrency);
+        const problemId = problemIds[this.cursor]!;
+        this.cursor++;
+        startedThisRun++;
+        const p: Promise<void> = this.runOne(problemId).finally(() => inFlight.delete(p));
+        // A cancelled child rejects p while the loop may be waiting in condition(); mark it handled here so the
+        // rejection does not fail the workflow task (Promise.all below, or the cancelled condition, still sees it).
+        p.catch(() => {});
+        inFlight.add(p);
+      }
+      await Promise.all(inFlight);
+    } catch (err) {
+      if (isCancellation(err)) {
+        this.state = 'cancelled';
+        await CancellationScope.nonCancellable(() => this.opts.onCancelled());
+      }
+      throw err;
+    }
+    return { finished: this.cursor >= problemIds.length };
+  }
+
+  private async runOne(problemId: number): Promise<void> {
+    this.running.add(problemId);
+    try {
+      if (await this.opts.runProblem(problemId)) this.passed++;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // A problem whose workflow failed (e.g. a non-retryable bad model reply) is recorded as an error; the campaign goes on.
+      this.errors++;
+      await this.opts.recordError(problemId, failureMessage(err));
+    } finally {
+      this.running.delete(problemId);
+      this.done++;
+    }
+  }
+}
