@@ -4,13 +4,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
-import { buildEvaluation, type EvaluationSuite } from '../core/datasets/index.ts';
-import type { Problem } from '../core/datasets/index.ts';
-import { extractCode } from '../core/datasets/index.ts';
+import { buildEvaluation, extractCode, type EvaluationSuite, type Problem } from '../core/datasets/index.ts';
 import { buildPrompt } from '../core/prompts/index.ts';
 import { executions, problems, samples } from '../db/schema/index.ts';
 import type { BaselineParams, ModelSpec } from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
+import { alive, heartbeat } from './heartbeat.ts';
 import { activityLogger } from './log.ts';
 import { ModelServerError } from './model/openai-client.ts';
 import { storeActivities } from './store.ts';
@@ -37,10 +36,6 @@ export interface ExecutionVerdict {
   testsTotal: number;
 }
 
-/** Heartbeat when running inside an activity; a no-op when the same function runs in a plain loop (bench, library). */
-function heartbeat(details?: unknown): void {
-  try { Context.current().heartbeat(details); } catch { /* not in an activity */ }
-}
 
 export function baselineActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -53,7 +48,9 @@ export function baselineActivities(deps: ActivityDeps) {
   }
 
   return {
-    async generateBaselineSample(input: GenerateSampleInput): Promise<number> {
+    // Both heartbeat every second while they wait (a long completion, a slow test), so that a killed worker's call is
+    // retried elsewhere after the heartbeat timeout rather than the start-to-close timeout.
+    generateBaselineSample: alive(async (input: GenerateSampleInput): Promise<number> => {
       const key = and(
         eq(samples.campaignId, input.campaignId), eq(samples.runId, input.runId),
         eq(samples.problemId, input.problemId), eq(samples.attempt, input.attempt),
@@ -114,9 +111,9 @@ export function baselineActivities(deps: ActivityDeps) {
       if (!row) throw new Error(`sample for problem ${input.problemId} vanished after insert`);
       log.info({ taskId, sampleId: row.id, model: backend.name, completionTokens: reply.completionTokens }, 'sample stored');
       return row.id;
-    },
+    }),
 
-    async executeSample(input: ExecuteSampleInput): Promise<ExecutionVerdict> {
+    executeSample: alive(async (input: ExecuteSampleInput): Promise<ExecutionVerdict> => {
       const [existing] = await db.select().from(executions)
         .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));
       if (existing) {
@@ -149,6 +146,6 @@ export function baselineActivities(deps: ActivityDeps) {
       activityLogger({ campaignId: sample.campaignId, problemId: sample.problemId, sampleId: input.sampleId })
         .info({ executionId: row.id, status: row.status, passed: row.passed, testsPassed: row.testsPassed, testsTotal: row.testsTotal }, 'execution stored');
       return { executionId: row.id, passed: row.passed, status: row.status, testsPassed: row.testsPassed, testsTotal: row.testsTotal };
-    },
+    }),
   };
 }

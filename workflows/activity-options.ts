@@ -16,7 +16,9 @@ export const localActivityOptions = { startToCloseTimeout: '1m', retry } satisfi
 
 export const activityOptions = {
   default: { taskQueue: taskQueues.default, startToCloseTimeout: '2m', retry },
-  inference: { taskQueue: taskQueues.inference, startToCloseTimeout: '15m', heartbeatTimeout: '2m', retry },
-  sandbox: { taskQueue: taskQueues.sandbox, startToCloseTimeout: '10m', heartbeatTimeout: '1m', retry },
+  // Model and sandbox activities heartbeat every second while they wait (activities/heartbeat.ts): a worker killed
+  // mid-call is noticed after 30 s and its call retried elsewhere.
+  inference: { taskQueue: taskQueues.inference, startToCloseTimeout: '15m', heartbeatTimeout: '30s', retry },
+  sandbox: { taskQueue: taskQueues.sandbox, startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry },
   training: { taskQueue: taskQueues.training, startToCloseTimeout: '24h', heartbeatTimeout: '5m', retry },
 } satisfies Record<string, ActivityOptions>;

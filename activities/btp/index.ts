@@ -24,15 +24,12 @@ import type { BtpParams, ModelSpec, PromptType } from '../../workflows/types.ts'
 import { beamAttempt, evalCampaignIdOf } from '../../workflows/btp-names.ts';
 import { baselineActivities } from '../baseline.ts';
 import type { ActivityDeps } from '../deps.ts';
+import { alive, heartbeat } from '../heartbeat.ts';
 import { ModelClient, ModelServerError } from '../model/openai-client.ts';
 
 /** Rows per set-based statement. */
 const CHUNK = 500;
 
-/** Heartbeat when inside an activity; a no-op in a plain call (tests, benches). */
-function heartbeat(details?: unknown): void {
-  try { Context.current().heartbeat(details); } catch { /* not in an activity */ }
-}
 
 function cancellationSignal(): AbortSignal | undefined {
   try { return Context.current().cancellationSignal; } catch { return undefined; }
@@ -187,7 +184,7 @@ export function btpActivities(deps: ActivityDeps) {
 
   return {
     /** (1) n candidates for one training problem with their token logprobs; possibility = exp(mean logprob). */
-    async btpSampleBeams(input: SampleBeamsInput): Promise<{ beams: number; model: string }> {
+    btpSampleBeams: alive(async (input: SampleBeamsInput): Promise<{ beams: number; model: string }> => {
       const spec = openaiSpec(input.model, 'beam sampling');
       const key = and(eq(beams.campaignId, input.campaignId), eq(beams.iteration, input.iteration), eq(beams.problemId, input.problemId));
       const [{ n: existing }] = (await db.select({ n: count() }).from(beams).where(key)) as [{ n: number }];
@@ -237,10 +234,10 @@ export function btpActivities(deps: ActivityDeps) {
         }
       });
       return { beams: choices.length, model: spec.model };
-    },
+    }),
 
     /** (2) Each candidate of one problem against all of its tests in the sandbox → tests passed, pass_rate. */
-    async btpTestBeams(input: { campaignId: string; iteration: number; problemId: number }): Promise<{ tested: number; passed: number }> {
+    btpTestBeams: alive(async (input: { campaignId: string; iteration: number; problemId: number }): Promise<{ tested: number; passed: number }> => {
       const rows = await db.select().from(beams).where(and(eq(beams.campaignId, input.campaignId),
         eq(beams.iteration, input.iteration), eq(beams.problemId, input.problemId))).orderBy(asc(beams.beamIndex));
       // One sandbox run per distinct program of the problem; duplicates share its verdict.
@@ -265,7 +262,7 @@ export function btpActivities(deps: ActivityDeps) {
         if (v.testsTotal > 0 && v.testsPassed === v.testsTotal) passed++;
       }
       return { tested: rows.length, passed };
-    },
+    }),
 
     /**
      * (3)+(4) P2Value of every candidate of the iteration, then the experience buffer: dedupe by (problem, normalised
@@ -488,7 +485,7 @@ export function btpActivities(deps: ActivityDeps) {
     },
 
     /** (7) Serve the adapter under its own name (POST /v1/load_lora_adapter; idempotent). */
-    async btpRegisterAdapter(input: { model: ModelSpec; adapterName: string; adapterPath: string; campaignId: string; iteration: number }): Promise<{ alreadyLoaded: boolean }> {
+    btpRegisterAdapter: alive(async (input: { model: ModelSpec; adapterName: string; adapterPath: string; campaignId: string; iteration: number }): Promise<{ alreadyLoaded: boolean }> => {
       const spec = openaiSpec(input.model, 'adapter registration');
       const apiKey = process.env.EGCFG_MODEL_API_KEY;
       const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}) });
@@ -504,7 +501,7 @@ export function btpActivities(deps: ActivityDeps) {
       } finally {
         client.close();
       }
-    },
+    }),
 
     /** (8) The campaign row of one iteration's evaluation (a baseline campaign of the adapter, or of the base model). */
     async btpCreateEvalCampaign(input: { campaignId: string; iteration: number; modelName: string }): Promise<{ campaignId: string; runId: number }> {

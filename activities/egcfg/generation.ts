@@ -27,7 +27,7 @@ import type { EgcfgGenerationInput } from '../../workflows/types.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { TestStatus } from '../sandbox/index.ts';
 import { storeActivities } from '../store.ts';
-import { heartbeat } from './heartbeat.ts';
+import { heartbeat } from '../heartbeat.ts';
 import { EgcfgModel, isEosText, type Meter } from './model.ts';
 
 /** Runs that were cut off leave a partial trace that would mislead the model: the spec (§2.2) leaves them out. */

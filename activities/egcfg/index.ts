@@ -2,7 +2,7 @@
 import type { ActivityDeps } from '../deps.ts';
 import { egcfgEvaluateActivities } from './evaluate.ts';
 import { egcfgGenerationActivities } from './generation.ts';
-import { alive } from './heartbeat.ts';
+import { alive } from '../heartbeat.ts';
 
 /** Every activity heartbeats while it runs (see heartbeat.ts). */
 export function egcfgActivities(deps: ActivityDeps) {

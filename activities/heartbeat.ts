@@ -1,5 +1,5 @@
-// Liveness heartbeats for EG-CFG activities. A step may legitimately wait longer than the heartbeat timeout without
-// progress of its own (a traced run that hits its 40 s limit, a slow first token under load), so every EG-CFG activity
+// Liveness heartbeats for long activities (EG-CFG steps, model calls, sandbox runs). A step may legitimately wait longer than the heartbeat timeout without
+// progress of its own (a traced run that hits its 40 s limit, a slow first token under load), so every such activity
 // re-sends its latest heartbeat details every second while its process is alive; a killed worker stops heartbeating,
 // and Temporal retries the step elsewhere after the heartbeat timeout. Details say where the step is (e.g. tokens
 // decoded in this line).
