@@ -52,7 +52,7 @@ up() {
   as_pg psql -h 127.0.0.1 -p "$port" -U postgres -tAc "select 1 from pg_roles where rolname='egcfg'" | grep -q 1 \
     || as_pg psql -q -h 127.0.0.1 -p "$port" -U postgres -c "create role egcfg login password 'egcfg' createdb"
   # Tests drop their throwaway databases with (force), which terminates backends: allow it for our role.
-  as_pg psql -q -h 127.0.0.1 -p "$port" -U postgres -c "grant pg_signal_backend to egcfg" >/dev/null
+  as_pg psql -q -h 127.0.0.1 -p "$port" -U postgres -c "set client_min_messages = warning; grant pg_signal_backend to egcfg" >/dev/null
   as_pg psql -h 127.0.0.1 -p "$port" -U postgres -tAc "select 1 from pg_database where datname='$dbname'" | grep -q 1 \
     || as_pg psql -q -h 127.0.0.1 -p "$port" -U postgres -c "create database $dbname owner egcfg"
   say "ready: $url"
