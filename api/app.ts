@@ -26,7 +26,7 @@ import type { Database } from '../db/client.ts';
 import { events } from '../db/schema/index.ts';
 import type { CampaignProgress, ModelSpec } from '../workflows/types.ts';
 import { renderDocs } from './docs.ts';
-import { ApiError, badRequest, errorResponse, zodIssues, type Issue } from './errors.ts';
+import { ApiError, badRequest, errorResponse, parseForm, zodIssues, type Issue } from './errors.ts';
 import { healthReport, type HealthChecks } from './health.ts';
 import { metricsText, RequestStats } from './metrics.ts';
 import type { SimulatedModels } from './simulated-models.ts';
@@ -478,7 +478,7 @@ export function createApp(opts: AppOptions) {
     let bytes: Buffer;
     let fileName: string | undefined;
     if (contentType.startsWith('multipart/form-data')) {
-      const form = await c.req.parseBody();
+      const form = await parseForm(c);
       const file = form.file;
       if (!(file instanceof File)) throw badRequest('file', 'a multipart field "file" with the samples file is required');
       bytes = Buffer.from(await file.arrayBuffer());
@@ -552,7 +552,7 @@ export function createApp(opts: AppOptions) {
 
   app.get('/login', (c) => c.html(loginPage(c.req.query('next'), c.req.query('error'))));
   app.post('/login', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await parseForm(c);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
     const next = safeNext(typeof form.next === 'string' ? form.next : undefined);
     const check = token ? await verifyApiToken(db, token) : { ok: false as const, reason: 'invalid' as const };

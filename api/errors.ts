@@ -6,7 +6,8 @@ import type { ZodError } from 'zod';
 import { ReplayFileError } from '../activities/model/replay.ts';
 import { OptionsError } from '../campaigns/options.ts';
 import { UnknownCampaignError, UnknownProblemError } from '../campaigns/service.ts';
-import { DatasetFormatError } from '../core/datasets/index.ts';
+import { TrainEvalLeakError } from '../core/btp/index.ts';
+import { DatasetFormatError, DatasetSelectionError } from '../core/datasets/index.ts';
 
 export interface Issue { field: string; message: string }
 
@@ -36,6 +37,15 @@ export function zodIssues(error: ZodError, prefix = ''): Issue[] {
 
 export const issuesMessage = (issues: Issue[]): string => issues.map((i) => `${i.field}: ${i.message}`).join('; ');
 
+/** A form body (multipart or urlencoded); a malformed one (e.g. multipart without a boundary) is a 400, not a 500. */
+export async function parseForm(c: Context): Promise<Record<string, string | File | (string | File)[]>> {
+  try {
+    return await c.req.parseBody();
+  } catch (err) {
+    throw badRequest('(body)', `malformed form body (${c.req.header('content-type') ?? 'no content-type'}): ${(err as Error).message}`);
+  }
+}
+
 /** Map any thrown error to a JSON response. */
 export function errorResponse(err: unknown, c: Context, log: (msg: string) => void): Response {
   if (err instanceof ApiError) {
@@ -46,6 +56,9 @@ export function errorResponse(err: unknown, c: Context, log: (msg: string) => vo
   if (err instanceof ReplayFileError) {
     return c.json({ error: err.message, issues: [{ field: err.line > 0 ? `file:${err.line}` : 'file', message: err.message }] }, 400);
   }
+  // The requested training and evaluation splits overlap (e.g. `split: "all"` with BTP): the body is at fault.
+  if (err instanceof TrainEvalLeakError) return c.json({ error: err.message, issues: [{ field: 'trainSplits', message: err.message }] }, 400);
+  if (err instanceof DatasetSelectionError) return c.json({ error: err.message, issues: [{ field: err.field, message: err.message }] }, 400);
   if (err instanceof DatasetFormatError) return c.json({ error: err.message, issues: [{ field: err.field ?? 'dataset', message: err.message }] }, 400);
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;

@@ -20,7 +20,16 @@ export const DEFAULT_AGENT_TEMPERATURE = PAPER_GRID.t[0]!;
 
 /** The agents of a campaign, in grid order. */
 export function egcfgAgents(opts: RunOptions): NamedAgentConfig[] {
-  if (opts.grid) return expandGrid(loadGridFile(opts.grid));
+  if (opts.grid) {
+    let grid;
+    try {
+      grid = loadGridFile(opts.grid);
+    } catch (err) {
+      // A missing or malformed grid file is the caller's input, named as such (the CLI exits 2, the API answers 400).
+      throw new OptionsError([{ field: 'grid', message: (err as Error).message }]);
+    }
+    return expandGrid(grid);
+  }
   const cfg = {
     t: opts.temperature > 0 ? opts.temperature : DEFAULT_AGENT_TEMPERATURE, s: opts.numCandidates, d: opts.horizon, k: 1,
     promptType: opts.promptType, partialEnabled: false,

@@ -1,5 +1,6 @@
 // `egcfg`: dispatch to the subcommands. Bad input exits 2 with a message that names the problem.
 import { OptionsError } from '../campaigns/options.ts';
+import { DatasetSelectionError } from '../core/datasets/index.ts';
 import { experimentCommand } from './commands/experiment.ts';
 import { evaluateCommand, runCommand } from './commands/run.ts';
 import { sandboxExecCommand } from './commands/sandbox.ts';
@@ -68,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof OptionsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof OptionsError || err instanceof DatasetSelectionError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`egcfg ${command}: ${(err as Error).message}`);
       return 2;
     }

@@ -2,6 +2,7 @@
 export * from './types.ts';
 export {
   datasetCoverage,
+  DatasetSelectionError,
   datasetFile,
   etTestsFor,
   HUMANEVAL_SIZE,

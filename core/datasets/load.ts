@@ -16,6 +16,14 @@ import {
   type SplitSelector,
 } from './types.ts';
 
+
+/** A dataset or split that does not exist was asked for: the caller's input, naming the field at fault. */
+export class DatasetSelectionError extends Error {
+  constructor(readonly field: 'dataset' | 'split', message: string) {
+    super(message);
+    this.name = 'DatasetSelectionError';
+  }
+}
 export { knownDatasets };
 
 /** The shipped file of each dataset, relative to the repository root. */
@@ -30,14 +38,14 @@ export const shippedFiles: Record<DatasetName, string> = {
 export function parseDatasetName(s: string): DatasetName {
   const v = s.trim().toLowerCase().replace(/_/g, '-');
   if ((knownDatasets as readonly string[]).includes(v)) return v as DatasetName;
-  throw new Error(`unknown dataset '${s}'; known datasets: ${knownDatasets.join(', ')}`);
+  throw new DatasetSelectionError('dataset', `unknown dataset '${s}'; known datasets: ${knownDatasets.join(', ')}`);
 }
 
 export const splitSelectors = ['test', 'train', 'validation', 'prompt', 'all'] as const satisfies readonly SplitSelector[];
 
 export function parseSplit(s: string): SplitSelector {
   if ((splitSelectors as readonly string[]).includes(s)) return s as SplitSelector;
-  throw new Error(`unknown split '${s}'; known splits: ${splitSelectors.join(', ')}`);
+  throw new DatasetSelectionError('split', `unknown split '${s}'; known splits: ${splitSelectors.join(', ')}`);
 }
 
 /** MBPP's standard split of task ids: 1-10 prompt, 11-510 test, 511-600 validation, 601 and above train. */
@@ -219,7 +227,7 @@ export function loadDatasetSync(name: DatasetName, opts: LoadOptions = {}): Prob
   const file = datasetFile(dataset, opts.file);
   const split = opts.split ?? 'test';
   if (dataset.startsWith('humaneval') && split !== 'test' && split !== 'all') {
-    throw new Error(`${dataset} has only a 'test' split (asked for '${split}')`);
+    throw new DatasetSelectionError('split', `${dataset} has only a 'test' split (asked for '${split}')`);
   }
   const all = loadAll(dataset, file);
   return split === 'all' ? all : all.filter((p) => p.split === split);
