@@ -10,10 +10,12 @@ for s in "${suites[@]}"; do
 done
 [ ${#files[@]} -gt 0 ] || { echo "no test files found"; exit 1; }
 # Real services and tools, each step idempotent and cached: the Temporal CLI and nsjail, the trainer's Python env
-# (torch, transformers, peft), Debian's Chromium for the browser test, and the project's Postgres server.
+# (torch, transformers, peft), Debian's Chromium for the browser test, schemathesis for the API fuzz test, and the
+# project's Postgres server.
 bash infra/setup.sh >&2
 bash infra/trainer-env.sh >&2
 bash infra/browser.sh >&2
+bash infra/fuzz-env.sh >&2
 bash infra/postgres.sh up >&2
 log="$(mktemp)"
 set +e
