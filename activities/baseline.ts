@@ -66,6 +66,7 @@ export function baselineActivities(deps: ActivityDeps) {
       const backend = deps.model(input.model);
       const prompt = buildPrompt(problem, input.params.promptType);
       let reply;
+      const modelStart = performance.now();
       try {
         reply = await backend.generate({
           taskId,
@@ -106,6 +107,7 @@ export function baselineActivities(deps: ActivityDeps) {
         promptTokens: reply.promptTokens,
         completionTokens: reply.completionTokens,
         modelCalls: reply.modelCalls,
+        modelMs: reply.modelCalls > 0 ? performance.now() - modelStart : 0,
       }).onConflictDoNothing();
       const [row] = await db.select({ id: samples.id }).from(samples).where(key);
       if (!row) throw new Error(`sample for problem ${input.problemId} vanished after insert`);

@@ -38,13 +38,14 @@ async function rows(db: Database, query: ReturnType<typeof sql>): Promise<Row[]>
 }
 
 export async function metricsText(db: Database, stats: RequestStats): Promise<string> {
-  const [byStatus, problemsDone, executionsBySuite, sampleTotals] = await Promise.all([
+  const [byStatus, problemsDone, executionsBySuite, sampleTotals, egcfgModel] = await Promise.all([
     rows(db, sql`select status, method, dataset, count(*)::int as n from campaigns group by status, method, dataset order by 1, 2, 3`),
     rows(db, sql`select c.dataset, c.method, r.protocol, count(*)::int as n, (count(*) filter (where r.passed))::int as passed
       from results r join campaigns c on c.id = r.campaign_id group by 1, 2, 3 order by 1, 2, 3`),
     rows(db, sql`select suite, status, count(*)::int as n, coalesce(sum(duration_ms), 0)::float8 as ms from executions group by 1, 2 order by 1, 2`),
     rows(db, sql`select coalesce(sum(model_calls), 0)::int8 as calls, coalesce(sum(prompt_tokens), 0)::int8 as prompt,
-      coalesce(sum(completion_tokens), 0)::int8 as completion, count(*)::int8 as n from samples`),
+      coalesce(sum(completion_tokens), 0)::int8 as completion, count(*)::int8 as n, coalesce(sum(model_ms), 0)::float8 as ms from samples`),
+    rows(db, sql`select coalesce(sum(model_calls), 0)::int8 as calls, coalesce(sum(model_ms), 0)::float8 as ms from egcfg_steps`),
   ]);
   const out: string[] = [];
   const metric = (name: string, type: 'gauge' | 'counter', help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -67,7 +68,12 @@ export async function metricsText(db: Database, stats: RequestStats): Promise<st
   out.push(`egcfg_model_calls_total ${Number(s.calls ?? 0)}`);
   metric('egcfg_model_tokens_total', 'counter', 'Tokens recorded with the samples, by kind.');
   out.push(`egcfg_model_tokens_total{kind="prompt"} ${Number(s.prompt ?? 0)}`, `egcfg_model_tokens_total{kind="completion"} ${Number(s.completion ?? 0)}`);
-  // Model latency is not recorded per sample yet; when it is, it belongs here as a histogram.
+  // Model latency as a sum and a count (mean = seconds / calls), for baseline/BTP samples and EG-CFG steps.
+  const e = egcfgModel[0] ?? {};
+  metric('egcfg_model_seconds_total', 'counter', 'Wall time spent waiting for model servers, by source.');
+  out.push(`egcfg_model_seconds_total{source="samples"} ${Number(s.ms ?? 0) / 1000}`, `egcfg_model_seconds_total{source="egcfg_steps"} ${Number(e.ms ?? 0) / 1000}`);
+  metric('egcfg_model_requests_total', 'counter', 'Model calls behind egcfg_model_seconds_total, by source.');
+  out.push(`egcfg_model_requests_total{source="samples"} ${Number(s.calls ?? 0)}`, `egcfg_model_requests_total{source="egcfg_steps"} ${Number(e.calls ?? 0)}`);
   out.push(...stats.render());
   return out.join('\n') + '\n';
 }

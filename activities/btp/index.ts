@@ -194,6 +194,7 @@ export function btpActivities(deps: ActivityDeps) {
       const apiKey = process.env.EGCFG_MODEL_API_KEY;
       const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}) });
       let reply;
+      const modelStart = performance.now();
       try {
         reply = await client.completions({
           model: spec.model, prompt: buildPrompt(problem, input.promptType), n: input.numBeams,
@@ -209,6 +210,7 @@ export function btpActivities(deps: ActivityDeps) {
       } finally {
         client.close();
       }
+      const modelMs = performance.now() - modelStart;
       const choices = [...reply.choices].sort((a, b) => a.index - b.index);
       if (choices.length !== input.numBeams) throw new Error(`model ${spec.model} returned ${choices.length} choices for n=${input.numBeams}`);
       const params = {
@@ -224,6 +226,7 @@ export function btpActivities(deps: ActivityDeps) {
             campaignId: input.campaignId, runId: input.runId, problemId: input.problemId, attempt: beamAttempt(input.iteration, j),
             code, rawCompletion: choice.text, model: spec.model, params, tokenLogprobs: lps,
             promptTokens: j === 0 ? reply.usage?.prompt_tokens ?? 0 : 0, completionTokens: lps.length, modelCalls: j === 0 ? 1 : 0,
+            modelMs: j === 0 ? modelMs : 0,
           }).onConflictDoNothing();
           const [s] = await tx.select({ id: samples.id }).from(samples).where(and(eq(samples.campaignId, input.campaignId),
             eq(samples.runId, input.runId), eq(samples.problemId, input.problemId), eq(samples.attempt, beamAttempt(input.iteration, j))));

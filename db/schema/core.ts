@@ -62,6 +62,8 @@ export const samples = pgTable('samples', {
   promptTokens: integer('prompt_tokens').notNull().default(0),
   completionTokens: integer('completion_tokens').notNull().default(0),
   modelCalls: integer('model_calls').notNull().default(0),
+  /** Wall time spent waiting for the model server for this sample (0 for replayed samples). */
+  modelMs: doublePrecision('model_ms').notNull().default(0),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
   uniqueIndex('samples_natural_key').on(t.campaignId, t.runId, t.problemId, t.attempt),

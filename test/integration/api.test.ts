@@ -352,7 +352,7 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', () => {
     assert.deepEqual(await fields(bad), ['file']);
   });
 
-  test('GET /metrics: campaigns by status, problems done, sandbox executions', async () => {
+  test('GET /metrics: campaigns by status, problems done, sandbox executions, model latency', async () => {
     const res = await app.request('/metrics');
     assert.equal(res.status, 200);
     const text = await res.text();
@@ -361,5 +361,9 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', () => {
     assert.match(text, /^egcfg_problems_done_total\{dataset="mbpp",method="baseline",protocol="default"\} \d+$/m);
     assert.match(text, /^egcfg_sandbox_executions_total\{suite="eval",status="\w+"\} \d+$/m);
     assert.match(text, /^egcfg_api_request_duration_seconds_count\{method="GET",route="\/campaigns\/:id",status="200"\} \d+$/m);
+    // Model latency: the campaigns above called the simulated model, so time was spent waiting for it.
+    const seconds = Number(/^egcfg_model_seconds_total\{source="samples"\} (\S+)$/m.exec(text)?.[1]);
+    const requests = Number(/^egcfg_model_requests_total\{source="samples"\} (\S+)$/m.exec(text)?.[1]);
+    assert.ok(requests > 0 && seconds > 0, `model latency recorded: ${seconds} s over ${requests} calls`);
   });
 });

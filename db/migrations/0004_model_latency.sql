@@ -1,0 +1,1 @@
+ALTER TABLE "samples" ADD COLUMN "model_ms" double precision DEFAULT 0 NOT NULL;
