@@ -3,7 +3,6 @@
 // tests are not disturbed when this one is restarted). Used by test/chaos/** and test/integration/scale*.test.ts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,17 +10,10 @@ import { Client, Connection } from '@temporalio/client';
 import { isListening } from '../../cli/temporal-local.ts';
 import { repoPath } from '../../core/repo.ts';
 import { temporalBin } from '../../core/tools.ts';
+import { freePort } from '../support/cli.ts';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

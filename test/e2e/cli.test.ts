@@ -1,39 +1,20 @@
 // End to end through the `egcfg` command in zero-config local mode (its own Temporal dev server and PGlite database
 // in a temporary data folder): canonical solutions score as the data README records, bad input is named.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadDataset } from '../../core/datasets/index.ts';
 import { repoPath } from '../../core/repo.ts';
+import { freePort, runEgcfg, type CliResult } from '../support/cli.ts';
 import { stopLocalTemporal } from '../../cli/temporal-local.ts';
-
-interface CliResult { code: number; stdout: string; stderr: string }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('egcfg CLI (local mode)', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
 
-  const egcfg = (args: string[]): Promise<CliResult> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  const egcfg = (args: string[]): Promise<CliResult> => runEgcfg(args, env);
   const lastJson = (r: CliResult) => JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
   before(async () => {

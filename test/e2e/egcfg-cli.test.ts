@@ -2,38 +2,19 @@
 // database in a temporary data folder, the SIMULATED model server): the summary line has both protocols and the cost,
 // and `show` prints the problem's generations step by step.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repoPath } from '../../core/repo.ts';
+import { freePort, runEgcfg, type CliResult } from '../support/cli.ts';
 import { stopLocalTemporal } from '../../cli/temporal-local.ts';
-
-interface CliResult { code: number; stdout: string; stderr: string }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('egcfg CLI: EG-CFG (local mode, simulated model)', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
 
-  const egcfg = (args: string[]): Promise<CliResult> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  const egcfg = (args: string[]): Promise<CliResult> => runEgcfg(args, env);
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'egcfg-e2e-egcfg-'));

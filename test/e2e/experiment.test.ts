@@ -3,28 +3,18 @@
 // its tables (CSV + Markdown, labelled "simulated model") and its plot (well-formed SVG), and every campaign, iteration
 // and training run is in the database, tagged with its experiment. Bad input exits 2 naming the problem.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { asc, eq, like } from 'drizzle-orm';
 import { stopLocalTemporal } from '../../cli/temporal-local.ts';
 import { repoPath } from '../../core/repo.ts';
+import { freePort, runEgcfg, type CliResult } from '../support/cli.ts';
 import { trainerEnvStatus } from '../../core/trainer-env.ts';
 import { openDatabase } from '../../db/client.ts';
 import { btpIterations, campaigns, problems, trainingRuns } from '../../db/schema/index.ts';
-
-interface CliResult { code: number; stdout: string; stderr: string }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const trainerEnv = trainerEnvStatus();
 
@@ -32,15 +22,7 @@ describe('egcfg experiment (local mode, simulated model, tiny model)', { skip: t
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
 
-  const egcfg = (args: string[]): Promise<CliResult> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  const egcfg = (args: string[]): Promise<CliResult> => runEgcfg(args, env);
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'egcfg-exp-'));
