@@ -45,6 +45,34 @@ function installQuietTemporalLogger(): void {
   } catch { /* a runtime already exists in this process: keep its logger */ }
 }
 
+/** The service flags every command that opens a runtime takes (`node:util` parseArgs declarations). */
+export const serviceFlags = {
+  'temporal-address': { type: 'string' },
+  namespace: { type: 'string' },
+  'database-url': { type: 'string' },
+  'data-dir': { type: 'string' },
+  'no-worker': { type: 'boolean' },
+} as const;
+
+export interface ServiceFlagValues {
+  'temporal-address'?: string;
+  namespace?: string;
+  'database-url'?: string;
+  'data-dir'?: string;
+  'no-worker'?: boolean;
+}
+
+/** Runtime options from the service flags; `queues` are the in-process worker's queues unless --no-worker. */
+export function runtimeOptionsFrom(values: ServiceFlagValues, queues?: QueueKind[]): RuntimeOptions {
+  return {
+    ...(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    ...(values['no-worker'] ? { workerQueues: [] } : queues ? { workerQueues: queues } : {}),
+  };
+}
+
 export const defaultDataDir = (): string => process.env.EGCFG_DATA_DIR ?? repoPath('.data');
 
 export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {

@@ -25,7 +25,7 @@ import type { Database } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, trainingRuns } from '../../db/schema/index.ts';
 import type { BtpCycleSummary, CampaignSummary, ModelSpec } from '../../workflows/types.ts';
 import { SIMULATED_NOTE } from '../output.ts';
-import { openRuntime } from '../runtime.ts';
+import { openRuntime, runtimeOptionsFrom, serviceFlags } from '../runtime.ts';
 import { knowledgeFor } from '../simulated.ts';
 import { temporalSettingsFromEnv, workerConnectionOptions } from '../temporal-connection.ts';
 import { startWorkers } from '../../workers/worker.ts';
@@ -63,11 +63,7 @@ const flags = {
   'sim-skill': { type: 'string' },
   'sim-adapter-skill': { type: 'string' },
   'sim-source-skill': { type: 'string' },
-  'temporal-address': { type: 'string' },
-  namespace: { type: 'string' },
-  'database-url': { type: 'string' },
-  'data-dir': { type: 'string' },
-  'no-worker': { type: 'boolean' },
+  ...serviceFlags,
   'training-concurrency': { type: 'string' },
 } as const;
 
@@ -172,13 +168,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
 
   // Training runs one at a time per worker by default; the tiny model's one-thread trainers can share the cores.
   const trainingConcurrency = num(values['training-concurrency'], '--training-concurrency') ?? (mode === 'quick' ? 2 : 1);
-  const runtime = await openRuntime({
-    ...(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {}),
-    ...(values.namespace ? { namespace: values.namespace } : {}),
-    ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    workerQueues: values['no-worker'] ? [] : ['default', 'inference', 'sandbox'],
-  });
+  const runtime = await openRuntime(runtimeOptionsFrom(values, ['default', 'inference', 'sandbox']));
   const servers: { close(): Promise<void> }[] = [];
   let trainingWorker: { shutdown(): Promise<void> } | undefined;
   let trainingConnection: NativeConnection | undefined;

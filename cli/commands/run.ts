@@ -11,7 +11,7 @@ import { campaignProgress, campaignResults, startCampaign, waitForCampaign, type
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
 import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../workflows/types.ts';
 import { SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
-import { openRuntime } from '../runtime.ts';
+import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 
 const sharedFlags = {
@@ -22,11 +22,7 @@ const sharedFlags = {
   seed: { type: 'string' },
   'output-dir': { type: 'string' },
   concurrency: { type: 'string' },
-  'temporal-address': { type: 'string' },
-  namespace: { type: 'string' },
-  'database-url': { type: 'string' },
-  'data-dir': { type: 'string' },
-  'no-worker': { type: 'boolean' },
+  ...serviceFlags,
   quiet: { type: 'boolean' },
 } as const;
 
@@ -233,18 +229,11 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   return execute(opts, values, {});
 }
 
-type CommonValues = { 'output-dir'?: string; 'temporal-address'?: string; namespace?: string; 'database-url'?: string;
-  'data-dir'?: string; 'no-worker'?: boolean; quiet?: boolean };
+type CommonValues = ServiceFlagValues & { 'output-dir'?: string; quiet?: boolean };
 
 async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill?: number; simAdapterSkill?: number; simSourceSkill?: number }): Promise<number> {
   if (opts.method === 'btp') return executeBtp(opts, values, extra);
-  const runtime = await openRuntime({
-    ...(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {}),
-    ...(values.namespace ? { namespace: values.namespace } : {}),
-    ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    ...(values['no-worker'] ? { workerQueues: [] } : {}),
-  });
+  const runtime = await openRuntime(runtimeOptionsFrom(values));
   let simulator: Awaited<ReturnType<typeof startSimulatedModel>> | undefined;
   try {
     let model: ModelSpec;
@@ -296,13 +285,7 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
 
 /** `egcfg run --method btp`: the BTP cycle through Temporal; per-iteration pass@1, the last evaluation's results. */
 async function executeBtp(opts: RunOptions, values: CommonValues, extra: { simSkill?: number; simAdapterSkill?: number; simSourceSkill?: number }): Promise<number> {
-  const runtime = await openRuntime({
-    ...(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {}),
-    ...(values.namespace ? { namespace: values.namespace } : {}),
-    ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    ...(values['no-worker'] ? { workerQueues: [] } : {}),
-  });
+  const runtime = await openRuntime(runtimeOptionsFrom(values));
   let models: BtpModels | undefined;
   try {
     models = await prepareBtp(opts, runtime.dataDir, { ...(extra.simSkill !== undefined ? { skill: extra.simSkill } : {}),

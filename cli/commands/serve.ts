@@ -8,18 +8,14 @@ import { simulatedModels, type SimulatedModels } from '../../api/simulated-model
 import { createApiToken, listApiTokens } from '../../api/tokens.ts';
 import { OptionsError } from '../../campaigns/options.ts';
 import { SIMULATED_NOTE } from '../output.ts';
-import { openRuntime } from '../runtime.ts';
+import { openRuntime, runtimeOptionsFrom, serviceFlags } from '../runtime.ts';
 
 export const DEFAULT_API_PORT = 8787;
 
 const flags = {
   port: { type: 'string' },
   host: { type: 'string' },
-  'temporal-address': { type: 'string' },
-  namespace: { type: 'string' },
-  'database-url': { type: 'string' },
-  'data-dir': { type: 'string' },
-  'no-worker': { type: 'boolean' },
+  ...serviceFlags,
   simulated: { type: 'boolean' },
   'no-simulated': { type: 'boolean' },
   'sim-skill': { type: 'string' },
@@ -38,13 +34,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new OptionsError([{ field: '--no-auth', message: 'only allowed on a loopback --host' }]);
   }
 
-  const runtime = await openRuntime({
-    ...(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {}),
-    ...(values.namespace ? { namespace: values.namespace } : {}),
-    ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    ...(values['no-worker'] ? { workerQueues: [] } : {}),
-  });
+  const runtime = await openRuntime(runtimeOptionsFrom(values));
   const withSimulated = values['no-simulated'] ? false : values.simulated ?? runtime.mode === 'local';
   const sims: SimulatedModels | undefined = withSimulated ? simulatedModels(skill !== undefined ? { skill } : {}) : undefined;
   const temporalUiUrl = values['temporal-ui'] ?? process.env.TEMPORAL_UI_URL
