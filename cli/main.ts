@@ -1,6 +1,7 @@
 // `egcfg`: dispatch to the subcommands. Bad input exits 2 with a message that names the problem.
 import { OptionsError } from '../campaigns/options.ts';
-import { DatasetSelectionError } from '../core/datasets/index.ts';
+import { ReplayFileError } from '../activities/model/replay.ts';
+import { DatasetFormatError, DatasetSelectionError } from '../core/datasets/index.ts';
 import { experimentCommand } from './commands/experiment.ts';
 import { evaluateCommand, runCommand } from './commands/run.ts';
 import { sandboxExecCommand } from './commands/sandbox.ts';
@@ -45,6 +46,9 @@ service options (run, evaluate): --temporal-address HOST:PORT (or TEMPORAL_ADDRE
 Temporal cluster / Cloud: TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY (mTLS), TEMPORAL_TLS_CA,
   TEMPORAL_TLS_SERVER_NAME, TEMPORAL_TLS=1, TEMPORAL_API_KEY; EGCFG_DB_POOL (Postgres connections per process)`;
 
+/** Errors that mean the user's input is at fault: exit status 2, as for a bad flag. */
+const inputErrors = [OptionsError, DatasetSelectionError, DatasetFormatError, ReplayFileError];
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -69,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof OptionsError || err instanceof DatasetSelectionError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (inputErrors.some((kind) => err instanceof kind) || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`egcfg ${command}: ${(err as Error).message}`);
       return 2;
     }

@@ -84,7 +84,7 @@ describe('egcfg CLI (local mode)', () => {
     const file = join(dataDir, 'bad.jsonl');
     writeFileSync(file, '{"task_id": "HumanEval/0", "completion": "x"}\n{"task_id": \n');
     const r = await egcfg(['evaluate', '--dataset', 'humaneval', '--samples', file]);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2, 'bad input exits 2');
     assert.match(r.stderr, /bad\.jsonl:2: not valid JSON/);
   });
 });
