@@ -3,16 +3,7 @@
 // problem, how to record a failed one, and what to do when the campaign is cancelled.
 import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
-import type { CampaignProgress } from './types.ts';
-
-/** The counters a campaign carries across continue-as-new. */
-export interface CampaignCursor {
-  cursor?: number;
-  done?: number;
-  passed?: number;
-  errors?: number;
-  paused?: boolean;
-}
+import type { CampaignCursor, CampaignProgress } from './types.ts';
 
 export interface CampaignLoopOptions {
   campaignId: string;

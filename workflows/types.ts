@@ -33,7 +33,16 @@ export interface ProblemOutcome {
   sampleId: number | null;
 }
 
-export interface CampaignInput {
+/** The counters a campaign carries across continue-as-new. */
+export interface CampaignCursor {
+  cursor?: number;
+  done?: number;
+  passed?: number;
+  errors?: number;
+  paused?: boolean;
+}
+
+export interface CampaignInput extends CampaignCursor {
   campaignId: string;
   runId: number;
   problemIds: number[];
@@ -43,12 +52,6 @@ export interface CampaignInput {
   concurrency: number;
   /** Child workflows started per run before continuing as new, to keep histories bounded. */
   continueAsNewAfter?: number;
-  /** Carried across continue-as-new. */
-  cursor?: number;
-  done?: number;
-  passed?: number;
-  errors?: number;
-  paused?: boolean;
 }
 
 export interface CampaignProgress {
@@ -166,7 +169,7 @@ export interface EgcfgProblemOutcome {
   winner: { agent: string; gamma: number; generationId: number } | null;
 }
 
-export interface EgcfgCampaignInput {
+export interface EgcfgCampaignInput extends CampaignCursor {
   campaignId: string;
   problemIds: number[];
   model: ModelSpec;
@@ -177,11 +180,6 @@ export interface EgcfgCampaignInput {
   /** A baseline campaign of the same model and dataset, for RSR. */
   baselineCampaignId?: string;
   continueAsNewAfter?: number;
-  cursor?: number;
-  done?: number;
-  passed?: number;
-  errors?: number;
-  paused?: boolean;
 }
 
 export interface EgcfgProtocolSummary {

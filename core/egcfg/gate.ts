@@ -118,7 +118,8 @@ export function decodeStopReason(i: StopInputs): StopReason | null {
   return null;
 }
 
-function cutAtEos(text: string): string {
+/** The text before the first end-of-sequence marker. */
+export function cutAtEos(text: string): string {
   let cut = text.length;
   for (const m of EOS_MARKERS) {
     const i = text.indexOf(m);

@@ -10,7 +10,7 @@ import {
   REASONING_TEMPERATURE_DECAY,
   TOP_P,
 } from './constants.ts';
-import { entryPointDefRegex } from './gate.ts';
+import { cutAtEos, entryPointDefRegex } from './gate.ts';
 
 /** `<python>` → ```python and `</python>` → ``` (some models tag code that way). */
 export function normalizePythonTags(text: string): string {
@@ -75,15 +75,6 @@ function defLineOffset(block: PythonBlock, entryPoint: string): number {
     off += line.length + 1;
   }
   return -1;
-}
-
-function cutAtEos(text: string): string {
-  let cut = text.length;
-  for (const m of EOS_MARKERS) {
-    const i = text.indexOf(m);
-    if (i !== -1 && i < cut) cut = i;
-  }
-  return text.slice(0, cut);
 }
 
 /**
