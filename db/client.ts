@@ -8,6 +8,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { repoPath } from '../core/repo.ts';
+import { connectToOwner } from './local-owner.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -19,6 +20,8 @@ export interface DatabaseHandle {
   driver: 'postgres' | 'pglite';
   /** Where the data lives: a redacted URL or a folder. */
   location: string;
+  /** For a PGlite folder: the process that owns it (its database server), which this handle talks to. */
+  owner?: { pid: number; command: string };
   close(): Promise<void>;
 }
 
@@ -33,9 +36,10 @@ export function redactUrl(url: string): string {
 
 /**
  * Open (and migrate) the database. `target` is a postgres:// URL, a folder for PGlite, or `memory://` for a
- * throwaway in-memory PGlite.
+ * throwaway in-memory PGlite. A folder is reached through its owner process (db/local-owner.ts), started if none
+ * runs; `direct: true` opens it in this process instead, for the owner itself and for tools that know no owner runs.
  */
-export async function openDatabase(target: string, opts: { poolSize?: number } = {}): Promise<DatabaseHandle> {
+export async function openDatabase(target: string, opts: { poolSize?: number; direct?: boolean } = {}): Promise<DatabaseHandle> {
   if (isPostgresUrl(target)) {
     const client = postgres(target, { max: opts.poolSize ?? 10, onnotice: () => {} });
     const db = drizzlePostgres(client, { schema });
@@ -52,15 +56,27 @@ export async function openDatabase(target: string, opts: { poolSize?: number } =
       close: () => client.end({ timeout: 5 }),
     };
   }
+  if (target !== 'memory://' && !opts.direct) {
+    // A PGlite folder has one owner process; this one talks to it (db/local-owner.ts).
+    const { client, owner } = await connectToOwner(target, opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {});
+    return {
+      db: drizzlePostgres(client, { schema }) as unknown as Database,
+      driver: 'pglite',
+      location: target,
+      owner: { pid: owner.pid, command: owner.command },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const h = await openPglite(target);
+  return { db: h.db, driver: 'pglite', location: h.location, close: h.close };
+}
+
+/** Open (and migrate) a PGlite in this process: a folder only by its owner (db/local-owner-main.ts), or `memory://`. */
+export async function openPglite(target: string): Promise<{ client: PGlite; db: Database; location: string; close(): Promise<void> }> {
   const dataDir = target === 'memory://' ? undefined : target;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
-  return {
-    db: db as unknown as Database,
-    driver: 'pglite',
-    location: dataDir ?? 'memory://',
-    close: () => client.close(),
-  };
+  return { client, db: db as unknown as Database, location: dataDir ?? 'memory://', close: () => client.close() };
 }

@@ -3,7 +3,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { rootLogger } from '../activities/log.ts';
 import { repoPath } from '../core/repo.ts';
-import { taskQueues } from '../workflows/activity-options.ts';
+import { namespacedQueue, taskQueues } from '../workflows/activity-options.ts';
 import { activityLogInterceptors } from './activity-log.ts';
 import { otelEnabled, otelWorkflowInterceptorModule, setupTracing, type Tracing } from './otel.ts';
 
@@ -27,9 +27,11 @@ export function workflowBundle(opts: { tracing?: boolean } = {}): Promise<Workfl
   const tracing = opts.tracing ?? false;
   let bundle = bundles.get(tracing);
   if (!bundle) {
+    // The queue interceptor keeps a workflow's activities and children in its own queue namespace (local mode).
+    const queueInterceptor = repoPath('workflows', 'queue-interceptor.ts');
     bundle = bundleWorkflowCode({
       workflowsPath: repoPath('workflows', 'index.ts'), logger: quietLogger,
-      ...(tracing ? { workflowInterceptorModules: [otelWorkflowInterceptorModule()] } : {}),
+      workflowInterceptorModules: [queueInterceptor, ...(tracing ? [otelWorkflowInterceptorModule()] : [])],
     });
     bundles.set(tracing, bundle);
   }
@@ -54,6 +56,8 @@ export async function startWorkers(opts: {
   namespace?: string;
   deps: ActivityDeps;
   queues?: QueueKind[];
+  /** Poll the queues of this namespace (`egcfg-default-<ns>`, …): one per data folder in local mode; default none. */
+  taskQueueNamespace?: string;
   concurrency?: Partial<WorkerConcurrency>;
   /** How this process names itself to Temporal (recorded in workflow histories: who ran which task). */
   identity?: string;
@@ -73,7 +77,7 @@ export async function startWorkers(opts: {
     workers.push(await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace ?? 'default',
-      taskQueue: taskQueues[kind],
+      taskQueue: namespacedQueue(taskQueues[kind], opts.taskQueueNamespace ?? ''),
       activities,
       ...(opts.identity ? { identity: opts.identity } : {}),
       ...(opts.shutdownGraceTime ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),

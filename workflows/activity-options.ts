@@ -9,6 +9,24 @@ export const taskQueues = {
   training: 'egcfg-training',
 } as const;
 
+/**
+ * Task queues in a namespace: `egcfg-default` in namespace `3f2a9c1e` is `egcfg-default-3f2a9c1e`. Zero-config local
+ * mode gives each data folder its own namespace (cli/runtime.ts), so two folders never run each other's tasks; the
+ * empty namespace (external mode, tests) is the plain names above.
+ */
+export function namespacedQueue(queue: string, namespace: string): string {
+  const base = Object.values(taskQueues) as string[];
+  return namespace && base.includes(queue) ? `${queue}-${namespace}` : queue;
+}
+
+/** The namespace of a queue named by {@link namespacedQueue} (`''` for a plain or foreign queue). */
+export function queueNamespaceOf(queue: string): string {
+  for (const base of Object.values(taskQueues) as string[]) {
+    if (queue.startsWith(`${base}-`)) return queue.slice(base.length + 1);
+  }
+  return '';
+}
+
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
 
 /** Short database writes run as local activities in the worker that runs the workflow: no task-queue round trip. */
