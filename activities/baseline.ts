@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
 import { buildEvaluation, extractCode, type EvaluationSuite, type Problem } from '../core/datasets/index.ts';
 import { buildPrompt } from '../core/prompts/index.ts';
+import { hasNul, pgJson, pgText, programWithNul } from '../core/pg-text.ts';
 import { executions, problems, samples } from '../db/schema/index.ts';
 import type { BaselineParams, ModelSpec } from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -94,15 +95,17 @@ export function baselineActivities(deps: ActivityDeps) {
         throw err; // retryable: Temporal retries with backoff, the campaign waits
       }
       const code = reply.kind === 'program' ? reply.text : extractCode(reply.text, problem);
+      // Postgres text cannot hold NUL: stored as U+FFFD, and the sample says so (its verdict stays the original's).
+      const codeHadNul = hasNul(code);
       await db.insert(samples).values({
         campaignId: input.campaignId,
         runId: input.runId,
         problemId: input.problemId,
         attempt: input.attempt,
-        code,
-        rawCompletion: reply.text,
-        model: backend.name,
-        params: { ...input.params, simulated: backend.simulated },
+        code: pgText(code),
+        rawCompletion: pgText(reply.text),
+        model: pgText(backend.name),
+        params: { ...input.params, simulated: backend.simulated, ...(codeHadNul ? { codeHadNul: true } : {}) },
         tokenLogprobs: reply.tokenLogprobs,
         promptTokens: reply.promptTokens,
         completionTokens: reply.completionTokens,
@@ -126,7 +129,8 @@ export function baselineActivities(deps: ActivityDeps) {
       const [sample] = await db.select().from(samples).where(eq(samples.id, input.sampleId));
       if (!sample) throw ApplicationFailure.nonRetryable(`unknown sample id ${input.sampleId}`);
       const { problem } = await loadProblem(sample.problemId);
-      const evaluation = buildEvaluation(problem, sample.code, input.suite);
+      const hadNul = (sample.params as { codeHadNul?: boolean } | null)?.codeHadNul === true;
+      const evaluation = buildEvaluation(problem, hadNul ? programWithNul(sample.code) : sample.code, input.suite);
       const sandbox = await deps.sandbox();
       heartbeat({ sampleId: input.sampleId, tests: evaluation.tests.length });
       const result = await sandbox.run({ program: evaluation.program, tests: evaluation.tests, mode: 'verdict' });
@@ -137,9 +141,9 @@ export function baselineActivities(deps: ActivityDeps) {
         passed: result.passed,
         testsPassed: result.testsPassed,
         testsTotal: result.testsTotal,
-        perTest: result.tests,
-        stdout: result.stdout,
-        stderr: result.stderr,
+        perTest: pgJson(result.tests),
+        stdout: pgText(result.stdout),
+        stderr: pgText(result.stderr),
         durationMs: result.durationMs,
       }).onConflictDoNothing();
       const [row] = await db.select().from(executions)

@@ -1,5 +1,6 @@
 // Persistence activities: campaign status, per-problem results, events, summaries. Each write has a natural key.
 import { and, count, eq, sql } from 'drizzle-orm';
+import { pgJson } from '../core/pg-text.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, problems, results, summaries } from '../db/schema/index.ts';
 import type { CampaignSummary } from '../workflows/types.ts';
@@ -17,7 +18,7 @@ export interface RecordResultInput {
 
 export function storeActivities(db: Database) {
   async function appendEvent(campaignId: string, key: string, kind: string, payload: Record<string, unknown>) {
-    await db.insert(events).values({ campaignId, key, kind, payload }).onConflictDoNothing();
+    await db.insert(events).values({ campaignId, key, kind, payload: pgJson(payload) }).onConflictDoNothing();
   }
 
   return {
@@ -43,10 +44,10 @@ export function storeActivities(db: Database) {
         sampleId: input.sampleId,
         passed: input.passed,
         status: input.status,
-        detail: input.detail ?? {},
+        detail: pgJson(input.detail ?? {}),
       }).onConflictDoUpdate({
         target: [results.campaignId, results.problemId, results.protocol],
-        set: { passed: input.passed, status: input.status, sampleId: input.sampleId, detail: input.detail ?? {} },
+        set: { passed: input.passed, status: input.status, sampleId: input.sampleId, detail: pgJson(input.detail ?? {}) },
       });
       const [problem] = await db.select({ taskId: problems.taskId }).from(problems).where(eq(problems.id, input.problemId));
       await appendEvent(input.campaignId, `result:${input.protocol}:${input.problemId}`, 'problem_finished', {

@@ -9,15 +9,18 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { streamSSE } from 'hono/streaming';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import { parseReplaySamples } from '../activities/model/replay.ts';
 import { datasetNames, methods, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
+import { validateCampaign } from '../campaigns/validate.ts';
+import { modelUrlPolicy, type ModelServer } from '../core/model-servers.ts';
+import { repoPath } from '../core/repo.ts';
+import { apiRunOptions, campaignBodySchema, serverFolders, type ServerFolders } from './campaign-input.ts';
 import {
   campaignPassAt1, campaignProgress, campaignResults, type DatasetPassAt1, getCampaign, listCampaigns, problemAudit,
   signalCampaign, startCampaign, type ResultRow, type ServiceContext,
@@ -27,7 +30,8 @@ import { events } from '../db/schema/index.ts';
 import type { CampaignProgress, ModelSpec } from '../workflows/types.ts';
 import { renderDocs } from './docs.ts';
 import { ApiError, badRequest, errorResponse, parseForm, zodIssues, type Issue } from './errors.ts';
-import { healthReport, type HealthChecks } from './health.ts';
+import { healthReport, modelUrlsInUse, type HealthChecks } from './health.ts';
+import { bodyLimits, DEFAULT_LIMITS, gunzipCapped, refuseHostileRequests, StreamSlots, type ApiLimits } from './limits.ts';
 import { metricsText, RequestStats } from './metrics.ts';
 import type { SimulatedModels } from './simulated-models.ts';
 import { touchApiToken, verifyApiToken } from './tokens.ts';
@@ -58,10 +62,20 @@ export interface AppOptions {
   checks?: HealthChecks;
   /** `Secure` cookies (set when serving over https). */
   secureCookies?: boolean;
+  /** The data folder: BTP work folders (btp/NAME) and model folders (models/NAME) given by name resolve here. */
+  dataDir?: string;
+  /** Where names resolve (default: from dataDir, see api/campaign-input.ts). */
+  folders?: ServerFolders;
+  /** The model servers campaigns may name (default: EGCFG_MODEL_SERVERS). */
+  modelServers?: ModelServer[];
+  /** Any http(s) modelUrl (default: EGCFG_ALLOW_ANY_MODEL_URL=1); keys still go only to configured servers. */
+  allowAnyModelUrl?: boolean;
+  /** Request size limits (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<ApiLimits>;
   log?: (line: string) => void;
 }
 
-export interface AppEnv { Variables: { tokenName: string | null } }
+export interface AppEnv { Variables: { tokenName: string | null; tokenId: number | null } }
 
 const terminalStatuses = new Set(['completed', 'cancelled', 'failed']);
 /** How old an event must be before a followed SSE stream sends it (see the events route). */
@@ -81,8 +95,7 @@ const ErrorSchema = z.object({
 const CampaignIdParam = z.object({ id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' }, example: '20261129-101500-a1b2c3' }) });
 
 /** POST /campaigns: the campaign options of campaigns/options.ts, less the server-side file paths. */
-export const campaignBodySchema = z.strictObject(runOptionsSchema.omit({ datasetFile: true, samplesFile: true }).shape)
-  .openapi('CampaignOptions', { description: 'The options of `egcfg run` (campaigns/options.ts). Without modelUrl the simulated model server of this API process answers.' });
+export { campaignBodySchema };
 
 const ProgressSchema = z.object({
   total: z.number().int(), done: z.number().int(), passed: z.number().int(), errors: z.number().int(),
@@ -130,7 +143,7 @@ const evaluateQuery = z.object({
   split: runOptionsSchema.shape.split,
   maxProblems: z.coerce.number().int().positive().optional(),
   concurrency: z.coerce.number().int().positive().max(1000).optional(),
-  name: z.string().min(1).max(200).optional().openapi({ description: 'a name for the samples (default: the file name or its hash)' }),
+  name: z.string().min(1).max(200).refine((v) => !v.includes('\0'), 'must not contain NUL bytes').optional().openapi({ description: 'a name for the samples (default: the file name or its hash)' }),
 });
 
 const eventsQuery = z.object({
@@ -158,6 +171,15 @@ export function createApp(opts: AppOptions) {
   const uploadDir = opts.uploadDir ?? join(tmpdir(), 'egcfg-uploads');
   const namespace = opts.namespace ?? 'default';
   const stats = new RequestStats();
+  const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const folders = opts.folders ?? serverFolders(opts.dataDir ?? process.env.EGCFG_DATA_DIR ?? repoPath('.data'));
+  const envPolicy = modelUrlPolicy();
+  const urlPolicy = () => ({
+    servers: opts.modelServers ?? envPolicy.servers, allowAny: opts.allowAnyModelUrl ?? envPolicy.allowAny,
+    own: Object.values(opts.simulated?.running() ?? {}),
+  });
+  const streams = new StreamSlots(limits.sseStreamsPerToken, limits.sseStreamsTotal);
+  opts.simulated?.setInUse?.(() => modelUrlsInUse(db));
 
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -179,6 +201,9 @@ export function createApp(opts: AppOptions) {
     await next();
     stats.observe(c.req.routePath || c.req.path, c.req.method, c.res.status, (performance.now() - started) / 1000);
   });
+  // Before any route reads the body: NUL in the URL (400), compressed bodies (415), oversized bodies (413).
+  app.use('*', refuseHostileRequests);
+  app.use('*', bodyLimits(limits));
 
   // ---- Authentication ----
 
@@ -195,7 +220,7 @@ export function createApp(opts: AppOptions) {
   };
 
   const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
-    if (auth.mode === 'none') { c.set('tokenName', null); return next(); }
+    if (auth.mode === 'none') { c.set('tokenName', null); c.set('tokenId', null); return next(); }
     const presented = presentedToken(c);
     if (!presented) throw new ApiError(401, 'authentication required: send "Authorization: Bearer <token>" (egcfg tokens create)', undefined, { 'www-authenticate': 'Bearer' });
     const check = await verifyApiToken(db, presented.token);
@@ -207,6 +232,7 @@ export function createApp(opts: AppOptions) {
       throw new ApiError(403, `cookie-authenticated ${c.req.method} requests must carry the ${CSRF_HEADER} header`);
     }
     c.set('tokenName', check.name);
+    c.set('tokenId', check.id);
     void touchApiToken(db, check.id).catch(() => {});
     return next();
   };
@@ -280,6 +306,36 @@ export function createApp(opts: AppOptions) {
     }).from(events).where(and(eq(events.campaignId, campaignId), gt(events.id, afterId))).orderBy(asc(events.id)).limit(limit);
   }
 
+  /** The SSE body of GET /campaigns/{id}/events (see its description). */
+  async function sendEvents(stream: SSEStreamingApi, id: string, after: number, follow: boolean, aborted: () => boolean): Promise<void> {
+    let lastId = after;
+    let quietTerminalPolls = 0;
+    let lastWrite = Date.now();
+    while (!aborted()) {
+      const campaign = await getCampaign(db, id);
+      const batch = await settledEvents(id, lastId, 500);
+      let held = false;
+      for (const e of batch) {
+        // Event ids come from a sequence: a later id can commit before an earlier one. Events younger than the
+        // settle time wait for the next poll, so that a stream never skips an event a slower insert commits later.
+        if (!e.settled && follow) { held = true; break; }
+        const { settled: _settled, ...row } = e;
+        await stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify(jsonable(row)) });
+        lastId = e.id;
+        lastWrite = Date.now();
+      }
+      if (batch.length === 500 && !held) continue;
+      if (!follow) break;
+      // The status row is written just before its event: end only after a second quiet look at a finished campaign.
+      if (terminalStatuses.has(campaign.status) && batch.length === 0) quietTerminalPolls++;
+      else quietTerminalPolls = 0;
+      if (quietTerminalPolls >= 2) break;
+      if (Date.now() - lastWrite > 15_000) { await stream.write(': keep-alive\n\n'); lastWrite = Date.now(); }
+      await stream.sleep(400);
+    }
+    if (!aborted()) await stream.writeSSE({ event: 'end', data: JSON.stringify({ campaignId: id, lastEventId: lastId }) });
+  }
+
   async function modelFor(o: RunOptions): Promise<ModelSpec> {
     if (o.modelUrl) return { kind: 'openai', baseUrl: o.modelUrl, model: o.modelName, simulated: false };
     if (!opts.simulated) throw badRequest('modelUrl', 'required: this API server runs no simulated model server');
@@ -301,7 +357,9 @@ export function createApp(opts: AppOptions) {
     request: { body: { required: true, content: { 'application/json': { schema: campaignBodySchema } } } },
     responses: { 201: { description: 'Started', content: { 'application/json': { schema: CreatedSchema } } }, ...errors },
   }), async (c) => {
-    const o = parseRunOptions(c.req.valid('json'));
+    // Everything is checked before anything starts: a rejected request starts no model server and writes no row.
+    const o = apiRunOptions(c.req.valid('json'), folders, urlPolicy());
+    await validateCampaign(o);
     const model = await modelFor(o);
     const r = await startCampaign(ctx, o, model);
     log(`[api] campaign ${r.campaignId} started by ${c.get('tokenName') ?? 'anonymous'}: ${o.dataset} ${o.method} ${r.problems} problems`);
@@ -377,34 +435,20 @@ export function createApp(opts: AppOptions) {
       lastId = Math.max(lastId, Number(header));
     }
     const follow = q.follow === 'true' || q.follow === '1';
+    // A bounded number of open streams per token and in all (each polls the database): 429 beyond.
+    const release = streams.acquire(c.get('tokenId') === null ? 'anonymous' : `token:${c.get('tokenId')}`);
     return streamSSE(c, async (stream) => {
       let aborted = false;
-      stream.onAbort(() => { aborted = true; });
-      let quietTerminalPolls = 0;
-      let lastWrite = Date.now();
-      while (!aborted) {
-        const campaign = await getCampaign(db, id);
-        const batch = await settledEvents(id, lastId, 500);
-        let held = false;
-        for (const e of batch) {
-          // Event ids come from a sequence: a later id can commit before an earlier one. Events younger than the
-          // settle time wait for the next poll, so that a stream never skips an event a slower insert commits later.
-          if (!e.settled && follow) { held = true; break; }
-          const { settled: _settled, ...row } = e;
-          await stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify(jsonable(row)) });
-          lastId = e.id;
-          lastWrite = Date.now();
-        }
-        if (batch.length === 500 && !held) continue;
-        if (!follow) break;
-        // The status row is written just before its event: end only after a second quiet look at a finished campaign.
-        if (terminalStatuses.has(campaign.status) && batch.length === 0) quietTerminalPolls++;
-        else quietTerminalPolls = 0;
-        if (quietTerminalPolls >= 2) break;
-        if (Date.now() - lastWrite > 15_000) { await stream.write(': keep-alive\n\n'); lastWrite = Date.now(); }
-        await stream.sleep(400);
+      stream.onAbort(() => { aborted = true; release(); });
+      try {
+        await sendEvents(stream, id, lastId, follow, () => aborted);
+      } finally {
+        release();
       }
-      if (!aborted) await stream.writeSSE({ event: 'end', data: JSON.stringify({ campaignId: id, lastEventId: lastId }) });
+    }, async (err, stream) => {
+      release();
+      log(`[api] event stream of ${id} failed: ${err.message}`);
+      await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: 'the event stream failed; reconnect with Last-Event-ID' }) }).catch(() => {});
     });
   });
 
@@ -495,21 +539,21 @@ export function createApp(opts: AppOptions) {
     const q = parsedQuery.data;
     if (!q.dataset) throw badRequest('dataset', `required (one of ${datasetNames.join(', ')})`);
     if (bytes.length === 0) throw badRequest('file', 'the samples file is empty');
-    if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-      try { bytes = gunzipSync(bytes); } catch (e) { throw badRequest('file', `not valid gzip: ${(e as Error).message}`); }
-    }
+    if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzipCapped(bytes, limits.decompressedBytes);
     const sha = createHash('sha256').update(bytes).digest('hex');
     const label = q.name ?? fileName ?? `upload-${sha.slice(0, 12)}.jsonl`;
     const samples = parseReplaySamples(bytes.toString('utf8'), label); // 400 naming the bad line (ReplayFileError)
     if (samples.size === 0) throw badRequest('file', 'the samples file has no samples');
-    await mkdir(uploadDir, { recursive: true });
     const samplesFile = join(uploadDir, `${sha}.jsonl`);
-    await writeFile(samplesFile, bytes);
     const o = parseRunOptions({
       dataset: q.dataset, method: 'baseline', modelName: `replay:${label}`, samplesFile,
       ...(q.split ? { split: q.split } : {}), ...(q.maxProblems ? { maxProblems: q.maxProblems } : {}),
       concurrency: q.concurrency ?? 16,
     });
+    await validateCampaign(o);
+    // Only a request that passed every check leaves a file behind.
+    await mkdir(uploadDir, { recursive: true });
+    await writeFile(samplesFile, bytes);
     const model: ModelSpec = { kind: 'replay', samplesFile, model: o.modelName };
     const r = await startCampaign(ctx, o, model);
     log(`[api] evaluate campaign ${r.campaignId}: ${samples.size} samples (${label}) on ${o.dataset}`);
@@ -575,9 +619,22 @@ export function createApp(opts: AppOptions) {
 
 export type App = ReturnType<typeof createApp>;
 
-/** Only same-site paths after login. */
+/**
+ * Only same-origin paths after login: one leading '/', then no second '/' or '\\' (browsers read '/\\host' as
+ * '//host'), no control characters or whitespace (a tab or newline inside '/\t/host' is dropped by the URL parser),
+ * and the path must resolve to this origin.
+ */
 export function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/ui';
+  if (!next || next.length > 2048 || !next.startsWith('/') || next[1] === '/' || next[1] === '\\') return '/ui';
+  if (/[\u0000-\u0020\u007f\\]/.test(next)) return '/ui';
+  try {
+    const base = new URL('http://egcfg.invalid/');
+    const u = new URL(next, base);
+    if (u.origin !== base.origin) return '/ui';
+    return `${u.pathname}${u.search}${u.hash}`;
+  } catch {
+    return '/ui';
+  }
 }
 
 /** evalplus names MBPP tasks `Mbpp/<n>`; HumanEval ids already read `HumanEval/<n>`. */

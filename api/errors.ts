@@ -1,4 +1,5 @@
 // Errors the API answers with, always as JSON `{ error, issues? }`: a client mistake never becomes a 500.
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -8,6 +9,7 @@ import { OptionsError } from '../campaigns/options.ts';
 import { UnknownCampaignError, UnknownProblemError } from '../campaigns/service.ts';
 import { TrainEvalLeakError } from '../core/btp/index.ts';
 import { DatasetFormatError, DatasetSelectionError } from '../core/datasets/index.ts';
+import { SimulatedCapacityError } from './simulated-models.ts';
 
 export interface Issue { field: string; message: string }
 
@@ -60,12 +62,16 @@ export function errorResponse(err: unknown, c: Context, log: (msg: string) => vo
   if (err instanceof TrainEvalLeakError) return c.json({ error: err.message, issues: [{ field: 'trainSplits', message: err.message }] }, 400);
   if (err instanceof DatasetSelectionError) return c.json({ error: err.message, issues: [{ field: err.field, message: err.message }] }, 400);
   if (err instanceof DatasetFormatError) return c.json({ error: err.message, issues: [{ field: err.field ?? 'dataset', message: err.message }] }, 400);
+  if (err instanceof SimulatedCapacityError) return c.json({ error: err.message }, 503, { 'retry-after': '30' });
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
     const message = err.message || (status === 400 ? 'bad request' : `HTTP ${status}`);
     const field = /JSON/i.test(message) ? '(body)' : undefined;
     return c.json({ error: message, ...(field ? { issues: [{ field, message }] } : {}) }, status);
   }
-  log(`[api] ${c.req.method} ${c.req.path} failed: ${(err as Error)?.stack ?? String(err)}`);
-  return c.json({ error: `internal error: ${(err as Error)?.message ?? String(err)}` }, 500);
+  // Anything else (a database error, a bug) is logged with an id; the body carries only the id: never SQL, a query's
+  // parameters, a stack or a path.
+  const id = randomUUID().slice(0, 8);
+  log(`[api] error ${id}: ${c.req.method} ${c.req.path} failed: ${(err as Error)?.stack ?? String(err)}`);
+  return c.json({ error: `internal error (id ${id}; the server log has the details)`, id }, 500);
 }

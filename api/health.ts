@@ -1,6 +1,6 @@
 // GET /healthz: Temporal, the database, the model servers in use and the sandbox, each `ok` or `error` with a detail.
 import type { Client } from '@temporalio/client';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { getSharedSandbox } from '../activities/sandbox/index.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns } from '../db/schema/index.ts';
@@ -12,6 +12,7 @@ export type HealthCheck = () => Promise<string>;
 export type HealthChecks = Partial<Record<'temporal' | 'database' | 'model' | 'sandbox', HealthCheck>>;
 
 const CHECK_TIMEOUT_MS = 5000;
+const PROBE_WAIT_MS = 4000;
 
 async function timed(check: HealthCheck): Promise<CheckResult> {
   const started = performance.now();
@@ -29,13 +30,45 @@ async function timed(check: HealthCheck): Promise<CheckResult> {
   }
 }
 
-/** The sandbox of this process: one tiny program through the shared pool (the one in-process workers use). */
+/**
+ * The sandbox of this process: one tiny program through the shared pool (the one in-process workers use). A pool
+ * whose workers are all alive but running long programs (two `while True` samples) is busy, not dead: it is reported
+ * ok with its load, and no probe is queued behind the work.
+ */
 export const sandboxCheck: HealthCheck = async () => {
   const sandbox = await getSharedSandbox();
-  const r = await sandbox.run({ program: 'def f(x):\n    return x + 1', tests: [{ id: 't0', code: 'assert f(1) == 2' }] });
+  const load = sandbox.load?.();
+  if (load && load.alive === 0 && load.restarting === 0) throw new Error(`no sandbox worker is alive (${load.size} configured)`);
+  if (load && (load.busy + load.restarting >= load.size || load.queued > 0)) {
+    return `${sandbox.isolation}, busy: ${load.busy} of ${load.size} workers running programs, ${load.queued} queued${load.restarting ? `, ${load.restarting} restarting` : ''}`;
+  }
+  // A worker was free: probe it; if the pool fills up meanwhile, the probe waits behind the work, which is busy too.
+  const probe = sandbox.run({ program: 'def f(x):\n    return x + 1', tests: [{ id: 't0', code: 'assert f(1) == 2' }] });
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([probe, new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), PROBE_WAIT_MS); })]);
+  clearTimeout(timer);
+  if (r === null) {
+    probe.catch(() => {});
+    const now = sandbox.load?.();
+    if (now && now.alive > 0 && (now.busy >= now.alive || now.queued > 0)) return `${sandbox.isolation}, busy: ${now.busy} of ${now.size} workers running programs, ${now.queued} queued`;
+    throw new Error(`a known-good program got no verdict within ${PROBE_WAIT_MS} ms`);
+  }
   if (r.status !== 'passed') throw new Error(`a known-good program did not pass in the sandbox: ${r.status}`);
   return `${sandbox.isolation}, ${sandbox.poolSize} warm workers`;
 };
+
+/** The model base URLs campaigns that are not finished use (their simulated servers must keep running). */
+export async function modelUrlsInUse(db: Database): Promise<Set<string>> {
+  const rows = await db.select({ config: campaigns.config }).from(campaigns).where(inArray(campaigns.status, ['created', 'running']));
+  const urls = new Set<string>();
+  for (const r of rows) {
+    for (const key of ['model', 'sourceModelSpec', 'targetModelSpec']) {
+      const m = r.config[key] as { kind?: string; baseUrl?: string } | undefined;
+      if (m?.kind === 'openai' && typeof m.baseUrl === 'string') urls.add(m.baseUrl);
+    }
+  }
+  return urls;
+}
 
 async function modelServersCheck(db: Database, simulated: SimulatedModels | undefined): Promise<string> {
   const urls = new Map<string, string>();

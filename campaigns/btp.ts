@@ -3,7 +3,7 @@
 // Called by startCampaign for method 'btp'.
 import { resolve } from 'node:path';
 import { assertTrainingProblems } from '../core/btp/index.ts';
-import { loadDataset } from '../core/datasets/index.ts';
+import { loadDataset, type Problem } from '../core/datasets/index.ts';
 import { campaigns, runs } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
 import type { BtpCycleInput, BtpParams, ModelSpec } from '../workflows/types.ts';
@@ -29,8 +29,11 @@ export function btpParams(opts: RunOptions): BtpParams {
   };
 }
 
-/** Training and evaluation problems as database ids; throws TrainEvalLeakError if any training problem is evaluated. */
-export async function btpProblems(ctx: ServiceContext, opts: RunOptions): Promise<{ trainProblemIds: number[]; evalProblemIds: number[] }> {
+/**
+ * The training and evaluation problems a BTP campaign would use, checked (non-empty, no training problem evaluated)
+ * without writing anything: the API runs this before it starts any model server or writes any row.
+ */
+export async function btpSelection(opts: RunOptions): Promise<{ evalSel: Problem[]; trainSel: Problem[] }> {
   const evalAll = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: opts.split ?? 'test' });
   const evalSel = opts.maxProblems ? evalAll.slice(0, opts.maxProblems) : evalAll;
   const useFile = opts.datasetFile && opts.trainDataset === opts.dataset;
@@ -39,13 +42,19 @@ export async function btpProblems(ctx: ServiceContext, opts: RunOptions): Promis
   const trainSel = opts.maxTrainProblems ? trainAll.slice(0, opts.maxTrainProblems) : trainAll;
   if (evalSel.length === 0) throw new OptionsError([{ field: 'split', message: `dataset ${opts.dataset} has no problems in the evaluation split` }]);
   if (trainSel.length === 0) throw new OptionsError([{ field: 'trainSplits', message: `dataset ${opts.trainDataset} has no problems in ${opts.trainSplits.join(', ')}` }]);
-  const evalProblemIds = await upsertProblems(ctx.db, evalSel);
-  const trainProblemIds = await upsertProblems(ctx.db, trainSel);
   // Same benchmark task in both (e.g. --train-splits test): refused before anything runs. MBPP and MBPP-ET share
   // task ids (MBPP-ET is MBPP with more tests), so across the two the task ids are compared too.
-  assertTrainingProblems(trainProblemIds, evalProblemIds);
   const mbppFamily = (d: string) => d === 'mbpp' || d === 'mbpp-et';
   if (mbppFamily(opts.dataset) && mbppFamily(opts.trainDataset)) assertTrainingProblems(trainSel.map((p) => p.taskId), evalSel.map((p) => p.taskId));
+  return { evalSel, trainSel };
+}
+
+/** Training and evaluation problems as database ids; throws TrainEvalLeakError if any training problem is evaluated. */
+export async function btpProblems(ctx: ServiceContext, opts: RunOptions): Promise<{ trainProblemIds: number[]; evalProblemIds: number[] }> {
+  const { evalSel, trainSel } = await btpSelection(opts);
+  const evalProblemIds = await upsertProblems(ctx.db, evalSel);
+  const trainProblemIds = await upsertProblems(ctx.db, trainSel);
+  assertTrainingProblems(trainProblemIds, evalProblemIds);
   return { trainProblemIds, evalProblemIds };
 }
 

@@ -1,6 +1,6 @@
 // Starting an EG-CFG campaign: the agents (a grid file, or one configuration from the options), their seeds (§1.2),
 // one `runs` row per agent, then the egcfgCampaign workflow. Called by startCampaign for method 'eg-cfg'.
-import { expandGrid, PAPER_GRID, type NamedAgentConfig } from '../core/egcfg/grid.ts';
+import { expandGrid, PAPER_GRID, parseGrid, type NamedAgentConfig } from '../core/egcfg/grid.ts';
 import { loadGridFile } from '../core/egcfg/grid-file.ts';
 import { agentSeed } from '../core/egcfg/seed.ts';
 import { EXECUTION_TIMEOUT_SEC } from '../core/egcfg/constants.ts';
@@ -23,9 +23,10 @@ export function egcfgAgents(opts: RunOptions): NamedAgentConfig[] {
   if (opts.grid) {
     let grid;
     try {
-      grid = loadGridFile(opts.grid);
+      grid = typeof opts.grid === 'string' ? loadGridFile(opts.grid) : parseGrid(opts.grid, 'inline grid');
     } catch (err) {
-      // A missing or malformed grid file is the caller's input, named as such (the CLI exits 2, the API answers 400).
+      // A missing or malformed grid is the caller's input, named as such (the CLI exits 2, the API answers 400); the
+      // messages never quote a file's contents.
       throw new OptionsError([{ field: 'grid', message: (err as Error).message }]);
     }
     return expandGrid(grid);

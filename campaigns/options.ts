@@ -1,17 +1,33 @@
 // The options of a campaign, validated once here and shared by the CLI and the API, so both start the same workflows.
 import { z } from 'zod';
+import { httpUrlSchema } from '../core/model-servers.ts';
 
 export const datasetNames = ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et'] as const;
 export const methods = ['baseline', 'eg-cfg', 'btp'] as const;
 
+/** Longest model name accepted (vLLM names are ids or paths; the replay model is `replay:<file name>`). */
+export const MAX_NAME_CHARS = 512;
+/** Longest file or folder path accepted. */
+export const MAX_PATH_CHARS = 4096;
+
+/** A non-empty string of at most `max` characters without NUL (Postgres text cannot hold it; no name or path needs it), with messages that name `what`. */
+export const text = (what: string, max: number) => z.string().min(1, `${what} must not be empty`)
+  .max(max, `${what} longer than ${max} characters`)
+  .refine((v) => !v.includes('\0'), `${what} must not contain NUL bytes`);
+
+/** An inline EG-CFG grid (shaped like data/egcfg/*.json; validated by core/egcfg/grid.ts when the campaign starts). */
+export const inlineGridSchema = z.record(z.string().max(200), z.unknown())
+  .refine((g) => JSON.stringify(g).length <= 64 * 1024, 'an inline grid must be at most 64 KiB of JSON')
+  .refine((g) => !JSON.stringify(g).includes('\\u0000'), 'grid must not contain NUL bytes');
+
 export const runOptionsSchema = z.object({
   dataset: z.enum(datasetNames, { error: (iss) => `unknown dataset '${String(iss.input)}'; known datasets: ${datasetNames.join(', ')}` }),
   method: z.enum(methods, { error: (iss) => `unknown method '${String(iss.input)}'; known methods: ${methods.join(', ')}` }).default('baseline'),
-  modelName: z.string().min(1, 'model name must not be empty'),
+  modelName: text('model name', MAX_NAME_CHARS),
   /** OpenAI-compatible server (vLLM). Absent: the simulated model server is started locally. */
-  modelUrl: z.url({ error: 'model url must be an http(s) URL' }).optional(),
+  modelUrl: httpUrlSchema('model url').optional(),
   /** A user-supplied dataset file (e.g. the full MBPP-ET JSONL), validated like the shipped ones. */
-  datasetFile: z.string().min(1).optional(),
+  datasetFile: text('dataset file', MAX_PATH_CHARS).optional(),
   split: z.enum(['test', 'train', 'validation', 'prompt', 'all']).optional(),
   maxProblems: z.number().int().positive().optional(),
   seed: z.number().int().nonnegative().default(40),
@@ -21,14 +37,14 @@ export const runOptionsSchema = z.object({
   promptType: z.enum(['deepseek_instruct', 'long_code']).default('deepseek_instruct'),
   concurrency: z.number().int().positive().max(1000).default(8),
   /** A samples file (evalplus JSONL) to replay instead of calling a model. */
-  samplesFile: z.string().min(1).optional(),
+  samplesFile: text('samples file', MAX_PATH_CHARS).optional(),
 
   // EG-CFG (method 'eg-cfg'; ignored by baseline). Without `grid`, one agent is built from temperature (t; 0 means
   // the paper grid's lowest value 0.7, since s unique candidates need sampling), numCandidates (s), horizon (d) and promptType.
-  /** A grid file shaped like the authors' dynamic_signals_params.json (data/egcfg/*.json). */
-  grid: z.string().min(1).optional(),
+  /** A grid file shaped like the authors' dynamic_signals_params.json (data/egcfg/*.json), or such a grid inline. */
+  grid: z.union([text('grid', MAX_PATH_CHARS), inlineGridSchema]).optional(),
   /** CFG strengths tried per agent, in order. */
-  gammas: z.array(z.number().min(0, 'gamma must be >= 0').max(100, 'gamma must be <= 100')).min(1, 'at least one gamma').default([0, 0.5, 1, 3]),
+  gammas: z.array(z.number().min(0, 'gamma must be >= 0').max(100, 'gamma must be <= 100')).min(1, 'at least one gamma').max(64, 'at most 64 gammas').default([0, 0.5, 1, 3]),
   numCandidates: z.number().int().positive().max(64).default(3),
   /** Completion horizon d in lines; null = unbounded. */
   horizon: z.number().int().nonnegative().max(1000).nullable().default(2),
@@ -47,7 +63,7 @@ export const runOptionsSchema = z.object({
   /** Cap of one rendered trace in the signal, characters (the authors had no cap; the model's context has one). */
   traceMaxChars: z.number().int().positive().max(64 * 1024 * 1024).default(100_000),
   /** A baseline campaign of the same model and dataset: RSR is computed against its pass@1. */
-  baselineCampaign: z.string().min(1).optional(),
+  baselineCampaign: text('baseline campaign', 200).optional(),
   /** Heartbeat timeout of the generation activities (how soon a killed worker's step is retried), ms. */
   heartbeatTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
 
@@ -84,21 +100,21 @@ export const runOptionsSchema = z.object({
   /** Stop once this many iterations in a row did not improve pass@1. */
   patience: z.number().int().positive().max(1000).default(1),
   /** The model that samples candidates (big-to-small: the big one); default: modelName. */
-  sourceModel: z.string().min(1).optional(),
-  sourceModelUrl: z.url({ error: 'source model url must be an http(s) URL' }).optional(),
+  sourceModel: text('source model', MAX_NAME_CHARS).optional(),
+  sourceModelUrl: httpUrlSchema('source model url').optional(),
   /** The model that is fine-tuned and evaluated; default: modelName. */
-  targetModel: z.string().min(1).optional(),
+  targetModel: text('target model', MAX_NAME_CHARS).optional(),
   /** The target model's weights (Hugging Face folder) for the trainer. */
-  baseModelDir: z.string().min(1).optional(),
+  baseModelDir: text('base model dir', MAX_PATH_CHARS).optional(),
   /** Folder for training sets, checkpoints and adapters. */
-  workDir: z.string().min(1).optional(),
+  workDir: text('work dir', MAX_PATH_CHARS).optional(),
   trainDataset: z.enum(['mbpp', 'mbpp-et']).default('mbpp'),
-  trainSplits: z.array(z.enum(['train', 'prompt', 'validation', 'test'])).min(1).default(['train', 'prompt']),
+  trainSplits: z.array(z.enum(['train', 'prompt', 'validation', 'test'])).min(1).max(4).default(['train', 'prompt']),
   maxTrainProblems: z.number().int().positive().optional(),
   /** Heartbeat timeout of the training activity, ms (how soon a killed training worker's run is retried). */
   trainingHeartbeatTimeoutMs: z.number().int().min(1000).max(3_600_000).optional(),
   /** Which experiment, step and variant a campaign belongs to (egcfg experiment); recorded in the campaign's config. */
-  experiment: z.object({ name: z.string().min(1), step: z.string().min(1), variant: z.string().min(1) }).optional(),
+  experiment: z.object({ name: text('experiment name', 200), step: text('experiment step', 200), variant: text('experiment variant', 200) }).optional(),
   /** Test-only: seconds the trainer sleeps per step. */
   debugStepSleep: z.number().min(0).max(10).optional(),
 });

@@ -16,6 +16,7 @@ import {
   trainerArgs, trainingJsonl, trainingPairs, type BufferSnapshot, type TrainConfig, type TrainConfigInput, TrainConfigSchema,
 } from '../../core/btp/index.ts';
 import { extractCode, type Problem } from '../../core/datasets/index.ts';
+import { apiKeyFor } from '../../core/model-servers.ts';
 import { buildPrompt, taskText } from '../../core/prompts/index.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import type { Database } from '../../db/client.ts';
@@ -191,7 +192,7 @@ export function btpActivities(deps: ActivityDeps) {
       if (Number(existing) >= input.numBeams) return { beams: Number(existing), model: spec.model };
 
       const { taskId, problem } = await loadProblem(input.problemId);
-      const apiKey = process.env.EGCFG_MODEL_API_KEY;
+      const apiKey = apiKeyFor(spec.baseUrl); // only the key bound to this server (core/model-servers.ts)
       const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}) });
       let reply;
       const modelStart = performance.now();
@@ -490,7 +491,7 @@ export function btpActivities(deps: ActivityDeps) {
     /** (7) Serve the adapter under its own name (POST /v1/load_lora_adapter; idempotent). */
     btpRegisterAdapter: alive(async (input: { model: ModelSpec; adapterName: string; adapterPath: string; campaignId: string; iteration: number }): Promise<{ alreadyLoaded: boolean }> => {
       const spec = openaiSpec(input.model, 'adapter registration');
-      const apiKey = process.env.EGCFG_MODEL_API_KEY;
+      const apiKey = apiKeyFor(spec.baseUrl); // only the key bound to this server (core/model-servers.ts)
       const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}) });
       try {
         const r = await client.loadLoraAdapter(input.adapterName, input.adapterPath);

@@ -63,11 +63,15 @@ export interface Sandbox {
   readonly isolation: 'nsjail' | 'none';
   /** Host pids of the workers' top processes (nsjail), for tests and diagnostics. */
   workerPids(): number[];
+  /** How busy the pool is now (health checks report a saturated pool as busy, not dead). */
+  load?(): SandboxLoad;
   /** Outside uids leased for the slots (empty when not root / unsafe). */
   readonly slotUids: readonly number[];
   /** The per-slot memory cgroup limit in MB, or null when no memory cgroup is used. */
   readonly memoryCgroupMb: number | null;
 }
+
+export interface SandboxLoad { size: number; alive: number; busy: number; queued: number; restarting: number }
 
 /** Thrown by createSandbox when the machine cannot provide the sandbox; the message says what is missing and how to fix it. */
 export class SandboxUnavailableError extends Error {
@@ -220,6 +224,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     slotUids: uids,
     memoryCgroupMb,
     workerPids: () => pool.workerPids(),
+    load: () => pool.load(),
 
     async run(input: RunRequest): Promise<ExecutionResult> {
       const req = parseOrThrow(RunRequest, input, 'run request');

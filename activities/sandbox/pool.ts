@@ -224,6 +224,11 @@ export class Pool {
   get size(): number { return this.specs.length; }
   get queued(): number { return this.queue.length; }
   workerPids(): number[] { return this.workers.flatMap((w) => (w?.pid !== undefined && w.usable ? [w.pid] : [])); }
+  /** How busy the pool is now: workers alive, of them running a request, requests waiting, workers restarting. */
+  load(): { size: number; alive: number; busy: number; queued: number; restarting: number } {
+    const alive = this.workers.filter((w) => w !== null && w.usable);
+    return { size: this.specs.length, alive: alive.length, busy: alive.filter((w) => w!.busy).length, queued: this.queue.length, restarting: this.restarting.size };
+  }
 
   /** Start every worker; throws (after stopping the ones that came up) if any cannot start. */
   async start(): Promise<void> {

@@ -1,6 +1,7 @@
 // `egcfg serve`: the API and dashboard over the same runtime as `egcfg run` (zero-config local mode or external
 // services, workers in-process unless --no-worker). In local mode it also serves simulated model servers for
 // campaigns created without a modelUrl.
+import { configuredModelServers } from '../../core/model-servers.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApiServer } from '../../api/server.ts';
@@ -38,14 +39,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const withSimulated = values['no-simulated'] ? false : values.simulated ?? runtime.mode === 'local';
   const sims: SimulatedModels | undefined = withSimulated ? simulatedModels(skill !== undefined ? { skill } : {}) : undefined;
   const temporalUiUrl = values['temporal-ui'] ?? process.env.TEMPORAL_UI_URL
-    ?? (runtime.mode === 'local' ? `http://127.0.0.1:${Number(runtime.temporalAddress.split(':').pop()) + 1000}` : undefined);
+    ?? runtime.temporalUiUrl;
   const namespace = values.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
   const db = runtime.database.db;
 
   const server = await startApiServer({
     db, client: runtime.client, port, host, namespace,
     auth: values['no-auth'] ? { mode: 'none' } : { mode: 'tokens' },
-    uploadDir: resolve(runtime.dataDir, 'uploads'),
+    uploadDir: resolve(runtime.dataDir, 'uploads'), dataDir: runtime.dataDir,
+    modelServers: configuredModelServers(), // a malformed EGCFG_MODEL_SERVERS stops the server here, with the reason
     ...(sims ? { simulated: sims } : {}),
     ...(temporalUiUrl ? { temporalUiUrl } : {}),
   });
@@ -53,6 +55,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   console.error(sims
     ? `[egcfg] Model: campaigns without modelUrl use SIMULATED model servers started by this process. ${SIMULATED_NOTE}.`
     : '[egcfg] Model: campaigns must give modelUrl (no simulated model server in this process; --simulated starts one)');
+  const servers = configuredModelServers();
+  console.error(process.env.EGCFG_ALLOW_ANY_MODEL_URL === '1'
+    ? '[egcfg] Model URLs: ANY http(s) URL (EGCFG_ALLOW_ANY_MODEL_URL=1); API keys go only to the servers of EGCFG_MODEL_SERVERS'
+    : `[egcfg] Model URLs: campaigns may name ${servers.length ? servers.map((x) => x.name ?? x.url).join(', ') : 'no model server (EGCFG_MODEL_SERVERS is empty)'}${sims ? ' or use the simulated servers' : ''}`);
   if (values['no-auth']) {
     console.error('[egcfg] Auth: DISABLED (--no-auth): anyone who can reach this loopback port can start and cancel campaigns');
   } else {
@@ -62,7 +68,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       console.error(`[egcfg] Auth: no API token existed, so one was created (shown once, stored only as its hash):\n\n    ${first.token}\n`);
       console.error(`[egcfg]   export EGCFG_API_URL=${server.url} EGCFG_API_TOKEN=${first.token}`);
     } else {
-      console.error(`[egcfg] Auth: ${active.length} active API token(s); use one as "Authorization: Bearer <token>" or sign in at ${server.url}/login (new ones: egcfg tokens create --name NAME${runtime.database.driver === 'pglite' ? ', with this server stopped: the embedded database has one user at a time' : ''})`);
+      console.error(`[egcfg] Auth: ${active.length} active API token(s); use one as "Authorization: Bearer <token>" or sign in at ${server.url}/login (new ones: egcfg tokens create --name NAME; egcfg tokens revoke ID takes effect here at once)`);
     }
   }
   console.log(JSON.stringify({ api_url: server.url, mode: runtime.mode, database: runtime.database.location, simulated_models: Boolean(sims) }));

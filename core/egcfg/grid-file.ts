@@ -14,7 +14,9 @@ export function loadGridFile(path: string): GridFile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`grid file ${path} is not valid JSON: ${(e as Error).message}`);
+    // Never quote the file (node's message carries its first bytes): only where the JSON broke.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new Error(`grid file ${path} is not valid JSON${at ? ` (at character ${at})` : ''}`);
   }
   return parseGrid(json, `grid file ${path}`);
 }

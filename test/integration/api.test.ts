@@ -57,7 +57,9 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', () => {
     sims = simulatedModels({ skill: 0.5 });
     // A slow model for pause and cancel: every answer takes a while, so problems are visibly in flight.
     slow = await startSimulatedModelServer({ knowledge: knowledgeFor(await loadDataset('mbpp', { split: 'all' })), latencyMs: 400, modelName: 'slow' });
-    app = createApp({ db: db.db, client: env.client, auth: { mode: 'tokens' }, simulated: sims, temporalUiUrl: 'http://127.0.0.1:8233', log: () => {} });
+    // The slow server is a configured model server: API callers may name only those (issue 13).
+    app = createApp({ db: db.db, client: env.client, auth: { mode: 'tokens' }, simulated: sims, temporalUiUrl: 'http://127.0.0.1:8233', log: () => {},
+      modelServers: [{ url: slow.url, name: 'slow' }] });
     token = (await createApiToken(db.db, 'test')).token;
     const r = await createApiToken(db.db, 'revoked');
     await revokeApiToken(db.db, r.id);

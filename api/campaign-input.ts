@@ -1,0 +1,87 @@
+// What an API caller may put in POST /campaigns, and how it becomes campaign options (issue 13):
+// - no server-side paths: `grid` is a grid's name (a file in data/egcfg) or the grid inline; `workDir` and
+//   `baseModelDir` are names resolved under the server's own folders (the data folder's btp/ and models/, and the
+//   folders in EGCFG_MODEL_DIRS). Errors name the field and the allowed names, never a file's contents.
+// - `modelUrl` / `sourceModelUrl` only name configured model servers (core/model-servers.ts) unless the operator
+//   allows any URL; keys are bound to servers, so a URL a caller chose never receives one.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from '@hono/zod-openapi';
+import { inlineGridSchema, OptionsError, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
+import { modelUrlRefusal, type ModelUrlPolicy } from '../core/model-servers.ts';
+import { repoPath } from '../core/repo.ts';
+
+/** A plain name: letters, digits, '.', '_' and '-', starting with a letter or digit (so never '..' nor a path). */
+export const SERVER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const serverName = (what: string) => z.string().regex(SERVER_NAME_RE, `${what}: a name (letters, digits, '.', '_', '-'; no path), resolved on the server`);
+
+export interface ServerFolders {
+  /** Grid files, by name (default: data/egcfg). */
+  gridsDir: string;
+  /** BTP work folders are created under here (default: <data folder>/btp). */
+  workRoot: string;
+  /** Folders that hold model weights folders, by name (default: <data folder>/models and EGCFG_MODEL_DIRS). */
+  modelDirs: string[];
+}
+
+export function serverFolders(dataDir: string, env: Record<string, string | undefined> = process.env): ServerFolders {
+  const extra = (env.EGCFG_MODEL_DIRS ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => resolve(d));
+  return { gridsDir: repoPath('data', 'egcfg'), workRoot: resolve(dataDir, 'btp'), modelDirs: [resolve(dataDir, 'models'), ...extra] };
+}
+
+/** POST /campaigns: the campaign options of campaigns/options.ts, with names instead of server-side paths. */
+export const campaignBodySchema = z.strictObject(runOptionsSchema.omit({ datasetFile: true, samplesFile: true }).extend({
+  grid: z.union([serverName('grid'), inlineGridSchema]).optional()
+    .openapi({ description: 'a grid file of data/egcfg by name (e.g. "quick_grid"), or the grid itself' }),
+  workDir: serverName('workDir').optional().openapi({ description: "BTP: a folder name under the server's data folder (btp/NAME)" }),
+  baseModelDir: serverName('baseModelDir').optional().openapi({ description: "BTP: a model folder's name under the server's model folders" }),
+}).shape).openapi('CampaignOptions', {
+  description: 'The options of `egcfg run` (campaigns/options.ts), with names for grids and folders. Without modelUrl the simulated model server of this API process answers.',
+});
+export type CampaignBody = z.infer<typeof campaignBodySchema>;
+
+const list = (dir: string, suffix = ''): string[] => {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, f.length - suffix.length)).sort();
+  } catch {
+    return [];
+  }
+};
+
+function gridPath(name: string, dir: string): string {
+  for (const file of [name, `${name}.json`]) {
+    const path = join(dir, file);
+    if (SERVER_NAME_RE.test(file) && existsSync(path) && statSync(path).isFile()) return path;
+  }
+  throw new OptionsError([{ field: 'grid', message: `no grid named '${name}'; known grids: ${list(dir, '.json').join(', ') || '(none)'}` }]);
+}
+
+function modelDir(name: string, dirs: string[]): string {
+  for (const d of dirs) {
+    const path = join(d, name);
+    if (existsSync(path) && statSync(path).isDirectory()) return path;
+  }
+  throw new OptionsError([{ field: 'baseModelDir', message: `no model folder named '${name}' in the server's model folders (${dirs.length} configured)` }]);
+}
+
+/** Why this URL field may not be used, or nothing: every model URL a body names must pass the policy. */
+export function checkModelUrls(body: { modelUrl?: string | undefined; sourceModelUrl?: string | undefined }, policy: ModelUrlPolicy): void {
+  const issues = (['modelUrl', 'sourceModelUrl'] as const).flatMap((field) => {
+    const url = body[field];
+    const refusal = url === undefined ? undefined : modelUrlRefusal(url, policy);
+    return refusal ? [{ field, message: refusal }] : [];
+  });
+  if (issues.length) throw new OptionsError(issues);
+}
+
+/** A validated body -> campaign options, names resolved inside the server's folders. Throws OptionsError (400). */
+export function apiRunOptions(body: CampaignBody, folders: ServerFolders, policy: ModelUrlPolicy): RunOptions {
+  checkModelUrls(body, policy);
+  const { grid, workDir, baseModelDir, ...rest } = body;
+  return parseRunOptions({
+    ...rest,
+    ...(grid === undefined ? {} : { grid: typeof grid === 'string' ? gridPath(grid, folders.gridsDir) : grid }),
+    ...(workDir === undefined ? {} : { workDir: join(folders.workRoot, workDir) }),
+    ...(baseModelDir === undefined ? {} : { baseModelDir: modelDir(baseModelDir, folders.modelDirs) }),
+  });
+}
