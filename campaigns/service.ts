@@ -164,6 +164,25 @@ export async function campaignResults(db: Database, campaignId: string, protocol
   }));
 }
 
+export interface ErrorReport {
+  /** Problems that ended in 'error' (the platform could not score them), not 'failed' (scored, wrong). */
+  count: number;
+  /** The first of them in dataset order, with its recorded message. */
+  first?: { taskId: string; message: string };
+}
+
+/** How many of a campaign's problems ended in 'error', and the first one's message. */
+export async function campaignErrors(db: Database, campaignId: string, protocol = 'default'): Promise<ErrorReport> {
+  const rows = await db.select({ taskId: problems.taskId, detail: results.detail }).from(results)
+    .innerJoin(problems, eq(problems.id, results.problemId))
+    .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol), eq(results.status, 'error')))
+    .orderBy(asc(problems.id));
+  const first = rows[0];
+  if (!first) return { count: 0 };
+  const message = typeof first.detail.message === 'string' ? first.detail.message : JSON.stringify(first.detail);
+  return { count: rows.length, first: { taskId: first.taskId, message } };
+}
+
 // ---- Read models for the API and dashboard (listing, per-dataset pass@1, event log, problem audits) ----
 
 export interface CampaignListFilter {

@@ -1,7 +1,7 @@
 // What a finished campaign leaves in its output folder: results.jsonl, summary.json and summary.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ResultRow } from '../campaigns/service.ts';
+import type { ErrorReport, ResultRow } from '../campaigns/service.ts';
 
 export interface SummaryLine {
   campaign_id: string;
@@ -11,6 +11,8 @@ export interface SummaryLine {
   simulated: boolean;
   problems: number;
   passed: number;
+  /** Problems that ended in 'error' (not scored: counted as not passed, but they are not failures of the model). */
+  errors?: number;
   pass_at_1: number;
   coverage?: string;
   output_dir: string;
@@ -19,15 +21,34 @@ export interface SummaryLine {
 
 export const SIMULATED_NOTE = 'simulated model: these numbers exercise the pipeline and say nothing about any real model';
 
+/** Scored and wrong: neither passed nor errored. */
+const failedOf = (s: SummaryLine): number => s.problems - s.passed - (s.errors ?? 0);
+
+const errorsNote = (s: SummaryLine): string =>
+  `${s.errors} of ${s.problems} problems ended in 'error' (not scored): pass@1 counts them as not passed, so it understates the model`;
+
+/**
+ * What a run says about problems that ended in 'error', and its exit status: 0 when there were none, 1 otherwise
+ * (how many, why, the first message and where to look).
+ */
+export function reportErrors(s: SummaryLine, report: ErrorReport, log: (line: string) => void = (l) => console.error(l)): number {
+  if (report.count === 0) return 0;
+  log(`\nERROR: ${errorsNote(s)}.`);
+  if (report.first) log(`  first: ${report.first.taskId}: ${report.first.message.split('\n')[0]!.slice(0, 500)}`);
+  log(`  that problem's record: egcfg show ${s.campaign_id} ${report.first?.taskId ?? '<task_id>'}`);
+  return 1;
+}
+
 export function summaryMarkdown(s: SummaryLine): string {
   const model = s.simulated ? `${s.model} (simulated model)` : s.model;
   const lines = [
     `# Campaign ${s.campaign_id}`,
     '',
     s.simulated ? `> **${SIMULATED_NOTE}.**\n` : '',
-    '| dataset | method | model | problems | passed | pass@1 (%) |',
-    '|---|---|---|---:|---:|---:|',
-    `| ${s.dataset} | ${s.method} | ${model} | ${s.problems} | ${s.passed} | ${(100 * s.pass_at_1).toFixed(2)} |`,
+    '| dataset | method | model | problems | passed | failed | errors | pass@1 (%) |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
+    `| ${s.dataset} | ${s.method} | ${model} | ${s.problems} | ${s.passed} | ${failedOf(s)} | ${s.errors ?? 0} | ${(100 * s.pass_at_1).toFixed(2)}${s.errors ? ' ⚠' : ''} |`,
+    s.errors ? `\n⚠ ${errorsNote(s)}` : '',
     s.coverage ? `\nCoverage: ${s.coverage}` : '',
     '',
   ];
@@ -45,8 +66,9 @@ export function writeCampaignOutputs(dir: string, rows: ResultRow[], summary: Su
 
 /** A plain-text table for the terminal. */
 export function summaryTable(s: SummaryLine): string {
-  const header = ['dataset', 'method', 'model', 'problems', 'passed', 'pass@1 %'];
-  const row = [s.dataset, s.method, s.simulated ? `${s.model} [SIMULATED]` : s.model, String(s.problems), String(s.passed), (100 * s.pass_at_1).toFixed(2)];
+  const header = ['dataset', 'method', 'model', 'problems', 'passed', 'failed', 'errors', 'pass@1 %'];
+  const row = [s.dataset, s.method, s.simulated ? `${s.model} [SIMULATED]` : s.model, String(s.problems), String(s.passed),
+    String(failedOf(s)), s.errors ? `${s.errors} !` : '0', (100 * s.pass_at_1).toFixed(2)];
   const widths = header.map((h, i) => Math.max(h.length, row[i]!.length));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), fmt(row)].join('\n');

@@ -1,8 +1,9 @@
 // The services a command needs. Zero-config local mode: a local Temporal dev server and an embedded PGlite database
 // under one data folder. External mode (--temporal-address / TEMPORAL_ADDRESS and --database-url / DATABASE_URL):
 // those services are used and nothing is started. Either way, a worker runs in-process unless told otherwise.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
 import { modelBackendCache } from '../activities/model-backend.ts';
@@ -13,7 +14,8 @@ import { startWorkers, type QueueKind, type RunningWorkers } from '../workers/wo
 import {
   clientConnectionOptions, connectWithRetry, databasePoolSize, describeTemporal, temporalSettingsFromEnv, workerConnectionOptions,
 } from './temporal-connection.ts';
-import { ensureLocalTemporal } from './temporal-local.ts';
+import { namespacedQueue, taskQueues } from '../workflows/activity-options.ts';
+import { ensureLocalTemporal, localPortRange } from './temporal-local.ts';
 
 export interface RuntimeOptions {
   temporalAddress?: string;
@@ -29,6 +31,10 @@ export interface Runtime {
   mode: 'local' | 'external';
   dataDir: string;
   temporalAddress: string;
+  /** The Temporal web UI, when this runtime started or reuses the folder's dev server. */
+  temporalUiUrl?: string;
+  /** The task-queue namespace of this runtime's workers and workflows ('' for the plain queue names). */
+  taskQueueNamespace: string;
   database: DatabaseHandle;
   client: Client;
   workers?: RunningWorkers;
@@ -75,6 +81,20 @@ export function runtimeOptionsFrom(values: ServiceFlagValues, queues?: QueueKind
 
 export const defaultDataDir = (): string => process.env.EGCFG_DATA_DIR ?? repoPath('.data');
 
+/** A data folder's task-queue namespace: a short hash of its absolute path. */
+export const folderQueueNamespace = (dataDir: string): string =>
+  createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 10);
+
+/** Client interceptor: workflows this client starts on a plain egcfg queue start on that queue in `namespace`. */
+export function queueNamespaceClientInterceptor(namespace: string): WorkflowClientInterceptor {
+  const moved = <T extends { options: { taskQueue: string } }>(input: T): T =>
+    ({ ...input, options: { ...input.options, taskQueue: namespacedQueue(input.options.taskQueue, namespace) } });
+  return {
+    startWithDetails: (input, next) => next(moved(input)),
+    signalWithStart: (input, next) => next(moved(input)),
+  };
+}
+
 export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const dataDir = resolve(opts.dataDir ?? defaultDataDir());
@@ -87,24 +107,34 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   const mode: Runtime['mode'] = temporalAddress && databaseUrl ? 'external' : 'local';
 
   let address = temporalAddress;
+  let temporalUiUrl: string | undefined;
   if (!address) {
-    const port = Number(process.env.EGCFG_TEMPORAL_PORT ?? 7233);
-    const local = await ensureLocalTemporal(dataDir, port);
+    const fixedPort = process.env.EGCFG_TEMPORAL_PORT ? Number(process.env.EGCFG_TEMPORAL_PORT) : undefined;
+    const portRange = localPortRange();
+    const local = await ensureLocalTemporal(dataDir, { ...(fixedPort ? { port: fixedPort } : {}), ...(portRange ? { portRange } : {}) });
     address = local.address;
-    log(`[egcfg] Temporal: ${local.started ? 'started' : 'reusing'} local dev server at ${address} (history in ${local.dbFile}; UI http://127.0.0.1:${port + 1000})`);
+    temporalUiUrl = local.uiUrl;
+    log(`[egcfg] Temporal: ${local.started ? 'started' : 'reusing'} this data folder's dev server at ${address} (pid ${local.pid}; history in ${local.dbFile}; UI ${local.uiUrl})`);
   } else {
     log(`[egcfg] Temporal: external server at ${describeTemporal({ ...settings, address })}`);
   }
   // TLS and API keys are for an external cluster; the local dev server speaks plain gRPC.
   const connectionSettings = temporalAddress ? { ...settings, address } : { address, namespace, tls: false };
   const database = await openDatabase(databaseUrl ?? resolve(dataDir, 'pglite'), { poolSize: databasePoolSize() });
-  log(`[egcfg] Database: ${database.driver === 'pglite' ? `embedded PGlite in ${database.location}` : `Postgres at ${database.location}`}`);
+  const owner = database.owner ? ` (owned by pid ${database.owner.pid}, ${database.owner.command})` : '';
+  log(`[egcfg] Database: ${database.driver === 'pglite' ? `embedded PGlite in ${database.location}${owner}` : `Postgres at ${database.location}`}`);
+  // The folder's PGlite is the folder's alone: so are its task queues, even on a shared Temporal server.
+  const taskQueueNamespace = databaseUrl ? '' : folderQueueNamespace(dataDir);
   log(`[egcfg] Mode: ${mode === 'local' ? 'zero-config local' : 'external services'}; data folder ${dataDir}`);
 
   const connection = await connectWithRetry(() => Connection.connect(clientConnectionOptions(connectionSettings)), address);
   // With EGCFG_OTEL=1 the client starts each campaign's trace; workers continue it (workers/otel.ts).
   if (otelEnabled()) setupTracing({ serviceName: 'egcfg-cli' });
-  const client = new Client({ connection, namespace, ...(otelEnabled() ? { interceptors: otelClientInterceptors() } : {}) });
+  const interceptors = [
+    ...(taskQueueNamespace ? [queueNamespaceClientInterceptor(taskQueueNamespace)] : []),
+    ...(otelEnabled() ? otelClientInterceptors().workflow : []),
+  ];
+  const client = new Client({ connection, namespace, interceptors: { workflow: interceptors } });
   let workers: RunningWorkers | undefined;
   let workerConnection: NativeConnection | undefined;
   const queues = opts.workerQueues ?? ['default', 'inference', 'sandbox', 'training'];
@@ -112,13 +142,13 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
     installQuietTemporalLogger();
     workerConnection = await connectWithRetry(() => NativeConnection.connect(workerConnectionOptions(connectionSettings)), address);
     workers = await startWorkers({
-      connection: workerConnection, namespace, queues,
+      connection: workerConnection, namespace, queues, taskQueueNamespace,
       deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache() },
     });
-    log(`[egcfg] Worker: in-process, queues ${queues.join(', ')}`);
+    log(`[egcfg] Worker: in-process, queues ${queues.join(', ')}${taskQueueNamespace ? ` (this data folder's: ${queues.map((q) => namespacedQueue(taskQueues[q], taskQueueNamespace)).join(', ')})` : ''}`);
   }
   return {
-    mode, dataDir, temporalAddress: address, database, client, workers,
+    mode, dataDir, temporalAddress: address, ...(temporalUiUrl ? { temporalUiUrl } : {}), taskQueueNamespace, database, client, workers,
     async close() {
       await workers?.shutdown();
       await workerConnection?.close();

@@ -1,9 +1,14 @@
-// Zero-config Temporal: reuse a dev server that already listens, or start the cached `temporal` binary with a
-// persistent database file in the project's data folder, detached so the next command can reuse it.
+// Zero-config Temporal: each data folder has its own dev server (the cached `temporal` binary, history in the folder's
+// temporal.db), started detached so later commands reuse it. What runs is recorded in `<data>/temporal.json`
+// (pid, ports, database file); a recorded server is reused only while that pid is alive, is a Temporal dev server on
+// this folder's database file, and answers on its port. A server on some port that is not ours is never used: a new
+// one starts on a free port. Two commands starting at once in one folder agree through `<data>/temporal.lock`.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { pidAlive, releaseLock, tryLock } from '../core/folder-lock.ts';
 import { temporalBin } from '../core/tools.ts';
 
 export function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -16,40 +21,158 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
   });
 }
 
+export const TemporalRecordSchema = z.object({
+  pid: z.number().int().positive(),
+  port: z.number().int().min(1).max(65535),
+  uiPort: z.number().int().min(1).max(65535),
+  dbFile: z.string(),
+  startedAt: z.string(),
+});
+export type TemporalRecord = z.infer<typeof TemporalRecordSchema>;
+
 export interface LocalTemporal {
   address: string;
   started: boolean;
   dbFile: string;
-  pid?: number;
+  uiUrl: string;
+  pid: number;
 }
 
-export async function ensureLocalTemporal(dataDir: string, port: number): Promise<LocalTemporal> {
-  const address = `127.0.0.1:${port}`;
+export interface LocalTemporalOptions {
+  /** A fixed frontend port (EGCFG_TEMPORAL_PORT); default: a free port. */
+  port?: number;
+  /** Where free ports are looked for (EGCFG_LOCAL_PORTS=19000-19999); default: any port the system gives. */
+  portRange?: [number, number];
+}
+
+const recordFile = (dataDir: string) => join(dataDir, 'temporal.json');
+
+export function readTemporalRecord(dataDir: string): TemporalRecord | undefined {
+  try {
+    const parsed = TemporalRecordSchema.safeParse(JSON.parse(readFileSync(recordFile(dataDir), 'utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is a Temporal dev server on `dbFile` (Linux: its command line; elsewhere: that it lives). */
+function isOurServer(pid: number, dbFile: string): boolean {
+  if (!pidAlive(pid)) return false;
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (!existsSync('/proc/self/cmdline')) return true;
+  try {
+    const argv = readFileSync(cmdline, 'utf8').split('\0');
+    return argv.includes('start-dev') && argv.includes(dbFile);
+  } catch {
+    return false;
+  }
+}
+
+async function reusable(dataDir: string, dbFile: string): Promise<TemporalRecord | undefined> {
+  const rec = readTemporalRecord(dataDir);
+  if (!rec || rec.dbFile !== dbFile || !isOurServer(rec.pid, dbFile)) return undefined;
+  return (await isListening('127.0.0.1', rec.port)) ? rec : undefined;
+}
+
+const describe = (rec: TemporalRecord, started: boolean): LocalTemporal => ({
+  address: `127.0.0.1:${rec.port}`, started, dbFile: rec.dbFile, uiUrl: `http://127.0.0.1:${rec.uiPort}`, pid: rec.pid,
+});
+
+/** The folder's dev server: the recorded one if it is ours and alive, else a new one. */
+export async function ensureLocalTemporal(dataDir: string, opts: LocalTemporalOptions = {}): Promise<LocalTemporal> {
+  mkdirSync(dataDir, { recursive: true });
   const dbFile = join(dataDir, 'temporal.db');
-  if (await isListening('127.0.0.1', port)) return { address, started: false, dbFile };
+  const lockFile = join(dataDir, 'temporal.lock');
+  const deadline = Date.now() + 60_000;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+    const rec = await reusable(dataDir, dbFile);
+    if (rec) return describe(rec, false);
+    const lock = tryLock(lockFile, { command: `egcfg ${process.argv[2] ?? ''}`.trim() + ' (starting the Temporal dev server)' });
+    if (lock.ok) {
+      try {
+        const again = await reusable(dataDir, dbFile); // started by the previous holder just before we took the lock
+        return again ? describe(again, false) : describe(await startDevServer(dataDir, dbFile, opts), true);
+      } finally {
+        releaseLock(lockFile);
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the Temporal dev server of ${dataDir} is being started by pid ${lock.holder.pid} (${lock.holder.command}) and did not come up within 60 s; see ${join(dataDir, 'temporal.log')}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+async function startDevServer(dataDir: string, dbFile: string, opts: LocalTemporalOptions): Promise<TemporalRecord> {
   const bin = temporalBin();
   if (!existsSync(bin)) {
     throw new Error(`the Temporal CLI is not installed at ${bin}: run 'bash infra/setup.sh' (or set EGCFG_TEMPORAL_BIN, or pass --temporal-address)`);
   }
-  mkdirSync(dataDir, { recursive: true });
-  const log = openSync(join(dataDir, 'temporal.log'), 'a');
+  let port: number;
+  if (opts.port !== undefined) {
+    if (await isListening('127.0.0.1', opts.port)) {
+      throw new Error(`127.0.0.1:${opts.port} (EGCFG_TEMPORAL_PORT) is taken by a server that is not this data folder's (${recordFile(dataDir)} names none running there); `
+        + 'choose another port, unset EGCFG_TEMPORAL_PORT for a free one, or pass --temporal-address to use that server on purpose');
+    }
+    port = opts.port;
+  } else {
+    port = await freePort(opts.portRange);
+  }
+  const uiPort = await freePort(opts.portRange, [port]);
+  const logFile = join(dataDir, 'temporal.log');
+  const log = openSync(logFile, 'a');
   const child = spawn(bin, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', 'default',
-    '--db-filename', dbFile, '--ui-port', String(port + 1000), '--log-level', 'warn'], { detached: true, stdio: ['ignore', log, log] });
+    '--db-filename', dbFile, '--ui-port', String(uiPort), '--log-level', 'warn'], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
+  const rec: TemporalRecord = { pid: child.pid!, port, uiPort, dbFile, startedAt: new Date().toISOString() };
+  writeFileSync(recordFile(dataDir), JSON.stringify(rec, null, 2) + '\n');
   writeFileSync(join(dataDir, 'temporal.pid'), String(child.pid));
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (await isListening('127.0.0.1', port)) return { address, started: true, dbFile, pid: child.pid! };
+    if (await isListening('127.0.0.1', port)) return rec;
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const tail = readFileSync(join(dataDir, 'temporal.log'), 'utf8').split('\n').slice(-6).join('\n');
-  throw new Error(`the local Temporal dev server did not start on ${address}; log ${join(dataDir, 'temporal.log')}:\n${tail}`);
+  const tail = readFileSync(logFile, 'utf8').split('\n').slice(-6).join('\n');
+  throw new Error(`the local Temporal dev server did not start on 127.0.0.1:${port}; log ${logFile}:\n${tail}`);
 }
 
+/** A port that was free a moment ago: from the system, or tried at random within `range`. */
+export async function freePort(range?: [number, number], avoid: number[] = []): Promise<number> {
+  const tryListen = (port: number) => new Promise<number | undefined>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(undefined));
+    s.listen(port, '127.0.0.1', () => {
+      const got = (s.address() as { port: number }).port;
+      s.close(() => resolve(got));
+    });
+  });
+  for (let i = 0; i < 200; i++) {
+    const candidate = range ? range[0] + Math.floor(Math.random() * (range[1] - range[0] + 1)) : 0;
+    if (avoid.includes(candidate)) continue;
+    const got = await tryListen(candidate);
+    if (got !== undefined && !avoid.includes(got)) return got;
+  }
+  throw new Error(`no free port${range ? ` in ${range[0]}-${range[1]}` : ''} on 127.0.0.1`);
+}
+
+/** EGCFG_LOCAL_PORTS=LOW-HIGH: the range local services take free ports from. */
+export function localPortRange(env: NodeJS.ProcessEnv = process.env): [number, number] | undefined {
+  const raw = env.EGCFG_LOCAL_PORTS;
+  if (!raw) return undefined;
+  const m = /^(\d+)-(\d+)$/.exec(raw.trim());
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new Error(`EGCFG_LOCAL_PORTS: expected LOW-HIGH (e.g. 19000-19999), got '${raw}'`);
+  return [lo, hi];
+}
+
+/** Stop the folder's dev server (the recorded one, only if it is ours). */
 export function stopLocalTemporal(dataDir: string): boolean {
+  const rec = readTemporalRecord(dataDir);
   const pidFile = join(dataDir, 'temporal.pid');
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const pid = rec?.pid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined);
+  if (!pid || !isOurServer(pid, rec?.dbFile ?? join(dataDir, 'temporal.db'))) return false;
   try { process.kill(pid, 'SIGTERM'); return true; } catch { return false; }
 }

@@ -181,7 +181,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
         : { address: runtime.temporalAddress, namespace: settings.namespace, tls: false };
       trainingConnection = await NativeConnection.connect(workerConnectionOptions(conn));
       trainingWorker = await startWorkers({
-        connection: trainingConnection, namespace: settings.namespace, queues: ['training'],
+        connection: trainingConnection, namespace: settings.namespace, queues: ['training'], taskQueueNamespace: runtime.taskQueueNamespace,
         concurrency: { activities: { training: trainingConcurrency } },
         deps: { db: runtime.database.db, sandbox: getSharedSandbox, model: modelBackendCache() },
       });

@@ -7,10 +7,10 @@ import { loadReplaySamples } from '../../activities/model/replay.ts';
 import { startSimulatedModelServer } from '../../activities/model/simulated-server.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import { OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
-import { campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
+import { campaignErrors, campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
 import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../workflows/types.ts';
-import { SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
+import { reportErrors, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 
@@ -258,10 +258,11 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
       await stopProgress();
     }
     const rows = await campaignResults(runtime.database.db, created.campaignId);
+    const errored = await campaignErrors(runtime.database.db, created.campaignId); // issue 13: 'error' is not 'failed'
     const coverage = datasetCoverage(opts.dataset);
     const line: SummaryLine = {
       campaign_id: created.campaignId, dataset: opts.dataset, method: opts.method, model: summary.model,
-      simulated: summary.simulated, problems: summary.problems, passed: summary.passed, pass_at_1: summary.passAt1,
+      simulated: summary.simulated, problems: summary.problems, passed: summary.passed, errors: errored.count, pass_at_1: summary.passAt1,
       ...(coverage.full ? {} : { coverage: coverage.note }),
       output_dir: resolve(values['output-dir'] ?? join('results', created.campaignId)),
       database: runtime.database.location,
@@ -276,7 +277,7 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
     if (line.coverage) console.error(`Coverage: ${line.coverage}`);
     console.error(`\nResults: ${join(out, 'results.jsonl')} (per problem), ${join(out, 'summary.md')}; database: ${line.database}`);
     console.log(JSON.stringify(full));
-    return 0;
+    return reportErrors(line, errored); // issue 13: non-zero, with how many and the first message, when any ended in 'error'
   } finally {
     await simulator?.close();
     await runtime.close();

@@ -1,5 +1,6 @@
 // `egcfg tokens create|list|revoke`: API bearer tokens, stored as their SHA-256 hash. Talks to the database directly
-// (DATABASE_URL / --database-url, else the local PGlite under the data folder), so it works before any server runs.
+// (DATABASE_URL / --database-url, else the data folder's PGlite through its owner process, db/local-owner.ts), so it
+// works before any server runs, and a revocation while `egcfg serve` runs takes effect in that server at once.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../api/tokens.ts';
