@@ -40,6 +40,8 @@ export interface SimulatedModelsOptions {
   idleMs?: number;
   /** How often idle servers are looked for (default 60 s; 0: only when the cap is reached). */
   reapEveryMs?: number;
+  /** A server handed out this recently is never stopped, even at the cap (its campaign may not be recorded yet; default 5 s). */
+  graceMs?: number;
   /** The base URLs running campaigns use (set by the API: a server in use is never stopped). */
   inUse?: () => Promise<Set<string>>;
 }
@@ -50,6 +52,7 @@ export function simulatedModels(opts: SimulatedModelsOptions = {}): SimulatedMod
   const entries = new Map<string, Entry>();
   const maxServers = opts.maxServers ?? 16;
   const idleMs = opts.idleMs ?? 10 * 60_000;
+  const graceMs = opts.graceMs ?? 5_000;
   let inUse = opts.inUse ?? (async () => new Set<string>());
   let closed = false;
 
@@ -60,7 +63,7 @@ export function simulatedModels(opts: SimulatedModelsOptions = {}): SimulatedMod
     const stopped: string[] = [];
     for (const [key, e] of entries) {
       if (!e.started || used.has(e.started.url) || (!force && now - e.lastUsed < idleMs)) continue;
-      if (force && now - e.lastUsed < 5_000) continue; // just handed out: its campaign may not be recorded yet
+      if (force && now - e.lastUsed < graceMs) continue; // just handed out: its campaign may not be recorded yet
       entries.delete(key);
       stopped.push(key);
       await e.started.close().catch(() => {});

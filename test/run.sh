@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: every *.test.ts under test/, with node's test runner (tsx for TypeScript).
-# Usage: bash test/run.sh [unit|integration|e2e|chaos ...]   (default: all)
+# Usage: bash test/run.sh [unit|integration|security|e2e|chaos ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e chaos)
+suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(unit integration security e2e chaos)
 files=()
 for s in "${suites[@]}"; do
   [ -d "test/$s" ] && while IFS= read -r f; do files+=("$f"); done < <(find "test/$s" -name '*.test.ts' | sort)

@@ -5,6 +5,8 @@ import { z } from 'zod';
 /** Per-test verdicts.  `passed` only when the harness itself saw the test code complete. */
 export const TEST_STATUSES = [
   'passed', 'failed', 'error', 'timeout', 'memory_limit', 'output_limit', 'killed', 'syntax_error',
+  /** An equality assert passed only because the returned object claims equality (python/sandbox/equality.py). */
+  'suspicious_eq',
 ] as const;
 export const TestStatus = z.enum(TEST_STATUSES);
 export type TestStatus = z.infer<typeof TestStatus>;

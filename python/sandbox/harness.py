@@ -14,6 +14,8 @@ Mode "program": only step 1 (judged like `python3 file.py`).  Trace mode: one te
 program + "\n" + test is compiled as ONE source and executed under the tracer (EG-CFG traces the whole script).
 
 Anti-cheat rules (see README.md):
+- Equality asserts (``assert A == B``) of the tests are judged by the harness (equality.py): an object whose __eq__
+  claims equality with a built-in value, or with anything, gets the verdict suspicious_eq, never passed.
 - A test passes only when this harness observed exec() of the test return normally.  A program that exits early
   (sys.exit -> SystemExit is caught and reported as an error; os._exit / being killed -> no record, and the server
   reports an error/killed), prints "passed" (stdout is just captured text), rebinds builtins.AssertionError (the
@@ -43,6 +45,7 @@ import time
 import traceback
 import types
 
+from equality import SuspiciousEquality, compile_test, strict_eq
 from tracer import TRACED_FILENAME, Tracer
 
 # Bound at import time, before any user code: rebinding builtins.X later does not change what the harness catches.
@@ -175,6 +178,9 @@ def run(job: dict) -> None:
     settrace, setitimer, sigset = sys.settrace, signal.setitimer, signal.signal
     ITIMER_PROF, SIGPROF, SIG_DFL = signal.ITIMER_PROF, signal.SIGPROF, signal.SIG_DFL
     cpu_now, wall_now, compile_, exec_, str_, isinstance_ = time.process_time, time.perf_counter, compile, exec, str, isinstance
+    # Equality asserts of the tests are judged by strict_eq (equality.py), bound under a name the program cannot guess.
+    eq_name = "__egcfg_eq_" + nonce.decode("ascii") + "__"
+    compile_test_, strict_eq_, Suspicious = compile_test, strict_eq, SuspiciousEquality
     oom_fields = [("status", "memory_limit"), ("etype", "MemoryError"), ("emsg", "out of memory (RLIMIT_AS)"),
                   ("exit_code", "1"), ("cpu_ms", "0"), ("wall_ms", "0"), ("trace", ""), ("trace_truncated", "0")]
     oom_records = {str(i): enc(nonce, [("idx", str(i))] + oom_fields) for i in ["P"] + list(range(first_index, first_index + len(tests)))}
@@ -188,7 +194,7 @@ def run(job: dict) -> None:
     ns["__builtins__"] = builtins
     sys.argv = [PROGRAM_FILE]
     # The harness modules are not importable by the user code (it can still reach them by introspection).
-    for name in ("harness", "tracer", "partial", "server"):
+    for name in ("harness", "tracer", "partial", "server", "equality"):
         sys.modules.pop(name, None)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p != here]
@@ -220,13 +226,16 @@ def run(job: dict) -> None:
         except BaseException:  # noqa: BLE001 - fd closed by the user code: the server sees no record
             exit_(0)
 
-    def execute(source_code, filename: str, tracer=None):
-        """compile + exec one piece of user code in ns -> (status, etype, emsg, exit_code)."""
+    def execute(source_code, filename: str, tracer=None, judged=False):
+        """compile + exec one piece of user code in ns -> (status, etype, emsg, exit_code).  judged: a test whose
+        equality asserts strict_eq decides."""
         sigset(SIGPROF, SIG_DFL)
         setitimer(ITIMER_PROF, timeout_s)
         try:
             try:
-                code = compile_(source_code, filename, "exec", dont_inherit=True)
+                code = compile_test_(source_code, filename, eq_name) if judged else None
+                if code is None:
+                    code = compile_(source_code, filename, "exec", dont_inherit=True)
             except (_SyntaxError, _ValueError) as e:  # ValueError: NUL bytes in the source
                 _print_traceback(e, ())
                 return "syntax_error", type(e).__name__, _safe_str(e), 1
@@ -245,6 +254,10 @@ def run(job: dict) -> None:
             e.__traceback__ = None
             gc.collect()
             return "memory_limit", "MemoryError", _safe_str(e) or "out of memory (RLIMIT_AS)", 1
+        except Suspicious as e:
+            settrace(None)
+            _print_traceback(e)
+            return "suspicious_eq", "SuspiciousEquality", _safe_str(e), 1
         except _BaseException as e:  # noqa: BLE001 - whatever the user code lets escape decides the verdict
             settrace(None)
             verdict = classify(e, mode)
@@ -291,8 +304,9 @@ def run(job: dict) -> None:
         exit_(0)
     for offset, test in enumerate(tests):
         restore_builtins()
+        ns[eq_name] = strict_eq_
         cpu0, wall0 = cpu_now(), wall_now()
-        status, etype, emsg, exit_code = execute(test, TEST_FILE)
+        status, etype, emsg, exit_code = execute(test, TEST_FILE, judged=True)
         report(str_(first_index + offset), status, etype, emsg, exit_code, cpu0, wall0)
         if status == "memory_limit":
             exit_(0)  # the namespace may hold the memory: continue in a fresh child

@@ -72,7 +72,8 @@ import partial  # noqa: E402
 # interpreter would): the server never imports it (tempfile, which would, is only imported in unsafe mode).
 PREIMPORT = ("bisect", "collections", "functools", "heapq", "itertools", "math", "operator", "re", "string")
 
-STATUSES = ("passed", "failed", "error", "timeout", "memory_limit", "output_limit", "killed", "syntax_error")
+STATUSES = ("passed", "failed", "error", "timeout", "memory_limit", "output_limit", "killed", "syntax_error",
+            "suspicious_eq")
 DEFAULTS = dict(timeout_ms=10_000, memory_mb=512, max_output_bytes=1 << 20, keep_output_bytes=64 << 10,
                 trace_max_steps=1000, trace_max_chars=100_000)
 PREPARE_LIMITS = dict(timeout_ms=5_000, wall_ms=15_000, memory_mb=512)
