@@ -157,6 +157,8 @@ const errors = {
   401: { description: 'Missing or invalid bearer token', content: json },
   403: { description: 'Revoked token', content: json },
   404: { description: 'Unknown campaign or problem', content: json },
+  413: { description: 'The request body (or the decompressed upload) is larger than the limit', content: json },
+  415: { description: 'A compressed request body (Content-Encoding): send it as it is', content: json },
 } as const;
 const secured = [{ bearerAuth: [] }];
 
@@ -353,9 +355,13 @@ export function createApp(opts: AppOptions) {
   app.openapi(createRoute({
     method: 'post', path: '/campaigns', tags: ['campaigns'], security: secured,
     summary: 'Start a campaign',
-    description: 'Validates the options, loads the problems, records the campaign and starts its Temporal workflow.',
+    description: 'Validates the options (modelUrl: one of the configured model servers; grid, workDir, baseModelDir: names resolved on the server), loads the problems, records the campaign and starts its Temporal workflow. A rejected request starts nothing and writes nothing.',
     request: { body: { required: true, content: { 'application/json': { schema: campaignBodySchema } } } },
-    responses: { 201: { description: 'Started', content: { 'application/json': { schema: CreatedSchema } } }, ...errors },
+    responses: {
+      201: { description: 'Started', content: { 'application/json': { schema: CreatedSchema } } },
+      503: { description: 'Every simulated model server this API may run is in use', content: json },
+      ...errors,
+    },
   }), async (c) => {
     // Everything is checked before anything starts: a rejected request starts no model server and writes no row.
     const o = apiRunOptions(c.req.valid('json'), folders, urlPolicy());
@@ -423,7 +429,11 @@ export function createApp(opts: AppOptions) {
       + 'with `event: end` once the campaign has finished and every event was sent. A followed stream sends an event '
       + `once it is ${EVENT_SETTLE_MS} ms old, so that no event is skipped when inserts commit out of id order.`,
     request: { params: CampaignIdParam, query: eventsQuery },
-    responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errors },
+    responses: {
+      200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } },
+      429: { description: 'Too many open event streams for this token (or on this server)', content: json },
+      ...errors,
+    },
   }), async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
