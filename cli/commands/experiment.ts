@@ -10,6 +10,7 @@
 // Identical configurations within one invocation run once and are shared between tables (the default BTP
 // configuration is one bar of every ablation). With the simulated model every table and plot says so: the LoRA
 // training is real (the tiny local model's losses), the pass@1 numbers come from the simulated server.
+import { modelUrlProblem, trustModelUrl } from '../../core/model-servers.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -192,6 +193,13 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     let source: ModelSpec;
     const simulated = !values['model-url'];
     if (!simulated) {
+      for (const flag of ['model-url', 'source-model-url'] as const) {
+        const url = values[flag];
+        if (url === undefined) continue;
+        const problem = modelUrlProblem(url);
+        if (problem) throw new OptionsError([{ field: `--${flag}`, message: `must be an http(s) URL: ${problem}` }]);
+        trustModelUrl(url); // the CLI's own choice: the legacy EGCFG_MODEL_API_KEY may go there (core/model-servers.ts)
+      }
       target = { kind: 'openai', baseUrl: values['model-url']!, model: targetName, simulated: false };
       source = { kind: 'openai', baseUrl: values['source-model-url'] ?? values['model-url']!, model: sourceName, simulated: false };
       if (!values['base-model-dir']) throw new OptionsError([{ field: '--base-model-dir', message: 'with --model-url the trainer needs the target model\'s weights folder' }]);

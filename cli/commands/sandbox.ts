@@ -1,6 +1,6 @@
 // `egcfg sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]`: run one Python file in the
 // sandbox (nsjail) like `python3 FILE` and print ONE JSON object:
-//   {"status": "passed"|"failed"|"error"|"timeout"|"memory_limit"|"output_limit"|"killed"|"syntax_error",
+//   {"status": "passed"|"failed"|"error"|"timeout"|"memory_limit"|"output_limit"|"killed"|"syntax_error"|"suspicious_eq",
 //    "exit_code": N, "stdout": "...", "stderr": "...", "duration_ms": N, ... , "trace": "..." (with --trace)}
 // Exit code: 0 when the program was run (whatever its status: read it from the JSON), 2 for bad arguments,
 // 1 when the sandbox is unavailable (the message says what is missing and how to fix it).

@@ -69,7 +69,8 @@ describe('secrets: a model API key never reaches histories, logs or the database
     sim = await startSimulatedModelServer({ knowledge: knowledgeFor(problems), modelName: 'sim', skill: 0.5, faults: { error500: 3 } });
     proxy = await recordingProxy(sim.url);
     worker = new WorkerProcess(['--queues', 'default,inference,sandbox', '--temporal-address', server.address, '--database-url', db.url],
-      { ...process.env, EGCFG_MODEL_API_KEY: SECRET, EGCFG_LOG_LEVEL: 'debug' });
+      // The legacy key goes only to the URLs it is bound to (core/model-servers.ts): here, the model server's proxy.
+      { ...process.env, EGCFG_MODEL_API_KEY: SECRET, EGCFG_MODEL_API_KEY_URLS: proxy.url, EGCFG_LOG_LEVEL: 'debug' });
     await worker.start();
   });
   after(async () => {
