@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
 import { buildEvaluation, extractCode, type EvaluationSuite, type Problem } from '../core/datasets/index.ts';
 import { buildPrompt } from '../core/prompts/index.ts';
+import { chatPrompt } from '../core/prompts/chat.ts';
 import { hasNul, pgJson, pgText, programWithNul } from '../core/pg-text.ts';
 import { executions, problems, samples } from '../db/schema/index.ts';
 import type { BaselineParams, ModelSpec } from '../workflows/types.ts';
@@ -65,7 +66,8 @@ export function baselineActivities(deps: ActivityDeps) {
 
       const { taskId, problem } = await loadProblem(input.problemId);
       const backend = deps.model(input.model);
-      const prompt = buildPrompt(problem, input.params.promptType);
+      const chat = input.params.promptFormat === 'chat' ? chatPrompt(problem) : undefined;
+      const prompt = chat ? '' : buildPrompt(problem, input.params.promptType);
       let reply;
       const modelStart = performance.now();
       try {
@@ -73,6 +75,7 @@ export function baselineActivities(deps: ActivityDeps) {
           taskId,
           ...(problem.promptCode !== undefined ? { promptCode: problem.promptCode } : {}),
           prompt,
+          ...(chat ? { chat } : {}),
           temperature: input.params.temperature,
           topP: input.params.topP,
           maxTokens: input.params.maxTokens,
@@ -94,7 +97,7 @@ export function baselineActivities(deps: ActivityDeps) {
           'model_unavailable', { problemId: input.problemId, taskId, error: (err as Error).message });
         throw err; // retryable: Temporal retries with backoff, the campaign waits
       }
-      const code = reply.kind === 'program' ? reply.text : extractCode(reply.text, problem);
+      const code = reply.kind === 'program' ? reply.text : extractCode((reply.responsePrefix ?? '') + reply.text, problem);
       // Postgres text cannot hold NUL: stored as U+FFFD, and the sample says so (its verdict stays the original's).
       const codeHadNul = hasNul(code);
       await db.insert(samples).values({
@@ -104,6 +107,7 @@ export function baselineActivities(deps: ActivityDeps) {
         attempt: input.attempt,
         code: pgText(code),
         rawCompletion: pgText(reply.text),
+        prompt: pgText(reply.promptText ?? null),
         model: pgText(backend.name),
         params: { ...input.params, simulated: backend.simulated, ...(codeHadNul ? { codeHadNul: true } : {}) },
         tokenLogprobs: reply.tokenLogprobs,

@@ -1,5 +1,7 @@
 // A model as the baseline activities see it: a prompt in, one completion out. Two kinds: an OpenAI-compatible server
 // (vLLM, or our simulated server) and a replay of an existing samples file.
+import { CHAT_STOPS, type ChatPrompt } from '../core/prompts/chat.ts';
+import { apiKeyFor } from '../core/model-servers.ts';
 import { ModelClient } from './model/openai-client.ts';
 import { loadReplaySamples, replayProgram, type ReplaySample } from './model/replay.ts';
 import type { ModelSpec } from '../workflows/types.ts';
@@ -9,6 +11,8 @@ export interface GenerateRequest {
   /** HumanEval-style prompt code that a replayed `completion` continues. */
   promptCode?: string;
   prompt: string;
+  /** Chat format: rendered with the model's template on the server, then `responsePrefix` appended (prompt is unused). */
+  chat?: ChatPrompt;
   temperature: number;
   topP: number;
   maxTokens: number;
@@ -20,6 +24,10 @@ export interface GenerateReply {
   /** The raw text (a completion to extract code from), or a finished program for replayed `solution` rows. */
   text: string;
   kind: 'completion' | 'program';
+  /** The exact text the model continued (rendered chat template + response prefix, or the raw prompt). */
+  promptText?: string;
+  /** Text the answer starts with that the model did not write (the chat response prefix): extraction reads prefix + text. */
+  responsePrefix?: string;
   tokenLogprobs: number[] | null;
   promptTokens: number;
   completionTokens: number;
@@ -32,16 +40,29 @@ export interface ModelBackend {
   generate(req: GenerateRequest): Promise<GenerateReply>;
 }
 
-/** DeepSeek-Coder's end-of-turn marker and friends: stop a raw completion at the end of the answer. */
-const STOP_MARKERS = ['<|EOT|>', '<|end_of_sentence|>', '<｜end▁of▁sentence｜>', '<|endoftext|>', '<|im_end|>'];
+/**
+ * Stops of a raw (DeepSeek instruct) completion, most important first (vLLM takes four): a bare closing fence ends
+ * the answer's code block, then the end-of-turn markers of the model families we serve.
+ */
+export const RAW_STOPS = ['\n```\n', '<|EOT|>', '<｜end▁of▁sentence｜>', '<|im_end|>', '<|endoftext|>'];
 
 export function openAiBackend(spec: Extract<ModelSpec, { kind: 'openai' }>): ModelBackend {
-  const apiKey = process.env.EGCFG_MODEL_API_KEY;
-  const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}) });
+  const apiKey = apiKeyFor(spec.baseUrl);
+  const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}), ...(spec.dialect ? { dialect: spec.dialect } : {}) });
   return {
     name: spec.model,
     simulated: spec.simulated,
     async generate(req) {
+      if (req.chat) {
+        const rendered = await client.renderChat(spec.model, req.chat.messages, { onRetry: req.onRetry });
+        if (rendered === undefined) return chatEndpoint(client, spec.model, req, req.chat);
+        const promptText = rendered + req.chat.responsePrefix;
+        const reply = await client.completions({
+          model: spec.model, prompt: promptText, temperature: req.temperature, top_p: req.topP, max_tokens: req.maxTokens,
+          seed: req.seed, stop: CHAT_STOPS, logprobs: 1,
+        }, { onRetry: req.onRetry });
+        return { ...completionReply(reply, spec), promptText, responsePrefix: req.chat.responsePrefix };
+      }
       const reply = await client.completions({
         model: spec.model,
         prompt: req.prompt,
@@ -49,21 +70,38 @@ export function openAiBackend(spec: Extract<ModelSpec, { kind: 'openai' }>): Mod
         top_p: req.topP,
         max_tokens: req.maxTokens,
         seed: req.seed,
-        stop: STOP_MARKERS,
+        stop: RAW_STOPS,
         logprobs: 1,
       }, { onRetry: req.onRetry });
-      const choice = reply.choices[0];
-      if (!choice) throw new Error(`model ${spec.model} at ${spec.baseUrl} returned no choices`);
-      const lps = choice.logprobs?.token_logprobs?.filter((x): x is number => typeof x === 'number') ?? null;
-      return {
-        text: choice.text,
-        kind: 'completion',
-        tokenLogprobs: lps,
-        promptTokens: reply.usage?.prompt_tokens ?? 0,
-        completionTokens: reply.usage?.completion_tokens ?? 0,
-        modelCalls: 1,
-      };
+      return { ...completionReply(reply, spec), promptText: req.prompt };
     },
+  };
+}
+
+function completionReply(reply: Awaited<ReturnType<ModelClient['completions']>>, spec: Extract<ModelSpec, { kind: 'openai' }>): GenerateReply {
+  const choice = reply.choices[0];
+  if (!choice) throw new Error(`model ${spec.model} at ${spec.baseUrl} returned no choices`);
+  const lps = choice.logprobs?.token_logprobs?.filter((x): x is number => typeof x === 'number') ?? null;
+  return {
+    text: choice.text,
+    kind: 'completion',
+    tokenLogprobs: lps,
+    promptTokens: reply.usage?.prompt_tokens ?? 0,
+    completionTokens: reply.usage?.completion_tokens ?? 0,
+    modelCalls: 1,
+  };
+}
+
+/** A generic endpoint without a template route: /v1/chat/completions (the server applies the template). */
+async function chatEndpoint(client: ModelClient, model: string, req: GenerateRequest, chat: ChatPrompt): Promise<GenerateReply> {
+  const reply = await client.chat({
+    model, messages: chat.messages, temperature: req.temperature, top_p: req.topP, max_tokens: req.maxTokens, seed: req.seed,
+  }, { onRetry: req.onRetry });
+  const choice = reply.choices[0];
+  return {
+    text: choice?.message.content ?? '', kind: 'completion', tokenLogprobs: null,
+    promptText: JSON.stringify(chat.messages),
+    promptTokens: reply.usage?.prompt_tokens ?? 0, completionTokens: reply.usage?.completion_tokens ?? 0, modelCalls: 1,
   };
 }
 

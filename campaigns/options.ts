@@ -35,6 +35,13 @@ export const runOptionsSchema = z.object({
   topP: z.number().gt(0).max(1).default(0.95),
   maxTokens: z.number().int().positive().max(32768).default(512),
   promptType: z.enum(['deepseek_instruct', 'long_code']).default('deepseek_instruct'),
+  /**
+   * 'chat': the model's own chat template (how instruct models are evaluated by their authors); 'raw': the promptType
+   * text as a plain completion prompt. Default: the catalogue's format for catalogue models, else raw.
+   */
+  promptFormat: z.enum(['chat', 'raw']).optional(),
+  /** Force the model server's dialect instead of detecting it (vllm, llamacpp, openai). */
+  modelBackend: z.enum(['vllm', 'llamacpp', 'openai']).optional(),
   concurrency: z.number().int().positive().max(1000).default(8),
   /** A samples file (evalplus JSONL) to replay instead of calling a model. */
   samplesFile: text('samples file', MAX_PATH_CHARS).optional(),

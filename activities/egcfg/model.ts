@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { ApplicationFailure } from '@temporalio/common';
 import { EOS_MARKERS } from '../../core/egcfg/index.ts';
 import type { ModelSpec } from '../../workflows/types.ts';
+import { apiKeyFor } from '../../core/model-servers.ts';
 import { ModelClient, toApplicationFailure, type CompletionRequest, type CompletionResponse, type RetryInfo } from '../model/openai-client.ts';
 
 /** Counters of one step; written to its `egcfg_steps` row. */
@@ -38,8 +39,8 @@ export class EgcfgModel {
     }
     let c = clients.get(spec.baseUrl);
     if (!c) {
-      const apiKey = process.env.EGCFG_MODEL_API_KEY;
-      c = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}) });
+      const apiKey = apiKeyFor(spec.baseUrl);
+      c = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}), ...(spec.dialect ? { dialect: spec.dialect } : {}) });
       clients.set(spec.baseUrl, c);
     }
     this.client = c;

@@ -5,15 +5,26 @@
 import { ApplicationFailure } from '@temporalio/common';
 import http from 'node:http';
 import https from 'node:https';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   ChatRequestSchema, ChatResponseSchema, CompletionRequestSchema, CompletionResponseSchema, DetokenizeResponseSchema,
   ErrorBodySchema, ModelListSchema, TokenizeResponseSchema,
   type ChatRequest, type ChatResponse, type CompletionRequest, type CompletionResponse, type ModelList,
   type TokenizeResponse,
 } from './protocol.ts';
+import {
+  LlamaApplyTemplateResponseSchema, LlamaCompletionResponseSchema, LlamaPropsSchema, fromLlamaCompletion, llamaCompletionBody,
+  stopsFor, type Dialect,
+} from './dialects.ts';
+import type { ChatMessage } from './protocol.ts';
+
+const AnyJson = z.unknown();
+const AnyTokenizeResponseSchema = TokenizeResponseSchema.partial({ count: true });
+const AnyDetokenizeResponseSchema = z.looseObject({ prompt: z.string().optional(), content: z.string().optional() })
+  .refine((r) => r.prompt !== undefined || r.content !== undefined, 'a detokenize reply needs prompt (vLLM) or content (llama.cpp)');
 
 export * from './protocol.ts';
+export { dialects, type Dialect } from './dialects.ts';
 
 export type ModelErrorKind =
   | 'http' // the server answered with a non-2xx status
@@ -81,8 +92,13 @@ export interface ModelClientOptions {
   /** Server root, e.g. http://127.0.0.1:8000 (a trailing /v1 is accepted and removed: /tokenize lives at the root). */
   baseUrl: string;
   apiKey?: string;
-  /** Per attempt, including reading the body. Default 120000. */
+  /**
+   * Per attempt, including reading the body. Default: derived per request from its size and the server's measured
+   * speed (see requestTimeoutMs); EGCFG_MODEL_TIMEOUT_MS fixes it for every request.
+   */
   timeoutMs?: number;
+  /** The server's dialect; 'auto' (default) detects it once (GET /props → llama.cpp, GET /version → vLLM, else generic). */
+  dialect?: Dialect | 'auto';
   /** Retries after the first attempt for retryable failures. Default 4. */
   maxRetries?: number;
   /** First backoff delay; doubles on every retry (capped at maxBackoffMs). Default 500. */
@@ -181,10 +197,19 @@ function exchange(url: URL, method: string, headers: Record<string, string>, bod
   });
 }
 
+/** Before any reply was timed, assume a slow CPU server: this many generated tokens per second per request. */
+const ASSUMED_TOKENS_PER_S = 2;
+/** Fixed part of a derived timeout (connection, queueing behind other requests, prompt processing). */
+const TIMEOUT_BASE_MS = 60_000;
+
 export class ModelClient {
   readonly baseUrl: string;
   private readonly apiKey: string | undefined;
-  private readonly timeoutMs: number;
+  private readonly timeoutMs: number | undefined;
+  private readonly dialectOption: Dialect | 'auto';
+  private detected: Dialect | undefined;
+  /** Slowest recently observed generation speed (tokens/s per request), for derived timeouts. */
+  private observedTokensPerS: number | undefined;
   private readonly maxRetries: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
@@ -199,7 +224,9 @@ export class ModelClient {
     }
     this.baseUrl = url.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
     this.apiKey = opts.apiKey;
-    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    const envTimeout = Number(process.env.EGCFG_MODEL_TIMEOUT_MS);
+    this.timeoutMs = opts.timeoutMs ?? (Number.isFinite(envTimeout) && envTimeout > 0 ? envTimeout : undefined);
+    this.dialectOption = opts.dialect ?? 'auto';
     this.maxRetries = opts.maxRetries ?? 4;
     this.backoffMs = opts.backoffMs ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
@@ -212,32 +239,137 @@ export class ModelClient {
   /** Closes idle keep-alive connections (they never keep the process alive; this just frees them now). */
   close(): void { this.agent.destroy(); }
 
-  /** POST /v1/completions. */
+  /** POST /v1/completions, in the server's dialect; the reply in vLLM's shape. */
   async completions(req: CompletionRequest, opts: CallOptions = {}): Promise<CompletionResponse> {
     this.validate(CompletionRequestSchema, req, '/v1/completions');
-    return this.call('POST', '/v1/completions', req, { kind: 'json', schema: CompletionResponseSchema }, opts) as Promise<CompletionResponse>;
+    const dialect = await this.dialectForCall();
+    const sent = { ...req, ...(req.stop === undefined ? {} : { stop: stopsFor(dialect === 'unknown' ? 'vllm' : dialect, req.stop) }) };
+    const callOpts = { ...opts, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs(req) };
+    const t0 = Date.now();
+    const body = dialect === 'llamacpp' ? llamaCompletionBody(sent) : sent;
+    const json = await this.call('POST', '/v1/completions', body, { kind: 'json', schema: AnyJson }, callOpts);
+    const reply = this.parseCompletion(json, sent);
+    this.observeSpeed(reply.usage?.completion_tokens ?? 0, Date.now() - t0);
+    return reply;
+  }
+
+  /** vLLM's shape as is, or llama.cpp's converted (a server reached before its dialect was known may send either). */
+  private parseCompletion(json: unknown, req: CompletionRequest): CompletionResponse {
+    const vllm = CompletionResponseSchema.safeParse(json);
+    if (vllm.success) return vllm.data;
+    const llama = LlamaCompletionResponseSchema.safeParse(json);
+    if (llama.success && llama.data.choices.some((c) => c.logprobs?.content)) return fromLlamaCompletion(llama.data, req);
+    if (llama.success && req.logprobs === undefined) return fromLlamaCompletion(llama.data, req);
+    throw this.malformed('/v1/completions', `unexpected shape: ${formatIssues(vllm.error)}`, JSON.stringify(json), 1);
+  }
+
+  /**
+   * The timeout of one completion: fixed when configured, else derived from the request size and the slowest speed
+   * seen on this server (2 tokens/s before the first reply): 60 s + 3 × max_tokens × n / speed.
+   */
+  requestTimeoutMs(req: Pick<CompletionRequest, 'max_tokens' | 'n'>): number {
+    if (this.timeoutMs !== undefined) return this.timeoutMs;
+    const tokens = (req.max_tokens ?? 512) * (req.n ?? 1);
+    const speed = this.observedTokensPerS ?? ASSUMED_TOKENS_PER_S;
+    return Math.round(TIMEOUT_BASE_MS + (3 * 1000 * tokens) / speed);
+  }
+
+  private observeSpeed(tokens: number, ms: number): void {
+    if (tokens < 8 || ms <= 0) return; // too short to say anything about speed
+    const speed = (1000 * tokens) / ms;
+    // Track the slow end: a moving value that drops at once and rises slowly.
+    this.observedTokensPerS = this.observedTokensPerS === undefined ? speed : Math.min(speed, 0.8 * this.observedTokensPerS + 0.2 * speed);
+  }
+
+  /**
+   * The server's dialect, detected once (GET /props → llama.cpp; GET /version or a /tokenize route → vLLM; else a
+   * generic endpoint). A server that cannot be reached is a retryable connection error naming the probe's URL.
+   */
+  async dialect(): Promise<Dialect> {
+    const d = await this.dialectForCall();
+    if (d !== 'unknown') return d;
+    throw new ModelServerError(`GET ${this.baseUrl}/props could not connect: the model server is not reachable`,
+      { retryable: true, kind: 'connection', url: `${this.baseUrl}/props`, attempts: 1 });
+  }
+
+  /** The dialect, or 'unknown' while the server cannot be reached (then requests are sent in a shape both accept). */
+  private async dialectForCall(): Promise<Dialect | 'unknown'> {
+    if (this.dialectOption !== 'auto') return this.dialectOption;
+    if (this.detected) return this.detected;
+    const d = await this.detectDialect();
+    if (d !== 'unknown') this.detected = d;
+    return d;
+  }
+
+  private async detectDialect(): Promise<Dialect | 'unknown'> {
+    const probe = async (path: string): Promise<{ status: number; json: unknown } | 'down'> => {
+      try {
+        const res = await exchange(new URL(`${this.baseUrl}${path}`), 'GET', this.headers(false), undefined,
+          AbortSignal.timeout(Math.min(10_000, this.timeoutMs ?? 10_000)), this.agent);
+        let json: unknown = null;
+        try { json = JSON.parse(res.text); } catch { /* not JSON */ }
+        return { status: res.status, json };
+      } catch { return 'down'; }
+    };
+    const props = await probe('/props');
+    if (props === 'down') return 'unknown';
+    if (props.status === 200 && LlamaPropsSchema.safeParse(props.json).success) return 'llamacpp';
+    if (props.status >= 500) return 'unknown'; // a failing server says nothing about its kind: ask again next time
+    const version = await probe('/version');
+    if (version !== 'down' && version.status === 200) return 'vllm';
+    const tok = await probe('/tokenize');
+    // vLLM-style servers without /version answer GET /tokenize with 405 (a POST route), not 404.
+    return tok !== 'down' && tok.status !== 404 ? 'vllm' : 'openai';
+  }
+
+  /**
+   * The model's chat template applied to `messages`, with the assistant turn opened (the text a completion continues):
+   * llama.cpp POST /apply-template; vLLM POST /tokenize with messages, then /detokenize. A generic endpoint has no
+   * such route: undefined (callers then use /v1/chat/completions).
+   */
+  async renderChat(model: string, messages: ChatMessage[], opts: CallOptions = {}): Promise<string | undefined> {
+    const dialect = await this.dialect();
+    if (dialect === 'llamacpp') {
+      const r = await this.call('POST', '/apply-template', { messages }, { kind: 'json', schema: LlamaApplyTemplateResponseSchema }, opts) as { prompt: string };
+      return r.prompt;
+    }
+    if (dialect === 'vllm') {
+      const r = await this.call('POST', '/tokenize', { model, messages, add_generation_prompt: true, add_special_tokens: false },
+        { kind: 'json', schema: TokenizeResponseSchema }, opts) as TokenizeResponse;
+      return this.detokenize(model, r.tokens, opts);
+    }
+    return undefined;
+  }
+
+  /**
+   * POST /tokenize. add_special_tokens defaults to the server's default (true on vLLM: a BOS may be added; false on
+   * llama.cpp). llama.cpp's `{content}` → `{tokens}` is answered as vLLM's `{count, tokens}`.
+   */
+  async tokenize(model: string, prompt: string, opts: CallOptions & { addSpecialTokens?: boolean } = {}): Promise<TokenizeResponse> {
+    const dialect = await this.dialectForCall();
+    const special = opts.addSpecialTokens;
+    const vllmBody = { model, prompt, ...(special === undefined ? {} : { add_special_tokens: special }) };
+    const llamaBody = { content: prompt, ...(special === undefined ? {} : { add_special: special }) };
+    const body = dialect === 'llamacpp' ? llamaBody : dialect === 'unknown' ? { ...vllmBody, ...llamaBody } : vllmBody;
+    const res = await this.call('POST', '/tokenize', body, { kind: 'json', schema: AnyTokenizeResponseSchema }, opts) as z.infer<typeof AnyTokenizeResponseSchema>;
+    if (res.count !== undefined && res.count !== res.tokens.length) {
+      throw this.malformed('/tokenize', `count ${res.count} differs from tokens.length ${res.tokens.length}`, JSON.stringify(res), 1);
+    }
+    return { ...res, count: res.tokens.length };
+  }
+
+  /** POST /detokenize: the text of the given token ids (vLLM `{prompt}`, llama.cpp `{content}`). */
+  async detokenize(model: string, tokens: number[], opts: CallOptions = {}): Promise<string> {
+    const dialect = await this.dialectForCall();
+    const body = dialect === 'llamacpp' ? { tokens } : { model, tokens };
+    const res = await this.call('POST', '/detokenize', body, { kind: 'json', schema: AnyDetokenizeResponseSchema }, opts) as z.infer<typeof AnyDetokenizeResponseSchema>;
+    return res.prompt ?? res.content ?? '';
   }
 
   /** POST /v1/chat/completions. */
   async chat(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResponse> {
     this.validate(ChatRequestSchema, req, '/v1/chat/completions');
     return this.call('POST', '/v1/chat/completions', req, { kind: 'json', schema: ChatResponseSchema }, opts) as Promise<ChatResponse>;
-  }
-
-  /** POST /tokenize (vLLM). add_special_tokens defaults to the server's default (true on vLLM: a BOS may be added). */
-  async tokenize(model: string, prompt: string, opts: CallOptions & { addSpecialTokens?: boolean } = {}): Promise<TokenizeResponse> {
-    const body = { model, prompt, ...(opts.addSpecialTokens === undefined ? {} : { add_special_tokens: opts.addSpecialTokens }) };
-    const res = await this.call('POST', '/tokenize', body, { kind: 'json', schema: TokenizeResponseSchema }, opts) as TokenizeResponse;
-    if (res.count !== res.tokens.length) {
-      throw this.malformed('/tokenize', `count ${res.count} differs from tokens.length ${res.tokens.length}`, JSON.stringify(res), 1);
-    }
-    return res;
-  }
-
-  /** POST /detokenize (vLLM): the text of the given token ids. */
-  async detokenize(model: string, tokens: number[], opts: CallOptions = {}): Promise<string> {
-    const res = await this.call('POST', '/detokenize', { model, tokens }, { kind: 'json', schema: DetokenizeResponseSchema }, opts) as { prompt: string };
-    return res.prompt;
   }
 
   /** GET /v1/models: the base model and any loaded LoRA adapters. */
@@ -307,7 +439,7 @@ export class ModelClient {
 
   private async call(method: 'GET' | 'POST', path: string, body: unknown, reply: Reply, opts: CallOptions): Promise<unknown> {
     const url = `${this.baseUrl}${path}`;
-    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs ?? 120_000;
     const maxRetries = opts.maxRetries ?? this.maxRetries;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 1; ; attempt++) {

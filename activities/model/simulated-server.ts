@@ -345,6 +345,13 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const t0 = performance.now();
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    // The client's dialect probe (GET /props: llama.cpp, GET /version: vLLM) is answered as vLLM would, outside the
+    // fault schedule and the request counts, so that injected faults hit model calls as the tests intend.
+    if (req.method === 'GET' && (path === '/version' || path === '/props')) {
+      req.resume();
+      return path === '/version' ? send(res, 200, 'application/json', JSON.stringify({ version: 'simulated' }))
+        : send(res, 404, 'application/json', JSON.stringify({ object: 'error', message: 'Not Found', type: 'NotFoundError', code: 404 }));
+    }
     st.requests++;
     st.byPath[path] = (st.byPath[path] ?? 0) + 1;
     const chunks: Buffer[] = [];

@@ -13,6 +13,50 @@ import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../wor
 import { reportErrors, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
+import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
+import { ensureLocalServer } from '../../core/models/local-server.ts';
+import { signalCampaign } from '../../campaigns/service.ts';
+
+/** The catalogue's prompt format for a catalogue model named without --model-url; otherwise the option's default (raw). */
+function defaultPromptFormat(values: { 'model-name'?: string; 'model-url'?: string; simulated?: boolean }): 'chat' | 'raw' | undefined {
+  const name = values['model-name'];
+  if (!name || values.simulated || isSimulatedName(name)) return undefined;
+  return findCatalogueModel(name)?.promptFormat;
+}
+
+/**
+ * Which server a campaign's model is served by: a replayed samples file; an external --model-url; the simulator (only
+ * when asked: --simulated or a name starting with 'simulated'); or a catalogue model on a local llama-server owned by
+ * the data folder (started or reused). Any other name is an error that lists the catalogue.
+ */
+async function resolveModel(opts: RunOptions, dataDir: string, simulatedFlag: boolean, startSimulator: () => Promise<{ url: string }>): Promise<ModelSpec> {
+  if (opts.samplesFile) return { kind: 'replay', samplesFile: opts.samplesFile, model: opts.modelName };
+  const dialect = opts.modelBackend ? { dialect: opts.modelBackend } : {};
+  if (opts.modelUrl) return { kind: 'openai', baseUrl: opts.modelUrl, model: opts.modelName, simulated: false, ...dialect };
+  if (simulatedFlag || isSimulatedName(opts.modelName)) {
+    const sim = await startSimulator();
+    console.error(`[egcfg] Model: SIMULATED model server at ${sim.url}. ${SIMULATED_NOTE}.`);
+    return { kind: 'openai', baseUrl: sim.url, model: opts.modelName, simulated: true };
+  }
+  const m = catalogueModel(opts.modelName);
+  const server = await ensureLocalServer(dataDir, m);
+  console.error(`[egcfg] Model: ${m.title} on llama.cpp's llama-server at ${server.url} (pid ${server.pid}); file ${server.file}, sha256 ${server.sha256}; prompt format ${opts.promptFormat ?? 'raw'}`);
+  return { kind: 'openai', baseUrl: server.url, model: m.name, simulated: false, dialect: 'llamacpp' };
+}
+
+/** Ctrl-C / SIGTERM: cancel the campaign (its rows stay), and let the caller exit 130 once cancellation is recorded. */
+function cancelOnSignal(ctx: ServiceContext, campaignId: string): { dispose(): void; stopped(): boolean } {
+  let stopped = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopped) { console.error(`\n[egcfg] ${sig} again: exiting now; campaign ${campaignId} may still be running (egcfg campaigns cancel ${campaignId})`); process.exit(130); }
+    stopped = true;
+    console.error(`\n[egcfg] ${sig}: cancelling campaign ${campaignId} (results so far stay stored; press Ctrl-C again to exit at once)`);
+    void signalCampaign(ctx, campaignId, 'cancel').catch((e: unknown) => console.error(`[egcfg] could not cancel: ${(e as Error).message}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }, stopped: () => stopped };
+}
 
 const sharedFlags = {
   dataset: { type: 'string' },
@@ -67,6 +111,9 @@ const runFlags = {
   'top-p': { type: 'string' },
   'max-tokens': { type: 'string' },
   'prompt-type': { type: 'string' },
+  'prompt-format': { type: 'string' },
+  'model-backend': { type: 'string' },
+  simulated: { type: 'boolean' },
   'sim-skill': { type: 'string' },
   // EG-CFG (--method eg-cfg)
   gamma: { type: 'string' },
@@ -198,6 +245,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     maxProblems: num(values['max-problems'], '--max-problems'), seed: num(values.seed, '--seed'),
     temperature: num(values.temperature, '--temperature'), topP: num(values['top-p'], '--top-p'),
     maxTokens: num(values['max-tokens'], '--max-tokens'), promptType: values['prompt-type'],
+    promptFormat: values['prompt-format'] ?? defaultPromptFormat(values), modelBackend: values['model-backend'],
     concurrency: num(values.concurrency, '--concurrency'),
     ...(values.method === 'eg-cfg' ? {
       grid: values.grid === undefined ? undefined : resolve(values.grid), gammas: gammaList(values.gamma),
@@ -229,33 +277,35 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   return execute(opts, values, {});
 }
 
-type CommonValues = ServiceFlagValues & { 'output-dir'?: string; quiet?: boolean };
+type CommonValues = ServiceFlagValues & { 'output-dir'?: string; quiet?: boolean; simulated?: boolean };
 
 async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill?: number; simAdapterSkill?: number; simSourceSkill?: number }): Promise<number> {
   if (opts.method === 'btp') return executeBtp(opts, values, extra);
   const runtime = await openRuntime(runtimeOptionsFrom(values));
   let simulator: Awaited<ReturnType<typeof startSimulatedModel>> | undefined;
   try {
-    let model: ModelSpec;
-    if (opts.samplesFile) {
-      model = { kind: 'replay', samplesFile: opts.samplesFile, model: opts.modelName };
-    } else if (opts.modelUrl) {
-      model = { kind: 'openai', baseUrl: opts.modelUrl, model: opts.modelName, simulated: false };
-    } else {
+    const model = await resolveModel(opts, runtime.dataDir, values.simulated === true, async () => {
       const problems = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: 'all' });
       simulator = await startSimulatedModel(problems, opts.modelName, extra.simSkill !== undefined ? { skill: extra.simSkill } : {});
-      console.error(`[egcfg] Model: SIMULATED model server at ${simulator.url} (no --model-url given). ${SIMULATED_NOTE}.`);
-      model = { kind: 'openai', baseUrl: simulator.url, model: opts.modelName, simulated: true };
-    }
+      return simulator;
+    });
     const ctx: ServiceContext = { db: runtime.database.db, client: runtime.client };
     const created = await startCampaign(ctx, opts, model);
     console.error(`[egcfg] Campaign ${created.campaignId}: ${created.problems} ${opts.dataset} problems, method ${opts.method}, workflow ${created.workflowId}`);
     const stopProgress = values.quiet ? async () => {} : showProgress(ctx, created.campaignId);
+    const interrupt = cancelOnSignal(ctx, created.campaignId);
     let summary;
     try {
       summary = await waitForCampaign(ctx, created.campaignId);
+    } catch (err) {
+      if (!interrupt.stopped()) throw err;
     } finally {
       await stopProgress();
+      interrupt.dispose();
+    }
+    if (interrupt.stopped() || !summary) {
+      console.error(`[egcfg] campaign ${created.campaignId} cancelled; what it recorded stays in ${runtime.database.location}`);
+      return 130;
     }
     const rows = await campaignResults(runtime.database.db, created.campaignId);
     const errored = await campaignErrors(runtime.database.db, created.campaignId); // issue 13: 'error' is not 'failed'

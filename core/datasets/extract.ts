@@ -12,6 +12,59 @@ export interface ExtractOptions {
 
 export type ExtractionSource = 'fenced-entry' | 'fenced-last' | 'raw' | 'prompt+completion';
 
+/** A top-level statement with its indented continuation lines. */
+interface Chunk { head: string; lines: string[] }
+
+function topLevelChunks(code: string): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (const line of code.split('\n')) {
+    const starts = line !== '' && !/^[ \t]/.test(line) && !/^[)\]}]/.test(line);
+    if (starts || chunks.length === 0) chunks.push({ head: line, lines: [line] });
+    else chunks[chunks.length - 1]!.lines.push(line);
+  }
+  return chunks;
+}
+
+const DEFINITION = /^(?:async\s+def|def|class)\s|^@/;
+
+/**
+ * Drops the example usage that models write after their solution (prints, asserts, calls, `if __name__ == ...`
+ * blocks, often cut off by the token limit): top-level statements after the last function or class definition, other
+ * than imports and assignments. Statements before it (imports, constants, setup calls) stay. Like EvalPlus's sanitizer,
+ * without a parser.
+ */
+export function dropTrailingUsage(code: string): string {
+  const chunks = topLevelChunks(code);
+  let lastDef = -1;
+  chunks.forEach((c, i) => { if (DEFINITION.test(c.head)) lastDef = i; });
+  if (lastDef < 0) return code;
+  const kept = chunks.filter((c, i) => i <= lastDef || c.head.startsWith('#') || /^(?:import|from)\s/.test(c.head)
+    || /^[A-Za-z_][A-Za-z0-9_]*\s*(?::[^=]+)?=(?!=)/.test(c.head));
+  if (kept.length === chunks.length) return code;
+  return kept.flatMap((c) => c.lines).join('\n').replace(/\s+$/, '') + '\n';
+}
+
+/** Names of the top-level functions a program defines, in order. */
+function topLevelFunctions(code: string): string[] {
+  return [...code.matchAll(/^(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/gm)].map((m) => m[1]!);
+}
+
+/**
+ * A solution that defines one top-level function under another name than the entry point (`remove_Occ` written as
+ * `remove_occurrence`) gets an alias line, so that the tests can call it.
+ */
+export function aliasRenamedEntry(code: string, entryPoint: string): string {
+  if (definesEntryName(code, entryPoint)) return code;
+  const fns = topLevelFunctions(code);
+  if (fns.length !== 1) return code;
+  return `${code.replace(/\s+$/, '')}\n\n${entryPoint} = ${fns[0]}\n`;
+}
+
+function definesEntryName(code: string, entryPoint: string): boolean {
+  const name = entryPoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return definesEntry(code, entryPoint) || new RegExp(`^${name}\\s*=`, 'm').test(code);
+}
+
 export interface Extraction {
   code: string;
   source: ExtractionSource;
@@ -22,6 +75,8 @@ export interface Extraction {
 interface Block {
   lang: string;
   body: string;
+  /** The block has its closing fence (false: the text ended inside it, e.g. at the token limit). */
+  closed: boolean;
 }
 
 const CODE_LANGS = new Set(['', 'python', 'py', 'python3', 'py3']);
@@ -38,7 +93,7 @@ function fencedBlocks(text: string): Block[] {
     const rest = text.slice(start);
     const c = close.exec(rest);
     const body = c ? rest.slice(0, c.index) : rest;
-    blocks.push({ lang: m[1]!.toLowerCase(), body: body.replace(/\s+$/, '') + '\n' });
+    blocks.push({ lang: m[1]!.toLowerCase(), body: body.replace(/\s+$/, '') + '\n', closed: c !== null });
     if (!c) break;
     open.lastIndex = start + c.index + c[0].length;
   }
@@ -63,7 +118,9 @@ export function extractCodeDetailed(
   const text = completion.replace(END_MARKERS, '').replace(/<python>[ \t]*\r?\n?/g, '\n```python\n').replace(/\r?\n?[ \t]*<\/python>/g, '\n```\n');
   const all = fencedBlocks(text);
   const blocks = all.filter((b) => CODE_LANGS.has(b.lang));
-  const entryBlock = [...blocks].reverse().find((b) => definesEntry(b.body, problem.entryPoint));
+  // The last complete block that defines the entry point; a block cut off by the token limit only if none is complete.
+  const withEntry = blocks.filter((b) => definesEntry(b.body, problem.entryPoint));
+  const entryBlock = [...withEntry].reverse().find((b) => b.closed) ?? withEntry.at(-1);
   let code: string;
   let source: ExtractionSource;
   if (entryBlock) {
@@ -76,6 +133,8 @@ export function extractCodeDetailed(
     code = text;
     source = 'raw';
   }
+  code = aliasRenamedEntry(code, problem.entryPoint);
+  if (definesEntryName(code, problem.entryPoint)) code = dropTrailingUsage(code);
   let preambleAdded = false;
   if (problem.promptCode !== undefined) {
     if (!definesEntry(code, problem.entryPoint)) {

@@ -55,6 +55,8 @@ export const samples = pgTable('samples', {
   attempt: text('attempt').notNull(),
   code: text('code').notNull(),
   rawCompletion: text('raw_completion'),
+  /** The exact text the model continued (rendered chat template + response prefix, or the raw prompt). */
+  prompt: text('prompt'),
   model: text('model').notNull(),
   params: jsonb('params').$type<Record<string, unknown>>().notNull(),
   /** Token logprobs of the completion, when the model returned them. */

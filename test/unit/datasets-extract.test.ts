@@ -130,3 +130,32 @@ describe('HumanEval docstring examples → visible asserts', () => {
     assert.deepEqual(parseEntryFunction('def h(self, a: int = 1, *args, b=(1, 2), **kw):\n    pass\n', 'h')!.params, ['a', 'args', 'b', 'kw']);
   });
 });
+
+describe('extraction of what real models write', () => {
+
+  it('drops example usage after the solution, also when the token limit cut it off', () => {
+    const text = '```python\nimport math\n\ndef add(a, b):\n    return a + b\n\n\n# Test\nprint(add(1, 2))  # 3\nassert add(2, 2) == 4\nif __name__ == "__main__":\n    print(add(3,\n';
+    assert.equal(extractCode(text, mbpp), 'import math\n\ndef add(a, b):\n    return a + b\n\n\n# Test\n');
+  });
+  it('keeps setup statements before the solution and constants after it', () => {
+    const code = 'import sys\nsys.setrecursionlimit(10000)\n\ndef add(a, b):\n    return a + b\nLIMIT = 3\nprint(add(1, 2))\n';
+    assert.equal(extractCode(`\`\`\`python\n${code}\`\`\``, mbpp), 'import sys\nsys.setrecursionlimit(10000)\n\ndef add(a, b):\n    return a + b\nLIMIT = 3\n');
+  });
+  it('prefers a complete block over a later one cut off by the token limit', () => {
+    const text = 'Here:\n```python\ndef add(a, b):\n    return a + b\n```\nOr shorter:\n```python\ndef add(a, b):\n    return (a +';
+    assert.equal(extractCode(text, mbpp), 'def add(a, b):\n    return a + b\n');
+  });
+  it('prefers the block that defines the entry point over a later example-usage block', () => {
+    const text = '```python\ndef add(a, b):\n    return a + b\n```\nUsage:\n```python\nprint(add(1, 2))\n```\n';
+    assert.equal(extractCode(text, mbpp), 'def add(a, b):\n    return a + b\n');
+  });
+  it('aliases a solution whose one function was renamed', () => {
+    const text = '```python\ndef remove_occurrence(s, ch):\n    return s.replace(ch, "", 1)\n```';
+    assert.equal(extractCode(text, { entryPoint: 'remove_Occ', promptCode: undefined }),
+      'def remove_occurrence(s, ch):\n    return s.replace(ch, "", 1)\n\nremove_Occ = remove_occurrence\n');
+  });
+  it('does not alias when several functions are defined (one may be a helper)', () => {
+    const code = 'def helper(x):\n    return x\n\ndef other(s):\n    return helper(s)\n';
+    assert.equal(extractCode(`\`\`\`python\n${code}\`\`\``, { entryPoint: 'remove_Occ', promptCode: undefined }), code);
+  });
+});

@@ -1,0 +1,159 @@
+// A local llama.cpp server for a catalogue model, owned by one data folder: started on first use, reused by later
+// runs from the same folder while it is alive and serves the same verified file, stopped by `egcfg down`.
+// State: <dataDir>/model-servers/<name>.json (pid, port, file, sha256); its log next to it.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { modelFile, type CatalogueModel } from './catalogue.ts';
+import { ensureLlamaServer, pullModel } from './pull.ts';
+
+const StateSchema = z.object({
+  name: z.string(), pid: z.number().int().positive(), port: z.number().int().positive(), url: z.string(),
+  file: z.string(), sha256: z.string(), binary: z.string(), slots: z.number().int().positive(),
+  contextPerSlot: z.number().int().positive(), startedAt: z.string(),
+});
+export type LocalServerState = z.infer<typeof StateSchema>;
+
+type Log = (line: string) => void;
+
+export const serversDir = (dataDir: string): string => join(dataDir, 'model-servers');
+const stateFile = (dataDir: string, name: string): string => join(serversDir(dataDir), `${name}.json`);
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+function readState(path: string): LocalServerState | undefined {
+  try { return StateSchema.parse(JSON.parse(readFileSync(path, 'utf8'))); } catch { return undefined; }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The model file the server at `url` has loaded (llama.cpp GET /props → model_path), or undefined. */
+async function servedFile(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${url}/props`, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) return undefined;
+    const body = z.looseObject({ model_path: z.string().optional() }).safeParse(await res.json());
+    return body.success ? body.data.model_path : undefined;
+  } catch { return undefined; }
+}
+
+async function waitHealthy(url: string, pid: number, exited: () => boolean, deadlineMs: number, logFile: string): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
+    if (exited()) {
+      const tail = (() => { try { return readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n'); } catch { return ''; } })();
+      throw new Error(`llama-server (pid ${pid}) exited while loading; its log ${logFile} ends:\n${tail}`);
+    }
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+    } catch { /* still starting */ }
+    if (Date.now() > until) throw new Error(`llama-server at ${url} did not become healthy within ${deadlineMs / 1000} s (log: ${logFile})`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Serializes starts within one data folder (two CLIs starting the same model wait for each other). */
+async function withLock<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+  const lock = join(dir, `${name}.lock`);
+  const until = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(readFileSync(lock, 'utf8'));
+      if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) { rmSync(lock, { force: true }); continue; }
+      if (Date.now() > until) throw new Error(`${lock} is held by pid ${holder} (starting the same model server); stop it or remove the file`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try { return await fn(); } finally { rmSync(lock, { force: true }); }
+}
+
+export interface EnsureOptions { log?: Log; slots?: number; threads?: number }
+
+/**
+ * A healthy llama-server for the catalogue model, in this data folder: reused when its recorded pid is alive and it
+ * serves the same file; else the model is pulled (verified), llama-server built if needed, and a server started on a
+ * free loopback port, detached (it outlives this process until `egcfg down`).
+ */
+export async function ensureLocalServer(dataDir: string, m: CatalogueModel, opts: EnsureOptions = {}): Promise<LocalServerState> {
+  const log = opts.log ?? ((l) => console.error(l));
+  const dir = serversDir(dataDir);
+  mkdirSync(dir, { recursive: true });
+  return withLock(dir, m.name, async () => {
+    const prev = readState(stateFile(dataDir, m.name));
+    if (prev && alive(prev.pid) && (await servedFile(prev.url)) === prev.file) return prev;
+    if (prev && alive(prev.pid)) process.kill(prev.pid, 'SIGTERM');
+    const pulled = await pullModel(m, { log });
+    const binary = await ensureLlamaServer({ log });
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const slots = opts.slots ?? 4;
+    const contextPerSlot = m.servedContext;
+    const threads = opts.threads ?? Math.max(1, cpus().length);
+    const logFile = join(dir, `${m.name}.log`);
+    const out = openSync(logFile, 'a');
+    const args = ['-m', modelFile(m), '--host', '127.0.0.1', '--port', String(port), '-c', String(contextPerSlot * slots),
+      '-np', String(slots), '--threads', String(threads), '--alias', m.name, '--no-webui',
+      // Flash attention: measured ~4× faster batched decoding with 4 slots on 2 cores.
+      '-fa', 'on'];
+    const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out] });
+    closeSync(out);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+    let exited = false;
+    child.once('exit', () => { exited = true; });
+    log(`[egcfg] starting llama-server for ${m.name} on ${url} (pid ${child.pid}, ${slots} slots × ${contextPerSlot} tokens, ${threads} threads; log ${logFile})`);
+    await waitHealthy(url, child.pid, () => exited, 180_000, logFile);
+    const state: LocalServerState = { name: m.name, pid: child.pid, port, url, file: modelFile(m), sha256: pulled.sha256, binary,
+      slots, contextPerSlot, startedAt: new Date().toISOString() };
+    writeFileSync(stateFile(dataDir, m.name), `${JSON.stringify(state, null, 2)}\n`);
+    return state;
+  });
+}
+
+/** Every local model server recorded in this data folder, with whether it is still running. */
+export function listLocalServers(dataDir: string): Array<LocalServerState & { running: boolean }> {
+  let files: string[] = [];
+  try { files = readdirSync(serversDir(dataDir)).filter((f) => f.endsWith('.json')); } catch { return []; }
+  return files.flatMap((f) => {
+    const s = readState(join(serversDir(dataDir), f));
+    return s ? [{ ...s, running: alive(s.pid) }] : [];
+  });
+}
+
+/** Stops this data folder's local model servers (SIGTERM, then SIGKILL after 10 s); returns what was stopped. */
+export async function stopLocalServers(dataDir: string): Promise<LocalServerState[]> {
+  const stopped: LocalServerState[] = [];
+  for (const s of listLocalServers(dataDir)) {
+    if (s.running) {
+      process.kill(s.pid, 'SIGTERM');
+      const until = Date.now() + 10_000;
+      while (alive(s.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      if (alive(s.pid)) process.kill(s.pid, 'SIGKILL');
+      stopped.push(s);
+    }
+    rmSync(stateFile(dataDir, s.name), { force: true });
+  }
+  return stopped;
+}
