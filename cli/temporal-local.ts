@@ -69,8 +69,24 @@ function isOurServer(pid: number, dbFile: string): boolean {
   }
 }
 
+/** A dev server started before temporal.json existed (only temporal.pid): its ports from its command line. */
+function legacyRecord(dataDir: string, dbFile: string): TemporalRecord | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0 || !isOurServer(pid, dbFile)) return undefined;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const flag = (name: string) => Number(argv[argv.indexOf(name) + 1]);
+    const port = flag('--port');
+    const uiPort = flag('--ui-port');
+    if (!(port > 0)) return undefined;
+    return { pid, port, uiPort: uiPort > 0 ? uiPort : port + 1000, dbFile, startedAt: '' };
+  } catch {
+    return undefined;
+  }
+}
+
 async function reusable(dataDir: string, dbFile: string): Promise<TemporalRecord | undefined> {
-  const rec = readTemporalRecord(dataDir);
+  const rec = readTemporalRecord(dataDir) ?? legacyRecord(dataDir, dbFile);
   if (!rec || rec.dbFile !== dbFile || !isOurServer(rec.pid, dbFile)) return undefined;
   return (await isListening('127.0.0.1', rec.port)) ? rec : undefined;
 }
