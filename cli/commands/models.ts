@@ -7,12 +7,14 @@ import { catalogue, catalogueModel, modelFile } from '../../core/models/catalogu
 import { listLocalServers, stopLocalServers } from '../../core/models/local-server.ts';
 import { isPulled, pullModel } from '../../core/models/pull.ts';
 import { defaultDataDir } from '../runtime.ts';
+import { stopLocalDatabase } from '../../db/local-owner.ts';
+import { stopLocalTemporal } from '../temporal-local.ts';
 
 const usage = `usage: egcfg models list [--json]
        egcfg models info NAME [--json]
        egcfg models pull NAME [--verify]     install the model into the cache (idempotent; verifies its sha256)
        egcfg models servers [--data-dir DIR]  this data folder's local model servers
-       egcfg down [--data-dir DIR]           stop this data folder's local model servers`;
+       egcfg down [--data-dir DIR]           stop this data folder's local services (model servers, Temporal, database)`;
 
 export async function modelsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -61,6 +63,8 @@ export async function downCommand(argv: string[]): Promise<number> {
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
   const stopped = await stopLocalServers(dataDir);
   for (const s of stopped) console.error(`[egcfg] stopped llama-server for ${s.name} (pid ${s.pid}, ${s.url})`);
-  if (stopped.length === 0) console.error(`[egcfg] no local model server is running for ${dataDir}`);
+  if (stopped.length === 0) console.error(`[egcfg] no local model server was running for ${dataDir}`);
+  if (stopLocalTemporal(dataDir)) console.error(`[egcfg] stopped this data folder's Temporal dev server`);
+  if (stopLocalDatabase(dataDir)) console.error(`[egcfg] stopped this data folder's database server`);
   return 0;
 }

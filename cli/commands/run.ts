@@ -16,6 +16,7 @@ import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
 import { ensureLocalServer } from '../../core/models/local-server.ts';
 import { signalCampaign } from '../../campaigns/service.ts';
+import { trustModelUrl } from '../../core/model-servers.ts';
 
 /** The catalogue's prompt format for a catalogue model named without --model-url; otherwise the option's default (raw). */
 function defaultPromptFormat(values: { 'model-name'?: string; 'model-url'?: string; simulated?: boolean }): 'chat' | 'raw' | undefined {
@@ -32,7 +33,10 @@ function defaultPromptFormat(values: { 'model-name'?: string; 'model-url'?: stri
 async function resolveModel(opts: RunOptions, dataDir: string, simulatedFlag: boolean, startSimulator: () => Promise<{ url: string }>): Promise<ModelSpec> {
   if (opts.samplesFile) return { kind: 'replay', samplesFile: opts.samplesFile, model: opts.modelName };
   const dialect = opts.modelBackend ? { dialect: opts.modelBackend } : {};
-  if (opts.modelUrl) return { kind: 'openai', baseUrl: opts.modelUrl, model: opts.modelName, simulated: false, ...dialect };
+  if (opts.modelUrl) {
+    trustModelUrl(opts.modelUrl); // the CLI's own choice: the legacy EGCFG_MODEL_API_KEY may go there (core/model-servers.ts)
+    return { kind: 'openai', baseUrl: opts.modelUrl, model: opts.modelName, simulated: false, ...dialect };
+  }
   if (simulatedFlag || isSimulatedName(opts.modelName)) {
     const sim = await startSimulator();
     console.error(`[egcfg] Model: SIMULATED model server at ${sim.url}. ${SIMULATED_NOTE}.`);
@@ -281,6 +285,8 @@ type CommonValues = ServiceFlagValues & { 'output-dir'?: string; quiet?: boolean
 
 async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill?: number; simAdapterSkill?: number; simSourceSkill?: number }): Promise<number> {
   if (opts.method === 'btp') return executeBtp(opts, values, extra);
+  // A name that is neither served by a URL, simulated, nor in the catalogue is bad input: say so before starting anything.
+  if (!opts.samplesFile && !opts.modelUrl && !values.simulated && !isSimulatedName(opts.modelName)) catalogueModel(opts.modelName);
   const runtime = await openRuntime(runtimeOptionsFrom(values));
   let simulator: Awaited<ReturnType<typeof startSimulatedModel>> | undefined;
   try {

@@ -62,7 +62,7 @@ describe('egcfg CLI (local mode)', () => {
 
   test('run: a baseline campaign with the simulated model says so and writes its outputs', async () => {
     const out = join(dataDir, 'run-out');
-    const r = await egcfg(['run', '--dataset', 'mbpp', '--method', 'baseline', '--model-name', 'sim', '--max-problems', '5', '--seed', '7', '--output-dir', out]);
+    const r = await egcfg(['run', '--dataset', 'mbpp', '--method', 'baseline', '--model-name', 'sim', '--simulated', '--max-problems', '5', '--seed', '7', '--output-dir', out]);
     assert.equal(r.code, 0, r.stderr);
     const summary = lastJson(r);
     assert.equal(summary.simulated, true);

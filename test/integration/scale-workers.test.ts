@@ -52,7 +52,7 @@ describe('scale-out workers: one process per task queue', () => {
   test('a campaign started with --no-worker completes; each queue\'s tasks ran in its own process; SIGTERM exits 0', async () => {
     const out = mkdtempSync(join(tmpdir(), 'egcfg-scale-'));
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const p = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), 'run', '--dataset', 'mbpp', '--model-name', 'sim',
+      const p = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), 'run', '--dataset', 'mbpp', '--model-name', 'sim', '--simulated',
         '--max-problems', '6', '--concurrency', '3', '--no-worker', '--quiet', '--temporal-address', server.address,
         '--database-url', db.url, '--output-dir', out], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';

@@ -85,7 +85,7 @@ describe('secrets: a model API key never reaches histories, logs or the database
   test('the key is sent to the model server and found nowhere else', async () => {
     const out = mkdtempSync(join(tmpdir(), 'egcfg-secrets-'));
     const cli = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const p = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), 'run', '--dataset', 'mbpp', '--model-name', 'sim',
+      const p = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), 'run', '--dataset', 'mbpp', '--model-name', 'sim', '--simulated',
         '--model-url', proxy.url, '--max-problems', '4', '--no-worker', '--temporal-address', server.address,
         '--database-url', db.url, '--output-dir', out], { env: { ...process.env, EGCFG_MODEL_API_KEY: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
