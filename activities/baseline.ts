@@ -4,7 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
-import { buildEvaluation, extractCode, type EvaluationSuite, type Problem } from '../core/datasets/index.ts';
+import { buildEvaluation, extractCode, extractProgram, type EvaluationSuite, type Problem } from '../core/datasets/index.ts';
 import { buildPrompt } from '../core/prompts/index.ts';
 import { chatPrompt } from '../core/prompts/chat.ts';
 import { hasNul, pgJson, pgText, programWithNul } from '../core/pg-text.ts';
@@ -15,6 +15,7 @@ import { alive, heartbeat } from './heartbeat.ts';
 import { activityLogger } from './log.ts';
 import { ModelServerError } from './model/openai-client.ts';
 import { storeActivities } from './store.ts';
+import { runContest } from './contest.ts';
 
 export interface GenerateSampleInput {
   campaignId: string;
@@ -97,7 +98,9 @@ export function baselineActivities(deps: ActivityDeps) {
           'model_unavailable', { problemId: input.problemId, taskId, error: (err as Error).message });
         throw err; // retryable: Temporal retries with backoff, the campaign waits
       }
-      const code = reply.kind === 'program' ? reply.text : extractCode((reply.responsePrefix ?? '') + reply.text, problem);
+      const completion = (reply.responsePrefix ?? '') + reply.text;
+      // Stdin/stdout problems (CodeContests): the whole program, top-level code included.
+      const code = reply.kind === 'program' ? reply.text : problem.io ? extractProgram(completion) : extractCode(completion, problem);
       // Postgres text cannot hold NUL: stored as U+FFFD, and the sample says so (its verdict stays the original's).
       const codeHadNul = hasNul(code);
       await db.insert(samples).values({
@@ -134,10 +137,17 @@ export function baselineActivities(deps: ActivityDeps) {
       if (!sample) throw ApplicationFailure.nonRetryable(`unknown sample id ${input.sampleId}`);
       const { problem } = await loadProblem(sample.problemId);
       const hadNul = (sample.params as { codeHadNul?: boolean } | null)?.codeHadNul === true;
-      const evaluation = buildEvaluation(problem, hadNul ? programWithNul(sample.code) : sample.code, input.suite);
+      const code = hadNul ? programWithNul(sample.code) : sample.code;
       const sandbox = await deps.sandbox();
-      heartbeat({ sampleId: input.sampleId, tests: evaluation.tests.length });
-      const result = await sandbox.run({ program: evaluation.program, tests: evaluation.tests, mode: 'verdict' });
+      let result;
+      if (problem.io) {
+        heartbeat({ sampleId: input.sampleId, suite: input.suite });
+        result = await runContest(sandbox, problem, code, input.suite);
+      } else {
+        const evaluation = buildEvaluation(problem, code, input.suite);
+        heartbeat({ sampleId: input.sampleId, tests: evaluation.tests.length });
+        result = await sandbox.run({ program: evaluation.program, tests: evaluation.tests, mode: 'verdict' });
+      }
       await db.insert(executions).values({
         sampleId: input.sampleId,
         suite: input.suite,

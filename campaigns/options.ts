@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { httpUrlSchema } from '../core/model-servers.ts';
 
-export const datasetNames = ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et'] as const;
+export const datasetNames = ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et', 'codecontests'] as const;
 export const methods = ['baseline', 'eg-cfg', 'btp'] as const;
 
 /** Longest model name accepted (vLLM names are ids or paths; the replay model is `replay:<file name>`). */

@@ -3,7 +3,9 @@
 // paper  (spec §5, how the authors report): the program is the first one that passed the visible tests (the winner).
 //        MBPP: passed = the winner passes the eval asserts (the same asserts as the visible ones). HumanEval: the
 //        winner passes the official check(). -ET datasets: passed = ANY saved solution of the problem (every agent,
-//        every γ, cancelled ones included when they had finished) passes the ET asserts.
+//        every γ, cancelled ones included when they had finished) passes the ET asserts. CodeContests (the authors'
+//        eval_et.py, a task is solved when any of its saved solutions passes): passed = ANY saved solution passes the
+//        private + generated tests, with the authors' per-test limit (15 s; suite 'eval-paper').
 // strict: one final program per problem, chosen on the visible tests only (the winner; with no winner, the finished
 //        generation with the most visible tests passed, ties broken by grid order then γ order), scored once on the
 //        hidden tests: ET asserts for -ET datasets, eval tests (MBPP test_list / HumanEval check) otherwise.
@@ -28,6 +30,7 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
       const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, input.problemId));
       const problem = p!.problem as unknown as Problem;
       const et = problem.dataset.endsWith('-et');
+      const contest = problem.io !== undefined;
       const gens = await db.select().from(egcfgGenerations)
         .where(and(eq(egcfgGenerations.campaignId, input.campaignId), eq(egcfgGenerations.problemId, input.problemId)))
         .orderBy(asc(egcfgGenerations.agentIndex), asc(egcfgGenerations.gammaIndex), asc(egcfgGenerations.attempt));
@@ -46,11 +49,12 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
       let paper = false;
       let paperSample: number | null = winner?.sampleId ?? null;
       let paperNote: string;
-      if (et) {
-        paperNote = 'ET: any saved solution passes the ET asserts';
+      if (et || contest) {
+        paperNote = et ? 'ET: any saved solution passes the ET asserts'
+          : 'CodeContests: any saved solution passes the private + generated tests (15 s per test, as the authors)';
         paperSample = null;
         for (const g of saved) {
-          if ((await executeOnce(deps, g.sampleId!, 'et')).passed) { paper = true; paperSample = g.sampleId; break; }
+          if ((await executeOnce(deps, g.sampleId!, et ? 'et' : 'eval-paper')).passed) { paper = true; paperSample = g.sampleId; break; }
         }
       } else if (winner?.sampleId != null) {
         paper = (await executeOnce(deps, winner.sampleId, 'eval')).passed;

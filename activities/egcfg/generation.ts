@@ -18,7 +18,8 @@ import {
   startGeneration, topKFromTokenIdMap, CANDIDATE_MAX_TOKENS, type CandidateForm, type CandidatePool, type GenerationSpec,
   type GenerationState, type SignalEntry, type StepContext, type TopK,
 } from '../../core/egcfg/index.ts';
-import { buildEvaluation, extractCode, visibleInvocations, type Problem } from '../../core/datasets/index.ts';
+import { buildEvaluation, contestProgram, contestSuite, extractCode, extractProgram, visibleInvocations, type Problem } from '../../core/datasets/index.ts';
+import { runContest } from '../contest.ts';
 import { insertSignal } from '../../core/egcfg/signal.ts';
 import { buildPrompt } from '../../core/prompts/index.ts';
 import type { Database } from '../../db/client.ts';
@@ -82,7 +83,15 @@ export const sha256 = (s: string): string => createHash('sha256').update(s, 'utf
 
 /** The program a candidate or a final answer runs as: HumanEval code gets the prompt's imports/helpers in front. */
 export function runnableProgram(code: string, problem: Problem): string {
+  if (problem.io) return contestProgram(code);
   return problem.promptCode === undefined ? code : extractCode(`\`\`\`python\n${code}\n\`\`\``, problem);
+}
+
+/** What a traced candidate is run on: the visible-test invocations; for stdin/stdout problems the visible tests'
+ *  inputs (the whole program runs, traced, reading that input), shown in the signal as `stdin:` + the input. */
+function traceCalls(problem: Problem): Array<{ invocation: string; code: string; stdin?: string }> {
+  if (!problem.io) return visibleInvocations(problem).map((invocation) => ({ invocation, code: invocation }));
+  return contestSuite(problem, 'visible').map((t) => ({ invocation: `stdin:\n${t.input.replace(/\s+$/, '')}`, code: '', stdin: t.input }));
 }
 
 export function egcfgGenerationActivities(deps: ActivityDeps) {
@@ -218,9 +227,10 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       const t0 = performance.now();
       const { gen, problem, cfg } = await loadGeneration(ref.generationId);
       const model = modelFor(gen, cfg, gen.problemId);
-      const tries = await reasoningTries(model, gen, cfg, (text) => lastBlockDefining(text, problem.entryPoint) !== null);
+      const hasAnswer = problem.io ? (text: string) => /```/.test(text) : (text: string) => lastBlockDefining(text, problem.entryPoint) !== null;
+      const tries = await reasoningTries(model, gen, cfg, hasAnswer);
       const last = tries.at(-1)?.text ?? '';
-      const answer = lastBlockDefining(last, problem.entryPoint);
+      const answer = problem.io ? (hasAnswer(last) ? extractProgram(last) : null) : lastBlockDefining(last, problem.entryPoint);
       // No try defined the entry point: the answer is whatever code the last try holds (it will fail its tests, visibly).
       const code = answer ?? extractCode(last, { entryPoint: problem.entryPoint });
       const state: StoredState = {
@@ -359,7 +369,9 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         eq(egcfgCandidates.side, 'uncond'), eq(egcfgCandidates.accepted, true),
       )).orderBy(asc(egcfgCandidates.requestIndex), asc(egcfgCandidates.candidateIndex));
       const programs = accepted.map((a) => a.executable!);
-      const invocations = visibleInvocations(problem);
+      const calls = traceCalls(problem);
+      const invocations = calls.map((c) => c.invocation);
+      const callOf = new Map(calls.map((c) => [c.invocation, c]));
       const cached = await db.select().from(egcfgTraces).where(eq(egcfgTraces.generationId, ref.generationId));
       const traceOf = new Map(cached.map((t) => [`${t.programHash}\u0000${t.invocation}`, t.trace]));
       const sandbox = await deps.sandbox();
@@ -371,7 +383,10 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         if (pending.length === 0) return;
         const r = await sandbox.run({
           program: runnableProgram(program, problem), mode: 'trace', timeoutMs: cfg.traceTimeoutMs, traceMaxChars: cfg.traceMaxChars,
-          tests: pending.map((code, i) => ({ id: `inv/${i}`, code })),
+          tests: pending.map((inv, i) => {
+            const c = callOf.get(inv)!;
+            return { id: `inv/${i}`, code: c.code, ...(c.stdin !== undefined ? { stdin: c.stdin } : {}) };
+          }),
         });
         runs += pending.length;
         sandboxMs += r.tests.reduce((s, t) => s + t.durationMs, 0);
@@ -449,7 +464,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
           const base = side === 'uncond' ? gen.basePrompt : insertSignal(gen.basePrompt, s.signal ?? '');
           fixed[side] = await model.tokenize(base + s.prefix, true);
         }
-        return fixed[side]!;
+        return fixed[side];
       };
       const noRefresh: StepContext = { elapsedMs: 0, solvedElsewhere: false };
       let overflow: string | null = null;
@@ -550,7 +565,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       const [row] = await db.select({ id: samples.id }).from(samples).where(key);
       if (!row) throw new Error('sample vanished after insert');
       await db.update(egcfgGenerations).set({
-        sampleId: row.id, finalCode: end.code, stopReason: end.reason, stats: state.gen.stats as unknown as Record<string, unknown>,
+        sampleId: row.id, finalCode: end.code, stopReason: end.reason, stats: state.gen.stats,
       }).where(eq(egcfgGenerations.id, gen.id));
       return { sampleId: row.id };
     },
@@ -644,7 +659,7 @@ export async function stepTotals(db: Database, generationId: number): Promise<St
  * Run a sample on a suite once and store the verdict in `executions` (natural key sample × suite). A problem without
  * visible tests (some HumanEval docstrings have no examples) is checked by loading the program only.
  */
-export async function executeOnce(deps: ActivityDeps, sampleId: number, suite: 'visible' | 'eval' | 'et') {
+export async function executeOnce(deps: ActivityDeps, sampleId: number, suite: 'visible' | 'eval' | 'et' | 'eval-paper') {
   const { db } = deps;
   const key = and(eq(executions.sampleId, sampleId), eq(executions.suite, suite));
   const [existing] = await db.select().from(executions).where(key);
@@ -653,11 +668,17 @@ export async function executeOnce(deps: ActivityDeps, sampleId: number, suite: '
   if (!sample) throw ApplicationFailure.nonRetryable(`unknown sample ${sampleId}`);
   const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, sample.problemId));
   const problem = p!.problem as unknown as Problem;
-  const evaluation = buildEvaluation(problem, sample.code, suite);
-  const tests = evaluation.tests.length > 0 ? evaluation.tests : [{ id: `${suite}/load`, code: 'pass' }];
   const sandbox = await deps.sandbox();
   heartbeat({ sampleId, suite });
-  const r = await sandbox.run({ program: evaluation.program, tests, mode: 'verdict' });
+  let r;
+  if (problem.io) {
+    r = await runContest(sandbox, problem, sample.code, suite);
+  } else {
+    if (suite === 'eval-paper') throw ApplicationFailure.nonRetryable(`${problem.dataset} has no 'eval-paper' suite`);
+    const evaluation = buildEvaluation(problem, sample.code, suite);
+    const tests = evaluation.tests.length > 0 ? evaluation.tests : [{ id: `${suite}/load`, code: 'pass' }];
+    r = await sandbox.run({ program: evaluation.program, tests, mode: 'verdict' });
+  }
   await db.insert(executions).values({
     sampleId, suite, status: r.status, passed: r.passed, testsPassed: r.testsPassed, testsTotal: r.testsTotal,
     perTest: r.tests, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs,

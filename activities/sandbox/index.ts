@@ -18,8 +18,11 @@ import {
   type PrepareResult, type ServerReply, type ServerTestResult, type TestResult, type TestStatus,
 } from './schema.ts';
 import { leaseUid, releaseUid } from './uids.ts';
+import { ServerStdioResult, StdioRequest, type StdioResult } from './stdio-schema.ts';
+import { stdioResultOf } from './stdio.ts';
 
 export * from './schema.ts';
+export * from './stdio-schema.ts';
 export { WorkerLostError } from './pool.ts';
 
 export const NSJAIL_CONFIG = repoPath('infra', 'nsjail', 'sandbox.cfg');
@@ -54,6 +57,9 @@ const JAIL_USER = 65534; // nobody, inside the jail
 export interface Sandbox {
   /** Run a program and its test cases; resolves to per-test verdicts (never rejects for anything the code does). */
   run(req: RunRequest): Promise<ExecutionResult>;
+  /** Contest judging of a stdin/stdout program: each test runs the whole program with its input on stdin and the
+   *  output is compared token by token (floats within a tolerance); verdicts per test (see stdio-schema.ts). */
+  runStdio(req: StdioRequest): Promise<StdioResult>;
   /** Run one program like `python3 file.py` (status passed == exit code 0), for the CLI. */
   runProgram(req: RunProgramRequest): Promise<ProgramResult>;
   /** EG-CFG make_executable + comment/docstring stripping (spec 2.1), computed inside the sandbox. */
@@ -259,6 +265,27 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
         testsTotal: tests.length, tests, stdout: shown.stdout, stderr: shown.stderr,
         durationMs: Math.round(durationMs * 1000) / 1000, queuedMs: Math.round(queuedMs * 1000) / 1000, isolation,
       };
+    },
+
+    async runStdio(input: StdioRequest): Promise<StdioResult> {
+      const req = parseOrThrow(StdioRequest, input, 'stdio request');
+      const limits = limitsFor(req);
+      const payload = {
+        op: 'stdio', program: req.program, tests: req.tests, float_tol: req.floatTolerance ?? 1e-6,
+        stop_on_failure: req.stopOnFirstFailure ?? true, ...limits,
+      };
+      try {
+        const out = await pool.submit(payload, deadlineFor(limits.wall_ms, req.tests.length));
+        const results = (replyOf(out.reply).stdio ?? []).map((r) => parseOrThrow(ServerStdioResult, r, 'stdio reply'));
+        if (results.length !== req.tests.length || results.some((r, i) => r.id !== req.tests[i]!.id)) {
+          throw new Error(`sandbox worker returned stdio results for [${results.map((r) => r.id).join(', ')}], expected [${req.tests.map((t) => t.id).join(', ')}]`);
+        }
+        return stdioResultOf(results, out.durationMs, out.queuedMs, isolation);
+      } catch (e) {
+        if (!(e instanceof WorkerLostError)) throw e;
+        const lost = lostResults(req.tests, e).map((r) => ({ ...r, verdict: 'runtime_error' as const, status: r.status, checker: '' }));
+        return stdioResultOf(lost, 0, 0, isolation);
+      }
     },
 
     async runProgram(input: RunProgramRequest): Promise<ProgramResult> {

@@ -26,6 +26,8 @@ export const LIMITS = {
 export const TestCase = z.object({
   id: z.string().min(1, 'test id must not be empty').max(200, 'test id longer than 200 characters'),
   code: z.string().max(LIMITS.testChars, `test code longer than ${LIMITS.testChars} characters`),
+  /** What the program reads on stdin (trace mode or isolateTests only: one child per test). */
+  stdin: z.string().max(15 * 1024 * 1024, 'stdin longer than 15 MiB').optional(),
 }).strict();
 export type TestCase = z.infer<typeof TestCase>;
 
@@ -53,6 +55,9 @@ export const RunRequest = z.object({
   for (const [i, t] of req.tests.entries()) {
     if (seen.has(t.id)) ctx.addIssue({ code: 'custom', path: ['tests', i, 'id'], message: `duplicate test id ${JSON.stringify(t.id)}` });
     seen.add(t.id);
+    if (t.stdin !== undefined && req.mode !== 'trace' && req.isolateTests !== true) {
+      ctx.addIssue({ code: 'custom', path: ['tests', i, 'stdin'], message: "stdin needs mode 'trace' or isolateTests (one child per test)" });
+    }
   }
 });
 export type RunRequest = z.input<typeof RunRequest>;
@@ -120,6 +125,8 @@ export const ServerReply = z.discriminatedUnion('ok', [
     ok: z.literal(true),
     id: z.number().int(),
     results: z.array(ServerTestResult).optional(),
+    /** The "stdio" op's per-test results (validated by stdio-schema.ts's ServerStdioResult). */
+    stdio: z.array(z.record(z.string(), z.unknown())).optional(),
     prepare: z.union([
       z.object({ ok: z.literal(true), executable: z.string() }),
       z.object({ ok: z.literal(false), error: z.string() }),

@@ -17,6 +17,11 @@ export {
   splitSelectors,
 } from './load.ts';
 export { DatasetFormatError } from './jsonl.ts';
+export {
+  codeContestsFiles, codeContestsProblem, codeContestsRecordSchema, pythonSolutions, readCodeContests, renderExample,
+  splitOfFile, VISIBLE_TESTS, type CodeContestsRecord, type CodeContestsRow,
+} from './codecontests.ts';
+export { contestLimits, contestProgram, contestSuite, extractProgram, PAPER_TIME_LIMIT_MS, type ContestProtocol } from './contest.ts';
 export { docstringExamples, parseEntryFunction, type EntryFunction } from './humaneval.ts';
 export { buildEvaluation, evaluationSuites, invocationOf, visibleInvocations, type Evaluation, type EvaluationSuite } from './evaluation.ts';
 export { extractCode, extractCodeDetailed, type ExtractOptions, type Extraction, type ExtractionSource } from './extract.ts';

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { repoPath } from '../repo.ts';
+import { codeContestsProblem, readCodeContests } from './codecontests.ts';
 import { docstringExamples, parseEntryFunction } from './humaneval.ts';
 import { DatasetFormatError, readJsonl, type JsonlRow } from './jsonl.ts';
 import { findCalls } from './pyscan.ts';
@@ -26,8 +27,8 @@ export class DatasetSelectionError extends Error {
 }
 export { knownDatasets };
 
-/** The shipped file of each dataset, relative to the repository root. */
-export const shippedFiles: Record<DatasetName, string> = {
+/** The shipped file of each dataset, relative to the repository root (CodeContests ships none: --dataset-file). */
+export const shippedFiles: Record<Exclude<DatasetName, 'codecontests'>, string> = {
   mbpp: 'data/mbpp.jsonl.gz',
   'mbpp-et': 'data/mbpp_et_subset397.jsonl.gz',
   humaneval: 'data/humaneval.jsonl.gz',
@@ -58,6 +59,8 @@ export function mbppSplitOf(taskId: number): Split {
 
 export const MBPP_TEST_SPLIT_SIZE = 500;
 export const HUMANEVAL_SIZE = 164;
+/** Problems in CodeContests' published test split. */
+export const CODECONTESTS_TEST_SIZE = 165;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Record schemas (exactly the publishers' field names).
@@ -183,12 +186,23 @@ function humanEvalProblem(
 
 /** The file a dataset is read from: the user's file (resolved against the working directory) or the shipped one. */
 export function datasetFile(name: DatasetName, file?: string): string {
+  if (name === 'codecontests') {
+    if (file === undefined) throw noCodeContestsFile();
+    return file.split(',').map((f) => resolve(f.trim())).join(',');
+  }
   return file !== undefined ? resolve(file) : repoPath(shippedFiles[name]);
+}
+
+function noCodeContestsFile(): DatasetFormatError {
+  return new DatasetFormatError('codecontests', '(no file)', undefined, undefined,
+    'no data is shipped: supply the DeepMind CodeContests JSONL or parquet files with --dataset-file FILE[,FILE...]');
 }
 
 /** Every record of the file as a Problem, in file order (no split filtering). */
 function loadAll(name: DatasetName, file: string): Problem[] {
   switch (name) {
+    case 'codecontests':
+      throw new Error('codecontests is read asynchronously (parquet): use loadDataset, not loadDatasetSync');
     case 'mbpp': {
       const rows = readJsonl(name, file, mbppRecordSchema);
       checkUnique(name, file, rows, (v) => String(v.task_id));
@@ -218,6 +232,12 @@ function loadAll(name: DatasetName, file: string): Problem[] {
  * with the same validation (e.g. the full MBPP-ET).
  */
 export async function loadDataset(name: DatasetName, opts: LoadOptions = {}): Promise<Problem[]> {
+  if (parseDatasetName(name) === 'codecontests') {
+    const split = opts.split ?? 'test';
+    if (split === 'prompt') throw new DatasetSelectionError('split', "codecontests has no 'prompt' split (test, train, validation)");
+    const all = (await readCodeContests(datasetFile('codecontests', opts.file))).map(codeContestsProblem);
+    return split === 'all' ? all : all.filter((p) => p.split === split);
+  }
   return loadDatasetSync(name, opts);
 }
 
@@ -236,6 +256,14 @@ export function loadDatasetSync(name: DatasetName, opts: LoadOptions = {}): Prob
 /** How much of the benchmark a file covers, for the note under every results table (MBPP-ET ships as a partial subset). */
 export function datasetCoverage(name: DatasetName, opts: { file?: string } = {}): DatasetCoverage {
   const dataset = parseDatasetName(name);
+  if (dataset === 'codecontests') {
+    // User-supplied files only (their split is read from the file names); the results table counts the problems.
+    return {
+      dataset, file: opts.file ?? '(user-supplied)', records: 0, testSplitRecords: 0, expectedTestSplitRecords: CODECONTESTS_TEST_SIZE,
+      full: true, testSplitWithVisibleTests: 0,
+      note: `codecontests: user-supplied file(s); the published test split has ${CODECONTESTS_TEST_SIZE} problems.`,
+    };
+  }
   const file = datasetFile(dataset, opts.file);
   const all = loadAll(dataset, file);
   const testSplit = all.filter((p) => p.split === 'test');

@@ -1,6 +1,6 @@
 // Shared types of the benchmark layer.
 
-export const knownDatasets = ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et'] as const;
+export const knownDatasets = ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et', 'codecontests'] as const;
 export type DatasetName = (typeof knownDatasets)[number];
 
 /** MBPP's standard split by task id (1-10 prompt, 11-510 test, 511-600 validation, 601-974 train); HumanEval is all 'test'. */
@@ -12,6 +12,25 @@ export interface EvalTest {
   /** Stable within a problem: `visible/<i>`, `eval/<i>`, `eval/check` (HumanEval), `et/<i>`. */
   id: string;
   code: string;
+}
+
+/** One stdin/stdout test (CodeContests): the program reads `input` and must print `output` (checker: tokens, floats ±1e-6). */
+export interface IoTest {
+  /** `public/<i>`, `private/<i>`, `generated/<i>`. */
+  id: string;
+  input: string;
+  output: string;
+}
+
+/** What a stdin/stdout problem (CodeContests) is judged on. */
+export interface IoProblem {
+  publicTests: IoTest[];
+  privateTests: IoTest[];
+  generatedTests: IoTest[];
+  /** The problem's time limit per test (ms) as published; null when the record has none. */
+  timeLimitMs: number | null;
+  memoryLimitBytes: number | null;
+  difficulty: number | null;
 }
 
 export interface Problem {
@@ -35,12 +54,15 @@ export interface Problem {
   etTests?: EvalTest[];
   /** A complete reference program: MBPP `code` (CRLF → LF); HumanEval `prompt + canonical_solution`. */
   canonicalSolution: string;
-  /** The record exactly as read from the file. */
+  /** The record exactly as read from the file (CodeContests: without its tests and solutions, only their counts). */
   raw: Record<string, unknown>;
+  /** Stdin/stdout problems (CodeContests): whole programs judged like a contest; then evalProgramTests is empty. */
+  io?: IoProblem;
 }
 
 export interface LoadOptions {
-  /** A user-supplied JSONL or JSONL.GZ file in the dataset's format (e.g. the full MBPP-ET); default: the shipped file. */
+  /** A user-supplied JSONL or JSONL.GZ file in the dataset's format (e.g. the full MBPP-ET); default: the shipped file.
+   *  CodeContests (nothing shipped): JSONL(.GZ) or parquet files, comma-separated. */
   file?: string;
   /** Which split to return; MBPP and MBPP-ET default to 'test', HumanEval has only 'test'. */
   split?: SplitSelector;

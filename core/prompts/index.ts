@@ -90,6 +90,7 @@ export function taskText(problem: Problem): string {
 /** Build a base prompt. It ends with `### Response:` and a newline; the model answers with a ```python block. */
 export function buildPrompt(problem: Problem, type: PromptType, opts: PromptOptions = {}): string {
   const v3 = opts.v3FenceInstruction ? fragment('v3_fence_instruction') : '';
+  if (problem.io) return contestPrompt(problem, v3);
   const tests = problem.visibleTests.join('\n');
   switch (type) {
     case 'deepseek_instruct': {
@@ -114,6 +115,19 @@ export function buildPrompt(problem: Problem, type: PromptType, opts: PromptOpti
     default:
       throw new Error(`unknown prompt type '${String(type)}'; known prompt types: ${promptTypes.join(', ')}`);
   }
+}
+
+/**
+ * Stdin/stdout problems (CodeContests), whatever the prompt type: the statement, the visible examples (the first three
+ * public tests, as the authors), and the request for one whole Python 3 program. Ends with `### Response:`.
+ */
+export function contestPrompt(problem: Problem, v3 = ''): string {
+  return renderTemplate(promptTemplate('codecontests'), {
+    system: fragment('system'),
+    v3_fence_instruction: v3,
+    statement: problem.statement,
+    examples: problem.visibleTests.length > 0 ? problem.visibleTests.join('\n\n') : '(none)',
+  });
 }
 
 /** The prompt of plain baseline campaigns: the deepseek_instruct prompt. */

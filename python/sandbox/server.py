@@ -16,6 +16,12 @@ of the way and points fd 0/1 at /dev/null, so no child ever holds them.  Request
     {"id": 8, "op": "prepare", "code": "def f(x):\n    y = x +"}
     -> {"id": 8, "ok": true, "prepare": {"ok": true, "executable": "def f(x):\n    pass"}}
     {"id": 9, "op": "ping"}  -> {"id": 9, "ok": true, "pong": true}
+    {"id": 10, "op": "stdio", "program": "print(int(input()) * 2)", "tests": [{"id": "t0", "input": "2\n",
+     "output": "4\n"}], "timeout_ms": 2000, "memory_mb": 256, "float_tol": 1e-6, "stop_on_failure": true}
+    -> {"id": 10, "ok": true, "stdio": [{"id": "t0", "verdict": "accepted", "status": "passed", "checker": "", ...}]}
+       (contest judging: each test a fresh child running the whole program with the input on stdin (a memfd), stdout
+       judged by checker.py; verdicts accepted, wrong_answer, time_limit, memory_limit, runtime_error, skipped)
+    A "run" test may carry "stdin" (trace / isolate mode: one test per child): the traced script reads it.
     bad request -> {"id": ..., "ok": false, "error": "<what is wrong>"}
 On start it prints {"ready": true, "pid": 1, "python": "3.11.2", "jailed": true, "hashseed": "0"}.
 
@@ -63,6 +69,7 @@ import signal  # noqa: E402
 import stat  # noqa: E402
 import time  # noqa: E402
 
+import checker  # noqa: E402
 import harness  # noqa: E402
 import partial  # noqa: E402
 
@@ -277,6 +284,15 @@ def _child_main() -> None:
     if not chunks:
         os._exit(0)  # discarded spare
     job = json.loads(b"".join(chunks))
+    if isinstance(job.get("stdin"), str):
+        # stdin/stdout programs: the input on fd 0 as an anonymous in-memory file (seekable, like a judge's input file;
+        # invisible in /tmp, not counted against the /tmp tmpfs).  Written before RLIMIT_AS is lowered.
+        fd = os.memfd_create("stdin", 0)
+        harness.write_all(fd, job["stdin"].encode("utf-8"))
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.dup2(fd, 0)
+        os.close(fd)
+        del job["stdin"]
     mem = job["memory_mb"] << 20
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CPU, (job["cpu_limit_s"], job["cpu_limit_s"] + 1))
@@ -568,6 +584,8 @@ def run_request(program: str, tests: list, mode: str, trace: bool, isolate: bool
         job = dict(kind="run", program=program, tests=[t["code"] for t in batch], first_index=start, mode=mode,
                    trace=trace, timeout_s=timeout_s, trace_max_steps=limits["trace_max_steps"],
                    trace_max_chars=limits["trace_max_chars"])
+        if len(batch) == 1 and isinstance(batch[0].get("stdin"), str):
+            job["stdin"] = batch[0]["stdin"]  # trace / isolate only (one test per child)
         cpu_limit_s = math.ceil(timeout_s * (len(batch) + 1)) + 1
         obs = _fork_and_watch(job, phases_expected, limits, cpu_limit_s, nonce)
         by_idx = {idx: (fields, phase) for idx, fields, phase in obs["done"]}
@@ -620,6 +638,60 @@ def run_request(program: str, tests: list, mode: str, trace: bool, isolate: bool
             return results
 
 
+# Contest verdicts of the "stdio" op, from the harness status of a whole-program run (see checker.py for the rest).
+CONTEST_VERDICT = {"timeout": "time_limit", "memory_limit": "memory_limit", "output_limit": "wrong_answer",
+                   "error": "runtime_error", "syntax_error": "runtime_error", "killed": "runtime_error",
+                   "suspicious_eq": "runtime_error", "failed": "runtime_error"}
+
+
+def run_stdio(program: str, tests: list, limits: dict, float_tol: float, stop_on_failure: bool) -> list:
+    """Each test: a fresh child runs the whole program (mode "program") with the test's input on stdin; its stdout
+    (kept whole up to the output limit) is judged by checker.check against the expected output.  After the first
+    test that is not accepted, stop_on_failure leaves the remaining ones as "skipped" (a judge stops there too)."""
+    keep = limits["keep_output_bytes"]
+    timeout_s = limits["timeout_ms"] / 1000
+    cpu_limit_s = math.ceil(timeout_s) + 1
+    results: list = []
+    failed = False
+    for t in tests:
+        if failed and stop_on_failure:
+            results.append(dict(id=t["id"], verdict="skipped", status="skipped", error=None, stdout="", stderr="",
+                                stdout_truncated=False, stderr_truncated=False, duration_ms=0, cpu_ms=0, exit_code=0,
+                                checker=""))
+            continue
+        expected = t["output"]
+        max_out = max(limits["max_output_bytes"], 2 * len(expected.encode("utf-8")) + (64 << 10))
+        run_limits = dict(limits, keep_output_bytes=max_out, max_output_bytes=max_out)
+        nonce = os.urandom(16).hex().encode("ascii")
+        job = dict(kind="run", program=program, tests=[], first_index=0, mode="program", trace=False,
+                   timeout_s=timeout_s, trace_max_steps=1, trace_max_chars=1, stdin=t["input"])
+        obs = _fork_and_watch(job, ["P"], run_limits, cpu_limit_s, nonce)
+        phases = [obs["done"][0][2], obs["current"]] if obs["done"] else [obs["current"]]
+        if obs["done"] and not obs["output_exceeded"]:
+            r = _from_record(t["id"], obs["done"][0][1], phases, False)
+        else:
+            status, error, code = _death(obs, "program", run_limits, cpu_limit_s)
+            r = _result(t["id"], status, error, code, phases, obs["duration_ms"], obs["cpu_ms"], False)
+        message = ""
+        if r["status"] == "passed":
+            ok, message = checker.check(r["stdout"], expected, float_tol)
+            verdict = "accepted" if ok else "wrong_answer"
+        elif r["status"] == "killed" and r["exit_code"] == 128 + signal.SIGKILL and not obs["killed_by_us"]:
+            verdict = "memory_limit"  # SIGKILL from outside: the slot's memory cgroup (OOM killer)
+        else:
+            verdict = CONTEST_VERDICT.get(r["status"], "runtime_error")
+        raw = r["stdout"].encode("utf-8")
+        if len(raw) > keep:
+            r["stdout"], r["stdout_truncated"] = raw[:keep].decode("utf-8", "ignore"), True
+        err = r["stderr"].encode("utf-8")
+        if len(err) > keep:
+            r["stderr"], r["stderr_truncated"] = err[:keep].decode("utf-8", "ignore"), True
+        r.update(verdict=verdict, checker=message)
+        failed = failed or verdict != "accepted"
+        results.append(r)
+    return results
+
+
 def run_prepare(code: str) -> dict:
     nonce = os.urandom(16).hex().encode("ascii")
     limits = dict(PREPARE_LIMITS, keep_output_bytes=0, max_output_bytes=1 << 20, max_result_bytes=64 << 20)
@@ -642,6 +714,33 @@ def _int_field(req: dict, name: str, lo: int, hi: int) -> int:
     return value
 
 
+def _limits(req: dict) -> dict:
+    limits = {name: _int_field(req, name, lo, hi) for name, lo, hi in (
+        ("timeout_ms", 10, 600_000), ("memory_mb", 16, 65_536), ("max_output_bytes", 0, 1 << 30),
+        ("keep_output_bytes", 0, 64 << 20), ("trace_max_steps", 1, 10_000_000), ("trace_max_chars", 1, 1 << 28))}
+    limits["wall_ms"] = _int_field(dict(req, wall_ms=req.get("wall_ms", 3 * limits["timeout_ms"] + 1000)),
+                                   "wall_ms", 10, 1_800_000)
+    limits["max_result_bytes"] = 4 * limits["trace_max_chars"] + (1 << 20)
+    return limits
+
+
+def _handle_stdio(req: dict) -> dict:
+    program, tests = req.get("program"), req.get("tests")
+    if not isinstance(program, str):
+        raise ValueError("stdio: program must be a string")
+    if not isinstance(tests, list) or not tests or not all(
+            isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("input"), str)
+            and isinstance(t.get("output"), str) for t in tests):
+        raise ValueError("stdio: tests must be a non-empty list of {id: str, input: str, output: str}")
+    tol = req.get("float_tol", 1e-6)
+    if not isinstance(tol, (int, float)) or isinstance(tol, bool) or not 0 <= tol < 1:
+        raise ValueError(f"stdio: float_tol must be a number in [0, 1), got {tol!r}")
+    stop = req.get("stop_on_failure", True)
+    if not isinstance(stop, bool):
+        raise ValueError("stdio: stop_on_failure must be a boolean")
+    return {"stdio": run_stdio(program, tests, _limits(req), float(tol), stop)}
+
+
 def handle(req) -> dict:
     if not isinstance(req, dict):
         raise ValueError("request must be a JSON object")
@@ -652,8 +751,10 @@ def handle(req) -> dict:
         if not isinstance(req.get("code"), str):
             raise ValueError("prepare: code must be a string")
         return {"prepare": run_prepare(req["code"])}
+    if op == "stdio":
+        return _handle_stdio(req)
     if op != "run":
-        raise ValueError(f"unknown op {op!r} (expected run, prepare or ping)")
+        raise ValueError(f"unknown op {op!r} (expected run, stdio, prepare or ping)")
     program, tests, mode, trace = req.get("program"), req.get("tests"), req.get("mode", "verdict"), req.get("trace", False)
     if not isinstance(program, str):
         raise ValueError("run: program must be a string")
@@ -663,14 +764,10 @@ def handle(req) -> dict:
         raise ValueError("run: trace must be a boolean")
     if mode == "verdict":
         if not isinstance(tests, list) or not tests or not all(
-                isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("code"), str) for t in tests):
+                isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("code"), str)
+                and isinstance(t.get("stdin", ""), str) for t in tests):
             raise ValueError("run: tests must be a non-empty list of {id: str, code: str}")
-    limits = {name: _int_field(req, name, lo, hi) for name, lo, hi in (
-        ("timeout_ms", 10, 600_000), ("memory_mb", 16, 65_536), ("max_output_bytes", 0, 1 << 30),
-        ("keep_output_bytes", 0, 64 << 20), ("trace_max_steps", 1, 10_000_000), ("trace_max_chars", 1, 1 << 28))}
-    limits["wall_ms"] = _int_field(dict(req, wall_ms=req.get("wall_ms", 3 * limits["timeout_ms"] + 1000)),
-                                   "wall_ms", 10, 1_800_000)
-    limits["max_result_bytes"] = 4 * limits["trace_max_chars"] + (1 << 20)
+    limits = _limits(req)
     isolate = req.get("isolate", False)
     if not isinstance(isolate, bool):
         raise ValueError("run: isolate must be a boolean")
