@@ -14,6 +14,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import type { JSONParsed } from 'hono/utils/types';
 import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import { parseReplaySamples } from '../activities/model/replay.ts';
 import { datasetNames, methods, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
@@ -163,7 +164,8 @@ const errors = {
 const secured = [{ bearerAuth: [] }];
 
 /** A value as it travels in JSON (dates as ISO strings). */
-const jsonable = <T>(value: T): any => JSON.parse(JSON.stringify(value)); // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The value as its JSON response carries it (dates become ISO strings). */
+const jsonable = <T>(value: T): JSONParsed<T> => JSON.parse(JSON.stringify(value)) as JSONParsed<T>;
 
 export function createApp(opts: AppOptions) {
   const { db, client } = opts;
@@ -636,6 +638,7 @@ export type App = ReturnType<typeof createApp>;
  */
 export function safeNext(next: string | undefined): string {
   if (!next || next.length > 2048 || !next.startsWith('/') || next[1] === '/' || next[1] === '\\') return '/ui';
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point of this check
   if (/[\u0000-\u0020\u007f\\]/.test(next)) return '/ui';
   try {
     const base = new URL('http://egcfg.invalid/');
@@ -652,7 +655,7 @@ export function evalplusTaskId(dataset: string, taskId: string): string {
   return dataset.startsWith('mbpp') && /^\d+$/.test(taskId) ? `Mbpp/${taskId}` : taskId;
 }
 
-const csvCell = (v: unknown): string => {
+const csvCell = (v: string | number | boolean | null | undefined): string => {
   if (v === null || v === undefined) return '';
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

@@ -10,9 +10,18 @@ import type { AppEnv, AuthConfig } from './app.ts';
 import { dashboardCss, dashboardJs } from './assets.ts';
 import { verifyApiToken } from './tokens.ts';
 
-const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]!));
+/** A value as text: strings as they are, null/undefined as nothing, objects as JSON (never '[object Object]'). */
+const text = (v: unknown): string => {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return v === null || v === undefined ? '' : JSON.stringify(v);
+};
+const esc = (s: unknown): string => text(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]!));
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
-const when = (d: unknown): string => (d ? new Date(String(d)).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–');
+const when = (d: unknown): string => {
+  if (!d || !(d instanceof Date || typeof d === 'string' || typeof d === 'number')) return '–';
+  return new Date(d).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+};
 
 export interface DashboardOptions {
   db: Database;
@@ -21,7 +30,7 @@ export interface DashboardOptions {
   namespace: string;
   simulatedAvailable: boolean;
   detail: (id: string) => Promise<{
-    campaign: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    campaign: Record<string, unknown>;
     progress: { total: number; done: number; passed: number; errors: number; running: number; paused: boolean; state: string; source: string };
     passAt1: DatasetPassAt1[];
     links: Record<string, string>;
@@ -127,7 +136,7 @@ ${list.nextCursor ? `<p><a href="/ui${qs({ cursor: list.nextCursor })}">older ca
 <td class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'passed' : 'failed'}</td><td>${esc(r.status)}</td><td class="num">${r.tests_passed ?? '–'}/${r.tests_total ?? '–'}</td></tr>`).join('');
     const eventItems = events.map((e) => eventItem(e)).join('');
     const cfg = campaign.config as Record<string, unknown>;
-    const body = `<h1>Campaign <code>${esc(id)}</code> ${statusBadge(progress.state === 'paused' ? 'running' : campaign.status, progress.paused)}</h1>
+    const body = `<h1>Campaign <code>${esc(id)}</code> ${statusBadge(progress.state === 'paused' ? 'running' : text(campaign.status), progress.paused)}</h1>
 <p>${esc(campaign.method)} on <b>${esc(campaign.dataset)}</b> · model <b>${esc(campaign.model)}</b>${campaign.simulated ? ' <span class="sim">simulated model</span>' : ''}
 · created ${when(campaign.createdAt)}${campaign.finishedAt ? ` · finished ${when(campaign.finishedAt)}` : ''}
 ${links.temporal ? ` · <a href="${esc(links.temporal)}" target="_blank" rel="noopener" id="temporal-link">workflow in the Temporal UI</a>` : ''}</p>
@@ -136,7 +145,7 @@ ${links.temporal ? ` · <a href="${esc(links.temporal)}" target="_blank" rel="no
 <p id="progress-detail">${progress.passed} passed · ${progress.errors} errors · ${progress.running} running · state <b id="state">${esc(progress.state)}</b></p>
 <div class="actions"><button data-action="pause" id="pause-button">Pause</button><button data-action="resume" id="resume-button">Resume</button>
 <button data-action="cancel" id="cancel-button" class="danger">Cancel</button> <span id="action-message" role="status"></span></div></section>
-<h2>pass@1</h2><div id="pass-wrap">${passAt1Table(passAt1, Boolean(campaign.simulated), String(campaign.model))}</div>
+<h2>pass@1</h2><div id="pass-wrap">${passAt1Table(passAt1, Boolean(campaign.simulated), text(campaign.model))}</div>
 <p>Results: <a href="/campaigns/${esc(id)}/results?format=json">json</a> · <a href="/campaigns/${esc(id)}/results?format=jsonl">jsonl</a>
 · <a href="/campaigns/${esc(id)}/results?format=csv">csv</a> · <a href="/campaigns/${esc(id)}/results?format=evalplus">evalplus samples</a></p>
 <div class="cols"><section><h2>Problems</h2><table id="problems"><thead><tr><th>task</th><th>verdict</th><th>status</th><th class="num">tests</th></tr></thead>
@@ -178,7 +187,7 @@ ${e.stdout ? `<details><summary>stdout</summary><pre>${esc(e.stdout)}</pre></det
 <p>${audit.results.map((r) => `verdict (${esc(r.protocol)}): <b class="${r.passed ? 'pass' : 'fail'}" id="verdict-${esc(r.protocol)}">${r.passed ? 'passed' : 'failed'}</b> (${esc(r.status)})`).join(' · ') || '<span class="muted">no verdict yet</span>'}
 ${audit.campaign.simulated ? ' <span class="sim">simulated model</span>' : ''}</p>
 <section class="card"><h2>Statement</h2><pre>${esc(p.statement)}</pre>
-<h3>Visible tests</h3><pre class="code">${esc((p.visibleTests as string[]).join('\n'))}</pre>
+<h3>Visible tests</h3><pre class="code">${esc(p.visibleTests.join('\n'))}</pre>
 ${tests ? `<details><summary>all tests</summary><pre class="code">${esc(JSON.stringify(tests, null, 2))}</pre></details>` : ''}</section>
 <h2>Samples</h2>${samplesHtml || '<p class="muted">no sample yet</p>'}
 <h2>Events</h2><ol>${audit.events.map((e) => eventItem(e)).join('') || '<li class="muted">none</li>'}</ol>`;
@@ -191,7 +200,7 @@ function eventItem(e: { id: number; kind: string; payload: Record<string, unknow
 }
 
 function summarise(kind: string, p: Record<string, unknown>): string {
-  if (kind === 'problem_finished') return `${p.taskId ?? p.problemId}: ${p.passed ? 'passed' : 'failed'} (${p.status})`;
+  if (kind === 'problem_finished') return `${text(p.taskId ?? p.problemId)}: ${p.passed ? 'passed' : 'failed'} (${text(p.status)})`;
   if (kind === 'campaign_status') return String(p.status);
   return JSON.stringify(p);
 }

@@ -17,14 +17,15 @@ function typeOf(doc: Doc, raw: Schema | undefined): string {
   if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
   if (Array.isArray(s.anyOf)) return (s.anyOf as Schema[]).map((x) => typeOf(doc, x)).join(' | ');
   if (s.type === 'array') return `${typeOf(doc, s.items as Schema)}[]`;
-  const t = Array.isArray(s.type) ? s.type.join(' | ') : String(s.type ?? 'any');
+  const t = Array.isArray(s.type) ? s.type.join(' | ') : typeof s.type === 'string' ? s.type : 'any';
   return ref ? `${ref} (${t})` : t;
 }
 
 function constraints(s: Schema): string {
   const parts: string[] = [];
   for (const k of ['minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum', 'minLength', 'maxLength', 'format']) {
-    if (s[k] !== undefined) parts.push(`${k} ${s[k]}`);
+    const v = s[k];
+    if (v !== undefined) parts.push(`${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   if (s.default !== undefined) parts.push(`default ${JSON.stringify(s.default)}`);
   return parts.join(', ');

@@ -64,7 +64,7 @@ export function errorResponse(err: unknown, c: Context, log: (msg: string) => vo
   if (err instanceof DatasetFormatError) return c.json({ error: err.message, issues: [{ field: err.field ?? 'dataset', message: err.message }] }, 400);
   if (err instanceof SimulatedCapacityError) return c.json({ error: err.message }, 503, { 'retry-after': '30' });
   if (err instanceof HTTPException) {
-    const status = err.status as ContentfulStatusCode;
+    const status = err.status;
     const message = err.message || (status === 400 ? 'bad request' : `HTTP ${status}`);
     const field = /JSON/i.test(message) ? '(body)' : undefined;
     return c.json({ error: message, ...(field ? { issues: [{ field, message }] } : {}) }, status);

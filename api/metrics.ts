@@ -33,7 +33,8 @@ const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
 
 type Row = Record<string, unknown>;
 async function rows(db: Database, query: ReturnType<typeof sql>): Promise<Row[]> {
-  const r = (await db.execute(query)) as unknown as Row[] | { rows: Row[] };
+  const raw: unknown = await db.execute(query); // postgres.js: rows; PGlite: { rows }
+  const r = raw as Row[] | { rows: Row[] };
   return Array.isArray(r) ? r : r.rows;
 }
 

@@ -7,7 +7,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { modelBackendCache } from '../activities/model-backend.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
@@ -35,7 +34,7 @@ const deps = { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() 
 const sandbox = await getSharedSandbox();
 try {
   // Warm-up: the sandbox pool and the workflow bundle, outside both timings.
-  const workers = await startWorkers({ connection: env.nativeConnection as NativeConnection, deps, concurrency: { activities: { sandbox: concurrency, inference: concurrency, default: concurrency * 2 } } });
+  const workers = await startWorkers({ connection: env.nativeConnection, deps, concurrency: { activities: { sandbox: concurrency, inference: concurrency, default: concurrency * 2 } } });
   await Promise.all(Array.from({ length: 8 }, () => sandbox.run({ program: 'x = 1', tests: [{ id: 't', code: 'assert x == 1' }] })));
   const opts = parseRunOptions({ dataset: 'mbpp', modelName: model.model, samplesFile, maxProblems: limit, concurrency });
 

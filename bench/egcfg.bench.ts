@@ -10,7 +10,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NativeConnection } from '@temporalio/worker';
 import { and, asc, eq, notInArray } from 'drizzle-orm';
 import { modelBackendCache } from '../activities/model-backend.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
@@ -40,12 +39,12 @@ const server = spawn(process.execPath, ['--import', 'tsx', repoPath('activities'
   '--knowledge-file', knowledgeFile, '--skill', '0.3', '--latency-ms', String(latencyMs), '--model', 'simulated-model'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const sim = await new Promise<{ url: string }>((resolve, reject) => {
   let buf = '';
-  server.stdout!.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]!) as { url: string }); });
+  server.stdout.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]!) as { url: string }); });
   server.once('exit', (code) => reject(new Error(`simulated server exited (${code})`)));
 });
 const deps = { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() };
 try {
-  const workers = await startWorkers({ connection: env.nativeConnection as NativeConnection, deps });
+  const workers = await startWorkers({ connection: env.nativeConnection, deps });
   const opts = parseRunOptions({
     dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: limit, concurrency: limit, gammas,
     grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2, maxNewTokens: 512,

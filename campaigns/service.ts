@@ -137,7 +137,7 @@ export async function signalCampaign(ctx: ServiceContext, campaignId: string, ac
 }
 
 export async function waitForCampaign(ctx: ServiceContext, campaignId: string): Promise<CampaignSummary> {
-  return ctx.client.workflow.getHandle(campaignWorkflowId(campaignId)).result();
+  return (await ctx.client.workflow.getHandle(campaignWorkflowId(campaignId)).result()) as CampaignSummary;
 }
 
 export interface ResultRow {

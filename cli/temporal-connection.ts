@@ -56,7 +56,7 @@ export function tlsConfig(s: TemporalSettings): TLSConfig | undefined {
   const wantsTls = s.tls || s.tlsCertFile || s.tlsCaFile || s.tlsServerName || s.apiKey;
   if (!wantsTls) return undefined;
   const read = (file: string, what: string): Buffer => {
-    try { return readFileSync(file); } catch (err) { throw new Error(`cannot read ${what} ${file}: ${(err as Error).message}`); }
+    try { return readFileSync(file); } catch (err) { throw new Error(`cannot read ${what} ${file}: ${(err as Error).message}`, { cause: err }); }
   };
   return {
     ...(s.tlsServerName ? { serverNameOverride: s.tlsServerName } : {}),
@@ -90,7 +90,7 @@ export async function connectWithRetry<T>(connect: () => Promise<T>, address: st
       return await connect();
     } catch (err) {
       if (Date.now() + delay > deadline) {
-        throw new Error(`could not connect to Temporal at ${address}: ${(err as Error).message}`);
+        throw new Error(`could not connect to Temporal at ${address}: ${(err as Error).message}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, delay));
     }

@@ -69,11 +69,11 @@ export function spawnTrainer(
   const events: TrainerEvent[] = [];
   let stderr = '';
   let protocolError: Error | null = null;
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => {
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
     stderr = (stderr + d).slice(-65536);
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
     if (!line.trim() || protocolError) return;
     try {

@@ -47,7 +47,7 @@ export async function openDatabase(target: string, opts: { poolSize?: number; di
       await migratePostgres(db, { migrationsFolder });
     } catch (err) {
       await client.end({ timeout: 1 });
-      throw new Error(`could not migrate Postgres at ${redactUrl(target)}: ${(err as Error).message}`);
+      throw new Error(`could not migrate Postgres at ${redactUrl(target)}: ${(err as Error).message}`, { cause: err });
     }
     return {
       db: db as unknown as Database,
@@ -68,7 +68,7 @@ export async function openDatabase(target: string, opts: { poolSize?: number; di
     };
   }
   const h = await openPglite(target);
-  return { db: h.db, driver: 'pglite', location: h.location, close: h.close };
+  return { db: h.db, driver: 'pglite', location: h.location, close: () => h.close() };
 }
 
 /** Open (and migrate) a PGlite in this process: a folder only by its owner (db/local-owner-main.ts), or `memory://`. */

@@ -81,7 +81,7 @@ export async function connectToOwner(pgliteDir: string, opts: { poolSize?: numbe
   const deadline = Date.now() + (opts.deadlineMs ?? 60_000);
   let spawned: { exited: boolean } | undefined;
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
-    const holder = readLock(lockFile) as OwnerLock | undefined;
+    const holder: OwnerLock | undefined = readLock(lockFile);
     if (holder && pidAlive(holder.pid)) {
       if (holder.ready && holder.socket) {
         const client = await tryConnect(holder.socket, opts.poolSize ?? 10);

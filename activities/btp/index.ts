@@ -155,9 +155,9 @@ async function reapOrphanTrainer(outputDir: string): Promise<number | null> {
   const pidFile = join(outputDir, 'trainer.pid');
   if (!existsSync(pidFile)) return null;
   let info: { pid?: number; host?: string };
-  try { info = JSON.parse(readFileSync(pidFile, 'utf8')); } catch { return null; }
+  try { info = JSON.parse(readFileSync(pidFile, 'utf8')) as typeof info; } catch { return null; }
   if (!info.pid || info.host !== hostname()) return null;
-  let cmdline = '';
+  let cmdline: string;
   try { cmdline = readFileSync(`/proc/${info.pid}/cmdline`, 'utf8'); } catch { return null; }
   if (!cmdline.includes('trainer.train') || !cmdline.includes(outputDir)) return null;
   try { process.kill(info.pid, 'SIGKILL'); } catch { return null; }
@@ -279,7 +279,7 @@ export function btpActivities(deps: ActivityDeps) {
       return db.transaction(async (tx) => {
         const rows = await tx.select().from(beams).where(and(eq(beams.campaignId, input.campaignId), eq(beams.iteration, input.iteration)))
           .orderBy(asc(beams.problemId), asc(beams.beamIndex));
-        const { buffer, rows: before } = await loadBuffer(tx as unknown as Database, input.campaignId, input.bufferSize, input.eviction);
+        const { buffer, rows: before } = await loadBuffer(tx, input.campaignId, input.bufferSize, input.eviction);
         const beamIdByKey = new Map<string, number>();
         const o: BufferUpdateOutcome = { candidates: rows.length, added: 0, replaced: 0, duplicates: 0, rejected: 0, evicted: 0, skippedEmpty: 0, size: 0, meanPassRate: 0, meanP2value: 0 };
         const p2updates: { id: number; p2: number }[] = [];
@@ -407,7 +407,7 @@ export function btpActivities(deps: ActivityDeps) {
       const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, input.trainingRunId));
       if (!run) throw ApplicationFailure.nonRetryable(`unknown training run ${input.trainingRunId}`);
       const result = (r: typeof run): TrainAdapterResult => {
-        const m = r.metrics as Record<string, unknown>;
+        const m = r.metrics;
         const num = (x: unknown) => (typeof x === 'number' ? x : null);
         return { trainingRunId: r.id, adapterPath: r.adapterPath!, steps: r.lastStep, finalLoss: r.lastLoss,
           initialEvalLoss: num(m.initial_eval_loss), finalEvalLoss: num(m.final_eval_loss), resumedFromStep: num(m.resumed_from_step) };
@@ -469,7 +469,7 @@ export function btpActivities(deps: ActivityDeps) {
         await db.update(trainingRuns).set({ status: 'cancelled', lastStep, lastLoss, updatedAt: new Date() }).where(eq(trainingRuns.id, run.id));
         throw signal.reason ?? new Error(`training run ${run.id} cancelled at step ${lastStep}`);
       }
-      const done = r.events.find((e) => e.event === 'done') as Extract<(typeof r.events)[number], { event: 'done' }> | undefined;
+      const done = r.events.find<Extract<(typeof r.events)[number], { event: 'done' }>>((e) => e.event === 'done');
       if (r.code !== 0 || !done) {
         const err = r.events.find((e) => e.event === 'error') as { message?: string } | undefined;
         const message = `trainer exited with ${r.signal ?? `code ${r.code}`} at step ${lastStep}: ${err?.message ?? r.stderr.slice(-1500)}`;

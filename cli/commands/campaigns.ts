@@ -111,7 +111,7 @@ export async function campaignsCommand(argv: string[]): Promise<number> {
     switch (sub) {
       case 'list': {
         const q = new URLSearchParams();
-        for (const k of ['status', 'dataset', 'method', 'limit', 'cursor'] as const) if (values[k]) q.set(k, values[k]!);
+        for (const k of ['status', 'dataset', 'method', 'limit', 'cursor'] as const) if (values[k]) q.set(k, values[k]);
         const page = await client.json<{ campaigns: Array<Detail['campaign'] & { done: number; passed: number }>; nextCursor: string | null }>(`/campaigns${q.size ? `?${q}` : ''}`);
         if (values.json) { console.log(JSON.stringify(page)); return 0; }
         console.log(table(['campaign', 'status', 'dataset', 'method', 'model', 'done', 'pass@1 %', 'created'],

@@ -64,7 +64,7 @@ function render(d: Data, full: boolean): string {
     for (const s of steps) {
       const head = `   [${s.seq}] ${s.kind.padEnd(9)} line ${s.lineIndex}`;
       const counters = `${s.modelCalls} model calls, ${s.promptTokens}→${s.completionTokens} tokens${s.sandboxRuns ? `, ${s.sandboxRuns} sandbox runs ${s.sandboxMs.toFixed(0)} ms` : ''}${s.activityAttempt > 1 ? `, written by activity attempt ${s.activityAttempt}` : ''}`;
-      const sum = s.summary as Record<string, unknown>;
+      const sum = s.summary;
       switch (s.kind) {
         case 'line': {
           out.push(`${head}: +${JSON.stringify(s.appended ?? '')} (${s.tokenCount} tokens, ${s.guidedTokens} guided, ${s.changedTokens} changed by guidance; ${counters}) → ${String(sum.next)}`);

@@ -42,7 +42,7 @@ export function possibility(tokenLogprobs: readonly number[], mode: PossibilityM
   if (n === 0) throw new RangeError('possibility: tokenLogprobs is empty (a completion with no tokens has no possibility)');
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const lp = tokenLogprobs[i];
+    const lp: unknown = tokenLogprobs[i];
     if (typeof lp !== 'number' || Number.isNaN(lp)) {
       throw new RangeError(`possibility: tokenLogprobs[${i}] is not a number (${String(lp)})`);
     }

@@ -131,7 +131,7 @@ export class PrioritizedSampler {
   static build(priorities: ArrayLike<number>, scheme: SamplingSchemeInput): PrioritizedSampler {
     const parsed = parseScheme(scheme);
     const w = samplingWeights(priorities, parsed);
-    return new PrioritizedSampler(parsed, Float64Array.from(priorities as ArrayLike<number>), SumTree.from(w));
+    return new PrioritizedSampler(parsed, Float64Array.from(priorities), SumTree.from(w));
   }
 
   /** Number of entries. */

@@ -118,7 +118,7 @@ function firstOperandEnd(e: string): number {
   }
   const m = /^[A-Za-z0-9_.]+/.exec(e.slice(i));
   if (!m) return -1;
-  let j = i + m[0].length;
+  const j = i + m[0].length;
   if (e[j] === '(') {
     const c = matchBracket(e, j);
     return c < 0 ? -1 : c + 1;

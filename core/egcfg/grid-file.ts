@@ -8,7 +8,7 @@ export function loadGridFile(path: string): GridFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read grid file ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot read grid file ${path}: ${(e as Error).message}`, { cause: e });
   }
   let json: unknown;
   try {
@@ -16,6 +16,7 @@ export function loadGridFile(path: string): GridFile {
   } catch (e) {
     // Never quote the file (node's message carries its first bytes): only where the JSON broke.
     const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    // eslint-disable-next-line preserve-caught-error -- node's error quotes the file's first bytes: it must not travel along
     throw new Error(`grid file ${path} is not valid JSON${at ? ` (at character ${at})` : ''}`);
   }
   return parseGrid(json, `grid file ${path}`);

@@ -45,8 +45,8 @@ export class DevServer {
   async up(): Promise<void> {
     const p = spawn(temporalBin(), ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--namespace', 'default',
       '--db-filename', this.dbFile, '--headless', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    p.stdout!.on('data', (d) => { this.log = (this.log + d).slice(-4000); });
-    p.stderr!.on('data', (d) => { this.log = (this.log + d).slice(-4000); });
+    p.stdout.on('data', (d) => { this.log = (this.log + d).slice(-4000); });
+    p.stderr.on('data', (d) => { this.log = (this.log + d).slice(-4000); });
     this.proc = p;
     await waitFor(`Temporal dev server on ${this.address}`, async () => {
       if (p.exitCode !== null) throw new Error(`dev server exited: ${this.log}`);
@@ -98,8 +98,8 @@ export class WorkerProcess {
       env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = p;
-    p.stdout!.on('data', (d) => { this.stderr += d; });
-    p.stderr!.on('data', (d) => { this.stderr += d; });
+    p.stdout.on('data', (d) => { this.stderr += d; });
+    p.stderr.on('data', (d) => { this.stderr += d; });
     const mark = this.stderr.length;
     await waitFor(`worker ${this.args.join(' ')}`, async () => {
       if (p.exitCode !== null) throw new Error(`worker exited with ${p.exitCode}: ${this.stderr.slice(mark)}`);

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { asc, eq, like } from 'drizzle-orm';
 import { stopLocalTemporal } from '../../cli/temporal-local.ts';
-import { repoPath } from '../../core/repo.ts';
 import { freePort, runEgcfg, type CliResult } from '../support/cli.ts';
 import { trainerEnvStatus } from '../../core/trainer-env.ts';
 import { openDatabase } from '../../db/client.ts';
@@ -97,7 +96,7 @@ describe('egcfg experiment (local mode, simulated model, tiny model)', { skip: t
     const h = await openDatabase(join(dataDir, 'pglite'));
     try {
       const [c] = await h.db.select().from(campaigns).where(eq(campaigns.id, line.campaign_id));
-      const cfg = c!.config as Record<string, unknown>;
+      const cfg = c!.config;
       assert.deepEqual([cfg.numBeams, cfg.p2valueAlpha, cfg.samplingMethod, cfg.samplingAlpha, cfg.bufferSize, cfg.batchSize, cfg.loraR, cfg.loraAlpha, cfg.loraDropout],
         [2, 0.3, 'rank', 0.5, 50, 2, 4, 8, 0]);
       const [run] = await h.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, line.campaign_id));

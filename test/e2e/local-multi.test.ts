@@ -42,10 +42,10 @@ function startServe(env: NodeJS.ProcessEnv, port: number): Promise<{ child: Chil
   const child = spawn(process.execPath, [repoPath('cli', 'bin', 'egcfg.js'), 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   let stdout = '';
-  child.stderr!.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
   const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       stdout += d;
       const line = stdout.split('\n').find((l) => l.startsWith('{'));
       const token = /EGCFG_API_TOKEN=(\S+)/.exec(log)?.[1];

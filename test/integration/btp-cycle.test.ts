@@ -95,7 +95,7 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
       for (const b of beamRows) {
         assert.ok(b.passRate !== null && b.testsTotal === 3, `beam ${b.id} tested against all 3 tests`);
         assert.ok(b.possibility > 0 && b.possibility <= 1, `possibility ${b.possibility}`);
-        assert.ok(Math.abs(b.p2value! - p2value(b.possibility, b.passRate!, alpha)) < 1e-12);
+        assert.ok(Math.abs(b.p2value! - p2value(b.possibility, b.passRate, alpha)) < 1e-12);
       }
       // The buffer: one row per distinct (problem, normalised code) among the candidates, nothing twice.
       const buffer = await db.db.select().from(bufferEntries).where(eq(bufferEntries.campaignId, campaignId));

@@ -67,7 +67,7 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', () 
       assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i), `generation ${g.id} step numbers`);
       if (g.status === 'cancelled') continue;
       assert.ok(g.sampleId !== null, 'a finished generation has a sample');
-      const [visible] = await db.db.select().from(executions).where(and(eq(executions.sampleId, g.sampleId!), eq(executions.suite, 'visible')));
+      const [visible] = await db.db.select().from(executions).where(and(eq(executions.sampleId, g.sampleId), eq(executions.suite, 'visible')));
       assert.ok(visible, 'and a visible-test execution');
       assert.equal(visible.passed, g.passedVisible, 'the generation verdict is the sandbox verdict');
       assert.equal(g.status, visible.passed ? 'passed' : 'failed');

@@ -86,7 +86,7 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
       const desc = await handle.describe();
       for (const a of desc.raw.pendingActivities ?? []) {
         if (a.activityType?.name !== 'egcfgDecodeLine' || !a.heartbeatDetails?.payloads?.length) continue;
-        const details = defaultPayloadConverter.fromPayload(a.heartbeatDetails.payloads[0]!) as { seq: number; tokens: number };
+        const details = defaultPayloadConverter.fromPayload<{ seq: number; tokens: number }>(a.heartbeatDetails.payloads[0]!);
         if (details.tokens >= 1) {
           process.kill(-child.pid!, 'SIGKILL');
           killedSeq = details.seq;

@@ -30,7 +30,7 @@ describe('embedded database owner', { timeout: 120_000 }, () => {
       assert.match(a.owner.command, /^egcfg database server \(started by /);
       const rows = await Promise.all(Array.from({ length: 120 }, (_, i) =>
         (i % 2 ? a : b).db.execute(sql`select ${i}::int as i, ${`text-${i}`}::text as t`)));
-      rows.forEach((r, i) => assert.deepEqual([...(r as unknown as Record<string, unknown>[])][0], { i, t: `text-${i}` }));
+      rows.forEach((r, i) => assert.deepEqual([...(r as Record<string, unknown>[])][0], { i, t: `text-${i}` }));
 
       await a.db.execute(sql`create table owner_t (x int)`);
       const results = await Promise.allSettled([
@@ -40,7 +40,7 @@ describe('embedded database owner', { timeout: 120_000 }, () => {
       ]);
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
       const left = await b.db.execute(sql`select x from owner_t order by x`);
-      assert.deepEqual([...(left as unknown as { x: number }[])].map((r) => r.x), [1, 2, 4]);
+      assert.deepEqual([...(left as { x: number }[])].map((r) => r.x), [1, 2, 4]);
     } finally {
       await a.close();
       await b.close();

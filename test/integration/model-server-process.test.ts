@@ -26,7 +26,7 @@ test('runs from a knowledge file, prints its URL, answers, and stops on SIGTERM'
   const p = run(['--port', '0', '--knowledge-file', file, '--skill', '1', '--model', 'sim-coder']);
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: p.child.stdout }).once('line', resolve);
-    p.exited.then((code) => reject(new Error(`exited ${code}: ${p.stderr()}`)));
+    void p.exited.then((code) => reject(new Error(`exited ${code}: ${p.stderr()}`)));
   });
   const info = JSON.parse(first) as { url: string; model: string; problems: number; simulated: boolean };
   assert.deepEqual({ ...info, url: undefined }, { url: undefined, model: 'sim-coder', problems: 1, simulated: true });

@@ -173,7 +173,7 @@ describe('sandbox API (real nsjail)', () => {
         .then((r) => { order.push(name); return r; });
       const rs = await Promise.all([mk('a', 0.3), mk('b', 0.01), mk('c', 0.2), mk('d', 0)]);
       assert.deepEqual(order, ['a', 'b', 'c', 'd']);
-      assert.ok(rs[3]!.queuedMs > rs[0]!.queuedMs, 'the last one waited in the queue');
+      assert.ok(rs[3].queuedMs > rs[0].queuedMs, 'the last one waited in the queue');
     } finally {
       await one.close();
     }
@@ -214,8 +214,8 @@ describe('sandbox API (real nsjail)', () => {
     try {
       await assert.rejects(createSandbox({ poolSize: 1 }), (e: unknown) => {
         assert.ok(e instanceof SandboxUnavailableError);
-        assert.match((e as Error).message, /nsjail binary is missing at \/nonexistent\/nsjail/);
-        assert.match((e as Error).message, /infra\/setup\.sh|EGCFG_NSJAIL_BIN/);
+        assert.match(e.message, /nsjail binary is missing at \/nonexistent\/nsjail/);
+        assert.match(e.message, /infra\/setup\.sh|EGCFG_NSJAIL_BIN/);
         return true;
       });
     } finally {
@@ -229,8 +229,8 @@ describe('sandbox API (real nsjail)', () => {
     try {
       await assert.rejects(createSandbox({ poolSize: 1 }), (e: unknown) => {
         assert.ok(e instanceof SandboxUnavailableError);
-        assert.match((e as Error).message, /exited with code 1 before it was ready/);
-        assert.match((e as Error).message, /\nfix: /);
+        assert.match(e.message, /exited with code 1 before it was ready/);
+        assert.match(e.message, /\nfix: /);
         return true;
       });
     } finally {

@@ -37,7 +37,7 @@ function strayProcesses(sb: Sandbox): string[] {
   const sparesPerServer = new Map<number, number>();
   for (const p of procs) {
     if (servers.has(p.pid)) continue;
-    let syscall = '';
+    let syscall: string;
     try { syscall = readFileSync(`/proc/${p.pid}/syscall`, 'utf8'); } catch { continue; /* exited meanwhile */ }
     if (servers.has(p.ppid) && /^0 0x4 /.test(syscall)) {
       sparesPerServer.set(p.ppid, (sparesPerServer.get(p.ppid) ?? 0) + 1);

@@ -82,8 +82,8 @@ describe('python trainer (LoRA, tiny model)', { skip }, () => {
     const a = of(withAdapter, 'eval')[0] as unknown as { loss: number; lora_modules: number };
     const b = of(base, 'eval')[0]!;
     assert.ok(a.lora_modules > 0);
-    assert.ok(Math.abs(a.loss - reference!.final_eval_loss) < 1e-4, `adapter loss ${a.loss} vs reported ${reference!.final_eval_loss}`);
-    assert.ok(Math.abs(b.loss - reference!.initial_eval_loss) < 1e-4, `base loss ${b.loss} vs reported ${reference!.initial_eval_loss}`);
+    assert.ok(Math.abs(a.loss - reference.final_eval_loss) < 1e-4, `adapter loss ${a.loss} vs reported ${reference.final_eval_loss}`);
+    assert.ok(Math.abs(b.loss - reference.initial_eval_loss) < 1e-4, `base loss ${b.loss} vs reported ${reference.initial_eval_loss}`);
   });
 
   it('SIGKILL mid-training, then --resume continues from the last checkpoint with the same losses', async () => {
@@ -114,7 +114,7 @@ describe('python trainer (LoRA, tiny model)', { skip }, () => {
     assert.equal(metrics.resumed_from_step, from);
     assert.equal(metrics.losses.length, 30);
     metrics.losses.forEach((l: number, i: number) => assert.ok(Math.abs(l - reference!.losses[i]!) < 1e-5, `step ${i + 1}: ${l} vs ${reference!.losses[i]}`));
-    assert.ok(Math.abs(metrics.final_eval_loss - reference!.final_eval_loss) < 1e-5);
+    assert.ok(Math.abs(metrics.final_eval_loss - reference.final_eval_loss) < 1e-5);
 
     // A finished run resumed again trains nothing more and reports the same result.
     const again = await spawnTrainer('train', job(out, ['--resume'])).done;

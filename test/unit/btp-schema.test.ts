@@ -59,6 +59,6 @@ describe('db/schema/btp', () => {
     await h.db.insert(beams).values({ ...b, beamIndex: 1 });
     await assert.rejects(h.db.insert(beams).values(b), (e) => /beams_natural_key|duplicate key/.test(cause(e)));
     const n = await h.db.execute(sql`select count(*)::int as n from beams`);
-    assert.equal((n as unknown as { rows: { n: number }[] }).rows[0]!.n, 2);
+    assert.equal((n as { rows: { n: number }[] }).rows[0]!.n, 2);
   });
 });

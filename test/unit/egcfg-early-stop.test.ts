@@ -89,7 +89,7 @@ describe('early stop state machine', () => {
   });
 
   it('a loop on the unconditional side alone stops too; γ=1 falls back to it when the conditional side holds nothing', () => {
-    let s = feed(initialEarlyStop(), [P], [P, Q], 7);
+    const s = feed(initialEarlyStop(), [P], [P, Q], 7);
     assert.equal(s.uncond.count, 6);
     assert.deepEqual(s.cond, { program: null, count: 0 });
     assert.deepEqual(earlyStopDecision(s, 1), { stop: true, reason: 'loop', side: 'uncond', program: P });
