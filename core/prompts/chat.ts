@@ -25,6 +25,14 @@ export function chatProblemText(problem: Problem): string {
 }
 
 export function chatPrompt(problem: Problem): ChatPrompt {
+  if (problem.io) {
+    // A contest problem: a whole program that reads stdin and writes stdout, shown with its public examples.
+    const examples = problem.visibleTests.length > 0 ? problem.visibleTests.join('\n\n') : '(none)';
+    return {
+      messages: [{ role: 'user', content: renderTemplate(promptTemplate('chat_contest_instruction'), { statement: problem.statement.trim(), examples }).replace(/\n$/, '') }],
+      responsePrefix: '```python\n',
+    };
+  }
   const content = renderTemplate(promptTemplate('chat_instruction'), { problem: chatProblemText(problem) }).replace(/\n$/, '');
   return { messages: [{ role: 'user', content }], responsePrefix: promptTemplate('chat_response_prefix') };
 }
