@@ -70,7 +70,11 @@ try {
   const { campaignId } = await res.json() as { campaignId: string };
   const detail = async () => (await (await fetch(`${server.url}/campaigns/${campaignId}`, { headers })).json()) as { progress: { done: number; total: number } };
   // Load starts once problems are finishing, so the results routes have rows to read.
-  while ((await detail()).progress.done < Math.min(10, problems)) await new Promise((r) => setTimeout(r, 200));
+  const deadline = Date.now() + 600_000;
+  while ((await detail()).progress.done < Math.min(10, problems)) {
+    if (Date.now() > deadline) throw new Error('the campaign did not finish 10 problems within 600 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const doneBefore = (await detail()).progress.done;
 
   const routes = {

@@ -18,12 +18,13 @@ import { availableParallelism, loadavg } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { createSandbox, type ExecutionResult } from '../activities/sandbox/index.ts';
+import { repoPath } from '../core/repo.ts';
 import { sandboxPython } from '../core/tools.ts';
 
 interface Mbpp { task_id: number; code: string; test_setup_code: string; test_list: string[] }
 const { values } = parseArgs({ options: { limit: { type: 'string' } } });
 const limit = values.limit ? Number.parseInt(values.limit, 10) : Infinity;
-const tasks = gunzipSync(readFileSync('/work/shared/data/mbpp.jsonl.gz')).toString('utf8').split('\n')
+const tasks = gunzipSync(readFileSync(repoPath('data/mbpp.jsonl.gz'))).toString('utf8').split('\n')
   .filter((l) => l.trim()).map((l) => JSON.parse(l) as Mbpp)
   .filter((r) => r.task_id >= 11 && r.task_id <= 510).slice(0, limit);
 const program = (t: Mbpp) => `${t.code}\n${t.test_setup_code}`;

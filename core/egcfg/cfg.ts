@@ -7,7 +7,7 @@
 // and the guided score is computed on the UNION of the two top-k sets (every other vocabulary entry has P = Pc = 0 and
 // can never win).
 //
-//   P_guided(w) ∝ P(w) · ((Pc(w) + ε) / (P(w) + ε))^γ        ε = 1e-8
+//   P_guided(w) ∝ P(w) · ((Pc(w) + ε) / (P(w) + ε))^γ        ε = CFG_EPSILON = 1e-8
 //
 // Two variants of the first factor are offered. They differ only for tokens missing from the unconditional top-k
 // (P = 0); for every token with P > 0 they agree to within a factor (1 + ε/P), i.e. numerically identical for any P
@@ -29,6 +29,8 @@
 //   higher unconditional logprob (missing = −∞), then higher conditional logprob (missing = −∞), then lower token id.
 // The unconditional argmax used for `changed` is ranked with the same chain (unconditional logprob first), so γ=0
 // never reports a change.
+
+import { CFG_EPSILON } from './constants.ts';
 
 export type TopK = Array<{ tokenId: number; logprob: number; text?: string }>;
 
@@ -149,7 +151,7 @@ function toGuided(r: Row): GuidedToken {
  * Guided scores on the union of the two top-k sets, best first (deterministic order, see the file comment).
  * Throws on malformed input (non-integer / duplicate token ids, logprob > 0 or NaN, non-finite γ, ε <= 0).
  */
-export function cfgMerge(uncond: TopK, cond: TopK, gamma: number, eps: number = 1e-8, options: CfgOptions = {}): GuidedToken[] {
+export function cfgMerge(uncond: TopK, cond: TopK, gamma: number, eps: number = CFG_EPSILON, options: CfgOptions = {}): GuidedToken[] {
   const rows = buildRows(uncond, cond, gamma, eps, options.variant ?? 'literal');
   rows.sort((a, b) => compareRows(a, b, (r) => r.score));
   return rows.map(toGuided);
@@ -159,7 +161,7 @@ export function cfgMerge(uncond: TopK, cond: TopK, gamma: number, eps: number = 
  * The guided argmax (the token EG-CFG appends), plus whether it differs from the unconditional argmax.
  * Both top-k lists must be non-empty (when the signal is empty, guidance is skipped and this is not called).
  */
-export function cfgArgmax(uncond: TopK, cond: TopK, gamma: number, eps: number = 1e-8, options: CfgOptions = {}): CfgChoice {
+export function cfgArgmax(uncond: TopK, cond: TopK, gamma: number, eps: number = CFG_EPSILON, options: CfgOptions = {}): CfgChoice {
   if (uncond.length === 0) throw new RangeError('cfgArgmax: the unconditional top-k is empty');
   if (cond.length === 0) throw new RangeError('cfgArgmax: the conditional top-k is empty');
   const rows = buildRows(uncond, cond, gamma, eps, options.variant ?? 'literal');

@@ -1,5 +1,6 @@
 // EG-CFG constants (spec §1.1, §1.3, §1.5, §1.7, §4, §7). Pure data: safe to import from Temporal workflows.
-// Values mirror the authors' configuration as described in /work/shared/docs/eg-cfg-method.md (clean-room; no code copied).
+// Values mirror the authors' configuration as described in the method notes (docs/eg-cfg-method.md of the shared
+// research folder; clean-room, no code copied).
 
 /** CFG strengths, tried in this order for every agent (§1.1, §1.2). */
 export const DEFAULT_GAMMAS: readonly number[] = Object.freeze([0, 0.5, 1, 3]);

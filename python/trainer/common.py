@@ -27,11 +27,9 @@ def log(msg: str) -> None:
 
 
 def find_mbpp(explicit: str | None = None) -> Path:
-    """Locates shared/data/mbpp.jsonl.gz: --mbpp, $EGCFG_MBPP, <repo>/shared, <repo>/../shared, /work/shared."""
+    """Locates mbpp.jsonl.gz: --mbpp, $EGCFG_MBPP, else the project's own copy <repo>/data/mbpp.jsonl.gz."""
     repo = Path(__file__).resolve().parents[2]
-    candidates = [explicit, os.environ.get("EGCFG_MBPP")]
-    candidates += [str(repo / "shared/data/mbpp.jsonl.gz"), str(repo.parent / "shared/data/mbpp.jsonl.gz"),
-                   "/work/shared/data/mbpp.jsonl.gz"]
+    candidates = [explicit, os.environ.get("EGCFG_MBPP"), str(repo / "data" / "mbpp.jsonl.gz")]
     tried = []
     for c in candidates:
         if not c:

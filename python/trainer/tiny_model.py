@@ -105,7 +105,7 @@ def write_pairs(records: list[dict], out: Path, limit: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m trainer.tiny_model", description=__doc__.split("\n\n")[0])
     p.add_argument("--output", required=True, help="folder to write the model and tokenizer into")
-    p.add_argument("--mbpp", default=None, help="path of mbpp.jsonl.gz (default: shared/data/mbpp.jsonl.gz)")
+    p.add_argument("--mbpp", default=None, help="path of mbpp.jsonl.gz (default: the repository's data/mbpp.jsonl.gz)")
     p.add_argument("--vocab-size", type=int, default=512)
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)

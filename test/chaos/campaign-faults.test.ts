@@ -68,7 +68,7 @@ describe('chaos: a campaign survives killed processes, restarts and model faults
       '--database-url', pg.url, '--concurrency-sandbox', '2', '--concurrency-inference', '8', '--identity', 'chaos-worker'],
     { ...process.env, EGCFG_DB_POOL: '8' });
     await worker.start();
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await worker?.kill9();
     for (const s of sims) await s.close();
@@ -76,7 +76,7 @@ describe('chaos: a campaign survives killed processes, restarts and model faults
     await server?.stop();
     await database?.close();
     await pg?.destroy();
-  });
+  }, { timeout: 120_000 });
 
   const ctx = (): ServiceContext => ({ db: database.db, client });
 
@@ -179,7 +179,9 @@ describe('chaos: a campaign survives killed processes, restarts and model faults
       Number((await database.db.select({ n: count() }).from(results).where(eq(results.campaignId, second.campaignId)))[0]!.n);
     for (const { kind, at } of plan) {
       let done = await doneSoFar().catch(() => 0);
+      const deadline = Date.now() + 300_000;
       while (done < at) {
+        assert.ok(Date.now() < deadline, `the campaign did not reach ${at}/${PROBLEMS} problems within 300 s (at ${done}) before the '${kind}' fault`);
         await sleep(250);
         done = await doneSoFar().catch(() => done);
       }

@@ -10,7 +10,7 @@ import { repoPath } from '../../core/repo.ts';
 import { freePort, runEgcfg, type CliResult } from '../support/cli.ts';
 import { stopLocalTemporal } from '../../cli/temporal-local.ts';
 
-describe('egcfg serve + tokens + campaigns (local mode)', () => {
+describe('egcfg serve + tokens + campaigns (local mode)', { timeout: 600_000 }, () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
   let server: ChildProcess | undefined;
@@ -25,11 +25,11 @@ describe('egcfg serve + tokens + campaigns (local mode)', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'egcfg-serve-e2e-'));
     env = { ...process.env, EGCFG_DATA_DIR: dataDir, EGCFG_TEMPORAL_PORT: String(await freePort()) };
     for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'EGCFG_API_URL', 'EGCFG_API_TOKEN']) delete env[k];
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     if (server && server.exitCode === null) { server.kill('SIGTERM'); await serverExit; }
     stopLocalTemporal(dataDir);
-  });
+  }, { timeout: 120_000 });
 
   test('tokens create prints a token once; list shows only its prefix', async () => {
     const r = await egcfg(['tokens', 'create', '--name', 'e2e']);

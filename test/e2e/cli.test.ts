@@ -9,7 +9,7 @@ import { loadDataset } from '../../core/datasets/index.ts';
 import { freePort, runEgcfg, type CliResult } from '../support/cli.ts';
 import { stopLocalTemporal } from '../../cli/temporal-local.ts';
 
-describe('egcfg CLI (local mode)', () => {
+describe('egcfg CLI (local mode)', { timeout: 1_200_000 }, () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
 
@@ -21,8 +21,8 @@ describe('egcfg CLI (local mode)', () => {
     env = { ...process.env, EGCFG_DATA_DIR: dataDir, EGCFG_TEMPORAL_PORT: String(await freePort()) };
     delete env.TEMPORAL_ADDRESS;
     delete env.DATABASE_URL;
-  });
-  after(() => { stopLocalTemporal(dataDir); });
+  }, { timeout: 300_000 });
+  after(() => { stopLocalTemporal(dataDir); }, { timeout: 120_000 });
 
   test('evaluate: HumanEval canonical solutions pass 164/164', async () => {
     const problems = await loadDataset('humaneval');

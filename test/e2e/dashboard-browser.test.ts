@@ -20,7 +20,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: run \`bash infra/browser.sh\` to install Debian's chromium`;
 const artifacts = repoPath('test-artifacts');
 
-describe('dashboard in headless Chromium', { skip }, () => {
+describe('dashboard in headless Chromium', { timeout: 600_000, skip }, () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let workers: RunningWorkers;
@@ -41,7 +41,7 @@ describe('dashboard in headless Chromium', { skip }, () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (err) => console.error(`[browser] page error: ${err.message}`));
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await browser?.close();
     await server?.close();
@@ -49,7 +49,7 @@ describe('dashboard in headless Chromium', { skip }, () => {
     await sims?.close();
     await env?.teardown();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   test('sign in through the login form', async () => {
     await page.goto(`${server.url}/ui`);

@@ -10,7 +10,7 @@ import { repoPath } from '../../core/repo.ts';
 import { freePort, runEgcfg, type CliResult } from '../support/cli.ts';
 import { stopLocalTemporal } from '../../cli/temporal-local.ts';
 
-describe('egcfg CLI: EG-CFG (local mode, simulated model)', () => {
+describe('egcfg CLI: EG-CFG (local mode, simulated model)', { timeout: 900_000 }, () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
 
@@ -21,8 +21,8 @@ describe('egcfg CLI: EG-CFG (local mode, simulated model)', () => {
     env = { ...process.env, EGCFG_DATA_DIR: dataDir, EGCFG_TEMPORAL_PORT: String(await freePort()) };
     delete env.TEMPORAL_ADDRESS;
     delete env.DATABASE_URL;
-  });
-  after(() => { stopLocalTemporal(dataDir); });
+  }, { timeout: 300_000 });
+  after(() => { stopLocalTemporal(dataDir); }, { timeout: 120_000 });
 
   test('run --method eg-cfg, then show a problem step by step', async () => {
     const out = join(dataDir, 'out');

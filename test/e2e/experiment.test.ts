@@ -17,7 +17,7 @@ import { btpIterations, campaigns, problems, trainingRuns } from '../../db/schem
 
 const trainerEnv = trainerEnvStatus();
 
-describe('egcfg experiment (local mode, simulated model, tiny model)', { skip: trainerEnv.installed ? false : `trainer env not installed: ${trainerEnv.reason}` }, () => {
+describe('egcfg experiment (local mode, simulated model, tiny model)', { timeout: 1_200_000, skip: trainerEnv.installed ? false : `trainer env not installed: ${trainerEnv.reason}` }, () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
 
@@ -28,8 +28,8 @@ describe('egcfg experiment (local mode, simulated model, tiny model)', { skip: t
     env = { ...process.env, EGCFG_DATA_DIR: dataDir, EGCFG_TEMPORAL_PORT: String(await freePort()) };
     delete env.TEMPORAL_ADDRESS;
     delete env.DATABASE_URL;
-  });
-  after(() => { stopLocalTemporal(dataDir); });
+  }, { timeout: 300_000 });
+  after(() => { stopLocalTemporal(dataDir); }, { timeout: 120_000 });
 
   test('step2-finetune --mode quick: per-iteration table and plot, everything recorded in the database', async () => {
     const out = join(dataDir, 'out');

@@ -55,7 +55,7 @@ function startServe(env: NodeJS.ProcessEnv, port: number): Promise<{ child: Chil
   });
 }
 
-after(() => { for (const d of folders) { stopLocalTemporal(d); stopLocalDatabase(d); } });
+after(() => { for (const d of folders) { stopLocalTemporal(d); stopLocalDatabase(d); } }, { timeout: 120_000 });
 
 describe('local mode: several processes, several folders', { timeout: 900_000 }, () => {
   test('run in A, serve + run in B, at once = the same runs one by one', async () => {

@@ -19,7 +19,7 @@ import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../
 
 const schemathesis = join(cacheDir(), 'fuzz-venv', 'bin', 'schemathesis');
 
-describe('API fuzzing from the OpenAPI document (schemathesis)', () => {
+describe('API fuzzing from the OpenAPI document (schemathesis)', { timeout: 1_500_000 }, () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let workers: RunningWorkers;
@@ -34,7 +34,7 @@ describe('API fuzzing from the OpenAPI document (schemathesis)', () => {
     sims = simulatedModels({ skill: 0.5 });
     server = await startApiServer({ db: db.db, client: env.client, auth: { mode: 'tokens' }, simulated: sims, log: () => {} });
     token = (await createApiToken(db.db, 'fuzz')).token;
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await server?.close();
     await workers?.shutdown();
@@ -42,7 +42,7 @@ describe('API fuzzing from the OpenAPI document (schemathesis)', () => {
     await sims?.close();
     await env?.teardown();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   test('no generated request gets a 5xx, and responses conform to the schema', { timeout: 20 * 60_000 }, async () => {
     assert.ok(existsSync(schemathesis), `schemathesis missing at ${schemathesis}`);

@@ -17,6 +17,7 @@ import { loadDataset } from '../../core/datasets/index.ts';
 import { samples } from '../../db/schema/index.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { sleep, waitFor } from '../support/wait.ts';
 
 interface SseEvent { id?: string; event: string; data: string }
 
@@ -39,9 +40,8 @@ async function readSse(res: Response): Promise<SseEvent[]> {
   return out;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', () => {
+describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', { timeout: 900_000 }, () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let workers: RunningWorkers;
@@ -64,14 +64,14 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', () => {
     const r = await createApiToken(db.db, 'revoked');
     await revokeApiToken(db.db, r.id);
     revoked = r.token;
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await workers?.shutdown();
     await sims?.close();
     await slow?.close();
     await env?.teardown();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   const api = (path: string, init: RequestInit & { auth?: string | null } = {}) => {
     const headers = new Headers(init.headers);
@@ -280,17 +280,19 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', () => {
     const id = (await res.json() as { campaignId: string }).campaignId;
     type Detail = { campaign: { status: string }; progress: { done: number; running: number; paused: boolean; state: string; total: number } };
     const detail = async () => (await (await api(`/campaigns/${id}`)).json()) as Detail;
-    while ((await detail()).progress.done < 1) await sleep(100);
+    await waitFor('a first problem done', async () => (await detail()).progress.done >= 1, { timeoutMs: 120_000 });
     assert.equal((await api(`/campaigns/${id}/pause`, { method: 'POST' })).status, 202);
-    let d = await detail();
-    while (!(d.progress.paused && d.progress.running === 0)) { await sleep(100); d = await detail(); }
+    let d = await waitFor('paused with nothing running', async () => {
+      const now = await detail();
+      return now.progress.paused && now.progress.running === 0 && now;
+    }, { timeoutMs: 120_000 });
     assert.equal(d.progress.state, 'paused');
     const doneAtPause = d.progress.done;
     assert.ok(doneAtPause < 8, 'paused before the end');
     const sampleCount = async () => Number((await db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, id)))[0]!.n);
     const samplesAtPause = await sampleCount();
     const requestsAtPause = slow.stats().requests;
-    await sleep(2000); // while paused, nothing may start
+    await sleep(2000); // an observation window, not a wait: while paused, nothing may start in it
     d = await detail();
     assert.equal(d.progress.done, doneAtPause, 'no problem finished while paused');
     assert.equal(d.progress.running, 0, 'no problem started while paused');
@@ -310,10 +312,12 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', () => {
     const res = await postJson('/campaigns', { dataset: 'mbpp', modelName: 'slow', modelUrl: slow.url, maxProblems: 12, concurrency: 1 });
     const id = (await res.json() as { campaignId: string }).campaignId;
     const finished = async () => ((await (await api(`/campaigns/${id}/results`)).json()) as { results: Array<{ task_id: string }> }).results;
-    while ((await finished()).length < 2) await sleep(100);
+    await waitFor('two results', async () => (await finished()).length >= 2, { timeoutMs: 120_000 });
     assert.equal((await api(`/campaigns/${id}/cancel`, { method: 'POST' })).status, 202);
-    let d = (await (await api(`/campaigns/${id}`)).json()) as { campaign: { status: string }; progress: { state: string } };
-    while (d.campaign.status !== 'cancelled') { await sleep(100); d = (await (await api(`/campaigns/${id}`)).json()) as typeof d; }
+    const d = await waitFor('the campaign cancelled', async () => {
+      const now = (await (await api(`/campaigns/${id}`)).json()) as { campaign: { status: string }; progress: { state: string } };
+      return now.campaign.status === 'cancelled' && now;
+    }, { timeoutMs: 120_000 });
     assert.equal(d.progress.state, 'cancelled');
     const kept = await finished();
     assert.ok(kept.length >= 2 && kept.length < 12, `finished results are kept (${kept.length})`);

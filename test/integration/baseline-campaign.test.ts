@@ -15,8 +15,9 @@ import { events, executions, results, samples } from '../../db/schema/index.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { waitFor } from '../support/wait.ts';
 
-describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', () => {
+describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', { timeout: 600_000 }, () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let workers: RunningWorkers;
@@ -28,13 +29,13 @@ describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', (
     workers = await startWorkers({
       connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() },
     });
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await workers?.shutdown();
     await closeSharedSandbox();
     await env?.teardown();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   const ctx = () => ({ db: db.db, client: env.client });
 
@@ -101,9 +102,12 @@ describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', (
     await probe.close();
     const opts = parseRunOptions({ dataset: 'mbpp', modelName: 'sim', maxProblems: 3, concurrency: 3 });
     const created = await startCampaign(ctx(), opts, { kind: 'openai', baseUrl: `http://127.0.0.1:${port}`, model: 'sim', simulated: true });
-    await new Promise((r) => setTimeout(r, 2500));
-    const waiting = await db.db.select().from(events).where(and(eq(events.campaignId, created.campaignId), eq(events.kind, 'model_retry')));
-    assert.ok(waiting.length > 0, 'retries are visible as events while the server is down');
+    // Retries are visible as events while the server is down (waited for, not slept for).
+    const waiting = await waitFor('model_retry events while the server is down', async () => {
+      const rows = await db.db.select().from(events).where(and(eq(events.campaignId, created.campaignId), eq(events.kind, 'model_retry')));
+      return rows.length > 0 && rows;
+    }, { timeoutMs: 60_000 });
+    assert.ok(waiting.length > 0);
     const sim = await startSimulatedModelServer({ knowledge, modelName: 'sim', port, faults: { error500: 2 } });
     try {
       const summary = await waitForCampaign(ctx(), created.campaignId);

@@ -30,6 +30,7 @@ import { btpProgressQuery } from '../../workflows/btp-names.ts';
 import type { BtpCycleSummary } from '../../workflows/types.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { waitFor } from '../support/wait.ts';
 
 if (process.env.BTP_TRAINING_WORKER === '1') {
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
@@ -44,7 +45,7 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
   const trainerEnv = trainerEnvStatus();
   const skip = trainerEnv.installed ? false : `trainer env not installed: ${trainerEnv.reason}`;
 
-  describe('BTP cycle (Temporal + Postgres + nsjail + simulated model + LoRA trainer on the tiny model)', { skip }, () => {
+  describe('BTP cycle (Temporal + Postgres + nsjail + simulated model + LoRA trainer on the tiny model)', { timeout: 1_200_000, skip }, () => {
     let env: TestWorkflowEnvironment;
     let db: TestDatabase;
     let workers: RunningWorkers;
@@ -67,7 +68,7 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
         connection: env.nativeConnection, queues: ['default', 'inference', 'sandbox'],
         deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() },
       });
-    });
+    }, { timeout: 300_000 });
     after(async () => {
       await workers?.shutdown();
       await closeSharedSandbox();
@@ -75,7 +76,7 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
       await env?.teardown();
       await db?.drop();
       if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    }, { timeout: 120_000 });
 
     const ctx = () => ({ db: db.db, client: env.client });
     const options = (over: Partial<RunOptionsInput> = {}) => parseRunOptions({
@@ -165,13 +166,11 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
           p2valueAlpha: 0.3, samplingMethod: 'rank', maxSteps: 40, saveEvery: 5, debugStepSleep: 0.15, trainingHeartbeatTimeoutMs: 3000,
         }), model());
         // Wait until the child's trainer has passed a checkpoint, then kill the worker process outright.
-        let killedAt = 0;
-        for (;;) {
+        const killedAt = await waitFor('the trainer past step 10', async () => {
           const [run] = await db.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, created.campaignId));
-          if (run && run.lastStep >= 10) { killedAt = run.lastStep; break; }
           assert.ok(!run || run.status !== 'succeeded', 'training finished before the kill');
-          await new Promise((r) => setTimeout(r, 100));
-        }
+          return run && run.lastStep >= 10 && run.lastStep;
+        }, { timeoutMs: 300_000 });
         child.kill('SIGKILL');
         await new Promise((r) => child!.once('exit', r));
         training = await trainingWorker();
@@ -204,11 +203,10 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
         assert.equal((await campaignProgress(ctx(), created.campaignId)).state, 'paused');
         await signalCampaign(ctx(), created.campaignId, 'resume');
         assert.equal((await handle.query(btpProgressQuery)).paused, false);
-        for (;;) {
+        await waitFor('the trainer past step 5', async () => {
           const [run] = await db.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, created.campaignId));
-          if (run && run.lastStep >= 5) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
+          return run && run.lastStep >= 5;
+        }, { timeoutMs: 300_000 });
         assert.equal((await handle.query(btpProgressQuery)).stage, 'training');
         await signalCampaign(ctx(), created.campaignId, 'cancel');
         await assert.rejects(handle.result());

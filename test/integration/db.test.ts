@@ -22,13 +22,13 @@ async function seed(h: DatabaseHandle) {
 }
 
 for (const driver of ['postgres', 'pglite'] as const) {
-  describe(`database on ${driver}`, () => {
+  describe(`database on ${driver}`, { timeout: 120_000 }, () => {
     let h: DatabaseHandle;
     let pg: TestDatabase | undefined;
     before(async () => {
       if (driver === 'postgres') { pg = await freshPostgresDatabase(); h = pg; } else h = await openDatabase('memory://');
-    });
-    after(async () => { if (pg) await pg.drop(); else await h.close(); });
+    }, { timeout: 300_000 });
+    after(async () => { if (pg) await pg.drop(); else await h.close(); }, { timeout: 120_000 });
 
     test('migrations create every table and unique keys reject duplicates', async () => {
       const { problemId, runId } = await seed(h);
@@ -64,10 +64,10 @@ for (const driver of ['postgres', 'pglite'] as const) {
   });
 }
 
-test('connection URLs are redacted before they are shown', () => {
+test('connection URLs are redacted before they are shown', { timeout: 120_000 }, () => {
   assert.equal(redactUrl('postgres://u:secret@h:1/db'), 'postgres://u:***@h:1/db');
 });
 
-test('a Postgres server that is not there gives an error naming it', async () => {
+test('a Postgres server that is not there gives an error naming it', { timeout: 120_000 }, async () => {
   await assert.rejects(openDatabase('postgres://u:pw@127.0.0.1:1/none'), /could not migrate Postgres at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/none/);
 });

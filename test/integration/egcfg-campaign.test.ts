@@ -21,7 +21,7 @@ import type { EgcfgCampaignSummary } from '../../workflows/types.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
 
-describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', () => {
+describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', { timeout: 900_000 }, () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let workers: RunningWorkers;
@@ -37,14 +37,14 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', () 
     // ranks the solution's token first, so only guided generations (γ ≥ 1) can pass.
     sim = await startSimulatedModelServer({ knowledge: knowledgeFor([...mbpp, ...humaneval]), skill: 0 });
     workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await workers?.shutdown();
     await closeSharedSandbox();
     await sim?.close();
     await env?.teardown();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   const ctx = () => ({ db: db.db, client: env.client });
   const model = () => ({ kind: 'openai' as const, baseUrl: sim.url, model: 'simulated-model', simulated: true });

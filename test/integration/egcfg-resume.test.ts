@@ -23,7 +23,7 @@ import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('EG-CFG generation: worker killed mid-line, cancellation, context overflow', () => {
+describe('EG-CFG generation: worker killed mid-line, cancellation, context overflow', { timeout: 900_000 }, () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let sim: SimulatedServer;
@@ -36,7 +36,7 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     problem = (await loadDataset('mbpp', { split: 'test' }))[0]!;
     // A fixed latency per request so that a line takes a while to decode (and the kill lands inside one).
     sim = await startSimulatedModelServer({ knowledge: knowledgeFor([problem]), skill: 0, latencyMs: 15 });
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     if (child?.pid && child.exitCode === null && child.signalCode === null) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
@@ -46,7 +46,7 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     await sim?.close();
     await env?.teardown();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   const ctx = () => ({ db: db.db, client: env.client });
   const opts = () => parseRunOptions({

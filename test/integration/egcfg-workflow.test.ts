@@ -8,14 +8,14 @@ import { repoPath } from '../../core/repo.ts';
 import { runScenario, type ScenarioResult } from '../fixtures/egcfg-scenario.ts';
 import { startTestTemporal } from '../support/services.ts';
 
-describe('core/egcfg inside a Temporal workflow', () => {
+describe('core/egcfg inside a Temporal workflow', { timeout: 300_000 }, () => {
   let env: TestWorkflowEnvironment;
   before(async () => {
     env = await startTestTemporal();
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await env?.teardown();
-  });
+  }, { timeout: 120_000 });
 
   it('runs the scripted EG-CFG scenario with the same result as in Node', async () => {
     const taskQueue = `egcfg-pure-${process.pid}`;

@@ -17,7 +17,7 @@ import { lastReadyStatus, takeMessages } from '../../db/pglite-bridge.ts';
 
 const dirs: string[] = [];
 const dataDir = (): string => { const d = mkdtempSync(join(tmpdir(), 'egcfg-owner-')); dirs.push(d); return d; };
-after(() => { for (const d of dirs) stopLocalDatabase(d); });
+after(() => { for (const d of dirs) stopLocalDatabase(d); }, { timeout: 120_000 });
 
 describe('embedded database owner', { timeout: 120_000 }, () => {
   test('two handles share one server; concurrent queries and transactions keep their own results', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ModelClient, ModelServerError, choiceTopLogprobs, type CompletionResponse } from '../../activities/model/openai-client.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
+import { CFG_EPSILON } from '../../core/egcfg/constants.ts';
 
 const ADD = { keys: ['assert add(1, 2) == 3'], solution: 'def add(a, b):\n    return a + b', broken: ['def add(a, b):\n    return a - b'] };
 const MAXI = {
@@ -29,12 +30,12 @@ const M = 'simulated-model';
 before(async () => {
   server = await startSimulatedModelServer({ knowledge, skill: 0.5 });
   client = new ModelClient({ baseUrl: `${server.url}/v1`, maxRetries: 0 });
-});
-after(async () => { await server.close(); });
+}, { timeout: 300_000 });
+after(async () => { await server.close(); }, { timeout: 120_000 });
 
 const strip = (r: CompletionResponse) => r.choices.map(({ index, text, logprobs, finish_reason, stop_reason }) => ({ index, text, logprobs, finish_reason, stop_reason }));
 
-describe('completions', () => {
+describe('completions', { timeout: 300_000 }, () => {
   test('say they are simulated, in the body and in a header', async () => {
     const res = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: M, prompt: 'x', max_tokens: 1 }) });
     assert.equal(res.headers.get('x-simulated-model'), 'true');
@@ -136,14 +137,14 @@ describe('completions', () => {
   });
 });
 
-describe('execution guidance has a visible, deterministic effect', () => {
+describe('execution guidance has a visible, deterministic effect', { timeout: 300_000 }, () => {
   let wrongServer: SimulatedServer;
   let c: ModelClient;
   before(async () => {
     wrongServer = await startSimulatedModelServer({ knowledge, skill: 0 }); // the model always believes a broken variant
     c = new ModelClient({ baseUrl: wrongServer.url, maxRetries: 0 });
-  });
-  after(async () => { await wrongServer.close(); });
+  }, { timeout: 300_000 });
+  after(async () => { await wrongServer.close(); }, { timeout: 120_000 });
 
   /** Greedy token loop over two prompts with the top-k CFG merge of the EG-CFG spec (section 4). */
   async function decode(gamma: number, task: typeof ADD): Promise<string> {
@@ -158,7 +159,7 @@ describe('execution guidance has a visible, deterministic effect', () => {
       const pc = new Map(choiceTopLogprobs(k.choices[0]!).map((t) => [t.tokenId!, Math.exp(t.logprob)]));
       let best = -1, bestScore = -Infinity;
       for (const id of new Set([...pu.keys(), ...pc.keys()])) {
-        const p = pu.get(id) ?? 0, q = pc.get(id) ?? 0, eps = 1e-8;
+        const p = pu.get(id) ?? 0, q = pc.get(id) ?? 0, eps = CFG_EPSILON;
         const score = Math.log(p + 1e-300) + gamma * (Math.log(q + eps) - Math.log(p + eps));
         if (score > bestScore || (score === bestScore && id < best)) { best = id; bestScore = score; }
       }
@@ -191,7 +192,7 @@ describe('execution guidance has a visible, deterministic effect', () => {
   });
 });
 
-describe('tokenize / detokenize', () => {
+describe('tokenize / detokenize', { timeout: 300_000 }, () => {
   test('round-trip exactly, including unicode and odd whitespace', async () => {
     for (const s of ['', 'def f(x):\r\n\treturn x**2  # ünïcødé 🚀', '   \n\n  x_1 = 10_000 + 0x1F', ADD.solution, instructPrompt(ADD.keys[0]!)]) {
       const t = await client.tokenize(M, s);
@@ -205,7 +206,7 @@ describe('tokenize / detokenize', () => {
   });
 });
 
-describe('LoRA adapters and model names', () => {
+describe('LoRA adapters and model names', { timeout: 300_000 }, () => {
   test('load, list, use, reload (idempotent), unload', async () => {
     const loaded = await client.loadLoraAdapter('btp-cycle-1', '/tmp/adapters/cycle-1');
     assert.deepEqual({ ...loaded, message: undefined }, { name: 'btp-cycle-1', alreadyLoaded: false, message: undefined });
@@ -257,7 +258,7 @@ describe('LoRA adapters and model names', () => {
   });
 });
 
-describe('requests that are wrong', () => {
+describe('requests that are wrong', { timeout: 300_000 }, () => {
   test('are refused before sending when they break the schema', async () => {
     const before = server.stats().requests;
     await assert.rejects(client.completions({ model: M, prompt: 'x', temperature: -1 }), (e: unknown) => e instanceof ModelServerError && e.kind === 'invalid-request' && /temperature/.test(e.message) && !e.retryable);
@@ -269,7 +270,7 @@ describe('requests that are wrong', () => {
   });
 });
 
-describe('chat', () => {
+describe('chat', { timeout: 300_000 }, () => {
   test('answers in the instruct layout with logprobs', async () => {
     const r = await client.chat({ model: M, messages: [{ role: 'user', content: `Write add.\n${ADD.keys[0]}` }], temperature: 0, logprobs: true, top_logprobs: 3 });
     const ch = r.choices[0]!;

@@ -16,13 +16,17 @@ async function serve(opts: Partial<SimulatedServerOptions> = {}): Promise<Simula
   servers.push(s);
   return s;
 }
-after(async () => { await Promise.all(servers.map((s) => s.close())); });
+after(async () => { await Promise.all(servers.map((s) => s.close())); }, { timeout: 120_000 });
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+async function until(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms: ${cond.toString()}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
-describe('retryable failures', () => {
+describe('retryable failures', { timeout: 300_000 }, () => {
   test('500s are retried with backoff until the server answers', async () => {
     const s = await serve({ faults: { error500: 2 } });
     const seen: RetryInfo[] = [];
@@ -97,7 +101,7 @@ describe('retryable failures', () => {
   });
 });
 
-describe('a server that goes down and comes back (setDown)', () => {
+describe('a server that goes down and comes back (setDown)', { timeout: 300_000 }, () => {
   test('calls fail with connection errors while it is down and succeed once it is back', async () => {
     const s = await serve();
     const client = new ModelClient({ baseUrl: s.url, maxRetries: 0 });
@@ -110,7 +114,7 @@ describe('a server that goes down and comes back (setDown)', () => {
   });
 });
 
-describe('non-retryable failures', () => {
+describe('non-retryable failures', { timeout: 300_000 }, () => {
   test('malformed JSON: a clear error quoting the body, no retry', async () => {
     const s = await serve({ faults: { malformed: 1 } });
     const client = new ModelClient({ baseUrl: s.url, maxRetries: 3, backoffMs: 1 });

@@ -19,7 +19,7 @@ function run(args: string[]) {
   return { child, exited, stderr: () => stderr };
 }
 
-test('runs from a knowledge file, prints its URL, answers, and stops on SIGTERM', async () => {
+test('runs from a knowledge file, prints its URL, answers, and stops on SIGTERM', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'simsrv-'));
   const file = join(dir, 'knowledge.json');
   writeFileSync(file, JSON.stringify([{ id: 'add', keys: ['assert add(1, 2) == 3'], solution: 'def add(a, b):\n    return a + b', broken: ['def add(a, b):\n    return b'] }]));
@@ -39,7 +39,7 @@ test('runs from a knowledge file, prints its URL, answers, and stops on SIGTERM'
   assert.equal(await p.exited, 0);
 });
 
-test('a bad knowledge file is refused with its path and the problem', async () => {
+test('a bad knowledge file is refused with its path and the problem', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'simsrv-'));
   const file = join(dir, 'bad.json');
   writeFileSync(file, JSON.stringify([{ keys: [], solution: 'x' }]));

@@ -10,12 +10,12 @@ import { repoPath } from '../../core/repo.ts';
 import { sandboxPython } from '../../core/tools.ts';
 
 let sandbox: Sandbox;
-before(async () => { sandbox = await createSandbox({ poolSize: 2 }); });
-after(async () => { await sandbox.close(); });
+before(async () => { sandbox = await createSandbox({ poolSize: 2 }); }, { timeout: 300_000 });
+after(async () => { await sandbox.close(); }, { timeout: 120_000 });
 
 const F = 'def f(x):\n    return 2 * x\n';
 
-describe('sandbox API (real nsjail)', () => {
+describe('sandbox API (real nsjail)', { timeout: 600_000 }, () => {
   test('requests are validated with messages that name the problem', async () => {
     await assert.rejects(sandbox.run({ program: F, tests: [] }), /tests: tests must hold at least one test case/);
     await assert.rejects(sandbox.run({ program: F, tests: [{ id: 'a', code: '' }, { id: 'a', code: '' }] }), /tests\.1\.id: duplicate test id "a"/);

@@ -7,16 +7,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { createSandbox, type Sandbox, type ExecutionResult } from '../../activities/sandbox/index.ts';
+import { repoPath } from '../../core/repo.ts';
 
-// Minimal reading on purpose (the dataset loader lives elsewhere): gunzip + JSON lines.
+// Minimal reading on purpose (the dataset loader lives elsewhere): gunzip + JSON lines of the project's own copies
+// (data/, byte-identical to the published files: test/unit/datasets.test.ts checks their sha256).
 function readJsonlGz(path: string): Array<Record<string, unknown>> {
   return gunzipSync(readFileSync(path)).toString('utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 interface Mbpp { task_id: number; code: string; test_setup_code: string; test_list: string[] }
 interface HumanEval { task_id: string; prompt: string; canonical_solution: string; test: string; entry_point: string }
-const mbpp = (readJsonlGz('/work/shared/data/mbpp.jsonl.gz') as unknown as Mbpp[])
+const mbpp = (readJsonlGz(repoPath('data/mbpp.jsonl.gz')) as unknown as Mbpp[])
   .filter((r) => r.task_id >= 11 && r.task_id <= 510);
-const humaneval = readJsonlGz('/work/shared/data/humaneval.jsonl.gz') as unknown as HumanEval[];
+const humaneval = readJsonlGz(repoPath('data/humaneval.jsonl.gz')) as unknown as HumanEval[];
 
 const mbppRequest = (r: Mbpp, code = r.code) => ({
   program: `${code}\n${r.test_setup_code}`,
@@ -32,10 +34,10 @@ function summarize(results: ExecutionResult[], ids: Array<string | number>): Map
 }
 
 let sandbox: Sandbox;
-before(async () => { sandbox = await createSandbox(); });
-after(async () => { await sandbox.close(); });
+before(async () => { sandbox = await createSandbox(); }, { timeout: 300_000 });
+after(async () => { await sandbox.close(); }, { timeout: 120_000 });
 
-describe('dataset verdicts (real nsjail)', () => {
+describe('dataset verdicts (real nsjail)', { timeout: 600_000 }, () => {
   test('data files are the ones README.md describes', () => {
     assert.equal(mbpp.length, 500);
     assert.equal(humaneval.length, 164);

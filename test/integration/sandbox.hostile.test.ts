@@ -62,7 +62,7 @@ before(async () => {
   port = (listener.address() as { port: number }).port;
   sandbox = await createSandbox({ poolSize: 2 });
   startPids = sandbox.workerPids();
-});
+}, { timeout: 300_000 });
 
 after(async () => {
   await sandbox.close();
@@ -70,7 +70,7 @@ after(async () => {
   delete process.env.EGCFG_FAKE_SECRET;
   rmSync(HOST_TMP_FILE, { force: true });
   rmSync(REPO_FILE, { force: true });
-});
+}, { timeout: 120_000 });
 
 interface Case { name: string; program: string; test?: string; status: TestStatus; errorType?: string; timeoutMs?: number; check?: (r: ExecutionResult) => void }
 
@@ -121,7 +121,7 @@ const cases: Case[] = [
   { name: 'cheat: swallow the failure with sys.excepthook / atexit', program: `${WRONG}import sys, atexit\nsys.excepthook = lambda *a: None\natexit.register(lambda: print("ok"))`, test: CHECK, status: 'failed' },
 ];
 
-describe('hostile programs (real nsjail)', () => {
+describe('hostile programs (real nsjail)', { timeout: 600_000 }, () => {
   for (const c of cases) {
     test(c.name, async () => {
       const program = c.program.replace('PORT', String(port));

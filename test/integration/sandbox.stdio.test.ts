@@ -10,8 +10,8 @@ import { loadDataset, pythonSolutions, readCodeContests } from '../../core/datas
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'codecontests', 'test.jsonl');
 const T = { timeout: 240_000 };
 let sandbox: Sandbox;
-before(async () => { sandbox = await createSandbox({ poolSize: 2 }); });
-after(async () => { await sandbox.close(); });
+before(async () => { sandbox = await createSandbox({ poolSize: 2 }); }, { timeout: 300_000 });
+after(async () => { await sandbox.close(); }, { timeout: 120_000 });
 
 describe('contest judging (real nsjail)', T, () => {
   test('accepted despite whitespace; floats within 1e-6; wrong answer names the token; the rest skipped', T, async () => {

@@ -16,7 +16,7 @@ import { otelClientInterceptors, otelEnabled, setupTracing } from '../../workers
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
 
-describe('tracing with OpenTelemetry', () => {
+describe('tracing with OpenTelemetry', { timeout: 600_000 }, () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let workers: RunningWorkers;
@@ -29,13 +29,13 @@ describe('tracing with OpenTelemetry', () => {
       connection: env.nativeConnection, tracing, queues: ['default', 'inference', 'sandbox'],
       deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() },
     });
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await workers?.shutdown();
     await closeSharedSandbox();
     await env?.teardown();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   test('the flag', () => {
     assert.equal(otelEnabled({}), false);

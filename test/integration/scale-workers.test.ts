@@ -25,7 +25,7 @@ import { problemWorkflowId } from '../../workflows/campaign.ts';
 import { activityIdentities, DevServer, WorkerProcess } from '../chaos/cluster.ts';
 import { freshPostgresDatabase, type TestDatabase } from '../support/services.ts';
 
-describe('scale-out workers: one process per task queue', () => {
+describe('scale-out workers: one process per task queue', { timeout: 900_000 }, () => {
   let server: DevServer;
   let db: TestDatabase;
   let client: Client;
@@ -41,13 +41,13 @@ describe('scale-out workers: one process per task queue', () => {
         '--identity', `test-worker-${queue}`, `--concurrency-${queue}`, '4'], env);
     }
     await Promise.all(Object.values(workers).map((w) => w.start()));
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await Promise.all(Object.values(workers).map((w) => w.kill9()));
     await connection?.close();
     await server?.stop();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   test('a campaign started with --no-worker completes; each queue\'s tasks ran in its own process; SIGTERM exits 0', async () => {
     const out = mkdtempSync(join(tmpdir(), 'egcfg-scale-'));
@@ -131,7 +131,7 @@ describe('scale-out workers: one process per task queue', () => {
   });
 });
 
-describe('graceful stop: SIGTERM lets model calls in flight finish', () => {
+describe('graceful stop: SIGTERM lets model calls in flight finish', { timeout: 900_000 }, () => {
   test('the stopped worker completes its two calls (attempt 1, no second model request); a new worker finishes the campaign', async () => {
     const [server, db] = await Promise.all([DevServer.start(), freshPostgresDatabase()]);
     const { client, connection } = await server.client();

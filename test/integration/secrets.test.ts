@@ -53,7 +53,7 @@ async function recordingProxy(target: string): Promise<{ url: string; auth: stri
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth, server };
 }
 
-describe('secrets: a model API key never reaches histories, logs or the database', () => {
+describe('secrets: a model API key never reaches histories, logs or the database', { timeout: 600_000 }, () => {
   let server: DevServer;
   let db: TestDatabase;
   let client: Client;
@@ -72,7 +72,7 @@ describe('secrets: a model API key never reaches histories, logs or the database
       // The legacy key goes only to the URLs it is bound to (core/model-servers.ts): here, the model server's proxy.
       { ...process.env, EGCFG_MODEL_API_KEY: SECRET, EGCFG_MODEL_API_KEY_URLS: proxy.url, EGCFG_LOG_LEVEL: 'debug' });
     await worker.start();
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await worker?.kill9();
     await new Promise<void>((r) => (proxy ? proxy.server.close(() => r()) : r()));
@@ -80,7 +80,7 @@ describe('secrets: a model API key never reaches histories, logs or the database
     await connection?.close();
     await server?.stop();
     await db?.drop();
-  });
+  }, { timeout: 120_000 });
 
   test('the key is sent to the model server and found nowhere else', async () => {
     const out = mkdtempSync(join(tmpdir(), 'egcfg-secrets-'));

@@ -14,7 +14,7 @@ const servers: Server[] = [];
 after(() => {
   for (const d of dirs) stopLocalTemporal(d);
   for (const s of servers) s.close();
-});
+}, { timeout: 120_000 });
 
 async function foreignServer(): Promise<number> {
   const port = await freePort(range);

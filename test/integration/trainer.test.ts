@@ -31,7 +31,7 @@ const of = <K extends TrainerEvent['event']>(r: TrainerRunResult, kind: K) =>
 
 const explain = (r: TrainerRunResult) => `code ${r.code} signal ${r.signal}\n${r.stderr.slice(-3000)}`;
 
-describe('python trainer (LoRA, tiny model)', { skip }, () => {
+describe('python trainer (LoRA, tiny model)', { timeout: 1_200_000, skip }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'egcfg-trainer-'));
     model = join(dir, 'tiny');
@@ -44,10 +44,10 @@ describe('python trainer (LoRA, tiny model)', { skip }, () => {
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(existsSync(join(model, f)), f);
     const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
     assert.deepEqual([config.hidden_size, config.num_hidden_layers, config.num_attention_heads, config.model_type], [64, 2, 4, 'llama']);
-  });
+  }, { timeout: 300_000 });
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  }, { timeout: 120_000 });
 
   it('trains a few steps: one JSON line per step, and the loss on the fixed set goes down', async () => {
     const out = join(dir, 'ref');

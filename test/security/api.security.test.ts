@@ -36,7 +36,7 @@ async function captureServer(): Promise<{ url: string; got: IncomingHttpHeaders[
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-describe('security probes against the API (issue 13)', () => {
+describe('security probes against the API (issue 13)', { timeout: 900_000 }, () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let workers: RunningWorkers;
@@ -64,7 +64,7 @@ describe('security probes against the API (issue 13)', () => {
       limits: { bodyBytes: 64 * 1024, uploadBytes: 256 * 1024, decompressedBytes: 1024 * 1024, sseStreamsPerToken: 2, sseStreamsTotal: 16 },
     });
     token = (await createApiToken(db.db, 'security')).token;
-  });
+  }, { timeout: 300_000 });
   after(async () => {
     await workers?.shutdown();
     await sims?.close();
@@ -72,7 +72,7 @@ describe('security probes against the API (issue 13)', () => {
     await env?.teardown();
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, { timeout: 120_000 });
 
   const api = (path: string, init: RequestInit & { auth?: string | null } = {}) => {
     const headers = new Headers(init.headers);

@@ -11,7 +11,7 @@ const entry = (problemId: number, code: string, p2value: number, over: Partial<B
   problemId, code, possibility: p2value, passRate: p2value, p2value, sourceModel: 'base', iteration: 0, ...over,
 });
 
-describe('code normalisation and dedupe key', () => {
+describe('code normalisation and dedupe key', { timeout: 60_000 }, () => {
   it('ignores line endings, trailing whitespace, blank lines and outer whitespace, but not indentation', () => {
     const a = 'def f(x):\n    return x + 1\n';
     assert.equal(normaliseCode('\n\ndef f(x):   \r\n\r\n    return x + 1\t\r\n\n'), normaliseCode(a));
@@ -28,7 +28,7 @@ describe('code normalisation and dedupe key', () => {
   });
 });
 
-describe('ExperienceBuffer', () => {
+describe('ExperienceBuffer', { timeout: 60_000 }, () => {
   it('dedupes by (problem, normalised code): a higher P2Value replaces, an equal or lower one is dropped', () => {
     const b = new ExperienceBuffer({ capacity: 10 });
     assert.equal(b.add(entry(1, 'return 1', 0.5)).status, 'added');
@@ -132,7 +132,7 @@ describe('ExperienceBuffer', () => {
   });
 });
 
-describe('assertTrainingProblems (train/eval split guard)', () => {
+describe('assertTrainingProblems (train/eval split guard)', { timeout: 60_000 }, () => {
   it('passes when disjoint', () => {
     assert.doesNotThrow(() => assertTrainingProblems([601, 602, 700], [11, 12, 510]));
     assert.doesNotThrow(() => assertTrainingProblems([], [1]));
@@ -154,7 +154,7 @@ describe('assertTrainingProblems (train/eval split guard)', () => {
   });
 });
 
-describe('trainingPairs / trainingJsonl', () => {
+describe('trainingPairs / trainingJsonl', { timeout: 60_000 }, () => {
   const prompts = new Map([[601, 'P601'], [602, 'P602']]);
   it('maps entries to prompt/completion pairs and JSONL lines', () => {
     const pairs = trainingPairs([entry(601, 'a', 0.5), entry(602, 'b', 0.5)], (id) => prompts.get(id), [11, 12]);

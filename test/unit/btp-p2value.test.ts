@@ -4,7 +4,7 @@ import { LOGPROB_TOLERANCE, P2ValueConfigSchema, p2value, passRate, possibility,
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
 
-describe('possibility', () => {
+describe('possibility', { timeout: 60_000 }, () => {
   it("'mean' is exp(mean logprob), the geometric mean of token probabilities", () => {
     const probs = [0.9, 0.5, 0.8, 0.99];
     const lps = probs.map(Math.log);
@@ -36,7 +36,7 @@ describe('possibility', () => {
   });
 });
 
-describe('p2value', () => {
+describe('p2value', { timeout: 60_000 }, () => {
   it('is α·possibility + (1−α)·passRate', () => {
     close(p2value(0.8, 0.5, 0.3), 0.3 * 0.8 + 0.7 * 0.5);
     assert.equal(p2value(0.8, 0.5, 1), 0.8);

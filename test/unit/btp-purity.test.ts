@@ -6,7 +6,7 @@ import { repoPath } from '../../core/repo.ts';
 
 const DIR = repoPath('core/btp');
 
-describe('core/btp purity', () => {
+describe('core/btp purity', { timeout: 60_000 }, () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
   it('has the expected modules', () => {
     for (const f of ['prng.ts', 'p2value.ts', 'sumtree.ts', 'samplers.ts', 'buffer.ts', 'sha256.ts', 'trainer-protocol.ts', 'index.ts']) {

@@ -32,7 +32,7 @@ const rankFormula = (r: number[], alpha: number) => {
   return w.map((x) => x / s);
 };
 
-describe('power sampling P(i) = p_i^α / Σ p_k^α', () => {
+describe('power sampling P(i) = p_i^α / Σ p_k^α', { timeout: 60_000 }, () => {
   for (const alpha of [0.6, 1, 2]) {
     it(`empirical frequencies over ${DRAWS} seeded draws fit the formula (α=${alpha}, chi-square p=0.001)`, () => {
       const expected = powerFormula(PRIORITIES, alpha);
@@ -67,7 +67,7 @@ describe('power sampling P(i) = p_i^α / Σ p_k^α', () => {
   });
 });
 
-describe('rank sampling p_i ∝ rank(i)^(−α)', () => {
+describe('rank sampling p_i ∝ rank(i)^(−α)', { timeout: 60_000 }, () => {
   it('ranks: average ranks for ties (default), ordinal by index for stable', () => {
     assert.deepEqual([...ranks([5, 3, 3, 1])], [1, 2.5, 2.5, 4]);
     assert.deepEqual([...ranks([5, 3, 3, 1], 'stable')], [1, 2, 3, 4]);
@@ -117,7 +117,7 @@ describe('rank sampling p_i ∝ rank(i)^(−α)', () => {
   });
 });
 
-describe('α = 0 is uniform', () => {
+describe('α = 0 is uniform', { timeout: 60_000 }, () => {
   for (const scheme of [{ kind: 'power', alpha: 0 }, { kind: 'rank', alpha: 0 }] as const) {
     it(`${scheme.kind}: exact 1/n, and frequencies fit uniform (zero priorities included)`, () => {
       const p = [...PRIORITIES, 0];
@@ -128,7 +128,7 @@ describe('α = 0 is uniform', () => {
   }
 });
 
-describe('draws', () => {
+describe('draws', { timeout: 60_000 }, () => {
   it('are reproducible: same seed → same sequence; another seed → another', () => {
     const s = PrioritizedSampler.build(PRIORITIES, { kind: 'power', alpha: 1 });
     const a = s.sample(createRng(42), 200);

@@ -16,15 +16,15 @@ before(async () => {
     dataset: 'mbpp', taskId: '601', split: 'train', statement: 's', visibleTests: [], problem: {}, raw: {},
   }).returning({ id: problems.id });
   problemId = p!.id;
-});
-after(async () => h?.close());
+}, { timeout: 60_000 });
+after(async () => h?.close(), { timeout: 60_000 });
 
 const cause = (e: unknown): string => {
   const err = e as { message?: string; cause?: { message?: string } };
   return `${err.message ?? ''} ${err.cause?.message ?? ''}`;
 };
 
-describe('db/schema/btp', () => {
+describe('db/schema/btp', { timeout: 60_000 }, () => {
   it('buffer_entries: unique (campaign_id, problem_id, code_hash); upsert keeps one row', async () => {
     const row = {
       campaignId: 'c1', problemId, code: 'return 1', codeHash: codeHash('return 1'), possibility: 0.5, passRate: 1,

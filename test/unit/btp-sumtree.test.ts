@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createRng } from '../../core/btp/prng.ts';
 import { SumTree } from '../../core/btp/sumtree.ts';
 
-describe('SumTree', () => {
+describe('SumTree', { timeout: 60_000 }, () => {
   it('totals, prefix sums and finds by prefix sum', () => {
     const t = SumTree.from([1, 2, 0, 3, 4]);
     assert.equal(t.total(), 10);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrainerLine, trainerArgs } from '../../core/btp/trainer-protocol.ts';
 
-describe('trainer protocol', () => {
+describe('trainer protocol', { timeout: 60_000 }, () => {
   it('turns a config into python -m trainer.train flags, defaults filled in', () => {
     const args = trainerArgs({ baseModel: '/m', data: '/d.jsonl', output: '/o', lr: 0.01, maxSteps: 20, targetModules: ['q_proj', 'v_proj'] });
     const flag = (name: string) => args[args.indexOf(name) + 1];

@@ -5,7 +5,7 @@ import { buildEvaluation, invocationOf, loadDataset, visibleInvocations, type Pr
 
 const byId = async (ds: Problem['dataset'], id: string): Promise<Problem> => (await loadDataset(ds, { split: 'all' })).find((p) => p.taskId === id)!;
 
-describe('buildEvaluation', () => {
+describe('buildEvaluation', { timeout: 60_000 }, () => {
   it('MBPP: program = code + test_setup_code; one test per assert', async () => {
     const p = await byId('mbpp', '367');
     const ev = buildEvaluation(p, 'class Node: pass\ndef is_tree_balanced(root): return True\n', 'eval');
@@ -51,7 +51,7 @@ describe('buildEvaluation', () => {
   });
 });
 
-describe('invocationOf', () => {
+describe('invocationOf', { timeout: 60_000 }, () => {
   const cases: Array<[string, string | undefined, string | null]> = [
     ['assert remove_Occ("hello","l") == "heo"', undefined, 'remove_Occ("hello","l")'],
     ['assert (remove_Occ("hello","l")) == "heo"', undefined, 'remove_Occ("hello","l")'],
@@ -125,7 +125,7 @@ print(json.dumps(out))
 `;
 const python = ['python3', 'python'].find((c) => spawnSync(c, ['--version']).status === 0);
 
-describe('reference solutions pass the assembled evaluations (local python)', { skip: python === undefined ? 'python3 not installed' : false }, () => {
+describe('reference solutions pass the assembled evaluations (local python)', { timeout: 60_000, skip: python === undefined ? 'python3 not installed' : false }, () => {
   it('MBPP test split (499 of 500; task 123 skipped: its reference takes ~5 s), HumanEval check programs 164/164, HumanEval docstring asserts 431/439', async () => {
     const jobs: Array<{ id: string; program: string; tests: { id: string; code: string }[] }> = [];
     for (const p of await loadDataset('mbpp')) if (p.taskId !== '123') jobs.push({ id: `mbpp/${p.taskId}`, ...buildEvaluation(p, p.canonicalSolution, 'eval') });

@@ -6,7 +6,7 @@ const mbpp = { entryPoint: 'add', promptCode: undefined } satisfies Pick<Problem
 const heProblems = await loadDataset('humaneval');
 const he = (n: number): Problem => heProblems[n]!;
 
-describe('extractCode', () => {
+describe('extractCode', { timeout: 60_000 }, () => {
   it('takes the last ```python block that defines the entry point, not a later usage block', () => {
     const completion = [
       'Here is a helper:', '```python', 'def helper(x):', '    return x', '```',
@@ -70,7 +70,7 @@ describe('extractCode', () => {
   });
 });
 
-describe('HumanEval docstring examples → visible asserts', () => {
+describe('HumanEval docstring examples → visible asserts', { timeout: 60_000 }, () => {
   const vis = (n: number): string[] => he(n).visibleTests;
 
   it('doctest style: `>>> f(x)` then the output on the next line(s); comments dropped', () => {
@@ -131,7 +131,7 @@ describe('HumanEval docstring examples → visible asserts', () => {
   });
 });
 
-describe('extraction of what real models write', () => {
+describe('extraction of what real models write', { timeout: 60_000 }, () => {
 
   it('drops example usage after the solution, also when the token limit cut it off', () => {
     const text = '```python\nimport math\n\ndef add(a, b):\n    return a + b\n\n\n# Test\nprint(add(1, 2))  # 3\nassert add(2, 2) == 4\nif __name__ == "__main__":\n    print(add(3,\n';

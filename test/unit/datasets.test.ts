@@ -20,7 +20,7 @@ import {
 import { repoPath } from '../../core/repo.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'egcfg-datasets-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+after(() => rmSync(tmp, { recursive: true, force: true }), { timeout: 60_000 });
 
 const mbppLine = (over: Record<string, unknown> = {}): string =>
   JSON.stringify({
@@ -39,7 +39,7 @@ function writeTmp(name: string, content: string | Buffer): string {
   return p;
 }
 
-describe('shipped benchmark files', () => {
+describe('shipped benchmark files', { timeout: 60_000 }, () => {
   it('are byte-identical copies of shared/data (sha256 of the .gz as in the data README)', () => {
     const expected: Record<string, string> = {
       'data/humaneval.jsonl.gz': 'b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef',
@@ -54,7 +54,7 @@ describe('shipped benchmark files', () => {
   });
 });
 
-describe('loadDataset: record counts and splits', () => {
+describe('loadDataset: record counts and splits', { timeout: 60_000 }, () => {
   it('MBPP: 974 records, default split = test = task ids 11..510', async () => {
     const all = await loadDataset('mbpp', { split: 'all' });
     assert.equal(all.length, 974);
@@ -157,7 +157,7 @@ describe('loadDataset: record counts and splits', () => {
   });
 });
 
-describe('dataset names and coverage', () => {
+describe('dataset names and coverage', { timeout: 60_000 }, () => {
   it('parseDatasetName accepts the known names and lists them otherwise', () => {
     assert.deepEqual([...knownDatasets], ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et']);
     assert.equal(parseDatasetName('mbpp'), 'mbpp');
@@ -182,7 +182,7 @@ describe('dataset names and coverage', () => {
   });
 });
 
-describe('user-supplied files', () => {
+describe('user-supplied files', { timeout: 60_000 }, () => {
   it('loads a full MBPP-ET file (plain JSONL or gzipped, with or without entry_point) and reports it as full', async () => {
     const mbpp = await loadDataset('mbpp', { split: 'all' });
     const lines = mbpp.map((p, i) => {
@@ -212,7 +212,7 @@ describe('user-supplied files', () => {
   });
 });
 
-describe('malformed records', () => {
+describe('malformed records', { timeout: 60_000 }, () => {
   const expectError = async (dataset: 'mbpp' | 'mbpp-et' | 'humaneval' | 'humaneval-et', name: string, content: string, message: string | RegExp) => {
     const file = writeTmp(name, content);
     const want = typeof message === 'string' ? `${dataset} (${file}) ${message}` : message;

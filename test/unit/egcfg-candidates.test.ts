@@ -13,7 +13,7 @@ import {
 
 const SO_FAR = 'def add(a, b):\n    total = a';
 
-describe('cutCandidate', () => {
+describe('cutCandidate', { timeout: 60_000 }, () => {
   it('prepends the code so far and keeps the rest of the line plus d more lines', () => {
     const sample = ' + b\n    total = total * 1\n    x = 2\n    y = 3\n    return total\n';
     assert.equal(cutCandidate(SO_FAR, sample, 2), 'def add(a, b):\n    total = a + b\n    total = total * 1\n    x = 2\n');
@@ -77,7 +77,7 @@ describe('cutCandidate', () => {
   });
 });
 
-describe('dedupeCandidates / addCandidates', () => {
+describe('dedupeCandidates / addCandidates', { timeout: 60_000 }, () => {
   it('keeps a candidate only when both its raw and executable forms are new, in input order', () => {
     const items = [
       { raw: 'r1', executable: 'e1' },
@@ -131,7 +131,7 @@ describe('dedupeCandidates / addCandidates', () => {
   });
 });
 
-describe('candidateRequestPlan', () => {
+describe('candidateRequestPlan', { timeout: 60_000 }, () => {
   it('first n = max(5, s) at temperature t; second n doubled at t × 1.2; two at most', () => {
     assert.deepEqual(candidateRequestPlan(3, 0.7), [
       { index: 0, n: 5, temperature: 0.7, topP: 0.95, maxTokens: 512, stop: ['```\n'] },

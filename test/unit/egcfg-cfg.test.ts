@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cfgArgmax, cfgMerge, greedyArgmax, topKFromTokenIdMap, type TopK } from '../../core/egcfg/cfg.ts';
+import { CFG_EPSILON } from '../../core/egcfg/constants.ts';
 
 const L = Math.log;
-const EPS = 1e-8;
+const EPS = CFG_EPSILON;
 const tk = (pairs: Array<[number, number, string?]>): TopK =>
   pairs.map(([tokenId, p, text]) => (text === undefined ? { tokenId, logprob: L(p) } : { tokenId, logprob: L(p), text }));
 
@@ -32,7 +33,13 @@ function refArgmax(m: Map<number, number>): number {
 const U1 = tk([[10, 0.6, 'A'], [20, 0.3, 'B'], [30, 0.05, 'C']]);
 const C1 = tk([[10, 0.5, 'A'], [20, 0.45, 'B'], [30, 0.03, 'C']]);
 
-describe('cfgMerge: formula', () => {
+describe('cfgMerge: formula', { timeout: 60_000 }, () => {
+  it('ε defaults to CFG_EPSILON = 1e-8 (§4)', () => {
+    assert.equal(CFG_EPSILON, 1e-8);
+    const u = tk([[1, 0.6], [2, 0.4]]), c = tk([[2, 0.7], [3, 0.3]]);
+    assert.deepEqual(cfgMerge(u, c, 3), cfgMerge(u, c, 3, CFG_EPSILON));
+    assert.notDeepEqual(cfgMerge(u, c, 3, 1e-3), cfgMerge(u, c, 3), 'ε changes the scores, so the default is the one in use');
+  });
   it('γ=0 gives the unconditional argmax and reports no change', () => {
     const r = cfgArgmax(U1, C1, 0);
     assert.equal(r.tokenId, 10);
@@ -114,7 +121,7 @@ describe('cfgMerge: formula', () => {
   });
 });
 
-describe('cfgMerge: tokens missing from one side (§4)', () => {
+describe('cfgMerge: tokens missing from one side (§4)', { timeout: 60_000 }, () => {
   const SM = { variant: 'smoothed' as const };
   it('smoothed: a token only in the conditional top-k is strongly boosted for γ>1', () => {
     const u = tk([[1, 0.9], [2, 0.05]]);
@@ -204,7 +211,7 @@ describe('cfgMerge: tokens missing from one side (§4)', () => {
   });
 });
 
-describe('cfgMerge: deterministic ties', () => {
+describe('cfgMerge: deterministic ties', { timeout: 60_000 }, () => {
   it('equal scores: lower token id wins when both sides are equal too, independent of input order', () => {
     const u = tk([[7, 0.5], [3, 0.5]]);
     const c = tk([[7, 0.5], [3, 0.5]]);
@@ -252,7 +259,7 @@ describe('cfgMerge: deterministic ties', () => {
   });
 });
 
-describe('cfgMerge: input validation', () => {
+describe('cfgMerge: input validation', { timeout: 60_000 }, () => {
   it('rejects duplicate token ids on one side', () => {
     assert.throws(() => cfgMerge(tk([[1, 0.5], [1, 0.2]]), tk([[1, 0.5]]), 1), /uncond top-k lists token 1 twice/);
   });
@@ -290,7 +297,7 @@ describe('cfgMerge: input validation', () => {
   });
 });
 
-describe('greedyArgmax and topKFromTokenIdMap', () => {
+describe('greedyArgmax and topKFromTokenIdMap', { timeout: 60_000 }, () => {
   it('greedyArgmax picks the highest logprob, lower id on ties', () => {
     assert.deepEqual(greedyArgmax(tk([[5, 0.2], [3, 0.7, 'x']])), { tokenId: 3, logprob: L(0.7), text: 'x' });
     assert.equal(greedyArgmax(tk([[5, 0.5], [3, 0.5]])).tokenId, 3);
@@ -305,7 +312,7 @@ describe('greedyArgmax and topKFromTokenIdMap', () => {
   });
 });
 
-describe('cfgArgmax agrees with the dense reference on many generated cases', () => {
+describe('cfgArgmax agrees with the dense reference on many generated cases', { timeout: 60_000 }, () => {
   it('500 deterministic pseudo-random top-5 pairs × 5 γ × 2 variants', () => {
     let state = 12345;
     const rnd = (): number => {

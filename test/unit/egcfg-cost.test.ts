@@ -4,7 +4,7 @@ import { addCost, sumCosts, zeroCost, type GenerationCost } from '../../core/egc
 
 const A: GenerationCost = { modelCalls: 2, promptTokens: 100, completionTokens: 2, sandboxExecutions: 9, sandboxMs: 450, wallMs: 1200 };
 
-describe('GenerationCost', () => {
+describe('GenerationCost', { timeout: 60_000 }, () => {
   it('zeroCost is all zeros and fresh each time', () => {
     const z = zeroCost();
     assert.deepEqual(z, { modelCalls: 0, promptTokens: 0, completionTokens: 0, sandboxExecutions: 0, sandboxMs: 0, wallMs: 0 });
@@ -30,7 +30,7 @@ describe('GenerationCost', () => {
 
 import { addPhaseCost, totalCost, zeroPhaseCosts } from '../../core/egcfg/cost.ts';
 
-describe('PhaseCosts', () => {
+describe('PhaseCosts', { timeout: 60_000 }, () => {
   it('adds per phase and totals', () => {
     let pc = zeroPhaseCosts();
     pc = addPhaseCost(pc, 'guidance', { modelCalls: 2, promptTokens: 300 });

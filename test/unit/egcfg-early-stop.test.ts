@@ -24,7 +24,7 @@ function feed(state: EarlyStopState, uncond: string[], cond: string[] | null, n:
   return s;
 }
 
-describe('detectedProgram', () => {
+describe('detectedProgram', { timeout: 60_000 }, () => {
   it('needs exactly one unique candidate whose last line contains return', () => {
     assert.equal(detectedProgram([P]), P);
     assert.equal(detectedProgram([P, P]), P, 'duplicates count once');
@@ -36,7 +36,7 @@ describe('detectedProgram', () => {
   });
 });
 
-describe('early stop state machine', () => {
+describe('early stop state machine', { timeout: 60_000 }, () => {
   it('starts empty and does not stop', () => {
     const s = initialEarlyStop();
     assert.deepEqual(s, { uncond: { program: null, count: 0 }, cond: { program: null, count: 0 } });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { attemptsFor, decodePathFor, gamma0Answer, gamma0Request, gamma1LineRequest, gamma1Step } from '../../core/egcfg/gamma1.ts';
 
-describe('decodePathFor', () => {
+describe('decodePathFor', { timeout: 60_000 }, () => {
   it('γ=0 single completion, γ=1 line shortcut, others token CFG', () => {
     assert.equal(decodePathFor(0), 'single_completion');
     assert.equal(decodePathFor(1), 'line_shortcut');
@@ -20,7 +20,7 @@ describe('decodePathFor', () => {
   });
 });
 
-describe('γ=1 line step', () => {
+describe('γ=1 line step', { timeout: 60_000 }, () => {
   it('request: greedy, 64 tokens, stop at EOS markers', () => {
     const r = gamma1LineRequest();
     assert.equal(r.temperature, 0);
@@ -42,7 +42,7 @@ describe('γ=1 line step', () => {
   });
 });
 
-describe('γ=0 helpers', () => {
+describe('γ=0 helpers', { timeout: 60_000 }, () => {
   it('re-exports the reasoning-style request and answer extraction', () => {
     assert.equal(gamma0Request(0.7, 0)!.maxTokens, 2048);
     assert.equal(gamma0Answer('```python\ndef f():\n    return 1\n```', 'f'), 'def f():\n    return 1');

@@ -14,7 +14,7 @@ import {
   type RefreshState,
 } from '../../core/egcfg/gate.ts';
 
-describe('guidance gate', () => {
+describe('guidance gate', { timeout: 60_000 }, () => {
   it('is off before the def line and on from it (a partial def line counts)', () => {
     assert.equal(isGuidanceActive('Some reasoning.\n```python\n', 'add'), false);
     assert.equal(isGuidanceActive('```python\ndef add(', 'add'), true);
@@ -46,7 +46,7 @@ describe('guidance gate', () => {
   });
 });
 
-describe('codeSinceLastFence', () => {
+describe('codeSinceLastFence', { timeout: 60_000 }, () => {
   it('returns the text after the last ```python fence line', () => {
     assert.equal(codeSinceLastFence('Plan.\n```python\nx = 1\n```\nMore.\n```python\ndef f(a):\n    r'), 'def f(a):\n    r');
   });
@@ -61,7 +61,7 @@ describe('codeSinceLastFence', () => {
   });
 });
 
-describe('refreshDecision (line guidance)', () => {
+describe('refreshDecision (line guidance)', { timeout: 60_000 }, () => {
   it('builds a signal when none exists yet, then only at new line boundaries (k = 1)', () => {
     let st: RefreshState = initialRefreshState();
     const steps: Array<[string, boolean]> = [
@@ -109,7 +109,7 @@ describe('refreshDecision (line guidance)', () => {
   });
 });
 
-describe('decodeStopReason', () => {
+describe('decodeStopReason', { timeout: 60_000 }, () => {
   const base = { codeSinceFence: 'def f(a):\n    return a', newTokens: 10, maxNewTokens: 512 };
   it('continues by default', () => {
     assert.equal(decodeStopReason(base), null);
@@ -141,7 +141,7 @@ describe('decodeStopReason', () => {
   });
 });
 
-describe('finalCode', () => {
+describe('finalCode', { timeout: 60_000 }, () => {
   it('takes the last ```python block', () => {
     const t = 'Plan\n```python\ndef g():\n    pass\n```\nThen:\n```python\ndef f(a):\n    return a\n```\nDone.';
     assert.equal(finalCode(t), 'def f(a):\n    return a');

@@ -44,7 +44,7 @@ function drive(
   throw new Error('no end');
 }
 
-describe('guided generation step machine (γ ≠ 1)', () => {
+describe('guided generation step machine (γ ≠ 1)', { timeout: 60_000 }, () => {
   it('refreshes the signal once per line and stops at the closing fence with the final code', () => {
     const tokens = ['a, b', '):', '\n', '    s = a', ' + b', '\n', '    return s', '\n', '```'];
     const { state, actions } = drive(spec(), tokens, () => ({ signal: 'SIG', uniqueExecutables: ['p1', 'p2'] }));
@@ -132,14 +132,15 @@ describe('guided generation step machine (γ ≠ 1)', () => {
   });
 });
 
-describe('guided generation step machine (γ = 1 line shortcut)', () => {
+describe('guided generation step machine (γ = 1 line shortcut)', { timeout: 60_000 }, () => {
   it('asks for whole lines, appends only the first line of each, refreshes each line', () => {
     const sp = spec({ gamma: 1 });
     let st = startGeneration(PREFIX, 'def add(');
     const lines = ['a, b):\n    junk\n', '    return a + b\n```', '```\n'];
     const actions: string[] = [];
     let i = 0;
-    for (;;) {
+    for (let n = 0; ; n++) {
+      assert.ok(n < 100, `no 'done' after 100 actions: ${actions.join(' ')}`);
       const a = nextAction(sp, st, CTX);
       actions.push(a.kind === 'next_line' ? `line:${a.guided}` : a.kind);
       if (a.kind === 'done') break;
@@ -160,7 +161,7 @@ describe('guided generation step machine (γ = 1 line shortcut)', () => {
   });
 });
 
-describe('prompts and code', () => {
+describe('prompts and code', { timeout: 60_000 }, () => {
   it('builds the unconditional and conditional prompts around the signal', () => {
     let st = startGeneration(PREFIX, 'def add(');
     assert.deepEqual(promptsFor(BASE, st), { unconditional: BASE + PREFIX + 'def add(', conditional: BASE + PREFIX + 'def add(' });

@@ -22,7 +22,7 @@ import { agentSeed, seedKey, seedResidue } from '../../core/egcfg/seed.ts';
 
 const cfg = (over: Partial<AgentConfig> = {}): AgentConfig => ({ t: 0.7, s: 3, d: 2, k: 1, promptType: 'deepseek_instruct', partialEnabled: false, ...over });
 
-describe('grid schema', () => {
+describe('grid schema', { timeout: 60_000 }, () => {
   it('accepts the paper grid and the quick grid files, equal to the exported constants', () => {
     const paper = JSON.parse(readFileSync(repoPath('data/egcfg/dynamic_signals_params.json'), 'utf8'));
     const quick = JSON.parse(readFileSync(repoPath('data/egcfg/quick_grid.json'), 'utf8'));
@@ -70,7 +70,7 @@ describe('grid schema', () => {
   });
 });
 
-describe('expandGrid', () => {
+describe('expandGrid', { timeout: 60_000 }, () => {
   it('the paper grid gives 48 agents in a stable order with unique names', () => {
     const agents = expandGrid(PAPER_GRID);
     assert.equal(agents.length, 48);
@@ -92,7 +92,7 @@ describe('expandGrid', () => {
   });
 });
 
-describe('agent names', () => {
+describe('agent names', { timeout: 60_000 }, () => {
   it('formats ns{s}t{t}d{d}k{k}[_lci]_ln with Python float text for t', () => {
     assert.equal(agentName(cfg({ t: 0.75, d: 5, promptType: 'long_code' })), 'ns3t0.75d5k1_lci_ln');
     assert.equal(agentName(cfg({ t: 1 })), 'ns3t1.0d2k1_ln');
@@ -116,7 +116,7 @@ describe('agent names', () => {
   });
 });
 
-describe('gammas and runs', () => {
+describe('gammas and runs', { timeout: 60_000 }, () => {
   it('defaults to [0, 0.5, 1, 3] (a fresh copy each time)', () => {
     const g = defaultGammas();
     assert.deepEqual(g, [0, 0.5, 1, 3]);
@@ -139,7 +139,7 @@ describe('gammas and runs', () => {
   });
 });
 
-describe('Python text forms', () => {
+describe('Python text forms', { timeout: 60_000 }, () => {
   it('pyFloatRepr matches Python repr()', () => {
     const cases: Array<[number, string]> = [
       [0.7, '0.7'], [0.75, '0.75'], [1, '1.0'], [100, '100.0'], [-2.5, '-2.5'], [0.1, '0.1'], [0.3, '0.3'],
@@ -158,7 +158,7 @@ describe('Python text forms', () => {
   });
 });
 
-describe('agentSeed', () => {
+describe('agentSeed', { timeout: 60_000 }, () => {
   // Expected residues computed independently with CPython: int(hashlib.sha256(json.dumps([t, 3, d, False]).encode()).hexdigest(), 16) % 1000
   const PY: Array<[number, number | null, number]> = [
     [0.7, 2, 339], [0.7, null, 153], [0.75, 2, 459], [0.75, null, 939], [0.85, 2, 686], [0.85, null, 465],
@@ -190,7 +190,7 @@ describe('agentSeed', () => {
 
 import { authorsResultPath } from '../../core/egcfg/grid.ts';
 
-describe('authorsResultPath', () => {
+describe('authorsResultPath', { timeout: 60_000 }, () => {
   it('mirrors the authors result layout', () => {
     assert.equal(
       authorsResultPath('mbpp', 'deepseek-ai/deepseek-coder-1.3b-instruct', 'ns3t0.7d2k1_ln', 11, 0),
@@ -204,7 +204,7 @@ describe('authorsResultPath', () => {
   });
 });
 
-describe('grid constants', () => {
+describe('grid constants', { timeout: 60_000 }, () => {
   it('are frozen, lists included', () => {
     assert.ok(Object.isFrozen(PAPER_GRID) && Object.isFrozen(PAPER_GRID.t) && Object.isFrozen(QUICK_GRID.prompt_type));
     assert.throws(() => (PAPER_GRID.t).push(2));

@@ -8,7 +8,7 @@ import { repoPath } from '../../core/repo.ts';
 const DIR = repoPath('core/egcfg');
 const IMPURE_ALLOWED = new Set(['seed.ts', 'grid-file.ts']);
 
-describe('core/egcfg purity', () => {
+describe('core/egcfg purity', { timeout: 60_000 }, () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
   it('has the expected modules', () => {
     for (const f of ['cfg.ts', 'candidates.ts', 'signal.ts', 'gate.ts', 'early-stop.ts', 'grid.ts', 'seed.ts', 'gamma1.ts', 'cost.ts', 'trace-cache.ts', 'generation.ts', 'index.ts']) {

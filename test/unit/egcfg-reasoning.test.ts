@@ -25,7 +25,7 @@ const OUT = [
   'Explanation follows.',
 ].join('\n');
 
-describe('pythonBlocks', () => {
+describe('pythonBlocks', { timeout: 60_000 }, () => {
   it('finds closed and unclosed blocks with their offsets', () => {
     const b = pythonBlocks(OUT);
     assert.equal(b.length, 2);
@@ -45,7 +45,7 @@ describe('pythonBlocks', () => {
   });
 });
 
-describe('splitReasoningPrefix', () => {
+describe('splitReasoningPrefix', { timeout: 60_000 }, () => {
   it('cuts before the def line of the last block that defines the entry point', () => {
     const r = splitReasoningPrefix(OUT, 'add');
     assert.ok(r);
@@ -67,7 +67,7 @@ describe('splitReasoningPrefix', () => {
   });
 });
 
-describe('lastBlockDefining (γ=0 answer)', () => {
+describe('lastBlockDefining (γ=0 answer)', { timeout: 60_000 }, () => {
   it('returns the last block defining the entry point, trailing whitespace removed', () => {
     assert.equal(lastBlockDefining(OUT, 'add'), 'import math\n\ndef add(a, b):\n    return a + b');
   });
@@ -79,7 +79,7 @@ describe('lastBlockDefining (γ=0 answer)', () => {
   });
 });
 
-describe('forcedFunctionStart and normalizePythonTags', () => {
+describe('forcedFunctionStart and normalizePythonTags', { timeout: 60_000 }, () => {
   it('forces def <entry>( or def solve():', () => {
     assert.equal(forcedFunctionStart('add'), 'def add(');
     assert.equal(forcedFunctionStart('ignored', true), 'def solve():');
@@ -90,7 +90,7 @@ describe('forcedFunctionStart and normalizePythonTags', () => {
   });
 });
 
-describe('reasoningRequest', () => {
+describe('reasoningRequest', { timeout: 60_000 }, () => {
   it('decays the temperature by 0.9 per retry and stops after 10 tries', () => {
     const r0 = reasoningRequest(0.7, 0)!;
     assert.equal(r0.temperature, 0.7);

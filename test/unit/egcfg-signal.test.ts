@@ -13,7 +13,7 @@ import {
 const E1 = { candidate: 'def f(x):\n    return x + 1', invocation: 'f(1)', trace: "= {'x': 1} , {'x': 'int'}\nLINE: return x + 1" };
 const E2 = { candidate: 'def f(x):\n    return x * 2\n', invocation: 'f(2)\n', trace: "= {'x': 2} , {'x': 'int'}\nRETURN: return x * 2\nReturn Value: 4\n" };
 
-describe('renderSignal', () => {
+describe('renderSignal', { timeout: 60_000 }, () => {
   it('is empty when there are no entries', () => {
     assert.equal(renderSignal([]), '');
   });
@@ -54,7 +54,7 @@ describe('renderSignal', () => {
   });
 });
 
-describe('renderPartialSignal', () => {
+describe('renderPartialSignal', { timeout: 60_000 }, () => {
   it('uses the PartialExecution header and has no # Function: section', () => {
     const s = renderPartialSignal([{ invocation: 'f(1)', trace: 'LINE: x = 1' }]);
     assert.equal(s, `${PARTIAL_SIGNAL_HEADER}\n${PARTIAL_SIGNAL_INTRO}\n\n# Invocation:\nf(1)\n# Execution Trace:\nLINE: x = 1\n`);
@@ -67,7 +67,7 @@ describe('renderPartialSignal', () => {
   });
 });
 
-describe('insertSignal', () => {
+describe('insertSignal', { timeout: 60_000 }, () => {
   const base = 'System.\n### Instruction:\nDo it.\n### Response:\n';
   it('inserts the signal and a newline right before ### Response:', () => {
     assert.equal(insertSignal(base, 'SIG'), 'System.\n### Instruction:\nDo it.\nSIG\n### Response:\n');

@@ -7,7 +7,7 @@ const P1 = 'def f(a):\n    return a';
 const P2 = 'def f(a):\n    return a + 1';
 const INV = ['f(1)', 'f(2)'];
 
-describe('trace cache', () => {
+describe('trace cache', { timeout: 60_000 }, () => {
   it('lists pending runs program-major, without duplicates', () => {
     assert.deepEqual(pendingRuns(emptyTraceCache(), [P1, P2, P1], INV), [
       { program: P1, invocation: 'f(1)' },

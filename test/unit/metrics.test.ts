@@ -16,7 +16,7 @@ function exactPassAtK(n: number, c: number, k: number): number {
   return 1 - Number((num * 10n ** 15n) / den) / 1e15;
 }
 
-describe('passAtK', () => {
+describe('passAtK', { timeout: 60_000 }, () => {
   it('matches the exact combinatorial formula', () => {
     for (const [n, c, k] of [[10, 3, 1], [10, 3, 5], [20, 0, 5], [20, 20, 1], [200, 13, 10], [100, 1, 100], [7, 2, 6]] as const) {
       assert.ok(Math.abs(passAtK(n, c, k) - exactPassAtK(n, c, k)) < 1e-12, `n=${n} c=${c} k=${k}`);
@@ -51,7 +51,7 @@ describe('passAtK', () => {
   });
 });
 
-describe('passAt1', () => {
+describe('passAt1', { timeout: 60_000 }, () => {
   it('counts passed problems, as a percentage', () => {
     assert.deepEqual(passAt1([true, false, true, true]), { problems: 4, passed: 3, passAt1: 75 });
     assert.deepEqual(passAt1([{ passed: true }, { passed: false }]), { problems: 2, passed: 1, passAt1: 50 });
@@ -59,7 +59,7 @@ describe('passAt1', () => {
   });
 });
 
-describe('rsr', () => {
+describe('rsr', { timeout: 60_000 }, () => {
   it('reproduces the RSR values of §5 from the formula', () => {
     const cases: Array<[number, number, number]> = [
       [83.2, 49.4, 66.8], // README prints 66.79 (truncated)

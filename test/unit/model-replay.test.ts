@@ -14,7 +14,7 @@ function file(name: string, text: string | Buffer): string {
   return p;
 }
 
-test('reads solutions and completions, keeping them apart', async () => {
+test('reads solutions and completions, keeping them apart', { timeout: 60_000 }, async () => {
   const p = file('ok.jsonl', [
     JSON.stringify({ task_id: 'HumanEval/0', completion: '    return 1\n' }),
     '',
@@ -32,7 +32,7 @@ test('reads solutions and completions, keeping them apart', async () => {
   assert.throws(() => replayProgram(m.get('HumanEval/0')!), /is a completion: the task's prompt is needed/);
 });
 
-test('reads gzip by its magic bytes', async () => {
+test('reads gzip by its magic bytes', { timeout: 60_000 }, async () => {
   const p = file('ok.jsonl.gz', gzipSync(JSON.stringify({ task_id: 'HumanEval/1', solution: 'x = 1' }) + '\n'));
   assert.equal((await loadReplaySamples(p)).get('HumanEval/1')!.text, 'x = 1');
 });
@@ -47,7 +47,7 @@ async function rejectsWith(text: string, re: RegExp) {
   });
 }
 
-test('malformed lines are errors naming file and line', async () => {
+test('malformed lines are errors naming file and line', { timeout: 60_000 }, async () => {
   const good = JSON.stringify({ task_id: 'A', solution: 's' });
   await rejectsWith(`${good}\n{"task_id": "B", "solution": `, /:2: not valid JSON \(/);
   await rejectsWith(`${good}\n\n[1, 2]`, /:3: expected a JSON object, got an array/);
@@ -58,6 +58,6 @@ test('malformed lines are errors naming file and line', async () => {
   await rejectsWith(`${good}\n${good}`, /:2: duplicate task_id "A" \(first on line 1\)/);
 });
 
-test('a missing file says so', async () => {
+test('a missing file says so', { timeout: 60_000 }, async () => {
   await assert.rejects(loadReplaySamples(join(dir, 'nope.jsonl')), /nope\.jsonl: cannot read replay samples: ENOENT/);
 });

@@ -15,7 +15,7 @@ const servers = JSON.stringify([
   { url: 'http://127.0.0.1:9000' },
 ]);
 
-describe('model server URLs', () => {
+describe('model server URLs', { timeout: 60_000 }, () => {
   it('refuses non-http(s) schemes, credentials, NUL and huge URLs', T, () => {
     for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'ftp://x/', 'gopher://h:70/', 'data:text/plain,hi',
       'http://user:pw@h/', 'not a url', `http://h/${'a'.repeat(3000)}`, 'http://h/\0']) {
@@ -71,7 +71,7 @@ describe('model server URLs', () => {
   });
 });
 
-describe('NUL-safe text for Postgres', () => {
+describe('NUL-safe text for Postgres', { timeout: 60_000 }, () => {
   it('replaces NUL in text and in every JSON string, and restores a program with the same verdict', T, () => {
     assert.equal(pgText('a\0b'), 'a\uFFFDb');
     assert.equal(pgText(null), null);

@@ -13,13 +13,13 @@ const knowledge = [
 const problems = buildProblems(knowledge);
 const tok = new SimTokenizer(problems.flatMap((p) => p.variants.map((v) => v.code)));
 
-test('viewPrompt splits instruction, signal and answer', () => {
+test('viewPrompt splits instruction, signal and answer', { timeout: 60_000 }, () => {
   const v = viewPrompt('### Instruction:\nq\n### Runtime Behavior for Candidate Continuations\ntrace\n### Response:\n```python\ndef f(');
   assert.deepEqual(v, { instruction: '### Instruction:\nq', hasSignal: true, answer: '```python\ndef f(' });
   assert.deepEqual(viewPrompt('plain text'), { instruction: 'plain text', hasSignal: false, answer: '' });
 });
 
-test('knowledge is normalised; missing broken variants become mutants of the solution', () => {
+test('knowledge is normalised; missing broken variants become mutants of the solution', { timeout: 60_000 }, () => {
   assert.equal(problems[0]!.variants[0]!.code, 'def add(a, b):\n    return a + b');
   assert.deepEqual(problems[0]!.variants.map((v) => v.label), ['solution', 'broken#0']);
   const evens = problems[1]!.variants;
@@ -29,14 +29,14 @@ test('knowledge is normalised; missing broken variants become mutants of the sol
   assert.deepEqual(mutants('def f():\n    pass'), ['def f():\n    return None']);
 });
 
-test('the problem whose keys occur last wins; unknown problems are named after their test', () => {
+test('the problem whose keys occur last wins; unknown problems are named after their test', { timeout: 60_000 }, () => {
   const both = `examples: assert is_even(4) == True\nmine: assert add(1, 2) == 3`;
   assert.equal(findProblem(problems, knowledge, both)?.index, 0);
   assert.equal(findProblem(problems, knowledge, 'nothing'), undefined);
   assert.equal(unknownProblem('>>> Test Cases:\nassert (foo_bar(3)) == 9').variants[0]!.code, 'def foo_bar(*args):\n    return None');
 });
 
-test('continuations: direct prefix, code after a reasoning prefix, closed block, off-script', () => {
+test('continuations: direct prefix, code after a reasoning prefix, closed block, off-script', { timeout: 60_000 }, () => {
   const add = problems[0]!;
   assert.deepEqual(planContinuations('```python\ndef add(a, b):\n    return a ', add, tok), [
     { v: 0, rest: '+ b\n```' }, { v: 1, rest: '- b\n```' }]);
@@ -52,7 +52,7 @@ test('continuations: direct prefix, code after a reasoning prefix, closed block,
     { v: 0, rest: 's):\n    return re.sub("a", "b", s)\n```' }, { v: 1, rest: '*args, **kwargs):\n    return None\n```' }]);
 });
 
-test('skill sets how often samples believe the solution', () => {
+test('skill sets how often samples believe the solution', { timeout: 60_000 }, () => {
   const view = viewPrompt('### Instruction:\nassert add(1, 2) == 3\n### Response:\n');
   const count = (skill: number) => {
     let ok = 0;

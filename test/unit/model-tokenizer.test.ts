@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EOS_ID, EOS_TEXT, SimTokenizer, pieces } from '../../activities/model/sim-tokenizer.ts';
 
-test('pieces cover the text exactly', () => {
+test('pieces cover the text exactly', { timeout: 60_000 }, () => {
   const s = 'def f(x_1, y):\r\n\treturn  x_1**2 + 10 # é 🚀\n';
   assert.equal(pieces(s).join(''), s);
   assert.deepEqual(pieces('x_1**2'), ['x_1', '*', '*', '2']);
   assert.deepEqual(pieces('a\r\n  b'), ['a', '\r\n', '  ', 'b']);
 });
 
-test('encode/decode round-trip every kind of string', () => {
+test('encode/decode round-trip every kind of string', { timeout: 60_000 }, () => {
   const tok = new SimTokenizer(['def add(a, b):\n    return a + b']);
   const cases = ['', ' ', '\n\n\n', 'def add(a, b):\n    return a + b', 'zzz_unknown_identifier 12345678', 'ünïcødé 🚀 \u{10FFFF} \uD800 lone', '\t\t\t\tx', 'a'.repeat(1000)];
   for (const s of cases) assert.equal(tok.decode(tok.encode(s)), s, JSON.stringify(s));
@@ -22,7 +22,7 @@ test('encode/decode round-trip every kind of string', () => {
   }
 });
 
-test('known pieces are one token; unknown ones fall back to characters', () => {
+test('known pieces are one token; unknown ones fall back to characters', { timeout: 60_000 }, () => {
   const tok = new SimTokenizer(['similar_elements']);
   assert.equal(tok.encode('similar_elements').length, 1);
   assert.equal(tok.encode('return').length, 1);
@@ -30,7 +30,7 @@ test('known pieces are one token; unknown ones fall back to characters', () => {
   assert.equal(tok.encode('qwxz').length, 4);
 });
 
-test('encode gives exactly the units the model emits one by one, in linear time', () => {
+test('encode gives exactly the units the model emits one by one, in linear time', { timeout: 60_000 }, () => {
   const tok = new SimTokenizer(['in', 'total', 'x1', 'ab_cd']);
   const byUnits = (t: string) => { const out: number[] = []; for (let i = 0; i < t.length;) { const u = tok.unitAt(t, i)!; out.push(u.id); i += u.text.length; } return out; };
   const cases = ['xin', 'qtotal', 'zz12345abc', 'a1000_in', '_ab_cd', 'ab_cdx', ' '.repeat(40), 'q'.repeat(50) + 'in', 'def xintotal(n9990):'];
@@ -46,13 +46,13 @@ test('encode gives exactly the units the model emits one by one, in linear time'
   assert.equal(tok.decode(tok.encode(long)), long);
 });
 
-test('ids are the same whatever order the texts came in', () => {
+test('ids are the same whatever order the texts came in', { timeout: 60_000 }, () => {
   const a = new SimTokenizer(['alpha beta', 'gamma_delta = 3']);
   const b = new SimTokenizer(['gamma_delta = 3', 'alpha beta', 'alpha']);
   for (const s of ['alpha', 'beta', 'gamma_delta', 'return']) assert.deepEqual(a.encode(s), b.encode(s));
 });
 
-test('end-of-text decodes to its marker or to nothing; an unknown id is a RangeError', () => {
+test('end-of-text decodes to its marker or to nothing; an unknown id is a RangeError', { timeout: 60_000 }, () => {
   const tok = new SimTokenizer();
   assert.equal(tok.decode([EOS_ID]), EOS_TEXT);
   assert.equal(tok.decode([...tok.encode('x'), EOS_ID], true), 'x');

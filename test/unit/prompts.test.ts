@@ -19,7 +19,7 @@ const mbpp = (id: string): Problem => mbppAll.find((p) => p.taskId === id)!;
 const he = await loadDataset('humaneval');
 const SYSTEM = promptTemplate('system').trimEnd();
 
-describe('deepseek_instruct (3-shot, official DeepSeek-Coder MBPP prompt)', () => {
+describe('deepseek_instruct (3-shot, official DeepSeek-Coder MBPP prompt)', { timeout: 60_000 }, () => {
   it('has the DeepSeek-Coder instruct layout and ends with the response marker', () => {
     const p = buildPrompt(mbpp('11'), 'deepseek_instruct');
     assert.ok(SYSTEM.startsWith('You are an AI programming assistant, utilizing the Deepseek Coder model'));
@@ -77,7 +77,7 @@ describe('deepseek_instruct (3-shot, official DeepSeek-Coder MBPP prompt)', () =
   });
 });
 
-describe('long_code (instruction only)', () => {
+describe('long_code (instruction only)', { timeout: 60_000 }, () => {
   it('has the task, the tests, the style rules and four Incorrect/Correct pairs, then the marker', () => {
     const p = buildPrompt(mbpp('11'), 'long_code');
     assert.ok(p.startsWith(`${SYSTEM}\n### Instruction:\nWrite a python function to remove first and last occurrence of a given character from the string.\nWrite a Python function that satisfies the following test cases:\n>>> Test Cases:\nassert remove_Occ("hello","l") == "heo"\n`));
@@ -103,7 +103,7 @@ describe('long_code (instruction only)', () => {
   });
 });
 
-describe('prompt helpers', () => {
+describe('prompt helpers', { timeout: 60_000 }, () => {
   it('baselinePrompt = deepseek_instruct', () => {
     assert.equal(baselinePrompt(mbpp('20')), buildPrompt(mbpp('20'), 'deepseek_instruct'));
     assert.equal(baselinePrompt(mbpp('20'), { v3FenceInstruction: true }), buildPrompt(mbpp('20'), 'deepseek_instruct', { v3FenceInstruction: true }));
@@ -132,7 +132,7 @@ describe('prompt helpers', () => {
   });
 });
 
-describe('insertSignal', () => {
+describe('insertSignal', { timeout: 60_000 }, () => {
   const base = buildPrompt(mbpp('11'), 'deepseek_instruct');
 
   it('puts the signal and a newline immediately before ### Response:', () => {

@@ -13,7 +13,7 @@ function trace(source: string, limits: { max_steps?: number; max_chars?: number 
   return JSON.parse(r.stdout);
 }
 
-test('a call: depth prefix, locals dict , type dict, EVENT: source line, Return Value', () => {
+test('a call: depth prefix, locals dict , type dict, EVENT: source line, Return Value', { timeout: 60_000 }, () => {
   const t = trace('def add(a, b):\n    s = a + b\n    return s\nadd(1, 2)');
   assert.equal(t.trace, [
     '= {} , {}',
@@ -34,7 +34,7 @@ test('a call: depth prefix, locals dict , type dict, EVENT: source line, Return 
   assert.equal(t.error, null);
 });
 
-test('nested calls deepen the prefix; no line numbers anywhere', () => {
+test('nested calls deepen the prefix; no line numbers anywhere', { timeout: 60_000 }, () => {
   const t = trace('def g(x):\n    return h(x) * 2\ndef h(y):\n    return y + 1\ng(3)');
   const lines = t.trace.split('\n');
   assert.ok(lines.includes("=== {'y': 3} , {'y': 'int'}"));
@@ -46,7 +46,7 @@ test('nested calls deepen the prefix; no line numbers anywhere', () => {
   assert.ok(!/line \d|L\. ?\d/.test(t.trace));
 });
 
-test('exceptions: EXCEPTION events with the exception repr as Return Value', () => {
+test('exceptions: EXCEPTION events with the exception repr as Return Value', { timeout: 60_000 }, () => {
   const t = trace('def d(x):\n    return 1 / x\nd(0)');
   assert.deepEqual(t.trace.split('\n').slice(8), [
     "== {'x': 0} , {'x': 'int'}", 'EXCEPTION: return 1 / x', "Return Value: ZeroDivisionError('division by zero')",
@@ -56,7 +56,7 @@ test('exceptions: EXCEPTION events with the exception repr as Return Value', () 
   assert.deepEqual(t.error, { type: 'ZeroDivisionError', message: 'division by zero' });
 });
 
-test('dunders removed, memory addresses and module paths removed', () => {
+test('dunders removed, memory addresses and module paths removed', { timeout: 60_000 }, () => {
   const t = trace('import json\nclass P:\n    def __init__(self):\n        self.v = 1\np = P()\nq = [p]');
   assert.ok(!/'__\w+__':/.test(t.trace), 'no dunder names (__module__, __qualname__, __builtins__, ...)');
   assert.ok(!/0x[0-9a-f]+/i.test(t.trace), 'no addresses');
@@ -66,12 +66,12 @@ test('dunders removed, memory addresses and module paths removed', () => {
   assert.ok(t.trace.includes("'p': <__main__.P object>"));
 });
 
-test('locals keep insertion order and repr formatting (dicts not sorted)', () => {
+test('locals keep insertion order and repr formatting (dicts not sorted)', { timeout: 60_000 }, () => {
   const t = trace('def f():\n    z = 1\n    a = {"b": 1, "a": (2,)}\n    return a\nf()');
   assert.ok(t.trace.includes("== {'z': 1, 'a': {'b': 1, 'a': (2,)}} , {'z': 'int', 'a': 'dict'}\nLINE: return a"));
 });
 
-test('caps: max steps and max chars cut the trace and set truncated', () => {
+test('caps: max steps and max chars cut the trace and set truncated', { timeout: 60_000 }, () => {
   const bySteps = trace('for i in range(1000):\n    pass', { max_steps: 5 });
   assert.equal(bySteps.truncated, true);
   assert.equal(bySteps.trace.split('\n').filter((l) => l.startsWith('LINE: ')).length, 5);
@@ -83,7 +83,7 @@ test('caps: max steps and max chars cut the trace and set truncated', () => {
   assert.equal(whole.truncated, false);
 });
 
-test('big values are abbreviated (bounded repr), small ones are exactly repr()', () => {
+test('big values are abbreviated (bounded repr), small ones are exactly repr()', { timeout: 60_000 }, () => {
   const t = trace('def f():\n    big = list(range(1000))\n    s = "x" * 2000\n    return 0\nf()');
   const line = t.trace.split('\n').find((l) => l.includes("'big'") && l.includes("'s'"))!;
   assert.ok(line.includes('[0, 1, 2, 3'), line.slice(0, 100));
