@@ -355,9 +355,10 @@ async function executeBtp(opts: RunOptions, values: CommonValues, extra: { simSk
     const summary = await waitForCampaign(ctx, created.campaignId) as unknown as BtpCycleSummary;
     const last = summary.iterations.at(-1)!;
     const rows = await campaignResults(runtime.database.db, last.evalCampaignId);
+    const errored = await campaignErrors(runtime.database.db, last.evalCampaignId); // the last evaluation's 'error' problems
     const line: SummaryLine = {
       campaign_id: created.campaignId, dataset: opts.dataset, method: 'btp', model: last.model, simulated: summary.simulated,
-      problems: summary.problems, passed: summary.passed, pass_at_1: summary.passAt1,
+      problems: summary.problems, passed: summary.passed, errors: errored.count, pass_at_1: summary.passAt1,
       output_dir: resolve(values['output-dir'] ?? join('results', created.campaignId)), database: runtime.database.location,
     };
     const full = {
@@ -371,7 +372,7 @@ async function executeBtp(opts: RunOptions, values: CommonValues, extra: { simSk
     if (line.simulated) console.error(`\nNOTE: ${SIMULATED_NOTE}. The LoRA training is real (losses in training_runs); pass@1 comes from the simulated server.`);
     console.error(`\nResults: ${join(out, 'results.jsonl')} (last iteration, per problem), ${join(out, 'summary.md')}; database: ${line.database}`);
     console.log(JSON.stringify(full));
-    return 0;
+    return reportErrors(line, errored);
   } finally {
     await models?.close();
     await runtime.close();
