@@ -17,6 +17,7 @@ import {
 } from '../../core/btp/index.ts';
 import { extractCode, type Problem } from '../../core/datasets/index.ts';
 import { apiKeyFor } from '../../core/model-servers.ts';
+import { hasNul, pgJson, pgText } from '../../core/pg-text.ts';
 import { buildPrompt, taskText } from '../../core/prompts/index.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import type { Database } from '../../db/client.ts';
@@ -180,7 +181,7 @@ export function btpActivities(deps: ActivityDeps) {
   }
 
   async function appendEvent(campaignId: string, key: string, kind: string, payload: Record<string, unknown>) {
-    await db.insert(events).values({ campaignId, key, kind, payload }).onConflictDoNothing();
+    await db.insert(events).values({ campaignId, key, kind, payload: pgJson(payload) }).onConflictDoNothing();
   }
 
   return {
@@ -221,19 +222,22 @@ export function btpActivities(deps: ActivityDeps) {
       await db.transaction(async (tx) => {
         for (const [j, choice] of choices.entries()) {
           const code = extractCode(choice.text, problem);
+          // Postgres text cannot hold NUL: stored as U+FFFD, and the sample says so (its verdict stays the original's).
+          const codeHadNul = hasNul(code);
           const lps = choice.logprobs?.token_logprobs?.filter((x): x is number => typeof x === 'number') ?? [];
           const pos = lps.length ? possibilityOf(lps.map((x) => (x < -1e4 ? -Infinity : x)), input.possibility) : 0;
           await tx.insert(samples).values({
             campaignId: input.campaignId, runId: input.runId, problemId: input.problemId, attempt: beamAttempt(input.iteration, j),
-            code, rawCompletion: choice.text, model: spec.model, params, tokenLogprobs: lps,
+            code: pgText(code), rawCompletion: pgText(choice.text), model: pgText(spec.model),
+            params: codeHadNul ? { ...params, codeHadNul: true } : params, tokenLogprobs: lps,
             promptTokens: j === 0 ? reply.usage?.prompt_tokens ?? 0 : 0, completionTokens: lps.length, modelCalls: j === 0 ? 1 : 0,
             modelMs: j === 0 ? modelMs : 0,
           }).onConflictDoNothing();
           const [s] = await tx.select({ id: samples.id }).from(samples).where(and(eq(samples.campaignId, input.campaignId),
             eq(samples.runId, input.runId), eq(samples.problemId, input.problemId), eq(samples.attempt, beamAttempt(input.iteration, j))));
           await tx.insert(beams).values({
-            campaignId: input.campaignId, iteration: input.iteration, problemId: input.problemId, beamIndex: j, candidate: code,
-            codeHash: codeHash(code), sampleId: s!.id, tokenCount: lps.length, possibility: pos, model: spec.model,
+            campaignId: input.campaignId, iteration: input.iteration, problemId: input.problemId, beamIndex: j, candidate: pgText(code),
+            codeHash: codeHash(code), sampleId: s!.id, tokenCount: lps.length, possibility: pos, model: pgText(spec.model),
           }).onConflictDoNothing();
         }
       });

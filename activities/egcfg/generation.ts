@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, desc, eq, isNotNull, lt, ne, sql } from 'drizzle-orm';
+import { NUL_REPLACEMENT, pgJson, pgText, programWithNul } from '../../core/pg-text.ts';
 import {
   addCandidates, applyCondCandidates, applyLine, applySignal, applyToken, candidateRequestPlan, cfgArgmax, currentCode,
   cutCandidate, emptyCandidatePool, forcedFunctionStart, gamma1LineRequest, greedyArgmax, lastBlockDefining,
@@ -145,7 +146,12 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
   }
 
   async function writeStep(values: typeof egcfgSteps.$inferInsert): Promise<StepResult & Record<string, unknown>> {
-    await db.insert(egcfgSteps).values({ ...values, activityAttempt: attemptNo() }).onConflictDoNothing();
+    // Postgres text and jsonb cannot hold NUL, which a model can emit: stored as U+FFFD (core/pg-text.ts), else the
+    // insert would fail on every retry. The step says so; the next steps read the stored (replaced) state.
+    const raw = { ...values, activityAttempt: attemptNo() };
+    const clean = pgJson(raw);
+    const nul = JSON.stringify(clean) !== JSON.stringify(raw);
+    await db.insert(egcfgSteps).values(nul ? { ...clean, summary: { ...clean.summary, nulReplaced: true } } : clean).onConflictDoNothing();
     const stored = await existingStep({ generationId: values.generationId, seq: values.seq });
     if (!stored) throw new Error(`step ${values.seq} of generation ${values.generationId} vanished after insert`);
     return stored;
@@ -210,10 +216,10 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       await db.insert(egcfgGenerations).values({
         campaignId: input.campaignId, problemId: input.problemId, runId: a.runId, agent: a.name, gamma: input.gamma,
         attempt: input.attempt, agentIndex: a.index, gammaIndex: input.gammaIndex,
-        config: config as unknown as Record<string, unknown>, seed: a.seed + input.attempt, model: input.model.model,
+        config: pgJson(config as unknown as Record<string, unknown>), seed: a.seed + input.attempt, model: pgText(input.model.model),
         simulated: input.model.kind === 'openai' && input.model.simulated,
         workflowId: activityContext()?.info.workflowExecution?.workflowId ?? 'direct',
-        basePrompt: buildPrompt(problem, a.promptType),
+        basePrompt: pgText(buildPrompt(problem, a.promptType)),
       }).onConflictDoNothing();
       const [row] = await db.select({ id: egcfgGenerations.id, status: egcfgGenerations.status }).from(egcfgGenerations).where(key);
       if (!row) throw new Error('generation row vanished after insert');
@@ -258,7 +264,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       const prefix = split?.prefix ?? '```python\n';
       const forced = forcedFunctionStart(problem.entryPoint);
       const ids = await model.tokenize(forced, false);
-      await db.update(egcfgGenerations).set({ prefix }).where(eq(egcfgGenerations.id, gen.id));
+      await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));
       const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: forced,
@@ -294,7 +300,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         generationId: ref.generationId, lineIndex: ref.lineIndex, side: ref.side, requestIndex: ref.request,
         candidateIndex: i, completion: c.text, raw: cutCandidate(code, c.text, cfg.d),
       }));
-      if (rows.length > 0) await db.insert(egcfgCandidates).values(rows).onConflictDoNothing();
+      if (rows.length > 0) await db.insert(egcfgCandidates).values(pgJson(rows)).onConflictDoNothing();
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'sample', lineIndex: ref.lineIndex, codeBefore: code,
         summary: {
@@ -342,7 +348,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       for (const c of mine) {
         const f = c.raw !== null && firstRow.get(c.raw) === c.id ? forms.get(c.raw) : undefined;
         await db.update(egcfgCandidates).set({
-          executable: f?.executable ?? null, prepareError: f?.error ?? null,
+          executable: pgText(f?.executable ?? null), prepareError: pgText(f?.error ?? null),
           accepted: f !== undefined && acceptedNow.has(c.raw!),
         }).where(eq(egcfgCandidates.id, c.id));
       }
@@ -390,14 +396,14 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         });
         runs += pending.length;
         sandboxMs += r.tests.reduce((s, t) => s + t.durationMs, 0);
-        const rows = r.tests.map((t, i) => {
+        const rows = pgJson(r.tests.map((t, i) => {
           // A timeout or a killed run gives no trace (spec §2.2); an exception's trace is kept (it is informative).
           const usable = t.trace !== undefined && t.trace.trim() !== '' && !UNTRACEABLE.includes(t.status);
           return {
             generationId: ref.generationId, programHash: hash, invocation: pending[i]!, lineIndex: ref.lineIndex, program,
             status: t.status, trace: usable ? t.trace! : null, traceTruncated: t.traceTruncated ?? false, durationMs: t.durationMs,
           };
-        });
+        }));
         await db.insert(egcfgTraces).values(rows).onConflictDoNothing();
         for (const row of rows) traceOf.set(`${hash}\u0000${row.invocation}`, row.trace);
         heartbeat({ traced: runs });
@@ -556,16 +562,23 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       const attempt = `gamma=${gen.gamma}/try=${gen.attempt}`;
       const totals = await stepTotals(db, gen.id);
       const key = and(eq(samples.campaignId, gen.campaignId), eq(samples.runId, gen.runId), eq(samples.problemId, gen.problemId), eq(samples.attempt, attempt));
+      // A NUL the model wrote was stored as U+FFFD by its step: the sample says so, and its verdict is the original's
+      // (executeOnce puts the NUL back, as the baseline does).
+      const [nulStep] = end.code.includes(NUL_REPLACEMENT)
+        ? await db.select({ id: egcfgSteps.id }).from(egcfgSteps)
+          .where(and(eq(egcfgSteps.generationId, gen.id), sql`${egcfgSteps.summary}->>'nulReplaced' = 'true'`)).limit(1)
+        : [];
       await db.insert(samples).values({
         campaignId: gen.campaignId, runId: gen.runId, problemId: gen.problemId, attempt,
-        code: runnableProgram(end.code, problem), rawCompletion: state.gen.prefix + state.gen.generated, model: gen.model,
-        params: { method: 'eg-cfg', agent: gen.agent, gamma: gen.gamma, seed: gen.seed, ...gen.config, simulated: gen.simulated, stopReason: end.reason },
+        code: pgText(runnableProgram(end.code, problem)), rawCompletion: pgText(state.gen.prefix + state.gen.generated), model: gen.model,
+        params: pgJson({ method: 'eg-cfg', agent: gen.agent, gamma: gen.gamma, seed: gen.seed, ...gen.config, simulated: gen.simulated, stopReason: end.reason,
+          ...(nulStep ? { codeHadNul: true } : {}) }),
         tokenLogprobs: null, promptTokens: totals.promptTokens, completionTokens: totals.completionTokens, modelCalls: totals.modelCalls,
       }).onConflictDoNothing();
       const [row] = await db.select({ id: samples.id }).from(samples).where(key);
       if (!row) throw new Error('sample vanished after insert');
       await db.update(egcfgGenerations).set({
-        sampleId: row.id, finalCode: end.code, stopReason: end.reason, stats: state.gen.stats,
+        sampleId: row.id, finalCode: pgText(end.code), stopReason: end.reason, stats: pgJson(state.gen.stats),
       }).where(eq(egcfgGenerations.id, gen.id));
       return { sampleId: row.id };
     },
@@ -589,7 +602,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
     async egcfgMarkCancelled(input: { generationId: number; reason: string }): Promise<void> {
       const totals = await stepTotals(db, input.generationId);
       await db.update(egcfgGenerations).set({
-        status: 'cancelled', error: input.reason, cost: totals as unknown as Record<string, unknown>, finishedAt: new Date(),
+        status: 'cancelled', error: pgText(input.reason), cost: totals as unknown as Record<string, unknown>, finishedAt: new Date(),
       }).where(and(eq(egcfgGenerations.id, input.generationId), eq(egcfgGenerations.status, 'running')));
     },
 
@@ -597,7 +610,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
     async egcfgMarkError(input: { generationId: number; error: string }): Promise<void> {
       const totals = await stepTotals(db, input.generationId);
       await db.update(egcfgGenerations).set({
-        status: 'error', error: input.error, cost: totals as unknown as Record<string, unknown>, finishedAt: new Date(),
+        status: 'error', error: pgText(input.error), cost: totals as unknown as Record<string, unknown>, finishedAt: new Date(),
       }).where(and(eq(egcfgGenerations.id, input.generationId), eq(egcfgGenerations.status, 'running')));
     },
   };
@@ -670,18 +683,20 @@ export async function executeOnce(deps: ActivityDeps, sampleId: number, suite: '
   const problem = p!.problem as unknown as Problem;
   const sandbox = await deps.sandbox();
   heartbeat({ sampleId, suite });
+  // Stored text has U+FFFD where the program had NUL; the verdict is the original program's (as in the baseline).
+  const code = (sample.params as { codeHadNul?: boolean } | null)?.codeHadNul === true ? programWithNul(sample.code) : sample.code;
   let r;
   if (problem.io) {
-    r = await runContest(sandbox, problem, sample.code, suite);
+    r = await runContest(sandbox, problem, code, suite);
   } else {
     if (suite === 'eval-paper') throw ApplicationFailure.nonRetryable(`${problem.dataset} has no 'eval-paper' suite`);
-    const evaluation = buildEvaluation(problem, sample.code, suite);
+    const evaluation = buildEvaluation(problem, code, suite);
     const tests = evaluation.tests.length > 0 ? evaluation.tests : [{ id: `${suite}/load`, code: 'pass' }];
     r = await sandbox.run({ program: evaluation.program, tests, mode: 'verdict' });
   }
   await db.insert(executions).values({
     sampleId, suite, status: r.status, passed: r.passed, testsPassed: r.testsPassed, testsTotal: r.testsTotal,
-    perTest: r.tests, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs,
+    perTest: pgJson(r.tests), stdout: pgText(r.stdout), stderr: pgText(r.stderr), durationMs: r.durationMs,
   }).onConflictDoNothing();
   const [row] = await db.select().from(executions).where(key);
   return { passed: row!.passed, testsPassed: row!.testsPassed, testsTotal: row!.testsTotal };
