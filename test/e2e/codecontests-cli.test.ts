@@ -24,7 +24,7 @@ describe('egcfg evaluate --dataset codecontests', { timeout: 600_000 }, () => {
     env = { ...process.env, EGCFG_DATA_DIR: dataDir };
     delete env.TEMPORAL_ADDRESS;
     delete env.DATABASE_URL;
-  });
+  }, { timeout: 60_000 });
   after(async () => { await egcfg(['down', '--data-dir', dataDir]); }, { timeout: 60_000 });
 
   const samplesOf = (pick: (r: Row) => string | undefined, file: string) => {
