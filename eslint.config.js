@@ -45,21 +45,11 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-argument': 'off',
     },
   },
-  // Files other engineers are changing right now (issue 14, real models): their findings are switched off here,
-  // file by file and rule by rule, until those changes land; then delete these blocks and fix what remains.
-  {
-    files: ['activities/model/openai-client.ts'],
-    rules: {
-      '@typescript-eslint/no-unused-vars': 'off',
-      '@typescript-eslint/prefer-promise-reject-errors': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-    },
-  },
+  // The sandbox pool was being changed while the linter landed: its findings are switched off until it is next edited.
   {
     files: ['activities/sandbox/pool.ts'],
     rules: { '@typescript-eslint/await-thenable': 'off', '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
   },
-  { files: ['core/models/local-server.ts'], rules: { 'no-useless-assignment': 'off', 'preserve-caught-error': 'off' } },
   {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { z } from 'zod';
 import {
-  ChatRequestSchema, ChatResponseSchema, CompletionRequestSchema, CompletionResponseSchema, DetokenizeResponseSchema,
+  ChatRequestSchema, ChatResponseSchema, CompletionRequestSchema, CompletionResponseSchema,
   ErrorBodySchema, ModelListSchema, TokenizeResponseSchema,
   type ChatRequest, type ChatResponse, type CompletionRequest, type CompletionResponse, type ModelList,
   type TokenizeResponse,
@@ -164,9 +164,10 @@ function connectionCode(err: unknown): string {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    const reason = (): Error => (signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason ?? 'aborted')));
+    if (signal?.aborted) return reject(reason());
     const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(t); reject(signal?.reason); };
+    const onAbort = () => { clearTimeout(t); reject(reason()); };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -475,7 +476,7 @@ export class ModelClient {
         const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
         if (res.status === 429 || res.status === 503) {
           const ra = res.headers['retry-after'];
-          retryAfter = retryAfterMs(Array.isArray(ra) ? ra[0] ?? null : ra ?? null);
+          retryAfter = retryAfterMs(typeof ra === 'string' ? ra : null);
         }
         failure = new ModelServerError(
           `${method} ${url} failed with HTTP ${res.status}${serverMessage ? `: ${serverMessage}` : ''}`,

@@ -82,7 +82,7 @@ async function withLock<T>(dir: string, name: string, fn: () => Promise<T>): Pro
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(readFileSync(lock, 'utf8'));
       if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) { rmSync(lock, { force: true }); continue; }
-      if (Date.now() > until) throw new Error(`${lock} is held by pid ${holder} (starting the same model server); stop it or remove the file`);
+      if (Date.now() > until) throw new Error(`${lock} is held by pid ${holder} (starting the same model server); stop it or remove the file`, { cause: e });
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -137,7 +137,7 @@ export async function ensureLocalServer(dataDir: string, m: CatalogueModel, opts
 
 /** Every local model server recorded in this data folder, with whether it is still running. */
 export function listLocalServers(dataDir: string): Array<LocalServerState & { running: boolean }> {
-  let files: string[] = [];
+  let files: string[];
   try { files = readdirSync(serversDir(dataDir)).filter((f) => f.endsWith('.json')); } catch { return []; }
   return files.flatMap((f) => {
     const s = readState(join(serversDir(dataDir), f));

@@ -159,10 +159,10 @@ describe('loadDataset: record counts and splits', { timeout: 60_000 }, () => {
 
 describe('dataset names and coverage', { timeout: 60_000 }, () => {
   it('parseDatasetName accepts the known names and lists them otherwise', () => {
-    assert.deepEqual([...knownDatasets], ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et']);
+    assert.deepEqual([...knownDatasets], ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et', 'codecontests']);
     assert.equal(parseDatasetName('mbpp'), 'mbpp');
     assert.equal(parseDatasetName('HumanEval_ET'), 'humaneval-et');
-    assert.throws(() => parseDatasetName('apps'), { message: "unknown dataset 'apps'; known datasets: mbpp, mbpp-et, humaneval, humaneval-et" });
+    assert.throws(() => parseDatasetName('apps'), { message: "unknown dataset 'apps'; known datasets: mbpp, mbpp-et, humaneval, humaneval-et, codecontests" });
   });
 
   it('reports MBPP-ET as partial and the others as full', () => {
