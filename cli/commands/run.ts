@@ -290,6 +290,7 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
   if (!opts.samplesFile && !opts.modelUrl && !values.simulated && !isSimulatedName(opts.modelName)) catalogueModel(opts.modelName);
   const runtime = await openRuntime(runtimeOptionsFrom(values));
   let simulator: Awaited<ReturnType<typeof startSimulatedModel>> | undefined;
+  let interrupted = false;
   try {
     const model = await resolveModel(opts, runtime.dataDir, values.simulated === true, async () => {
       const problems = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: 'all' });
@@ -311,6 +312,7 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
       interrupt.dispose();
     }
     if (interrupt.stopped() || !summary) {
+      interrupted = true;
       console.error(`[egcfg] campaign ${created.campaignId} cancelled; what it recorded stays in ${runtime.database.location}`);
       return 130;
     }
@@ -336,8 +338,10 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
     console.log(JSON.stringify(full));
     return reportErrors(line, errored); // issue 13: non-zero, with how many and the first message, when any ended in 'error'
   } finally {
-    await simulator?.close();
-    await runtime.close();
+    // After Ctrl-C the worker may be shut down mid-task: its complaints must not turn exit 130 into a failure.
+    const quiet = (e: unknown) => { if (!interrupted) throw e; };
+    await simulator?.close().catch(quiet);
+    await runtime.close().catch(quiet);
   }
 }
 
