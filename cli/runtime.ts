@@ -42,12 +42,14 @@ export interface Runtime {
 }
 
 let loggerInstalled = false;
-/** The SDK logs every worker state change at INFO and idle queues at WARN; a CLI user needs errors only. */
+/** The SDK logs every worker state change at INFO and idle queues at WARN; a CLI user needs errors only. The SDK's own
+ * SIGINT/SIGTERM handling is turned off: it would stop the in-process worker at Ctrl-C, before the cancellation the CLI
+ * sends could run, and `egcfg run` would wait for it forever (the CLI handles its signals itself). */
 function installQuietTemporalLogger(): void {
   if (loggerInstalled) return;
   loggerInstalled = true;
   try {
-    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'ERROR') as 'ERROR') });
+    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'ERROR') as 'ERROR'), shutdownSignals: [] });
   } catch { /* a runtime already exists in this process: keep its logger */ }
 }
 

@@ -33,6 +33,9 @@ set -e
 pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -n1 | awk '{print $3}')
 fail=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -n1 | awk '{print $3}')
 skip=$(grep -E '^ℹ skipped [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+# A test cancelled by its timeout is a failure too.
+cancelled=$(grep -E '^ℹ cancelled [0-9]+' "$log" | tail -n1 | awk '{print $3}')
+fail=$(( ${fail:-0} + ${cancelled:-0} ))
 rm -f "$log"
 echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
 exit "$rc"

@@ -299,9 +299,10 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
     });
     const ctx: ServiceContext = { db: runtime.database.db, client: runtime.client };
     const created = await startCampaign(ctx, opts, model);
+    // The handler goes in before the line that tells a watcher the campaign exists: a Ctrl-C right after it must cancel.
+    const interrupt = cancelOnSignal(ctx, created.campaignId);
     console.error(`[egcfg] Campaign ${created.campaignId}: ${created.problems} ${opts.dataset} problems, method ${opts.method}, workflow ${created.workflowId}`);
     const stopProgress = values.quiet ? async () => {} : showProgress(ctx, created.campaignId);
-    const interrupt = cancelOnSignal(ctx, created.campaignId);
     let summary;
     try {
       summary = await waitForCampaign(ctx, created.campaignId);

@@ -75,7 +75,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
   setDefaultLogLevel('info');
   const identity = args.identity ?? `egcfg-worker[${args.queues.join('+')}]@${hostname()}:${process.pid}`;
   try {
-    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'WARN') as 'WARN') });
+    // Signals are handled below (graceful stop, then exit at a second one), not by the SDK.
+    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'WARN') as 'WARN'), shutdownSignals: [] });
   } catch { /* a runtime already exists in this process */ }
 
   const database = await openDatabase(args.databaseUrl, { poolSize: databasePoolSize() });

@@ -28,7 +28,9 @@ describe('egcfg run interrupted', { timeout: 300_000 }, () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await Promise.race([started, exited]);
     child.kill('SIGINT');
-    const code = await exited;
+    // A CLI that does not act on the signal must fail this test with its output, not time it out silently.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const code = await exited.finally(() => clearTimeout(timer));
     assert.equal(code, 130, stderr.slice(-2000));
     assert.match(stderr, /SIGINT: cancelling campaign/);
     assert.match(stderr, /cancelled; what it recorded stays/);
