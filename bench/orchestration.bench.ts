@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
 import { runs } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
+import { baselineProblem } from '../workflows/problem.ts';
 import type { ProblemInput } from '../workflows/types.ts';
 import { DevServer, WorkerProcess } from '../test/chaos/cluster.ts';
 import { freshPostgresDatabase } from '../test/support/services.ts';
@@ -44,7 +45,7 @@ try {
     while (next < K) {
       const i = next++;
       const input: ProblemInput = { campaignId: warm.campaignId, runId: run!.id, problemId: warm.problemIds[i % warm.problemIds.length]!, model, params };
-      const handle = await client.workflow.start('baselineProblem', { workflowId: `orch-${i}`, taskQueue: taskQueues.default, args: [input] });
+      const handle = await client.workflow.start(baselineProblem, { workflowId: `orch-${i}`, taskQueue: taskQueues.default, args: [input] });
       const outcome = await handle.result() as { passed: boolean };
       if (outcome.passed) passed++;
     }

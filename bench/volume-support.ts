@@ -8,6 +8,7 @@ import { loadDataset, type Problem } from '../core/datasets/index.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, runs } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
+import { baselineCampaign } from '../workflows/campaign.ts';
 import type { CampaignInput, ModelSpec } from '../workflows/types.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -58,7 +59,7 @@ export async function startProblemsCampaign(ctx: { db: Database; client: Client 
     campaignId, runId: run!.id, problemIds, model, concurrency: opts.concurrency,
     params: { promptType: 'deepseek_instruct', temperature: 0, topP: 0.95, maxTokens: 512, seed: 40 },
   };
-  await ctx.client.workflow.start('baselineCampaign', { workflowId, taskQueue: taskQueues.default, args: [input] });
+  await ctx.client.workflow.start(baselineCampaign, { workflowId, taskQueue: taskQueues.default, args: [input] });
   return { campaignId, workflowId, problemIds };
 }
 

@@ -6,6 +6,7 @@ import { assertTrainingProblems } from '../core/btp/index.ts';
 import { loadDataset, type Problem } from '../core/datasets/index.ts';
 import { campaigns, runs } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
+import { btpCycle } from '../workflows/btp.ts';
 import { startOrMarkFailed } from './start-workflow.ts';
 import type { BtpCycleInput, BtpParams, ModelSpec } from '../workflows/types.ts';
 import { OptionsError, type RunOptions } from './options.ts';
@@ -82,6 +83,6 @@ export async function startBtpCampaign(
     campaignId: c.campaignId, runId: run!.id, trainProblemIds, evalProblemIds, sourceModel, targetModel: target, params,
     workDir: resolve(opts.workDir, c.campaignId),
   };
-  await startOrMarkFailed(ctx.db, c.campaignId, () => ctx.client.workflow.start('btpCycle', { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] }));
+  await startOrMarkFailed(ctx.db, c.campaignId, () => ctx.client.workflow.start(btpCycle, { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] }));
   return { problems: evalProblemIds.length };
 }

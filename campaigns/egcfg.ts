@@ -11,6 +11,7 @@ import {
   campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems, results, runs, samples,
 } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
+import { egcfgCampaign } from '../workflows/egcfg.ts';
 import { startOrMarkFailed } from './start-workflow.ts';
 import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../workflows/types.ts';
 import { OptionsError, type RunOptions } from './options.ts';
@@ -71,7 +72,7 @@ export async function startEgcfgCampaign(
     campaignId: c.campaignId, problemIds: c.problemIds, model, agents: specs, params: egcfgParams(opts),
     concurrency: opts.concurrency, ...(opts.baselineCampaign ? { baselineCampaignId: opts.baselineCampaign } : {}),
   };
-  await startOrMarkFailed(ctx.db, c.campaignId, () => ctx.client.workflow.start('egcfgCampaign', { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] }));
+  await startOrMarkFailed(ctx.db, c.campaignId, () => ctx.client.workflow.start(egcfgCampaign, { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] }));
 }
 
 /**

@@ -6,6 +6,7 @@ import { loadDataset, type Problem } from '../core/datasets/index.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, executions, problems, results, runs, samples } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
+import { baselineCampaign } from '../workflows/campaign.ts';
 import { startOrMarkFailed } from './start-workflow.ts';
 import { progressQuery, pauseSignal, resumeSignal } from '../workflows/signals.ts';
 import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../workflows/types.ts';
@@ -96,7 +97,7 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
     },
     concurrency: opts.concurrency,
   };
-  await startOrMarkFailed(ctx.db, campaignId, () => ctx.client.workflow.start('baselineCampaign', { workflowId, taskQueue: taskQueues.default, args: [input] }));
+  await startOrMarkFailed(ctx.db, campaignId, () => ctx.client.workflow.start(baselineCampaign, { workflowId, taskQueue: taskQueues.default, args: [input] }));
   return { campaignId, workflowId, problems: problemIds.length };
 }
 

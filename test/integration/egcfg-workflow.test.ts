@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { repoPath } from '../../core/repo.ts';
-import { runScenario, type ScenarioResult } from '../fixtures/egcfg-scenario.ts';
+import { runScenario } from '../fixtures/egcfg-scenario.ts';
+import { egcfgScenarioWorkflow } from '../fixtures/egcfg-workflow.ts';
 import { startTestTemporal } from '../support/services.ts';
 
 describe('core/egcfg inside a Temporal workflow', { timeout: 300_000 }, () => {
@@ -25,7 +26,7 @@ describe('core/egcfg inside a Temporal workflow', { timeout: 300_000 }, () => {
       workflowsPath: repoPath('test/fixtures/egcfg-workflow.ts'),
     });
     const result = await worker.runUntil(
-      env.client.workflow.execute<() => Promise<ScenarioResult>>('egcfgScenarioWorkflow', { taskQueue, workflowId: `egcfg-pure-${process.pid}` }),
+      env.client.workflow.execute(egcfgScenarioWorkflow, { taskQueue, workflowId: `egcfg-pure-${process.pid}` }),
     );
     const direct = runScenario();
     assert.deepEqual(result, direct);
