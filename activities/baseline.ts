@@ -9,7 +9,7 @@ import { buildPrompt } from '../core/prompts/index.ts';
 import { chatPrompt } from '../core/prompts/chat.ts';
 import { hasNul, pgJson, pgText, programWithNul } from '../core/pg-text.ts';
 import { executions, problems, samples } from '../db/schema/index.ts';
-import type { BaselineParams, ModelSpec } from '../workflows/types.ts';
+import type { BaselineParams, ModelSpec } from '../core/contracts.ts';
 import type { ActivityDeps } from './deps.ts';
 import { alive, heartbeat } from './heartbeat.ts';
 import { activityLogger } from './log.ts';

@@ -1,7 +1,7 @@
 // What activities need from the outside world, passed in once when a worker starts (no hidden globals).
 import type { Database } from '../db/client.ts';
 import type { ModelBackend } from './model-backend.ts';
-import type { ModelSpec } from '../workflows/types.ts';
+import type { ModelSpec } from '../core/contracts.ts';
 import type { Sandbox } from './sandbox/index.ts';
 
 export interface ActivityDeps {

@@ -4,7 +4,7 @@ import { CHAT_STOPS, type ChatPrompt } from '../core/prompts/chat.ts';
 import { apiKeyFor } from '../core/model-servers.ts';
 import { ModelClient } from './model/openai-client.ts';
 import { loadReplaySamples, replayProgram, type ReplaySample } from './model/replay.ts';
-import type { ModelSpec } from '../workflows/types.ts';
+import type { ModelSpec } from '../core/contracts.ts';
 
 export interface GenerateRequest {
   taskId: string;

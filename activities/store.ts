@@ -3,7 +3,7 @@ import { and, count, eq, sql } from 'drizzle-orm';
 import { pgJson } from '../core/pg-text.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, problems, results, summaries } from '../db/schema/index.ts';
-import type { CampaignSummary } from '../workflows/types.ts';
+import type { CampaignSummary } from '../core/contracts.ts';
 import { activityLogger } from './log.ts';
 
 export interface RecordResultInput {

@@ -37,16 +37,13 @@ import { metricsText, RequestStats } from './metrics.ts';
 import type { SimulatedModels } from './simulated-models.ts';
 import { touchApiToken, verifyApiToken } from './tokens.ts';
 import { mountDashboard } from './dashboard.ts';
+import type { AppEnv, AuthConfig } from './app-env.ts';
 
 export const TOKEN_COOKIE = 'egcfg_token';
 /** Cookie-authenticated requests that change something must carry this header (a cross-site form cannot). */
 export const CSRF_HEADER = 'x-egcfg-request';
 
-export type AuthConfig =
-  /** Bearer tokens from the api_tokens table (the default). */
-  | { mode: 'tokens' }
-  /** No authentication at all: only for a server bound to loopback on a single-user machine. */
-  | { mode: 'none' };
+export type { AppEnv, AuthConfig };
 
 export interface AppOptions {
   db: Database;
@@ -75,8 +72,6 @@ export interface AppOptions {
   limits?: Partial<ApiLimits>;
   log?: (line: string) => void;
 }
-
-export interface AppEnv { Variables: { tokenName: string | null; tokenId: number | null } }
 
 const terminalStatuses = new Set(['completed', 'cancelled', 'failed']);
 /** How old an event must be before a followed SSE stream sends it (see the events route). */

@@ -6,7 +6,7 @@ import { getCookie } from 'hono/cookie';
 import { datasetNames } from '../campaigns/options.ts';
 import { campaignEvents, campaignResults, listCampaigns, problemAudit, type DatasetPassAt1 } from '../campaigns/service.ts';
 import type { Database } from '../db/client.ts';
-import type { AppEnv, AuthConfig } from './app.ts';
+import type { AppEnv, AuthConfig } from './app-env.ts';
 import { dashboardCss, dashboardJs } from './assets.ts';
 import { verifyApiToken } from './tokens.ts';
 

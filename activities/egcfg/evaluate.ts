@@ -15,7 +15,7 @@ import type { Problem } from '../../core/datasets/index.ts';
 import { rsr } from '../../core/metrics.ts';
 import { campaigns, egcfgGenerations, egcfgSteps, problems, results, summaries } from '../../db/schema/index.ts';
 import type { Database } from '../../db/client.ts';
-import type { EgcfgCampaignSummary, EgcfgCostSummary, EgcfgProblemOutcome, EgcfgProtocolSummary } from '../../workflows/types.ts';
+import type { EgcfgCampaignSummary, EgcfgCostSummary, EgcfgProblemOutcome, EgcfgProtocolSummary } from '../../core/contracts.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { storeActivities } from '../store.ts';
 import { executeOnce } from './generation.ts';

@@ -25,7 +25,7 @@ import { insertSignal } from '../../core/egcfg/signal.ts';
 import { buildPrompt } from '../../core/prompts/index.ts';
 import type { Database } from '../../db/client.ts';
 import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems, samples } from '../../db/schema/index.ts';
-import type { EgcfgGenerationInput } from '../../workflows/types.ts';
+import type { EgcfgGenerationInput } from '../../core/contracts.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { TestStatus } from '../sandbox/index.ts';
 import { storeActivities } from '../store.ts';

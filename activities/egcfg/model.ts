@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure } from '@temporalio/common';
 import { EOS_MARKERS } from '../../core/egcfg/index.ts';
-import type { ModelSpec } from '../../workflows/types.ts';
+import type { ModelSpec } from '../../core/contracts.ts';
 import { apiKeyFor } from '../../core/model-servers.ts';
 import { ModelClient, toApplicationFailure, type CompletionRequest, type CompletionResponse, type RetryInfo } from '../model/openai-client.ts';
 

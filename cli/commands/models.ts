@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { OptionsError } from '../../campaigns/options.ts';
 import { catalogue, catalogueModel, modelFile } from '../../core/models/catalogue.ts';
 import { listLocalServers, stopLocalServers } from '../../core/models/local-server.ts';
-import { isPulled, pullModel } from '../../core/models/pull.ts';
+import { HF_DTYPES, isPulled, pullHf, pullModel, type HfDtype } from '../../core/models/pull.ts';
 import { defaultDataDir } from '../runtime.ts';
 import { stopLocalDatabase } from '../../db/local-owner.ts';
 import { stopLocalTemporal } from '../temporal-local.ts';
@@ -13,6 +13,9 @@ import { stopLocalTemporal } from '../temporal-local.ts';
 const usage = `usage: egcfg models list [--json]
        egcfg models info NAME [--json]
        egcfg models pull NAME [--verify]     install the model into the cache (idempotent; verifies its sha256)
+       egcfg models pull NAME --hf [--dtype float32|bfloat16|float16]
+                                             also write it as a Hugging Face folder (for vLLM and the LoRA trainer;
+                                             needs the trainer's env: bash infra/trainer-env.sh)
        egcfg models servers [--data-dir DIR]  this data folder's local model servers
        egcfg down [--data-dir DIR]           stop this data folder's local services (model servers, Temporal, database)`;
 
@@ -20,7 +23,7 @@ export async function modelsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true, strict: true,
-    options: { json: { type: 'boolean' }, verify: { type: 'boolean' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean' }, verify: { type: 'boolean' }, hf: { type: 'boolean' }, dtype: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help || sub === '--help' || sub === '-h' || sub === 'help') { console.log(usage); return 0; }
   switch (sub) {
@@ -39,8 +42,12 @@ export async function modelsCommand(argv: string[]): Promise<number> {
     }
     case 'pull': {
       const m = catalogueModel(need(positionals[0]));
+      const dtype = values.dtype ?? 'float32';
+      if (!isHfDtype(dtype)) throw new OptionsError([{ field: 'dtype', message: `must be one of ${HF_DTYPES.join(', ')} (got ${JSON.stringify(dtype.slice(0, 40))})` }]);
+      if (values.dtype !== undefined && !values.hf) throw new OptionsError([{ field: 'dtype', message: 'only with --hf' }]);
       const r = await pullModel(m, { ...(values.verify ? { verify: true } : {}) });
-      console.log(JSON.stringify(r));
+      const hf = values.hf ? await pullHf(m, { dtype }) : undefined;
+      console.log(JSON.stringify(hf ? { ...r, hf_dir: hf.hf_dir, hf_dtype: hf.dtype, parameters: hf.parameters } : r));
       return 0;
     }
     case 'servers': {
@@ -52,6 +59,8 @@ export async function modelsCommand(argv: string[]): Promise<number> {
       return 2;
   }
 }
+
+const isHfDtype = (s: string): s is HfDtype => (HF_DTYPES as readonly string[]).includes(s);
 
 function need(name: string | undefined): string {
   if (!name) throw new OptionsError([{ field: 'NAME', message: `a catalogue model name is required; known: ${catalogue().map((m) => m.name).join(', ')}` }]);

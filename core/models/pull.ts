@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { repoPath } from '../repo.ts';
 import { llamaServerBin } from '../tools.ts';
-import { modelDir, modelFile, type CatalogueModel } from './catalogue.ts';
+import { trainerEnvStatus, trainerSpawnEnv } from '../trainer-env.ts';
+import { modelDir, modelFile, modelHfDir, type CatalogueModel } from './catalogue.ts';
 
 const PullResultSchema = z.object({ name: z.string(), file: z.string(), sha256: z.string(), bytes: z.number(), pulled: z.boolean() });
 export type PullResult = z.infer<typeof PullResultSchema>;
@@ -13,9 +14,9 @@ export type PullResult = z.infer<typeof PullResultSchema>;
 type Log = (line: string) => void;
 
 /** Runs a command, forwarding its stderr lines to `log`; resolves with its stdout. */
-function run(cmd: string, args: string[], input: string | undefined, log: Log, what: string): Promise<string> {
+function run(cmd: string, args: string[], input: string | undefined, log: Log, what: string, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     let out = '';
     let errTail = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });
@@ -41,6 +42,31 @@ export async function pullModel(m: CatalogueModel, opts: { log?: Log; verify?: b
   const last = out.trim().split('\n').at(-1) ?? '';
   const parsed = PullResultSchema.safeParse(JSON.parse(last));
   if (!parsed.success) throw new Error(`pulling ${m.name}: unexpected result line ${JSON.stringify(last.slice(0, 200))}`);
+  return parsed.data;
+}
+
+const HfResultSchema = z.object({ hf_dir: z.string(), sha256: z.string(), parameters: z.number(), dtype: z.string(), seconds: z.number() });
+export type HfResult = z.infer<typeof HfResultSchema>;
+export const HF_DTYPES = ['float32', 'bfloat16', 'float16'] as const;
+export type HfDtype = (typeof HF_DTYPES)[number];
+
+/**
+ * The model as a Hugging Face folder (config, tokenizer, safetensors), for vLLM and the LoRA trainer: the verified GGUF
+ * dequantized by transformers in the trainer's venv (python/models/to_hf.py). Idempotent: kept while its stamp names
+ * the same GGUF sha256 and dtype.
+ */
+export async function pullHf(m: CatalogueModel, opts: { log?: Log; dtype?: HfDtype } = {}): Promise<HfResult> {
+  const log = opts.log ?? ((l) => console.error(l));
+  const env = trainerEnvStatus();
+  if (!env.installed) throw new Error(`a Hugging Face folder needs the trainer's Python environment: ${env.reason}`);
+  if (!isPulled(m)) await pullModel(m, { log });
+  // The tqdm bars of the GGUF loader are carriage-return noise in a log: only the lines that say something are kept.
+  const quiet: Log = (l) => { if (!/it\/s\]|s\/it\]/.test(l)) log(l); };
+  const args = [repoPath('python', 'models', 'to_hf.py'), modelFile(m), m.sha256, modelHfDir(m), opts.dtype ?? 'float32'];
+  const out = await run(env.python, args, undefined, quiet, `converting ${m.name} to a Hugging Face folder`, trainerSpawnEnv());
+  const last = out.trim().split('\n').at(-1) ?? '';
+  const parsed = HfResultSchema.safeParse(JSON.parse(last));
+  if (!parsed.success) throw new Error(`converting ${m.name}: unexpected result line ${JSON.stringify(last.slice(0, 200))}`);
   return parsed.data;
 }
 
