@@ -28,7 +28,7 @@ import {
 } from '../campaigns/service.ts';
 import type { Database } from '../db/client.ts';
 import { events } from '../db/schema/index.ts';
-import type { CampaignProgress, ModelSpec } from '../workflows/types.ts';
+import type { CampaignProgress, ModelSpec } from '../core/contracts.ts';
 import { renderDocs } from './docs.ts';
 import { ApiError, badRequest, errorResponse, parseForm, zodIssues, type Issue } from './errors.ts';
 import { healthReport, modelUrlsInUse, type HealthChecks } from './health.ts';

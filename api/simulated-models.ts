@@ -1,5 +1,5 @@
 // The simulated model servers an API process starts for campaigns created without a modelUrl: one per dataset
-// and model name, started on first use, each knowing that dataset's reference solutions (cli/simulated.ts). Their numbers exercise
+// and model name, started on first use, each knowing that dataset's reference solutions (activities/model/simulated-knowledge.ts). Their numbers exercise
 // the pipeline and say nothing about any real model.
 //
 // Bounded (issue 13): at most `maxServers` at once. A server that no running campaign uses and that nobody asked for
@@ -9,7 +9,7 @@
 import { startSimulatedModelServer, type SimulatedServer } from '../activities/model/simulated-server.ts';
 import type { DatasetName } from '../core/datasets/index.ts';
 import { loadDataset } from '../core/datasets/index.ts';
-import { knowledgeFor } from '../cli/simulated.ts';
+import { knowledgeFor } from '../activities/model/simulated-knowledge.ts';
 
 export interface SimulatedModels {
   /** The URL of the simulated server for this dataset and model name, starting it if needed. */

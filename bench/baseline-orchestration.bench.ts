@@ -16,7 +16,7 @@ import { loadDataset } from '../core/datasets/index.ts';
 import { campaigns, runs } from '../db/schema/index.ts';
 import { startTestTemporal, freshPostgresDatabase } from '../test/support/services.ts';
 import { startWorkers } from '../workers/worker.ts';
-import type { ModelSpec } from '../workflows/types.ts';
+import type { ModelSpec } from '../core/contracts.ts';
 
 const { values } = parseArgs({ options: { problems: { type: 'string' }, concurrency: { type: 'string' } } });
 const limit = Number(values.problems ?? 500);

@@ -20,7 +20,7 @@ import { loadDataset } from '../core/datasets/index.ts';
 import { repoPath } from '../core/repo.ts';
 import { egcfgGenerations, egcfgSteps } from '../db/schema/index.ts';
 import { freshPostgresDatabase, startTestTemporal } from '../test/support/services.ts';
-import type { EgcfgCampaignSummary } from '../workflows/types.ts';
+import type { EgcfgCampaignSummary } from '../core/contracts.ts';
 import { startWorkers } from '../workers/worker.ts';
 
 const { values } = parseArgs({ options: { problems: { type: 'string' }, 'latency-ms': { type: 'string' }, gammas: { type: 'string' } } });

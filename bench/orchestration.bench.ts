@@ -13,7 +13,7 @@ import { eq } from 'drizzle-orm';
 import { runs } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
 import { baselineProblem } from '../workflows/problem.ts';
-import type { ProblemInput } from '../workflows/types.ts';
+import type { ProblemInput } from '../core/contracts.ts';
 import { DevServer, WorkerProcess } from '../test/chaos/cluster.ts';
 import { freshPostgresDatabase } from '../test/support/services.ts';
 import { peakRssMiB, startProblemsCampaign, syntheticProblems, writeReplayFile } from './volume-support.ts';

@@ -9,7 +9,7 @@ import type { Database } from '../db/client.ts';
 import { campaigns, runs } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
 import { baselineCampaign } from '../workflows/campaign.ts';
-import type { CampaignInput, ModelSpec } from '../workflows/types.ts';
+import type { CampaignInput, ModelSpec } from '../core/contracts.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -8,9 +8,9 @@ import { campaigns, runs } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
 import { btpCycle } from '../workflows/btp.ts';
 import { startOrMarkFailed } from './start-workflow.ts';
-import type { BtpCycleInput, BtpParams, ModelSpec } from '../workflows/types.ts';
+import type { BtpCycleInput, BtpParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
-import { upsertProblems, type ServiceContext } from './service.ts';
+import { upsertProblems, type ServiceContext } from './context.ts';
 
 export function btpParams(opts: RunOptions): BtpParams {
   if (!opts.baseModelDir) throw new OptionsError([{ field: 'baseModelDir', message: 'method btp needs the target model\'s weights folder (--base-model-dir) for the LoRA trainer' }]);

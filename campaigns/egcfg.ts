@@ -13,9 +13,9 @@ import {
 import { taskQueues } from '../workflows/activity-options.ts';
 import { egcfgCampaign } from '../workflows/egcfg.ts';
 import { startOrMarkFailed } from './start-workflow.ts';
-import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../workflows/types.ts';
+import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
-import { getCampaign, type ServiceContext } from './service.ts';
+import { getCampaign, type ServiceContext } from './context.ts';
 
 /** The t used when the options say temperature 0 (s unique candidates need sampling): the paper grid's lowest t. */
 export const DEFAULT_AGENT_TEMPERATURE = PAPER_GRID.t[0]!;

@@ -1,59 +1,20 @@
 // Creating, watching and controlling campaigns: the one implementation behind the CLI and the API.
-import { randomBytes } from 'node:crypto';
-import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, asc, count, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
-import { loadDataset, type Problem } from '../core/datasets/index.ts';
+import { loadDataset } from '../core/datasets/index.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, executions, problems, results, runs, samples } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
 import { baselineCampaign } from '../workflows/campaign.ts';
 import { startOrMarkFailed } from './start-workflow.ts';
 import { progressQuery, pauseSignal, resumeSignal } from '../workflows/signals.ts';
-import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../workflows/types.ts';
+import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../core/contracts.ts';
 import { startBtpCampaign } from './btp.ts';
 import { startEgcfgCampaign } from './egcfg.ts';
+import { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext } from './context.ts';
 import type { RunOptions } from './options.ts';
 
-export interface ServiceContext {
-  db: Database;
-  client: Client;
-}
-
-export const campaignWorkflowId = (campaignId: string): string => `campaign-${campaignId}`;
-
-export function newCampaignId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-/** `excluded.<column>` of an upsert: the value the insert proposed. */
-const sqlExcluded = (column: string) => sql.raw(`excluded.${column}`);
-
-/** Insert (or refresh) the problems of a dataset and return their database ids in dataset order. */
-export async function upsertProblems(db: Database, list: Problem[]): Promise<number[]> {
-  const ids: number[] = [];
-  const chunk = 200;
-  for (let i = 0; i < list.length; i += chunk) {
-    const rows = list.slice(i, i + chunk).map((p) => ({
-      dataset: p.dataset,
-      taskId: p.taskId,
-      split: p.split,
-      entryPoint: p.entryPoint,
-      statement: p.statement,
-      visibleTests: p.visibleTests,
-      problem: p as unknown as Record<string, unknown>,
-      raw: p.raw,
-    }));
-    const inserted = await db.insert(problems).values(rows).onConflictDoUpdate({
-      target: [problems.dataset, problems.taskId],
-      set: { problem: sqlExcluded('problem'), raw: sqlExcluded('raw'), split: sqlExcluded('split'),
-        statement: sqlExcluded('statement'), visibleTests: sqlExcluded('visible_tests'), entryPoint: sqlExcluded('entry_point') },
-    }).returning({ id: problems.id, taskId: problems.taskId });
-    const byTask = new Map(inserted.map((r) => [r.taskId, r.id]));
-    for (const p of list.slice(i, i + chunk)) ids.push(byTask.get(p.taskId)!);
-  }
-  return ids;
-}
+export { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext };
 
 export interface CreatedCampaign {
   campaignId: string;
@@ -99,16 +60,6 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
   };
   await startOrMarkFailed(ctx.db, campaignId, () => ctx.client.workflow.start(baselineCampaign, { workflowId, taskQueue: taskQueues.default, args: [input] }));
   return { campaignId, workflowId, problems: problemIds.length };
-}
-
-export class UnknownCampaignError extends Error {
-  constructor(readonly campaignId: string) { super(`unknown campaign '${campaignId}'`); this.name = 'UnknownCampaignError'; }
-}
-
-export async function getCampaign(db: Database, campaignId: string) {
-  const [row] = await db.select().from(campaigns).where(eq(campaigns.id, campaignId));
-  if (!row) throw new UnknownCampaignError(campaignId);
-  return row;
 }
 
 /** Live progress from the workflow; falls back to the database once the workflow is closed or gone. */

@@ -1,5 +1,6 @@
-// Small, serialisable inputs and outputs of the workflows. Large payloads (code, traces, logprobs) stay in Postgres:
-// workflows carry database ids only.
+// The contracts between workflows, activities, the campaign service, the CLI and the API: small, serialisable inputs
+// and outputs of the workflows. Large payloads (code, traces, logprobs) stay in Postgres: workflows carry database ids
+// only. Types only, imported by all of them (so activities never import workflows/).
 
 /** How to reach the model. The API key never enters a workflow history: activities read EGCFG_MODEL_API_KEY. */
 export type ModelSpec =

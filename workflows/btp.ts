@@ -16,13 +16,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { activityOptions, taskQueues } from './activity-options.ts';
-import { adapterNameOf, beamSeed, btpProgressQuery, evalCampaignIdOf } from './btp-names.ts';
+import { adapterNameOf, beamSeed, evalCampaignIdOf } from '../core/btp/names.ts';
+import { btpProgressQuery } from './btp-names.ts';
 export { btpProgressQuery } from './btp-names.ts';
 import { baselineCampaign, failureMessage } from './campaign.ts';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
 import type {
   BtpCycleInput, BtpCycleSummary, BtpIterationRecord, BtpProgress, BtpStage, CampaignProgress, ModelSpec,
-} from './types.ts';
+} from '../core/contracts.ts';
 
 const store = proxyActivities<Activities>(activityOptions.default);
 const inference = proxyActivities<Activities>(activityOptions.inference);

@@ -3,7 +3,7 @@
 // problem, how to record a failed one, and what to do when the campaign is cancelled.
 import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
-import type { CampaignCursor, CampaignProgress } from './types.ts';
+import type { CampaignCursor, CampaignProgress } from '../core/contracts.ts';
 
 export interface CampaignLoopOptions {
   campaignId: string;

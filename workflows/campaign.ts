@@ -5,7 +5,7 @@ import type { Activities } from '../activities/index.ts';
 import { activityOptions, taskQueues } from './activity-options.ts';
 import { CampaignLoop } from './campaign-loop.ts';
 import { baselineProblem } from './problem.ts';
-import type { CampaignInput, CampaignSummary } from './types.ts';
+import type { CampaignInput, CampaignSummary } from '../core/contracts.ts';
 
 export { failureMessage } from './campaign-loop.ts';
 

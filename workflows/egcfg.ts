@@ -20,7 +20,7 @@ import { CampaignLoop, failureMessage } from './campaign-loop.ts';
 import type {
   EgcfgAgentInput, EgcfgAgentOutcome, EgcfgCampaignInput, EgcfgCampaignSummary, EgcfgGenerationInput,
   EgcfgGenerationOutcome, EgcfgParams, EgcfgProblemInput, EgcfgProblemOutcome,
-} from './types.ts';
+} from '../core/contracts.ts';
 
 const store = proxyActivities<Activities>(activityOptions.default);
 

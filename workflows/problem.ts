@@ -2,7 +2,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { activityOptions, localActivityOptions } from './activity-options.ts';
-import type { ProblemInput, ProblemOutcome } from './types.ts';
+import type { ProblemInput, ProblemOutcome } from '../core/contracts.ts';
 
 const inference = proxyActivities<Activities>(activityOptions.inference);
 const sandbox = proxyActivities<Activities>(activityOptions.sandbox);

@@ -24,7 +24,7 @@ import { startCampaign, waitForCampaign, type ServiceContext } from '../../campa
 import { loadDataset } from '../../core/datasets/index.ts';
 import type { Database } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, trainingRuns } from '../../db/schema/index.ts';
-import type { BtpCycleSummary, CampaignSummary, ModelSpec } from '../../workflows/types.ts';
+import type { BtpCycleSummary, CampaignSummary, ModelSpec } from '../../core/contracts.ts';
 import { SIMULATED_NOTE } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, serviceFlags } from '../runtime.ts';
 import { knowledgeFor } from '../simulated.ts';

@@ -9,7 +9,7 @@ import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import { OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
 import { campaignErrors, campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
-import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../workflows/types.ts';
+import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../core/contracts.ts';
 import { reportErrors, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';

@@ -21,7 +21,7 @@ import { openDatabase, type DatabaseHandle } from '../../db/client.ts';
 import { events, executions, results, samples } from '../../db/schema/index.ts';
 import { campaignWorkflowId } from '../../campaigns/service.ts';
 import { problemWorkflowId } from '../../workflows/campaign.ts';
-import type { CampaignSummary, ModelSpec } from '../../workflows/types.ts';
+import type { CampaignSummary, ModelSpec } from '../../core/contracts.ts';
 import { DevServer, PrivatePostgres, WorkerProcess } from './cluster.ts';
 
 const SEED = Number(process.env.EGCFG_CHAOS_SEED ?? 7);

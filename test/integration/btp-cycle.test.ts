@@ -27,7 +27,7 @@ import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import { openDatabase } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaigns, events, results, trainingRuns } from '../../db/schema/index.ts';
 import { btpProgressQuery } from '../../workflows/btp-names.ts';
-import type { BtpCycleSummary } from '../../workflows/types.ts';
+import type { BtpCycleSummary } from '../../core/contracts.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';

@@ -17,7 +17,7 @@ import { loadDataset, type Problem } from '../../core/datasets/index.ts';
 import { repoPath } from '../../core/repo.ts';
 import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems as problemsTable, results, summaries } from '../../db/schema/index.ts';
 import { rsr } from '../../core/metrics.ts';
-import type { EgcfgCampaignSummary } from '../../workflows/types.ts';
+import type { EgcfgCampaignSummary } from '../../core/contracts.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
 
