@@ -14,7 +14,7 @@ import { and, asc, desc, eq, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import { NUL_REPLACEMENT, pgJson, pgText, programWithNul } from '../../core/pg-text.ts';
 import {
   addCandidates, applyCondCandidates, applyLine, applySignal, applyToken, candidateRequestPlan, cfgArgmax, currentCode,
-  cutCandidate, emptyCandidatePool, forcedFunctionStart, gamma1LineRequest, greedyArgmax, lastBlockDefining,
+  cutCandidate, emptyCandidatePool, forcedFunctionStart, gamma1LineRequest, gamma1Step, greedyArgmax, lastBlockDefining,
   needsAnotherRequest, newRawCandidates, nextAction, promptsFor, reasoningRequest, renderSignal, splitReasoningPrefix,
   startGeneration, topKFromTokenIdMap, CANDIDATE_MAX_TOKENS, type CandidateForm, type CandidatePool, type GenerationSpec,
   type GenerationState, type SignalEntry, type StepContext, type TopK,
@@ -93,6 +93,51 @@ export function runnableProgram(code: string, problem: Problem): string {
 function traceCalls(problem: Problem): Array<{ invocation: string; code: string; stdin?: string }> {
   if (!problem.io) return visibleInvocations(problem).map((invocation) => ({ invocation, code: invocation }));
   return contestSuite(problem, 'visible').map((t) => ({ invocation: `stdin:\n${t.input.replace(/\s+$/, '')}`, code: '', stdin: t.input }));
+}
+
+/** What a γ=1 line step needs from its decode activity. */
+interface LineStepIo {
+  model: EgcfgModel;
+  timed: <T>(p: Promise<T>) => Promise<T>;
+  /** Token ids of the fixed part (base prompt, with the signal for 'cond', + reasoning prefix). */
+  fixedIds: (side: 'uncond' | 'cond') => Promise<number[]>;
+  /** Token ids of the text generated so far. */
+  ids: readonly number[];
+  /** Set once the conditional prompt overflowed the model's context (guidance is then off for this step). */
+  overflow: string | null;
+}
+
+/**
+ * One γ=1 line step (spec §1.3 shortcut): one greedy line call on the conditional prompt (the unconditional one when
+ * unguided or overflowed), of which only the first line is kept; the authors' first step after `def f(` appends "\n"
+ * with no call. The budget is charged the appended text's tokens (applyLine), the call's usage is only cost.
+ */
+async function gamma1LineStep(io: LineStepIo, spec: GenerationSpec, s: GenerationState, a: { guided: boolean; newlineOnly: boolean }) {
+  let overflow = io.overflow;
+  let guided = a.guided && overflow === null;
+  let completion = '\n';
+  let completionTokens = 0;
+  if (!a.newlineOnly) {
+    const req = gamma1LineRequest();
+    const lineCall = async (side: 'uncond' | 'cond') => io.model.completions({
+      prompt: [...await io.fixedIds(side), ...io.ids], temperature: req.temperature, top_p: req.topP, max_tokens: req.maxTokens, stop: req.stop,
+    });
+    let r = guided
+      ? await io.timed(lineCall('cond').catch((e: unknown) => { overflow = contextOverflow(e); if (overflow === null) throw e; return null; }))
+      : null;
+    if (r === null) { guided = false; r = await io.timed(lineCall('uncond')); }
+    completion = r.choices[0]?.text ?? '';
+    completionTokens = r.usage?.completion_tokens ?? 0;
+  } else {
+    guided = false;
+  }
+  const added = gamma1Step(completion).append;
+  const appendedIds = added === '' ? [] : await io.timed(io.model.tokenize(added, false));
+  const state = applyLine(spec, s, { completion, appendedTokens: appendedIds.length, guided });
+  return {
+    state, overflow, guided, added, appendedIds,
+    row: { line: added, guided, completionTokens, appendedTokens: appendedIds.length, ...(a.newlineOnly ? { newlineOnly: true } : {}) },
+  };
 }
 
 export function egcfgGenerationActivities(deps: ActivityDeps) {
@@ -516,24 +561,13 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
           heartbeat({ seq: ref.seq, tokens: tokens.length });
           if (text.includes('\n') || s.end !== null) break;
         } else if (a.kind === 'next_line') {
-          const req = gamma1LineRequest();
-          const lineCall = async (side: 'uncond' | 'cond') => {
-            const f = await fixedIds(side);
-            return model.completions({ prompt: [...f, ...ids], temperature: req.temperature, top_p: req.topP, max_tokens: req.maxTokens, stop: req.stop });
-          };
-          let guided = a.guided && overflow === null;
-          let r = guided
-            ? await timed(lineCall('cond').catch((e: unknown) => { overflow = contextOverflow(e); if (overflow === null) throw e; return null; }))
-            : null;
-          if (r === null) { guided = false; r = await timed(lineCall('uncond')); }
-          const completion = r.choices[0]?.text ?? '';
-          const before = s.generated.length;
-          s = applyLine(spec, s, { completion, tokens: r.usage?.completion_tokens ?? 0, guided });
-          const added = s.generated.slice(before);
-          if (added !== '') ids.push(...await timed(model.tokenize(added, false)));
-          appended += added;
-          if (guided) guidedTokens++;
-          tokens.push({ line: added, guided, completionTokens: r.usage?.completion_tokens ?? 0 });
+          const line = await gamma1LineStep({ model, timed, fixedIds, ids, overflow }, spec, s, a);
+          s = line.state;
+          overflow = line.overflow;
+          ids.push(...line.appendedIds);
+          appended += line.added;
+          if (line.guided) guidedTokens++;
+          tokens.push(line.row);
           heartbeat({ seq: ref.seq, lines: 1 });
           break;
         } else {

@@ -201,8 +201,11 @@ function lcp(a: string, b: string, bFrom: number): number {
   return n;
 }
 
-export function planContinuations(answer: string, problem: Problem, tok: SimTokenizer): Continuation[] {
+export function planContinuations(rawAnswer: string, problem: Problem, tok: SimTokenizer): Continuation[] {
   const vs = problem.variants;
+  // EG-CFG's γ = 1 path appends a bare newline after the forced `def f(` (as the authors' code does): the simulated
+  // model reads `def f(\n` as `def f(` and goes on with the parameters (`def f(\na, b):` is valid Python).
+  const answer = rawAnswer.replace(/(def \w+\()\n/g, '$1');
   const fences = answer.split('```').length - 1;
   if (fences > 0 && fences % 2 === 0) return vs.map((_, i) => ({ v: i, rest: '' })); // the answer's block is closed
   let code = answer;

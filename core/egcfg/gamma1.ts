@@ -8,7 +8,11 @@
 // γ = 1  ('line_shortcut'): the CFG result equals the conditional distribution, so the unconditional side is skipped
 //        and decoding goes a whole line at a time: one greedy completions call on the CONDITIONAL prompt
 //        (`gamma1LineRequest`), keep only its first line (`gamma1Step`), append it, refresh the signal (the usual
-//        line-boundary rule, gate.ts), repeat. Stop conditions as for token decoding.
+//        line-boundary rule, gate.ts), repeat. Stop conditions as for token decoding. As in the authors' code
+//        (inference_endpoint_eg_cfg_gamma_1_optimization): the max_new_tokens budget is charged with the tokens of the
+//        APPENDED line only, not the up-to-64 tokens the call produced (`gamma1AppendedTokens`), and while the
+//        generated text has no newline yet (just `def f(` was forced) the step appends "\n" without calling the
+//        model (`gamma1NewlineOnly`), so the model writes the parameters on the next line.
 // other γ ('token_cfg'): strictly token by token; two one-token top-k calls per guided token, merged by cfg.ts.
 
 import { EOS_MARKERS, GAMMA1_LINE_MAX_TOKENS, RETRIES_PER_GAMMA, TOP_P } from './constants.ts';
@@ -65,4 +69,25 @@ export function gamma1Step(completion: string): Gamma1Step {
   const nl = text.indexOf('\n');
   const append = nl === -1 ? text : text.slice(0, nl + 1);
   return { append, lineComplete: nl !== -1, ended: append === '' };
+}
+
+/**
+ * The authors' first γ=1 step: while the generated text (which starts with the forced `def <entry_point>(`) holds no
+ * newline, the line step appends "\n" without a model call (their loop asks the model for a line only once
+ * `new_text.count("\n") > 0`). `def f(\n    a, b):` is valid Python: the parameters continue on the next line.
+ */
+export function gamma1NewlineOnly(generated: string): boolean {
+  return !generated.includes('\n');
+}
+
+/**
+ * What one γ=1 line step charges to the max_new_tokens budget: the tokens of the text it appended (the authors
+ * re-encode the kept line and count what they append), at least 1 so that the loop always progresses. The completion
+ * tokens of the call (up to 64) are a cost, recorded separately, not budget.
+ */
+export function gamma1AppendedTokens(appendedTokenCount: number): number {
+  if (!Number.isInteger(appendedTokenCount) || appendedTokenCount < 0) {
+    throw new RangeError(`gamma1AppendedTokens: appendedTokenCount must be an integer >= 0, got ${String(appendedTokenCount)}`);
+  }
+  return Math.max(1, appendedTokenCount);
 }

@@ -14,7 +14,7 @@
 
 import { earlyStopDecision, initialEarlyStop, needsCondSampling, observeCond, observeUncond, type EarlyStopConfig, type EarlyStopState } from './early-stop.ts';
 import { codeSinceLastFence, decodeStopReason, DEFAULT_WALL_CAP_MS, finalCode, initialRefreshState, isGuidanceActive, refreshDecision, type RefreshState, type StopReason } from './gate.ts';
-import { gamma1Step } from './gamma1.ts';
+import { gamma1AppendedTokens, gamma1NewlineOnly, gamma1Step } from './gamma1.ts';
 import { insertSignal } from './signal.ts';
 
 export interface GenerationSpec {
@@ -54,7 +54,8 @@ export type GenerationAction =
   | { kind: 'build_signal'; codeSoFar: string }
   | { kind: 'sample_cond_candidates'; codeSoFar: string }
   | { kind: 'next_token'; guided: boolean }
-  | { kind: 'next_line'; guided: boolean }
+  /** `newlineOnly`: the authors' first γ=1 step after `def f(` appends "\n" with no model call (gamma1NewlineOnly). */
+  | { kind: 'next_line'; guided: boolean; newlineOnly: boolean }
   | { kind: 'done'; end: GenerationEnd };
 
 /** What the caller knows at this step but the pure code cannot: time elapsed, and the shared solved-task cache. */
@@ -120,7 +121,7 @@ export function nextAction(spec: GenerationSpec, state: GenerationState, ctx: St
     return { kind: 'build_signal', codeSoFar: code };
   }
   const guided = active && state.signal !== null && state.signal !== '';
-  return spec.gamma === 1 ? { kind: 'next_line', guided } : { kind: 'next_token', guided };
+  return spec.gamma === 1 ? { kind: 'next_line', guided, newlineOnly: gamma1NewlineOnly(state.generated) } : { kind: 'next_token', guided };
 }
 
 function earlyStopCheck(spec: GenerationSpec, state: GenerationState): GenerationState {
@@ -191,19 +192,19 @@ export function applyToken(
 }
 
 /**
- * Result of 'next_line' (γ = 1): the raw completion of the line call and its completion-token count; only its first
- * line is appended (gamma1Step). An empty completion (immediate EOS) ends the generation.
+ * Result of 'next_line' (γ = 1): the raw completion of the line call ("\n" for a `newlineOnly` step) and the token
+ * count of the text that is appended (its first line, gamma1Step), which is what the max_new_tokens budget is charged
+ * (as the authors; not the call's completion tokens). An empty completion (immediate EOS) ends the generation.
  */
-export function applyLine(spec: GenerationSpec, state: GenerationState, r: { completion: string; tokens: number; guided?: boolean }): GenerationState {
+export function applyLine(spec: GenerationSpec, state: GenerationState, r: { completion: string; appendedTokens: number; guided?: boolean }): GenerationState {
   checkSpec(spec);
   if (state.end !== null) throw new RangeError('applyLine: the generation has ended');
   if (state.pendingCond) throw new RangeError('applyLine: conditional candidates are pending');
-  if (!Number.isInteger(r.tokens) || r.tokens < 0) throw new RangeError(`applyLine: tokens must be an integer >= 0, got ${String(r.tokens)}`);
   const step = gamma1Step(r.completion);
   const next: GenerationState = {
     ...state,
     generated: state.generated + step.append,
-    newTokens: state.newTokens + Math.max(1, r.tokens),
+    newTokens: state.newTokens + gamma1AppendedTokens(r.appendedTokens),
     stats: { ...state.stats, steps: state.stats.steps + 1, guidedSteps: state.stats.guidedSteps + (r.guided === true ? 1 : 0) },
   };
   return stopCheck(spec, next, step.ended);

@@ -93,7 +93,9 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', { t
       const tokenSteps = lines.filter((l) => (l.tokens ?? []).length > 0);
       assert.ok(tokenSteps.length > 0);
       for (const l of lines) {
-        assert.ok(l.modelCalls > 0 && l.promptTokens > 0, 'line steps count their model calls and tokens');
+        // The authors' first γ=1 step after `def f(` appends a bare newline without calling the model.
+        const newlineOnly = (l.tokens as Array<{ newlineOnly?: boolean }> | null)?.some((t) => t.newlineOnly === true) === true;
+        assert.ok(newlineOnly || (l.modelCalls > 0 && l.promptTokens > 0), 'line steps count their model calls and tokens');
         assert.ok(l.guidedTokens <= l.tokenCount && l.changedTokens <= l.guidedTokens);
       }
       if (g.gamma !== 1) {
@@ -123,7 +125,9 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', { t
     // Guidance visibly changed the greedy choice somewhere (the signal block raises the solution's token).
     const steps = await db.db.select().from(egcfgSteps).innerJoin(egcfgGenerations, eq(egcfgGenerations.id, egcfgSteps.generationId))
       .where(eq(egcfgGenerations.campaignId, created.campaignId));
-    assert.ok(steps.some((s) => s.egcfg_steps.changedTokens > 0), 'CFG changed some argmax');
+    // With the γ = 1 budget charged per appended token (as the authors), γ = 1 line decoding solves these problems
+    // before γ = 3 runs; a γ = 1 winner of a skill-0 model (always wrong unguided) is guidance changing the output too.
+    assert.ok(steps.some((s) => s.egcfg_steps.changedTokens > 0) || winners.some((g) => g.gamma === 1), 'CFG changed some argmax');
     assert.ok(summary.cost.perSolvedProblem !== null && summary.cost.perSolvedProblem.modelCalls > 0);
     // Each γ of an agent is tried only after the previous γ failed.
     for (const g of gens.filter((x) => x.gammaIndex > 0)) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { attemptsFor, decodePathFor, gamma0Answer, gamma0Request, gamma1LineRequest, gamma1Step } from '../../core/egcfg/gamma1.ts';
+import { attemptsFor, decodePathFor, gamma0Answer, gamma0Request, gamma1AppendedTokens, gamma1LineRequest, gamma1NewlineOnly, gamma1Step } from '../../core/egcfg/gamma1.ts';
 
 describe('decodePathFor', { timeout: 60_000 }, () => {
   it('γ=0 single completion, γ=1 line shortcut, others token CFG', () => {
@@ -34,6 +34,17 @@ describe('γ=1 line step', { timeout: 60_000 }, () => {
   });
   it('keeps a partial line when there is no newline (max_tokens hit)', () => {
     assert.deepEqual(gamma1Step('    result = some_long_call(a'), { append: '    result = some_long_call(a', lineComplete: false, ended: false });
+  });
+  it('the authors\' first step: no model call while the generated text has no newline (only def f( so far)', () => {
+    assert.equal(gamma1NewlineOnly('def add('), true);
+    assert.equal(gamma1NewlineOnly('def solve():'), true);
+    assert.equal(gamma1NewlineOnly('def add(\n'), false);
+    assert.equal(gamma1NewlineOnly('def add(a, b):\n    return'), false);
+  });
+  it('charges the appended tokens to the budget (at least 1)', () => {
+    assert.equal(gamma1AppendedTokens(6), 6);
+    assert.equal(gamma1AppendedTokens(0), 1);
+    assert.throws(() => gamma1AppendedTokens(-1), /appendedTokenCount/);
   });
   it('cuts at EOS markers and reports the end when nothing is left', () => {
     assert.deepEqual(gamma1Step('    return x<|EOT|>\nmore'), { append: '    return x', lineComplete: false, ended: false });

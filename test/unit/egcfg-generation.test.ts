@@ -133,31 +133,50 @@ describe('guided generation step machine (γ ≠ 1)', { timeout: 60_000 }, () =>
 });
 
 describe('guided generation step machine (γ = 1 line shortcut)', { timeout: 60_000 }, () => {
-  it('asks for whole lines, appends only the first line of each, refreshes each line', () => {
+  it('asks for whole lines, appends only the first line of each, refreshes each line; the first step after def f( is the authors\' bare newline', () => {
     const sp = spec({ gamma: 1 });
     let st = startGeneration(PREFIX, 'def add(');
-    const lines = ['a, b):\n    junk\n', '    return a + b\n```', '```\n'];
+    const lines = ['    a, b):\n    junk\n', '    return a + b\n```', '```\n'];
     const actions: string[] = [];
     let i = 0;
     for (let n = 0; ; n++) {
       assert.ok(n < 100, `no 'done' after 100 actions: ${actions.join(' ')}`);
       const a = nextAction(sp, st, CTX);
-      actions.push(a.kind === 'next_line' ? `line:${a.guided}` : a.kind);
+      actions.push(a.kind === 'next_line' ? `line:${a.guided}${a.newlineOnly ? ':nl' : ''}` : a.kind);
       if (a.kind === 'done') break;
       if (a.kind === 'build_signal') st = applySignal(sp, st, { signal: i === 0 ? '' : 'S', uniqueExecutables: [] });
-      else if (a.kind === 'next_line') st = applyLine(sp, st, { completion: lines[i++]!, tokens: 5, guided: a.guided });
+      else if (a.kind === 'next_line') st = applyLine(sp, st, { completion: a.newlineOnly ? '\n' : lines[i++]!, appendedTokens: a.newlineOnly ? 1 : 5, guided: a.guided });
     }
-    assert.deepEqual(actions, ['build_signal', 'line:false', 'build_signal', 'line:true', 'build_signal', 'line:true', 'done']);
-    assert.deepEqual(st.end, { reason: 'closing_fence', code: 'def add(a, b):\n    return a + b' });
-    assert.equal(st.newTokens, 15);
+    assert.deepEqual(actions, ['build_signal', 'line:false:nl', 'build_signal', 'line:false', 'build_signal', 'line:true', 'build_signal', 'line:true', 'done']);
+    assert.deepEqual(st.end, { reason: 'closing_fence', code: 'def add(\n    a, b):\n    return a + b' });
+    assert.equal(st.newTokens, 16);
+  });
+
+  it('charges the budget with the appended tokens, not the 64 tokens each line call produced (issue 11 item 2)', () => {
+    // 512-token budget; each call produced 64 tokens but the kept line is 6 tokens. Charging 64 per line ended the
+    // generation after 8 lines; the authors charge what they append, so 40 lines fit.
+    const sp = spec({ gamma: 1, maxNewTokens: 512 });
+    let st = applySignal(sp, startGeneration(PREFIX, 'def add(\n'), { signal: 'S', uniqueExecutables: [] });
+    let lines = 0;
+    for (let n = 0; n < 40; n++) {
+      const a = nextAction(sp, st, CTX);
+      if (a.kind === 'build_signal') { st = applySignal(sp, st, { signal: 'S', uniqueExecutables: [] }); n--; continue; }
+      assert.equal(a.kind, 'next_line');
+      st = applyLine(sp, st, { completion: '    x = x + 1\n    y = 2\n    z = 3\n', appendedTokens: 6, guided: true });
+      lines++;
+    }
+    assert.equal(lines, 40);
+    assert.equal(st.end, null);
+    assert.equal(st.newTokens, 240);
   });
 
   it('an empty line completion ends the generation (EOS)', () => {
     const sp = spec({ gamma: 1 });
-    let st = applySignal(sp, startGeneration(PREFIX, 'def add('), { signal: 'S', uniqueExecutables: [] });
-    st = applyLine(sp, st, { completion: '<|EOT|>', tokens: 1 });
+    let st = applySignal(sp, startGeneration(PREFIX, 'def add(\n'), { signal: 'S', uniqueExecutables: [] });
+    st = applyLine(sp, st, { completion: '<|EOT|>', appendedTokens: 0 });
     assert.deepEqual(st.end, { reason: 'eos', code: 'def add(' });
-    assert.throws(() => applyLine(sp, st, { completion: 'x', tokens: 1 }), /has ended/);
+    assert.equal(st.newTokens, 1);
+    assert.throws(() => applyLine(sp, st, { completion: 'x', appendedTokens: 1 }), /has ended/);
   });
 });
 
