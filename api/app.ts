@@ -30,6 +30,8 @@ import type { Database } from '../db/client.ts';
 import { events } from '../db/schema/index.ts';
 import type { CampaignProgress, ModelSpec } from '../core/contracts.ts';
 import { renderDocs } from './docs.ts';
+import { problemRoutes } from './problem-routes.ts';
+import { CampaignIdParam, errorContent as json, errorResponses as errors, secured, validationHook } from './openapi-common.ts';
 import { ApiError, badRequest, errorResponse, parseForm, zodIssues, type Issue } from './errors.ts';
 import { healthReport, modelUrlsInUse, type HealthChecks } from './health.ts';
 import { bodyLimits, DEFAULT_LIMITS, gunzipCapped, refuseHostileRequests, StreamSlots, type ApiLimits } from './limits.ts';
@@ -83,12 +85,6 @@ const STALE_WAIT_MS = 250;
 
 // ---- Schemas (request validation and documentation) ----
 
-const ErrorSchema = z.object({
-  error: z.string(),
-  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-}).openapi('Error');
-
-const CampaignIdParam = z.object({ id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' }, example: '20261129-101500-a1b2c3' }) });
 
 /** POST /campaigns: the campaign options of campaigns/options.ts, less the server-side file paths. */
 export { campaignBodySchema };
@@ -147,16 +143,6 @@ const eventsQuery = z.object({
   follow: z.enum(['true', 'false', '1', '0']).default('true').openapi({ description: 'false: send the events so far and close' }),
 });
 
-const json = { 'application/json': { schema: ErrorSchema } } as const;
-const errors = {
-  400: { description: 'Bad request: `issues` names each field', content: json },
-  401: { description: 'Missing or invalid bearer token', content: json },
-  403: { description: 'Revoked token', content: json },
-  404: { description: 'Unknown campaign or problem', content: json },
-  413: { description: 'The request body (or the decompressed upload) is larger than the limit', content: json },
-  415: { description: 'A compressed request body (Content-Encoding): send it as it is', content: json },
-} as const;
-const secured = [{ bearerAuth: [] }];
 
 /** A value as it travels in JSON (dates as ISO strings). */
 /** The value as its JSON response carries it (dates become ISO strings). */
@@ -180,15 +166,7 @@ export function createApp(opts: AppOptions) {
   const streams = new StreamSlots(limits.sseStreamsPerToken, limits.sseStreamsTotal);
   opts.simulated?.setInUse?.(() => modelUrlsInUse(db));
 
-  const app = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        const where = result.target === 'json' ? '' : result.target === 'param' ? 'path' : result.target;
-        const issues = zodIssues(result.error, where === 'query' || where === 'path' ? where : '');
-        throw new ApiError(400, issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
-      }
-    },
-  });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http', scheme: 'bearer', description: 'A token from `egcfg tokens create` (or the egcfg_token cookie set by POST /login)',
   });
@@ -503,6 +481,8 @@ export function createApp(opts: AppOptions) {
     return c.json(jsonable(await problemAudit(db, id, taskId)), 200);
   });
 
+  app.route('/', problemRoutes(db));
+
   // ---- Evaluate an uploaded samples file ----
 
   app.openAPIRegistry.registerPath({
@@ -592,7 +572,7 @@ export function createApp(opts: AppOptions) {
     info: {
       title: 'egcfg API',
       version: '0.1.0',
-      description: 'Durable, auditable code-generation research campaigns (baseline sampling, replayed evaluations; EG-CFG and BTP to come) on Temporal + Postgres + nsjail. '
+      description: 'Durable, auditable code-generation research campaigns (baseline sampling, EG-CFG execution-guided generation, the BTP fine-tuning cycle, replayed evaluations) on Temporal + Postgres + nsjail. '
         + 'Every route except /healthz, /metrics, /openapi.json and /docs needs a bearer token (`egcfg tokens create`).',
     },
   });

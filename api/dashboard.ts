@@ -8,7 +8,12 @@ import { campaignEvents, campaignResults, listCampaigns, problemAudit, type Data
 import type { Database } from '../db/client.ts';
 import type { AppEnv, AuthConfig } from './app-env.ts';
 import { dashboardCss, dashboardJs } from './assets.ts';
+import { problemSteps } from './problem-steps.ts';
+import { problemViewer, viewerCss, viewerJs } from './problem-viewer.ts';
 import { verifyApiToken } from './tokens.ts';
+
+/** An html`` result as a string (the viewer's templates have no async parts; awaiting covers them anyway). */
+const resolveHtml = async (h: ReturnType<typeof problemViewer>): Promise<string> => String(await h);
 
 /** A value as text: strings as they are, null/undefined as nothing, objects as JSON (never '[object Object]'). */
 const text = (v: unknown): string => {
@@ -73,7 +78,8 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>, o: DashboardOptions): v
     return null;
   }
 
-  app.get('/static/dashboard.css', (c) => c.body(dashboardCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }));
+  app.get('/static/viewer.js', (c) => c.body(viewerJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
+  app.get('/static/dashboard.css', (c) => c.body(dashboardCss + viewerCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }));
   app.get('/static/dashboard.js', (c) => c.body(dashboardJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
   app.get('/', (c) => c.redirect('/ui', 302));
 
@@ -182,6 +188,7 @@ ${(e.perTest as Array<Record<string, unknown>>).map((t) => {
 ${e.stdout ? `<details><summary>stdout</summary><pre>${esc(e.stdout)}</pre></details>` : ''}${e.stderr ? `<details><summary>stderr</summary><pre>${esc(e.stderr)}</pre></details>` : ''}`).join('')}
 </section>`).join('');
     const tests = (p.problem as { tests?: unknown }).tests;
+    const viewer = audit.campaign.method === 'eg-cfg' ? await resolveHtml(problemViewer(await problemSteps(db, id, taskId))) : '';
     const body = `<p><a href="/ui/campaigns/${esc(id)}">← campaign ${esc(id)}</a></p>
 <h1>Problem <code>${esc(p.taskId)}</code> <span class="muted">${esc(p.dataset)} · ${esc(p.split)}</span></h1>
 <p>${audit.results.map((r) => `verdict (${esc(r.protocol)}): <b class="${r.passed ? 'pass' : 'fail'}" id="verdict-${esc(r.protocol)}">${r.passed ? 'passed' : 'failed'}</b> (${esc(r.status)})`).join(' · ') || '<span class="muted">no verdict yet</span>'}
@@ -189,6 +196,7 @@ ${audit.campaign.simulated ? ' <span class="sim">simulated model</span>' : ''}</
 <section class="card"><h2>Statement</h2><pre>${esc(p.statement)}</pre>
 <h3>Visible tests</h3><pre class="code">${esc(p.visibleTests.join('\n'))}</pre>
 ${tests ? `<details><summary>all tests</summary><pre class="code">${esc(JSON.stringify(tests, null, 2))}</pre></details>` : ''}</section>
+${viewer}
 <h2>Samples</h2>${samplesHtml || '<p class="muted">no sample yet</p>'}
 <h2>Events</h2><ol>${audit.events.map((e) => eventItem(e)).join('') || '<li class="muted">none</li>'}</ol>`;
     return c.html(page(`Problem ${p.taskId}`, body));

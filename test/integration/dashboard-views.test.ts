@@ -1,0 +1,77 @@
+// The read side of the dashboard and the API on rows written straight into a fresh Postgres database (no Temporal,
+// no model): the EG-CFG problem viewer and its JSON route, the campaign page (score cards, cost, the problems table
+// with server-side sort, filter, search and pagination, failure reason, buttons), the plots, event summaries, the docs.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { createApp, type App } from '../../api/app.ts';
+import { ProblemStepsSchema } from '../../api/problem-steps.ts';
+import { seedEgcfgCampaign, type SeededCampaign } from '../support/egcfg-rows.ts';
+import { freshPostgresDatabase, type TestDatabase } from '../support/services.ts';
+
+describe('dashboard views and the steps route (Postgres, seeded rows)', { timeout: 120_000 }, () => {
+  let db: TestDatabase;
+  let app: App;
+  let seeded: SeededCampaign;
+
+  before(async () => {
+    db = await freshPostgresDatabase();
+    // No workflow is asked anything: every seeded campaign has finished (the client is never used).
+    app = createApp({ db: db.db, client: {} as Client, auth: { mode: 'none' }, log: () => {} });
+    seeded = await seedEgcfgCampaign(db.db, '20261201-000000-aaaaaa', 7);
+  }, { timeout: 60_000 });
+  after(async () => { await db?.drop(); }, { timeout: 30_000 });
+
+  const get = (path: string) => app.request(path);
+
+  test('GET /campaigns/{id}/problems/{taskId}/steps: the generation line by line', async () => {
+    const res = await get(`/campaigns/${seeded.campaignId}/problems/${encodeURIComponent(seeded.taskIds[0]!)}/steps`);
+    assert.equal(res.status, 200);
+    const body = ProblemStepsSchema.parse(await res.json());
+    assert.deepEqual(body.generations.map((g) => g.gamma), [0, 3]);
+    const g = body.generations[1]!;
+    assert.equal(g.selected, true);
+    assert.equal(g.lines.length, 2);
+    const [l0, l1] = g.lines;
+    assert.equal(l0!.codeBefore, '');
+    assert.equal(l0!.appended, 'def add(a, b):\n');
+    assert.equal(l0!.candidates.length, 2);
+    assert.equal(l0!.candidates[0]!.verdict, 'accepted');
+    assert.equal(l0!.candidates[0]!.traces[0]!.invocation, 'add(1, 2)');
+    assert.equal(l0!.candidates[1]!.verdict, 'rejected');
+    assert.match(l0!.signal ?? '', /Candidate/);
+    assert.equal(l1!.signal, l0!.signal, 'the signal stays in force until the next refresh');
+    assert.equal(l1!.signalFromLine, 0);
+    const changed = l0!.tokens.find((t) => t.changed)!;
+    assert.equal(changed.uncondArgmax, 99);
+    assert.equal(changed.condArgmax, changed.id);
+    assert.equal(changed.uncond[1]!.text, ' add', 'top-k ids get the text of a token the generation chose');
+    assert.equal(l0!.cost.steps, 4);
+    assert.equal(l0!.cost.sandboxRuns, 1);
+    assert.equal((await get(`/campaigns/${seeded.campaignId}/problems/nope/steps`)).status, 404);
+    assert.equal((await get('/campaigns/nope/problems/x/steps')).status, 404);
+  });
+
+  test('the problem page renders the viewer, escaped, with its script', async () => {
+    const res = await get(`/ui/campaigns/${seeded.campaignId}/problems/${encodeURIComponent(seeded.taskIds[0]!)}`);
+    assert.equal(res.status, 200);
+    const page = await res.text();
+    assert.match(page, /id="egcfg-viewer"/);
+    assert.match(page, /<script src="\/static\/viewer.js" defer><\/script>/);
+    assert.equal((page.match(/class="line"/g) ?? []).length, 2);
+    assert.ok(!page.includes('<script>alert(1)</script>'), 'a candidate is escaped');
+    assert.ok(page.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(page.includes('&lt;trace&gt;') && page.includes('Think &lt;first&gt;.'));
+    assert.match(page, /changed/);
+    const js = await get('/static/viewer.js');
+    assert.equal(js.status, 200);
+    assert.match(await js.text(), /keydown/);
+  });
+
+  test('the OpenAPI document describes the steps route', async () => {
+    const doc = await (await get('/openapi.json')).json() as { paths: Record<string, unknown>; info: { description: string } };
+    assert.ok(doc.paths['/campaigns/{id}/problems/{taskId}/steps']);
+    assert.doesNotMatch(doc.info.description, /to come/);
+    assert.doesNotMatch(await (await get('/docs')).text(), /EG-CFG and BTP to come/);
+  });
+});
