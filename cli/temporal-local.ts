@@ -5,10 +5,11 @@
 // one starts on a free port. Two commands starting at once in one folder agree through `<data>/temporal.lock`.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { pidAlive, releaseLock, tryLock } from '../core/folder-lock.ts';
+import { freePort } from '../core/ports.ts';
 import { temporalBin } from '../core/tools.ts';
 
 export function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -152,25 +153,6 @@ async function startDevServer(dataDir: string, dbFile: string, opts: LocalTempor
   }
   const tail = readFileSync(logFile, 'utf8').split('\n').slice(-6).join('\n');
   throw new Error(`the local Temporal dev server did not start on 127.0.0.1:${port}; log ${logFile}:\n${tail}`);
-}
-
-/** A port that was free a moment ago: from the system, or tried at random within `range`. */
-export async function freePort(range?: [number, number], avoid: number[] = []): Promise<number> {
-  const tryListen = (port: number) => new Promise<number | undefined>((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(undefined));
-    s.listen(port, '127.0.0.1', () => {
-      const got = (s.address() as { port: number }).port;
-      s.close(() => resolve(got));
-    });
-  });
-  for (let i = 0; i < 200; i++) {
-    const candidate = range ? range[0] + Math.floor(Math.random() * (range[1] - range[0] + 1)) : 0;
-    if (avoid.includes(candidate)) continue;
-    const got = await tryListen(candidate);
-    if (got !== undefined && !avoid.includes(got)) return got;
-  }
-  throw new Error(`no free port${range ? ` in ${range[0]}-${range[1]}` : ''} on 127.0.0.1`);
 }
 
 /** EGCFG_LOCAL_PORTS=LOW-HIGH: the range local services take free ports from. */

@@ -21,6 +21,7 @@ import {
   RESPONSE_MARKER, buildProblems, findProblem, generate, knowledgeTexts, unknownProblem, viewPrompt,
   type Generation, type Problem, type SimulatedKnowledge,
 } from './sim-model.ts';
+import { freePort } from '../../core/ports.ts';
 import { SimTokenizer } from './sim-tokenizer.ts';
 
 export { KnowledgeSchema, type KnowledgeEntry, type SimulatedKnowledge } from './sim-model.ts';
@@ -102,14 +103,6 @@ function issues(e: z.ZodError): string {
   return e.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`).join('; ');
 }
 
-async function freePort(host: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(0, host, resolve); });
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 export async function startSimulatedModelServer(opts: SimulatedServerOptions): Promise<SimulatedServer> {
   const host = opts.host ?? '127.0.0.1';
   const modelName = opts.modelName ?? 'simulated-model';
@@ -137,7 +130,7 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
   const stats = (): SimulatedServerStats => structuredClone({ ...st, loraAdapters: Object.fromEntries(adapters) });
 
   if (opts.faults?.down) {
-    const port = opts.port && opts.port > 0 ? opts.port : await freePort(host);
+    const port = opts.port && opts.port > 0 ? opts.port : await freePort(undefined, [], host);
     const setDown = async (down: boolean) => { if (!down) throw new Error('a server started with faults.down never listens'); };
     return { url: `http://${host}:${port}`, port, modelName, close: async () => {}, stats, setFaults, setDown, tokenizer: tok };
   }

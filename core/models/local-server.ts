@@ -3,10 +3,10 @@
 // State: <dataDir>/model-servers/<name>.json (pid, port, file, sha256); its log next to it.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { freePort } from '../ports.ts';
 import { modelFile, type CatalogueModel } from './catalogue.ts';
 import { ensureLlamaServer, pullModel } from './pull.ts';
 
@@ -28,18 +28,6 @@ function alive(pid: number): boolean {
 
 function readState(path: string): LocalServerState | undefined {
   try { return StateSchema.parse(JSON.parse(readFileSync(path, 'utf8'))); } catch { return undefined; }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The model file the server at `url` has loaded (llama.cpp GET /props → model_path), or undefined. */

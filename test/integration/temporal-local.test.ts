@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ensureLocalTemporal, freePort, localPortRange, readTemporalRecord, stopLocalTemporal } from '../../cli/temporal-local.ts';
+import { ensureLocalTemporal, localPortRange, readTemporalRecord, stopLocalTemporal } from '../../cli/temporal-local.ts';
+import { freePort } from '../../core/ports.ts';
 
 const range: [number, number] = [19000, 19999];
 const dirs: string[] = [];

@@ -1,18 +1,11 @@
 // Running the `egcfg` command from end-to-end tests: a free port, a child process, its output.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { repoPath } from '../../core/repo.ts';
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+/** A TCP port that was free a moment ago on 127.0.0.1 (core/ports.ts). */
+export { freePort } from '../../core/ports.ts';
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (for a private Temporal dev server). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** Run `egcfg <args>` to its end with this environment, collecting its exit code and output. */
 export function runEgcfg(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
