@@ -83,6 +83,20 @@ export const LOCAL_SLOTS = 4;
 export interface EnsureOptions { log?: Log; slots?: number; threads?: number }
 
 /**
+ * llama-server's compute threads: EGCFG_LLAMA_THREADS, else one per core. Its threads meet at a barrier after every
+ * layer, so when other processes want the same cores (the sandbox, another campaign, a build) a preempted thread stalls
+ * all of them: measured on 2 busy cores (load ~10), one thread decoded 6.9 tokens/s and two 1.5. Set 1 (or cores − 1)
+ * on a shared machine.
+ */
+export function localThreads(): number {
+  const env = process.env.EGCFG_LLAMA_THREADS;
+  if (env === undefined || env === '') return Math.max(1, cpus().length);
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`EGCFG_LLAMA_THREADS must be a whole number of threads ≥ 1, not ${JSON.stringify(env.slice(0, 20))}`);
+  return n;
+}
+
+/**
  * A healthy llama-server for the catalogue model, in this data folder: reused when its recorded pid is alive and it
  * serves the same file; else the model is pulled (verified), llama-server built if needed, and a server started on a
  * free loopback port, detached (it outlives this process until `egcfg down`).
@@ -101,7 +115,7 @@ export async function ensureLocalServer(dataDir: string, m: CatalogueModel, opts
     const url = `http://127.0.0.1:${port}`;
     const slots = opts.slots ?? LOCAL_SLOTS;
     const contextPerSlot = m.servedContext;
-    const threads = opts.threads ?? Math.max(1, cpus().length);
+    const threads = opts.threads ?? localThreads();
     const logFile = join(dir, `${m.name}.log`);
     const out = openSync(logFile, 'a');
     const args = ['-m', modelFile(m), '--host', '127.0.0.1', '--port', String(port), '-c', String(contextPerSlot * slots),
