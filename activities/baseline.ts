@@ -4,7 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
-import { buildEvaluation, extractCode, extractProgram, type EvaluationSuite, type Problem } from '../core/datasets/index.ts';
+import { buildEvaluation, extractCodeDetailed, extractProgram, type EvaluationSuite, type Problem } from '../core/datasets/index.ts';
 import { buildPrompt } from '../core/prompts/index.ts';
 import { chatPrompt } from '../core/prompts/chat.ts';
 import { hasNul, pgJson, pgText, programWithNul } from '../core/pg-text.ts';
@@ -100,7 +100,10 @@ export function baselineActivities(deps: ActivityDeps) {
       }
       const completion = (reply.responsePrefix ?? '') + reply.text;
       // Stdin/stdout problems (CodeContests): the whole program, top-level code included.
-      const code = reply.kind === 'program' ? reply.text : problem.io ? extractProgram(completion) : extractCode(completion, problem);
+      // Which rule found the code is kept with the sample: extraction failures on real output are counted from it.
+      const extraction = reply.kind === 'program' ? { code: reply.text, source: 'program' as const, preambleAdded: false }
+        : problem.io ? { code: extractProgram(completion), source: 'program' as const, preambleAdded: false } : extractCodeDetailed(completion, problem);
+      const code = extraction.code;
       // Postgres text cannot hold NUL: stored as U+FFFD, and the sample says so (its verdict stays the original's).
       const codeHadNul = hasNul(code);
       await db.insert(samples).values({
@@ -112,7 +115,7 @@ export function baselineActivities(deps: ActivityDeps) {
         rawCompletion: pgText(reply.text),
         prompt: pgText(reply.promptText ?? null),
         model: pgText(backend.name),
-        params: { ...input.params, simulated: backend.simulated, ...(codeHadNul ? { codeHadNul: true } : {}) },
+        params: { ...input.params, simulated: backend.simulated, extraction: extraction.source, ...(extraction.preambleAdded ? { preambleAdded: true } : {}), ...(codeHadNul ? { codeHadNul: true } : {}) },
         tokenLogprobs: reply.tokenLogprobs,
         promptTokens: reply.promptTokens,
         completionTokens: reply.completionTokens,

@@ -1,6 +1,7 @@
 // What a finished campaign leaves in its output folder: results.jsonl, summary.json and summary.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { extractionLine, type ExtractionReport } from '../campaigns/extraction.ts';
 import type { ErrorReport, ResultRow } from '../campaigns/service.ts';
 
 export interface SummaryLine {
@@ -15,6 +16,10 @@ export interface SummaryLine {
   errors?: number;
   pass_at_1: number;
   coverage?: string;
+  /** HumanEval EG-CFG: problems without docstring-derived visible tests, and with wrong ones (counted in the sandbox). */
+  visible_tests?: { problems: number; no_visible_tests: number; wrong_visible_asserts: number; no_visible_tests_tasks: string[]; wrong_visible_asserts_tasks: string[] };
+  /** Baseline: which rule found each program in the replies, and how many do not compile. */
+  extraction?: ExtractionReport;
   output_dir: string;
   database: string;
 }
@@ -50,6 +55,8 @@ export function summaryMarkdown(s: SummaryLine): string {
     `| ${s.dataset} | ${s.method} | ${model} | ${s.problems} | ${s.passed} | ${failedOf(s)} | ${s.errors ?? 0} | ${(100 * s.pass_at_1).toFixed(2)}${s.errors ? ' ⚠' : ''} |`,
     s.errors ? `\n⚠ ${errorsNote(s)}` : '',
     s.coverage ? `\nCoverage: ${s.coverage}` : '',
+    s.extraction ? `\n${extractionLine(s.extraction)}` : '',
+    s.visible_tests ? `\nVisible tests (docstring examples): ${s.visible_tests.no_visible_tests} of ${s.visible_tests.problems} problems have none, ${s.visible_tests.wrong_visible_asserts} have asserts the canonical solution fails.` : '',
     '',
   ];
   return lines.filter((l, i) => l !== '' || i === 1).join('\n') + '\n';

@@ -10,6 +10,7 @@ import { OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/
 import { campaignErrors, campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
 import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../core/contracts.ts';
+import { campaignExtraction, extractionLine } from '../../campaigns/extraction.ts';
 import { reportErrors, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
@@ -132,6 +133,7 @@ const runFlags = {
   'trace-max-chars': { type: 'string' },
   'reasoning-max-tokens': { type: 'string' },
   'baseline-campaign': { type: 'string' },
+  protocol: { type: 'string' },
   // BTP (--method btp)
   ...btpFlags,
 } as const;
@@ -259,7 +261,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       maxNewTokens: num(values['max-new-tokens'], '--max-new-tokens'), retries: num(values.retries, '--retries'),
       earlyStop: values['no-early-stop'] ? false : undefined, traceMaxChars: num(values['trace-max-chars'], '--trace-max-chars'),
       reasoningMaxTokens: num(values['reasoning-max-tokens'], '--reasoning-max-tokens'),
-      baselineCampaign: values['baseline-campaign'],
+      baselineCampaign: values['baseline-campaign'], protocol: values.protocol,
     } : {}),
     ...(values.method === 'btp' ? btpOptionsFrom(values) : {}),
   });
@@ -320,10 +322,12 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
     const rows = await campaignResults(runtime.database.db, created.campaignId);
     const errored = await campaignErrors(runtime.database.db, created.campaignId); // issue 13: 'error' is not 'failed'
     const coverage = datasetCoverage(opts.dataset);
+    const extraction = opts.method === 'baseline' ? await campaignExtraction(runtime.database.db, created.campaignId) : undefined;
     const line: SummaryLine = {
       campaign_id: created.campaignId, dataset: opts.dataset, method: opts.method, model: summary.model,
       simulated: summary.simulated, problems: summary.problems, passed: summary.passed, errors: errored.count, pass_at_1: summary.passAt1,
       ...(coverage.full ? {} : { coverage: coverage.note }),
+      ...(extraction ? { extraction } : {}),
       output_dir: resolve(values['output-dir'] ?? join('results', created.campaignId)),
       database: runtime.database.location,
     };
@@ -335,6 +339,7 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
     if (egcfg) console.error(egcfgTable(egcfg));
     if (line.simulated) console.error(`\nNOTE: ${SIMULATED_NOTE}.`);
     if (line.coverage) console.error(`Coverage: ${line.coverage}`);
+    if (line.extraction) console.error(extractionLine(line.extraction));
     console.error(`\nResults: ${join(out, 'results.jsonl')} (per problem), ${join(out, 'summary.md')}; database: ${line.database}`);
     console.log(JSON.stringify(full));
     return reportErrors(line, errored); // issue 13: non-zero, with how many and the first message, when any ended in 'error'
@@ -421,7 +426,26 @@ function egcfgSummaryFields(s: EgcfgCampaignSummary) {
     })),
     baseline_campaign_id: s.baselineCampaignId,
     cost: s.cost,
+    // Which selection the search used (--protocol): under 'strict' the HumanEval / CodeContests paper rows are not the
+    // authors' selection; under 'paper' the strict rows saw hidden tests.
+    selection_protocol: s.selectionProtocol ?? 'strict',
+    ...(s.visibleTests ? {
+      visible_tests: {
+        problems: s.visibleTests.problems, no_visible_tests: s.visibleTests.noVisibleTests, wrong_visible_asserts: s.visibleTests.wrongVisibleAsserts,
+        no_visible_tests_tasks: s.visibleTests.noVisibleTestsTasks, wrong_visible_asserts_tasks: s.visibleTests.wrongVisibleAssertsTasks,
+      },
+    } : {}),
   };
+}
+
+/** The lines under an EG-CFG table that say what the protocols selected on, and (HumanEval) how good the visible tests are. */
+function egcfgProtocolNotes(e: ReturnType<typeof egcfgSummaryFields>): string[] {
+  const lines = [e.selection_protocol === 'paper'
+    ? "selection: --protocol paper (the authors' evaluation tests stopped the search: HumanEval check(), MBPP test_list); strict rows saw hidden tests"
+    : "selection: --protocol strict (visible tests stopped the search); for HumanEval and CodeContests the paper row is not the authors' selection (run with --protocol paper)"];
+  const v = e.visible_tests;
+  if (v) lines.push(`visible tests (docstring examples): ${v.no_visible_tests} of ${v.problems} problems have none, ${v.wrong_visible_asserts} have asserts the canonical solution fails`);
+  return lines;
 }
 
 function egcfgTable(e: ReturnType<typeof egcfgSummaryFields>): string {
@@ -433,5 +457,6 @@ function egcfgTable(e: ReturnType<typeof egcfgSummaryFields>): string {
     '', 'protocol  passed/problems  pass@1 %      RSR', ...rows,
     `cost: ${c.generations} generations (${c.cancelledGenerations} cancelled), ${c.modelCalls} model calls, ${c.guidedTokens} guided tokens (${c.changedTokens} changed by guidance), ${c.sandboxRuns} sandbox runs`,
     `per problem: ${per(c.perProblem)}; per solved problem (paper): ${per(c.perSolvedProblem)}`,
+    ...egcfgProtocolNotes(e),
   ].join('\n');
 }

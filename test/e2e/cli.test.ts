@@ -71,6 +71,13 @@ describe('egcfg CLI (local mode)', { timeout: 1_200_000 }, () => {
     assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /simulated model/);
     assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 5);
     assert.match(r.stderr, /SIMULATED/);
+    // Every sample says which rule found its program; the counts add up to the samples.
+    const extraction = summary.extraction as { by_source: Record<string, number>; syntax_errors: number; samples: number };
+    assert.equal(extraction.samples, 5);
+    assert.equal(Object.values(extraction.by_source).reduce((a, b) => a + b, 0), 5);
+    assert.ok(!('unrecorded' in extraction.by_source), JSON.stringify(extraction));
+    assert.ok(extraction.syntax_errors >= 0 && extraction.syntax_errors <= 5);
+    assert.match(r.stderr, /Extraction: .*of 5 samples; \d+ programs do not compile/);
   });
 
   test('an unknown dataset is refused, listing the known ones', async () => {
