@@ -11,6 +11,7 @@ import { startOrMarkFailed } from './start-workflow.ts';
 import type { BtpCycleInput, BtpParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
 import { upsertProblems, type ServiceContext } from './context.ts';
+import { selectProblems } from '../core/datasets/select.ts';
 
 export function btpParams(opts: RunOptions): BtpParams {
   if (!opts.baseModelDir) throw new OptionsError([{ field: 'baseModelDir', message: 'method btp needs the target model\'s weights folder (--base-model-dir) for the LoRA trainer' }]);
@@ -37,7 +38,7 @@ export function btpParams(opts: RunOptions): BtpParams {
  */
 export async function btpSelection(opts: RunOptions): Promise<{ evalSel: Problem[]; trainSel: Problem[] }> {
   const evalAll = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: opts.split ?? 'test' });
-  const evalSel = opts.maxProblems ? evalAll.slice(0, opts.maxProblems) : evalAll;
+  const evalSel = selectProblems(evalAll, opts);
   const useFile = opts.datasetFile && opts.trainDataset === opts.dataset;
   const trainAll = (await loadDataset(opts.trainDataset, { ...(useFile ? { file: opts.datasetFile! } : {}), split: 'all' }))
     .filter((p) => (opts.trainSplits as string[]).includes(p.split));

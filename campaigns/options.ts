@@ -30,6 +30,8 @@ export const runOptionsSchema = z.object({
   datasetFile: text('dataset file', MAX_PATH_CHARS).optional(),
   split: z.enum(['test', 'train', 'validation', 'prompt', 'all']).optional(),
   maxProblems: z.number().int().positive().optional(),
+  /** With maxProblems: a seeded random subset of that size (dataset order kept) instead of the first N. */
+  subsetSeed: z.number().int().nonnegative().optional(),
   seed: z.number().int().nonnegative().default(40),
   temperature: z.number().min(0).max(2).default(0),
   topP: z.number().gt(0).max(1).default(0.95),

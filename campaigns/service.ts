@@ -13,6 +13,7 @@ import { startBtpCampaign } from './btp.ts';
 import { startEgcfgCampaign } from './egcfg.ts';
 import { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext } from './context.ts';
 import type { RunOptions } from './options.ts';
+import { selectProblems } from '../core/datasets/select.ts';
 
 export { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext };
 
@@ -32,7 +33,7 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
     return { campaignId, workflowId, problems };
   }
   const all = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), ...(opts.split ? { split: opts.split } : {}) });
-  const selected = opts.maxProblems ? all.slice(0, opts.maxProblems) : all;
+  const selected = selectProblems(all, opts);
   if (selected.length === 0) throw new Error(`dataset ${opts.dataset} has no problems in the selected split`);
   const problemIds = await upsertProblems(ctx.db, selected);
   const campaignId = newCampaignId();
@@ -272,6 +273,8 @@ async function campaignHasTask(campaign: { dataset: string; config: Record<strin
     ...(typeof c.datasetFile === 'string' ? { file: c.datasetFile } : {}),
     ...(typeof c.split === 'string' ? { split: c.split as NonNullable<RunOptions['split']> } : {}),
   });
-  const selected = typeof c.maxProblems === 'number' ? all.slice(0, c.maxProblems) : all;
+  const selected = selectProblems(all, {
+    ...(typeof c.maxProblems === 'number' ? { maxProblems: c.maxProblems } : {}), ...(typeof c.subsetSeed === 'number' ? { subsetSeed: c.subsetSeed } : {}),
+  });
   return selected.some((p) => p.taskId === taskId);
 }

@@ -68,6 +68,7 @@ const sharedFlags = {
   'dataset-file': { type: 'string' },
   split: { type: 'string' },
   'max-problems': { type: 'string' },
+  'subset-seed': { type: 'string' },
   seed: { type: 'string' },
   'output-dir': { type: 'string' },
   concurrency: { type: 'string' },
@@ -248,7 +249,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const opts = parseRunOptions({
     dataset: values.dataset, method: values.method ?? 'baseline', modelName: values['model-name'],
     modelUrl: values['model-url'], datasetFile: values['dataset-file'], split: values.split,
-    maxProblems: num(values['max-problems'], '--max-problems'), seed: num(values.seed, '--seed'),
+    maxProblems: num(values['max-problems'], '--max-problems'), subsetSeed: num(values['subset-seed'], '--subset-seed'), seed: num(values.seed, '--seed'),
     temperature: num(values.temperature, '--temperature'), topP: num(values['top-p'], '--top-p'),
     maxTokens: num(values['max-tokens'], '--max-tokens'), promptType: values['prompt-type'],
     promptFormat: values['prompt-format'] ?? defaultPromptFormat(values), modelBackend: values['model-backend'],
