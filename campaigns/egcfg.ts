@@ -5,6 +5,7 @@ import { loadGridFile } from '../core/egcfg/grid-file.ts';
 import { agentSeed } from '../core/egcfg/seed.ts';
 import { EXECUTION_TIMEOUT_SEC } from '../core/egcfg/constants.ts';
 import { agentName } from '../core/egcfg/grid.ts';
+import { selectionSuite } from '../core/egcfg/protocol.ts';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import {
@@ -46,6 +47,7 @@ export function egcfgParams(opts: RunOptions): EgcfgParams {
     reasoningMaxTokens: opts.reasoningMaxTokens, maxAgents: opts.maxAgents, earlyStop: opts.earlyStop,
     wallCapMs: Math.round(opts.generationTimeoutMin * 60_000), traceTimeoutMs: EXECUTION_TIMEOUT_SEC * 1000, traceMaxChars: opts.traceMaxChars,
     ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
+    protocol: opts.protocol, selectionSuite: selectionSuite(opts.dataset, opts.protocol),
   };
 }
 

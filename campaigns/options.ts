@@ -71,6 +71,14 @@ export const runOptionsSchema = z.object({
   reasoningMaxTokens: z.number().int().positive().max(32768).default(2048),
   /** Cap of one rendered trace in the signal, characters (the authors had no cap; the model's context has one). */
   traceMaxChars: z.number().int().positive().max(64 * 1024 * 1024).default(100_000),
+  /**
+   * EG-CFG scoring protocol that drives the search (core/egcfg/protocol.ts). 'strict': a problem stops at the first
+   * program that passes its visible tests, then that program is scored once on the hidden tests. 'paper': as the
+   * authors' session manager, it stops at the first program that passes the dataset's evaluation tests (MBPP: the
+   * three test_list asserts; HumanEval: the official check(); CodeContests: private + generated tests) and is scored
+   * on them. Both verdicts are stored either way; each says whether its selection was the one the search used.
+   */
+  protocol: z.enum(['strict', 'paper']).default('strict'),
   /** A baseline campaign of the same model and dataset: RSR is computed against its pass@1. */
   baselineCampaign: text('baseline campaign', 200).optional(),
   /** Heartbeat timeout of the generation activities (how soon a killed worker's step is retried), ms. */

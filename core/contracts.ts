@@ -1,6 +1,7 @@
 // The contracts between workflows, activities, the campaign service, the CLI and the API: small, serialisable inputs
 // and outputs of the workflows. Large payloads (code, traces, logprobs) stay in Postgres: workflows carry database ids
 // only. Types only, imported by all of them (so activities never import workflows/).
+import type { VisibleTestAudit } from './egcfg/protocol.ts';
 
 /** How to reach the model. The API key never enters a workflow history: activities read EGCFG_MODEL_API_KEY. */
 export type ModelSpec =
@@ -118,6 +119,14 @@ export interface EgcfgParams {
   traceMaxChars: number;
   /** Heartbeat timeout of the generation's model and sandbox activities (default 10 s; the activities send liveness heartbeats every second): how soon a step of a killed worker is retried. */
   heartbeatTimeoutMs?: number;
+  /**
+   * Scoring protocol the search serves (core/egcfg/protocol.ts): 'strict' (absent: older campaigns) stops at the
+   * first program that passes the visible tests; 'paper' at the first that passes the authors' evaluation tests of
+   * the dataset (`selectionSuite`: HumanEval's check(), CodeContests' private + generated tests, MBPP's test_list).
+   */
+  protocol?: 'strict' | 'paper';
+  /** The suite a generation must pass to win (selectionSuite(dataset, protocol)); absent = 'visible'. */
+  selectionSuite?: 'visible' | 'eval' | 'eval-paper';
 }
 
 export interface EgcfgGenerationInput {
@@ -137,6 +146,8 @@ export interface EgcfgGenerationOutcome {
   attempt: number;
   status: 'passed' | 'failed';
   passedVisible: boolean;
+  /** Passed the selection suite (= passedVisible under strict); absent in histories of older workflows. */
+  passedSelection?: boolean;
 }
 
 export interface EgcfgAgentInput {
@@ -216,6 +227,10 @@ export interface EgcfgCampaignSummary extends CampaignSummary {
   protocols: EgcfgProtocolSummary[];
   baselineCampaignId: string | null;
   cost: EgcfgCostSummary;
+  /** The --protocol whose selection the search used (core/egcfg/protocol.ts); absent in older summaries. */
+  selectionProtocol?: 'strict' | 'paper';
+  /** HumanEval: problems without docstring-derived visible tests, and with wrong ones (null for other datasets). */
+  visibleTests?: VisibleTestAudit | null;
 }
 
 // ------------------------------------------------------------------------------------------------ BTP

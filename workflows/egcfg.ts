@@ -73,8 +73,15 @@ export async function egcfgGeneration(input: EgcfgGenerationInput): Promise<Egcf
     }
     const { sampleId } = await store.egcfgSaveSample({ generationId, seq });
     const v = await sandbox.egcfgExecute({ sampleId, suite: 'visible' });
-    await store.egcfgClose({ generationId, passedVisible: v.passed, testsPassed: v.testsPassed, testsTotal: v.testsTotal });
-    return { generationId, gamma: input.gamma, attempt: input.attempt, status: v.passed ? 'passed' : 'failed', passedVisible: v.passed };
+    // Under --protocol paper the winner is the first program that passes the authors' evaluation tests of the dataset
+    // (HumanEval: check()); the visible verdict is still recorded (strict selection reads it).
+    const suite = input.params.selectionSuite ?? 'visible';
+    const selected = suite === 'visible' ? v.passed : (await sandbox.egcfgExecute({ sampleId, suite })).passed;
+    await store.egcfgClose({
+      generationId, passedVisible: v.passed, testsPassed: v.testsPassed, testsTotal: v.testsTotal,
+      ...(suite === 'visible' ? {} : { passedSelection: selected, selectionSuite: suite }),
+    });
+    return { generationId, gamma: input.gamma, attempt: input.attempt, status: selected ? 'passed' : 'failed', passedVisible: v.passed, passedSelection: selected };
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => store.egcfgMarkCancelled({
@@ -87,7 +94,7 @@ export async function egcfgGeneration(input: EgcfgGenerationInput): Promise<Egcf
   }
 }
 
-/** One agent (grid configuration): γ in order, stopping at the first generation that passes the visible tests. */
+/** One agent (grid configuration): γ in order, stopping at the first generation that passes the selection suite (the visible tests under strict). */
 export async function egcfgAgent(input: EgcfgAgentInput): Promise<EgcfgAgentOutcome> {
   let generations = 0;
   for (const [gammaIndex, gamma] of input.params.gammas.entries()) {
@@ -100,7 +107,7 @@ export async function egcfgAgent(input: EgcfgAgentInput): Promise<EgcfgAgentOutc
           taskQueue: taskQueues.default,
           args: [{ campaignId: input.campaignId, problemId: input.problemId, model: input.model, agent: input.agent, gamma, gammaIndex, attempt, params: input.params }],
         });
-        if (out.passedVisible) return { agent: input.agent.name, passed: true, generationId: out.generationId, gamma, generations };
+        if (out.passedSelection ?? out.passedVisible) return { agent: input.agent.name, passed: true, generationId: out.generationId, gamma, generations };
       } catch (err) {
         if (isCancellation(err)) throw err;
         // A failed generation (recorded as 'error' with its message) does not stop the agent: the next γ is tried.
@@ -148,7 +155,10 @@ export async function egcfgProblem(input: EgcfgProblemInput): Promise<EgcfgProbl
   }
   const { sandbox } = generationActivities(input.params);
   const w = winner as EgcfgAgentOutcome | null;
-  return sandbox.egcfgEvaluateProblem({ campaignId: input.campaignId, problemId: input.problemId, winnerGenerationId: w?.generationId ?? null });
+  return sandbox.egcfgEvaluateProblem({
+    campaignId: input.campaignId, problemId: input.problemId, winnerGenerationId: w?.generationId ?? null,
+    ...(input.params.selectionSuite !== undefined ? { selectionSuite: input.params.selectionSuite } : {}),
+  });
 }
 
 const DEFAULT_CONTINUE_AS_NEW_AFTER = 100;

@@ -10,8 +10,17 @@
 //        generation with the most visible tests passed, ties broken by grid order then γ order), scored once on the
 //        hidden tests: ET asserts for -ET datasets, eval tests (MBPP test_list / HumanEval check) otherwise.
 // `default` holds the strict verdict too, so tools that read the default protocol see the honest number.
+//
+// Which selection the search used is the campaign's --protocol (core/egcfg/protocol.ts): under 'strict' (default) a
+// problem stops at the first program that passes the visible tests; under 'paper' at the first that passes the
+// authors' evaluation tests (HumanEval: check(), as their session manager does; MBPP: test_list, the same asserts).
+// A verdict whose selection was not the search's is marked: paper rows say `asAuthors: false` (their selection and
+// scoring are only reproduced under --protocol paper, except for MBPP where both coincide), strict rows say
+// `contaminated: true` under --protocol paper. HumanEval rows carry `visibleTests` {count, canonicalFails}: the
+// campaign summary counts the problems without docstring examples and those whose examples are wrong.
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { Problem } from '../../core/datasets/index.ts';
+import { buildEvaluation, type Problem } from '../../core/datasets/index.ts';
+import { auditVisibleTests, paperSelectionMatches, type SelectionSuite, type VisibleTestAudit } from '../../core/egcfg/protocol.ts';
 import { rsr } from '../../core/metrics.ts';
 import { campaigns, egcfgGenerations, egcfgSteps, problems, results, summaries } from '../../db/schema/index.ts';
 import type { Database } from '../../db/client.ts';
@@ -20,17 +29,63 @@ import type { ActivityDeps } from '../deps.ts';
 import { storeActivities } from '../store.ts';
 import { executeOnce } from './generation.ts';
 
+type GenerationRow = typeof egcfgGenerations.$inferSelect;
+
+/** The first finished generation with the most visible tests passed (ties: grid order, then γ order). */
+function bestVisible(finished: GenerationRow[]): GenerationRow | undefined {
+  let best: GenerationRow | undefined;
+  for (const g of finished) if (!best || (g.visiblePassed ?? 0) > (best.visiblePassed ?? 0)) best = g;
+  return best;
+}
+
+/** The paper verdict of one problem (see the file comment); `asAuthors`: the search used the authors' selection suite. */
+async function paperVerdict(deps: ActivityDeps, problem: Problem, winner: GenerationRow | undefined, saved: GenerationRow[], asAuthors: boolean) {
+  const et = problem.dataset.endsWith('-et');
+  const notAuthors = asAuthors ? '' : " (not the authors' selection: their run stops at the first program that passes the evaluation tests; run with --protocol paper)";
+  if (et || problem.io !== undefined) {
+    const note = et ? 'ET: any saved solution passes the ET asserts'
+      : 'CodeContests: any saved solution passes the private + generated tests (15 s per test, as the authors)';
+    for (const g of saved) {
+      if ((await executeOnce(deps, g.sampleId!, et ? 'et' : 'eval-paper')).passed) return { passed: true, sampleId: g.sampleId, note: note + notAuthors };
+    }
+    return { passed: false, sampleId: null, note: note + notAuthors };
+  }
+  if (winner?.sampleId == null) return { passed: false, sampleId: null, note: 'no generation passed the selection tests' + notAuthors };
+  const passed = (await executeOnce(deps, winner.sampleId, 'eval')).passed;
+  const note = problem.dataset === 'mbpp' ? 'MBPP: the winner on the test_list asserts (selection = scoring)'
+    : asAuthors ? 'HumanEval: the first program that passed check(), scored on check()' : 'HumanEval: the winner on check()';
+  return { passed, sampleId: winner.sampleId, note: note + notAuthors };
+}
+
+/**
+ * HumanEval's docstring-derived visible tests of one problem, audited: how many there are and whether the canonical
+ * solution fails one of them (a wrong expected value in the docstring). One sandbox run; nothing for other datasets.
+ */
+async function visibleTestFacts(deps: ActivityDeps, problem: Problem): Promise<{ count: number; canonicalFails: boolean } | null> {
+  if (problem.promptCode === undefined || problem.io !== undefined) return null;
+  const count = problem.visibleTests.length;
+  if (count === 0) return { count, canonicalFails: false };
+  const evaluation = buildEvaluation(problem, problem.canonicalSolution, 'visible');
+  const sandbox = await deps.sandbox();
+  const r = await sandbox.run({ program: evaluation.program, tests: evaluation.tests, mode: 'verdict' });
+  return { count, canonicalFails: !r.passed };
+}
+
 export function egcfgEvaluateActivities(deps: ActivityDeps) {
   const { db } = deps;
   const store = storeActivities(db);
 
   return {
-    /** Score one problem under both protocols and record the verdicts. Sandbox queue. */
-    async egcfgEvaluateProblem(input: { campaignId: string; problemId: number; winnerGenerationId: number | null }): Promise<EgcfgProblemOutcome> {
+    /**
+     * Score one problem under both protocols and record the verdicts. Sandbox queue. `selectionSuite`: what the search
+     * stopped on (absent = the visible tests); the protocol whose selection it was is exact, the other one is marked.
+     */
+    async egcfgEvaluateProblem(input: {
+      campaignId: string; problemId: number; winnerGenerationId: number | null; selectionSuite?: SelectionSuite;
+    }): Promise<EgcfgProblemOutcome> {
       const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, input.problemId));
       const problem = p!.problem as unknown as Problem;
-      const et = problem.dataset.endsWith('-et');
-      const contest = problem.io !== undefined;
+      const searchSuite = input.selectionSuite ?? 'visible';
       const gens = await db.select().from(egcfgGenerations)
         .where(and(eq(egcfgGenerations.campaignId, input.campaignId), eq(egcfgGenerations.problemId, input.problemId)))
         .orderBy(asc(egcfgGenerations.agentIndex), asc(egcfgGenerations.gammaIndex), asc(egcfgGenerations.attempt));
@@ -44,40 +99,28 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
         errors: gens.filter((g) => g.status === 'error').length,
       };
       const winnerInfo = winner ? { agent: winner.agent, gamma: winner.gamma, generationId: winner.id } : null;
+      const visibleTests = await visibleTestFacts(deps, problem);
+      const audit = visibleTests === null ? {} : { visibleTests };
 
-      // paper
-      let paper = false;
-      let paperSample: number | null = winner?.sampleId ?? null;
-      let paperNote: string;
-      if (et || contest) {
-        paperNote = et ? 'ET: any saved solution passes the ET asserts'
-          : 'CodeContests: any saved solution passes the private + generated tests (15 s per test, as the authors)';
-        paperSample = null;
-        for (const g of saved) {
-          if ((await executeOnce(deps, g.sampleId!, et ? 'et' : 'eval-paper')).passed) { paper = true; paperSample = g.sampleId; break; }
-        }
-      } else if (winner?.sampleId != null) {
-        paper = (await executeOnce(deps, winner.sampleId, 'eval')).passed;
-        paperNote = problem.dataset === 'mbpp' ? 'MBPP: the winner on the visible asserts (= eval asserts)' : 'HumanEval: the winner on check()';
-      } else {
-        paperNote = 'no generation passed the visible tests';
-      }
+      const paperAsAuthors = paperSelectionMatches(problem.dataset, searchSuite);
+      const paper = await paperVerdict(deps, problem, winner, saved, paperAsAuthors);
 
-      // strict
+      // strict: chosen on the visible tests only. When the search stopped on hidden tests (--protocol paper), the
+      // winner is not a visible-test choice: the best finished generation on the visible tests is, and the verdict is
+      // marked `contaminated` (which generations ran at all depended on the hidden tests).
       const finished = gens.filter((g) => g.sampleId !== null && (g.status === 'passed' || g.status === 'failed'));
-      let selected = winner?.sampleId != null ? winner : undefined;
-      if (!selected) {
-        for (const g of finished) if (!selected || (g.visiblePassed ?? 0) > (selected.visiblePassed ?? 0)) selected = g;
-      }
-      const strictSuite = et ? 'et' : 'eval';
+      const contaminated = searchSuite !== 'visible';
+      const selected = !contaminated && winner?.sampleId != null ? winner : bestVisible(finished);
+      const strictSuite = problem.dataset.endsWith('-et') ? 'et' : 'eval';
       const strict = selected ? (await executeOnce(deps, selected.sampleId!, strictSuite)).passed : false;
       const strictDetail = {
         suite: strictSuite, selected: selected ? { agent: selected.agent, gamma: selected.gamma, generationId: selected.id, byWinner: selected === winner } : null,
-        winner: winnerInfo, cost, ...counts,
+        winner: winnerInfo, cost, ...counts, selection: searchSuite, ...(contaminated ? { contaminated: true } : {}), ...audit,
       };
       await store.recordResult({
-        campaignId: input.campaignId, problemId: input.problemId, protocol: 'paper', sampleId: paperSample, passed: paper,
-        status: paper ? 'passed' : 'failed', detail: { note: paperNote, winner: winnerInfo, cost, ...counts },
+        campaignId: input.campaignId, problemId: input.problemId, protocol: 'paper', sampleId: paper.sampleId, passed: paper.passed,
+        status: paper.passed ? 'passed' : 'failed',
+        detail: { note: paper.note, winner: winnerInfo, cost, ...counts, selection: searchSuite, asAuthors: paperAsAuthors, ...audit },
       });
       await store.recordResult({
         campaignId: input.campaignId, problemId: input.problemId, protocol: 'strict', sampleId: selected?.sampleId ?? null,
@@ -87,7 +130,7 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
         campaignId: input.campaignId, problemId: input.problemId, protocol: 'default', sampleId: selected?.sampleId ?? null,
         passed: strict, status: strict ? 'passed' : 'failed', detail: { sameAs: 'strict', ...strictDetail },
       });
-      return { problemId: input.problemId, paper, strict, winner: winnerInfo };
+      return { problemId: input.problemId, paper: paper.passed, strict, winner: winnerInfo };
     },
 
     /** A problem whose workflow failed: recorded as an error under every protocol. Default queue. */
@@ -124,10 +167,12 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
       }
       const paper = protocols[0]!;
       const cost = await campaignCost(db, input.campaignId, paper.problems, paper.passed);
+      const selectionProtocol = (campaign.config as { protocol?: 'strict' | 'paper' } | null)?.protocol ?? 'strict';
       return {
         campaignId: input.campaignId, dataset: campaign.dataset, problems: paper.problems, passed: paper.passed,
         passAt1: paper.passAt1, model: campaign.model, simulated: campaign.simulated, method: 'eg-cfg', protocols,
-        baselineCampaignId: input.baselineCampaignId ?? null, cost,
+        baselineCampaignId: input.baselineCampaignId ?? null, cost, selectionProtocol,
+        visibleTests: campaign.dataset.startsWith('humaneval') ? await visibleTestAudit(db, input.campaignId) : null,
       };
     },
   };
@@ -143,6 +188,19 @@ const sums = {
   sandboxRuns: sql<number>`coalesce(sum(${egcfgSteps.sandboxRuns}), 0)`.mapWith(Number),
   sandboxMs: sql<number>`coalesce(sum(${egcfgSteps.sandboxMs}), 0)`.mapWith(Number),
 };
+
+/** The docstring-test audit of a HumanEval campaign's problems, from the `visibleTests` facts of its paper rows. */
+async function visibleTestAudit(db: Database, campaignId: string): Promise<VisibleTestAudit> {
+  const rows = await db.select({ taskId: problems.taskId, detail: results.detail }).from(results)
+    .innerJoin(problems, eq(problems.id, results.problemId))
+    .where(and(eq(results.campaignId, campaignId), eq(results.protocol, 'paper')))
+    .orderBy(asc(problems.id));
+  const facts = rows.flatMap((r) => {
+    const v = (r.detail as { visibleTests?: { count: number; canonicalFails: boolean } } | null)?.visibleTests;
+    return v === undefined ? [] : [{ taskId: r.taskId, visibleTests: v.count, canonicalFailsVisible: v.canonicalFails }];
+  });
+  return auditVisibleTests(facts);
+}
 
 /** Everything one problem cost, over all its generations (cancelled ones included). */
 async function problemCost(db: Database, campaignId: string, problemId: number) {

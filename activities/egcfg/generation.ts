@@ -618,15 +618,25 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
     },
 
     /** Run a stored sample on a suite (visible / eval / et), once: the `executions` row is the verdict. Sandbox queue. */
-    async egcfgExecute(input: { sampleId: number; suite: 'visible' | 'eval' | 'et' }): Promise<{ passed: boolean; testsPassed: number; testsTotal: number }> {
+    async egcfgExecute(input: { sampleId: number; suite: 'visible' | 'eval' | 'et' | 'eval-paper' }): Promise<{ passed: boolean; testsPassed: number; testsTotal: number }> {
       return executeOnce(deps, input.sampleId, input.suite);
     },
 
-    /** Close a generation with its visible-test verdict and its summed cost. Default queue. */
-    async egcfgClose(input: { generationId: number; passedVisible: boolean; testsPassed: number; testsTotal: number }): Promise<void> {
+    /**
+     * Close a generation with its visible-test verdict and its summed cost. Default queue. Under --protocol paper the
+     * status says whether it passed the selection suite (`passedSelection`, e.g. HumanEval's check()), recorded in its
+     * stats with the suite's name; `passedVisible` stays the visible verdict.
+     */
+    async egcfgClose(input: {
+      generationId: number; passedVisible: boolean; testsPassed: number; testsTotal: number;
+      passedSelection?: boolean; selectionSuite?: string;
+    }): Promise<void> {
       const totals = await stepTotals(db, input.generationId);
+      const passed = input.passedSelection ?? input.passedVisible;
+      const selection = input.selectionSuite === undefined ? {} : { selection: { suite: input.selectionSuite, passed } };
       await db.update(egcfgGenerations).set({
-        status: input.passedVisible ? 'passed' : 'failed', passedVisible: input.passedVisible,
+        status: passed ? 'passed' : 'failed', passedVisible: input.passedVisible,
+        ...(input.selectionSuite === undefined ? {} : { stats: sql`coalesce(${egcfgGenerations.stats}, '{}'::jsonb) || ${JSON.stringify(selection)}::jsonb` }),
         visiblePassed: input.testsPassed, visibleTotal: input.testsTotal, cost: totals as unknown as Record<string, unknown>,
         finishedAt: new Date(),
       }).where(and(eq(egcfgGenerations.id, input.generationId), eq(egcfgGenerations.status, 'running')));

@@ -13,3 +13,4 @@ export * from './gamma1.ts';
 export * from './cost.ts';
 export * from './trace-cache.ts';
 export * from './generation.ts';
+export * from './protocol.ts';

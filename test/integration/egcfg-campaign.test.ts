@@ -194,5 +194,30 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', { t
     const [strict] = await db.db.select().from(results).where(and(eq(results.campaignId, created.campaignId), eq(results.protocol, 'strict')));
     const detail = strict!.detail as { suite: string };
     assert.equal(detail.suite, 'eval');
+    // Under the default (strict) search the paper row says it is not the authors' HumanEval selection (issue 11).
+    const [paperRow] = await db.db.select().from(results).where(and(eq(results.campaignId, created.campaignId), eq(results.protocol, 'paper')));
+    assert.equal((paperRow!.detail as { asAuthors: boolean }).asAuthors, false);
+    assert.equal(summary.selectionProtocol, 'strict');
+    assert.equal(summary.visibleTests?.problems, 1);
+  });
+
+  test('HumanEval --protocol paper: a generation wins by check() (the authors\' selection); strict is marked contaminated', async () => {
+    const opts = parseRunOptions({
+      dataset: 'humaneval', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [0], protocol: 'paper',
+    });
+    const created = await startCampaign(ctx(), opts, model());
+    const summary = await waitForCampaign(ctx(), created.campaignId) as EgcfgCampaignSummary;
+    assert.equal(summary.selectionProtocol, 'paper');
+    assert.deepEqual(summary.visibleTests && { p: summary.visibleTests.problems, none: summary.visibleTests.noVisibleTests }, { p: 1, none: 0 });
+    const [gen] = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, created.campaignId));
+    const sel = (gen!.stats as { selection?: { suite: string; passed: boolean } }).selection;
+    assert.equal(sel?.suite, 'eval');
+    const evalRun = await db.db.select().from(executions).where(and(eq(executions.sampleId, gen!.sampleId!), eq(executions.suite, 'eval')));
+    assert.equal(evalRun.length, 1);
+    assert.equal(gen!.status, evalRun[0]!.passed ? 'passed' : 'failed', 'the status is the check() verdict');
+    const rows = await db.db.select().from(results).where(eq(results.campaignId, created.campaignId));
+    const paper = rows.find((r) => r.protocol === 'paper')!.detail as { asAuthors: boolean; selection: string };
+    const strict = rows.find((r) => r.protocol === 'strict')!.detail as { contaminated?: boolean };
+    assert.deepEqual([paper.asAuthors, paper.selection, strict.contaminated], [true, 'eval', true]);
   });
 });
