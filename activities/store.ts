@@ -1,5 +1,7 @@
 // Persistence activities: campaign status, per-problem results, events, summaries. Each write has a natural key.
 import { and, count, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { meanPassAtK } from '../core/metrics.ts';
 import { pgJson } from '../core/pg-text.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, problems, results, summaries } from '../db/schema/index.ts';
@@ -16,7 +18,34 @@ export interface RecordResultInput {
   detail?: Record<string, unknown>;
 }
 
+/** n of a baseline campaign's pass@k (its stored options; 1 when absent or unreadable). */
+function campaignSamplesPerProblem(config: unknown): number {
+  const parsed = z.object({ samplesPerProblem: z.number().int().min(1).optional() }).passthrough().safeParse(config);
+  return parsed.success ? parsed.data.samplesPerProblem ?? 1 : 1;
+}
+
+/** The (n, c) a result's detail holds: samples and correct ones; a problem that ended in error counts n samples, 0 correct. */
+const SampleCountsSchema = z.object({ samples: z.number().int().min(1), correct: z.number().int().min(0) });
+
 export function storeActivities(db: Database) {
+  /** Unbiased pass@k for k in 1, 10, 100 (those ≤ n) over the campaign's problems. */
+  async function samplePassAtK(campaignId: string, protocol: string, n: number): Promise<Record<string, number>> {
+    const rows = await db.select({ detail: results.detail, status: results.status }).from(results)
+      .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol)));
+    const counts = rows.map((r) => {
+      if (r.status === 'error') return { n, c: 0 };
+      const d = SampleCountsSchema.safeParse(r.detail);
+      if (!d.success) throw new Error(`campaign ${campaignId}: a result has no sample counts (${d.error.issues[0]?.message ?? 'bad detail'})`);
+      return { n: d.data.samples, c: Math.min(d.data.correct, d.data.samples) };
+    });
+    const out: Record<string, number> = {};
+    for (const k of [1, 10, 100]) {
+      if (k > n) continue;
+      out[String(k)] = meanPassAtK(counts, k) ?? 0;
+    }
+    return out;
+  }
+
   async function appendEvent(campaignId: string, key: string, kind: string, payload: Record<string, unknown>) {
     await db.insert(events).values({ campaignId, key, kind, payload: pgJson(payload) }).onConflictDoNothing();
   }
@@ -67,7 +96,10 @@ export function storeActivities(db: Database) {
       }).from(results).where(and(eq(results.campaignId, input.campaignId), eq(results.protocol, protocol)));
       const n = row?.problems ?? 0;
       const passed = row?.passed ?? 0;
-      const passAt1 = n === 0 ? 0 : passed / n;
+      const perProblem = campaignSamplesPerProblem(campaign.config);
+      const passAtKs = perProblem > 1 ? await samplePassAtK(input.campaignId, protocol, perProblem) : undefined;
+      // With several samples per problem pass@1 is the estimator's (the mean of c/n), not the first sample's verdict.
+      const passAt1 = passAtKs ? passAtKs['1']! : n === 0 ? 0 : passed / n;
       await db.insert(summaries).values({
         campaignId: input.campaignId, dataset: campaign.dataset, protocol, problems: n, passed, passAt1,
       }).onConflictDoUpdate({
@@ -77,6 +109,7 @@ export function storeActivities(db: Database) {
       return {
         campaignId: input.campaignId, dataset: campaign.dataset, problems: n, passed, passAt1,
         model: campaign.model, simulated: campaign.simulated,
+        ...(passAtKs ? { samplesPerProblem: perProblem, passAtK: passAtKs } : {}),
       };
     },
   };

@@ -30,6 +30,8 @@ export const runOptionsSchema = z.object({
   datasetFile: text('dataset file', MAX_PATH_CHARS).optional(),
   split: z.enum(['test', 'train', 'validation', 'prompt', 'all']).optional(),
   maxProblems: z.number().int().positive().optional(),
+  /** Baseline pass@k: n samples per problem (seeded seed + i), scored with the unbiased estimator for k ≤ n. */
+  samplesPerProblem: z.number().int().min(1).max(1000).optional(),
   /** With maxProblems: a seeded random subset of that size (dataset order kept) instead of the first N. */
   subsetSeed: z.number().int().nonnegative().optional(),
   seed: z.number().int().nonnegative().default(40),
@@ -150,5 +152,17 @@ export class OptionsError extends Error {
   constructor(readonly issues: Array<{ field: string; message: string }>) {
     super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
     this.name = 'OptionsError';
+  }
+}
+
+/** Checks of the problem selection and sampling options that need no data: every way of starting a campaign runs them. */
+export function checkSelectionOptions(opts: RunOptions): void {
+  if (opts.samplesPerProblem !== undefined && opts.samplesPerProblem > 1) {
+    if (opts.method !== 'baseline') throw new OptionsError([{ field: 'samplesPerProblem', message: 'several samples per problem (pass@k) are a baseline option' }]);
+    if (opts.temperature === 0) throw new OptionsError([{ field: 'samplesPerProblem', message: 'pass@k needs sampling: with temperature 0 every sample is the same (set --temperature, e.g. 0.8)' }]);
+    if (opts.samplesFile) throw new OptionsError([{ field: 'samplesPerProblem', message: 'a replayed samples file has its own samples' }]);
+  }
+  if (opts.subsetSeed !== undefined && opts.maxProblems === undefined) {
+    throw new OptionsError([{ field: 'subsetSeed', message: 'a subset seed needs maxProblems (--max-problems N): the size of the subset' }]);
   }
 }

@@ -1,4 +1,5 @@
 // Creating, watching and controlling campaigns: the one implementation behind the CLI and the API.
+import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, asc, count, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { loadDataset } from '../core/datasets/index.ts';
@@ -12,8 +13,9 @@ import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from
 import { startBtpCampaign } from './btp.ts';
 import { startEgcfgCampaign } from './egcfg.ts';
 import { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext } from './context.ts';
-import type { RunOptions } from './options.ts';
+import { checkSelectionOptions, type RunOptions } from './options.ts';
 import { selectProblems } from '../core/datasets/select.ts';
+import { z } from 'zod';
 
 export { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext };
 
@@ -25,6 +27,7 @@ export interface CreatedCampaign {
 
 /** Load the problems, record the campaign and start its workflow. */
 export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model: ModelSpec, extra: { sourceModel?: ModelSpec } = {}): Promise<CreatedCampaign> {
+  checkSelectionOptions(opts);
   if (opts.method === 'btp') {
     // BTP loads its own training and evaluation problems (campaigns/btp.ts); `model` is the target model.
     const campaignId = newCampaignId();
@@ -56,6 +59,7 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
     params: {
       promptType: opts.promptType, ...(opts.promptFormat ? { promptFormat: opts.promptFormat } : {}),
       temperature: opts.temperature, topP: opts.topP, maxTokens: opts.maxTokens, seed: opts.seed,
+      ...(opts.samplesPerProblem && opts.samplesPerProblem > 1 ? { samplesPerProblem: opts.samplesPerProblem } : {}),
     },
     concurrency: opts.concurrency,
   };
@@ -82,12 +86,17 @@ export async function campaignProgress(ctx: ServiceContext, campaignId: string):
   };
 }
 
-export async function signalCampaign(ctx: ServiceContext, campaignId: string, action: 'pause' | 'resume' | 'cancel'): Promise<void> {
+/** Pause, resume or cancel; once delivered, a `campaign_control` event records the action and who asked (`by`). */
+export async function signalCampaign(ctx: ServiceContext, campaignId: string, action: 'pause' | 'resume' | 'cancel', by: string | null = null): Promise<void> {
   await getCampaign(ctx.db, campaignId);
   const handle = ctx.client.workflow.getHandle(campaignWorkflowId(campaignId));
   if (action === 'pause') await handle.signal(pauseSignal);
   else if (action === 'resume') await handle.signal(resumeSignal);
   else await handle.cancel();
+  // Each request is its own event (a campaign may be paused and resumed many times).
+  await ctx.db.insert(events).values({
+    campaignId, key: `control:${action}:${Date.now()}:${randomBytes(4).toString('hex')}`, kind: 'campaign_control', payload: { action, by },
+  }).onConflictDoNothing();
 }
 
 export async function waitForCampaign(ctx: ServiceContext, campaignId: string): Promise<CampaignSummary> {
@@ -102,23 +111,32 @@ export interface ResultRow {
   tests_passed: number | null;
   tests_total: number | null;
   code: string | null;
+  /** pass@k campaigns: the problem's samples and how many passed (the row's other fields are sample 0's). */
+  samples?: number;
+  correct?: number;
 }
+
+const ResultCountsSchema = z.object({ samples: z.number().int(), correct: z.number().int() });
 
 /** Per-problem results of a campaign, in dataset order. */
 export async function campaignResults(db: Database, campaignId: string, protocol = 'default'): Promise<ResultRow[]> {
   const rows = await db.select({
     taskId: problems.taskId, passed: results.passed, status: results.status, sampleId: results.sampleId,
-    code: samples.code, testsPassed: executions.testsPassed, testsTotal: executions.testsTotal,
+    code: samples.code, testsPassed: executions.testsPassed, testsTotal: executions.testsTotal, detail: results.detail,
   }).from(results)
     .innerJoin(problems, eq(problems.id, results.problemId))
     .leftJoin(samples, eq(samples.id, results.sampleId))
     .leftJoin(executions, and(eq(executions.sampleId, results.sampleId), eq(executions.suite, 'eval')))
     .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol)))
     .orderBy(asc(problems.id));
-  return rows.map((r) => ({
-    task_id: r.taskId, passed: r.passed, status: r.status, sample_id: r.sampleId,
-    tests_passed: r.testsPassed, tests_total: r.testsTotal, code: r.code,
-  }));
+  return rows.map((r) => {
+    const counts = ResultCountsSchema.safeParse(r.detail);
+    return {
+      task_id: r.taskId, passed: r.passed, status: r.status, sample_id: r.sampleId,
+      tests_passed: r.testsPassed, tests_total: r.testsTotal, code: r.code,
+      ...(counts.success ? { samples: counts.data.samples, correct: counts.data.correct } : {}),
+    };
+  });
 }
 
 export interface ErrorReport {

@@ -3,7 +3,7 @@
 import { loadDataset } from '../core/datasets/index.ts';
 import { btpParams, btpSelection } from './btp.ts';
 import { egcfgAgents } from './egcfg.ts';
-import { OptionsError, type RunOptions } from './options.ts';
+import { checkSelectionOptions, OptionsError, type RunOptions } from './options.ts';
 import { selectProblems } from '../core/datasets/select.ts';
 
 export async function validateCampaign(opts: RunOptions): Promise<void> {
@@ -14,7 +14,7 @@ export async function validateCampaign(opts: RunOptions): Promise<void> {
     return;
   }
   const all = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), ...(opts.split ? { split: opts.split } : {}) });
-  if (opts.subsetSeed !== undefined && opts.maxProblems === undefined) throw new OptionsError([{ field: 'subsetSeed', message: 'a subset seed needs maxProblems (--max-problems N): the size of the subset' }]);
+  checkSelectionOptions(opts);
   const selected = selectProblems(all, opts);
   if (selected.length === 0) throw new OptionsError([{ field: 'split', message: `dataset ${opts.dataset} has no problems in the selected split` }]);
   if (opts.method === 'eg-cfg') {

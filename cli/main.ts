@@ -18,7 +18,7 @@ const usage = `usage: egcfg <command> [options]
 
 commands:
   run        --dataset mbpp|mbpp-et|humaneval|humaneval-et --method baseline --model-name NAME
-             [--model-url URL] [--max-problems N [--subset-seed S]] [--seed S] [--output-dir DIR] [--temperature T]
+             [--model-url URL] [--max-problems N [--subset-seed S]] [--samples-per-problem N] [--seed S] [--output-dir DIR] [--temperature T]
              [--prompt-type deepseek_instruct|long_code] [--concurrency N] [--dataset-file FILE] [--split S]
   evaluate   --dataset D --samples FILE [--output-dir DIR]        score an evalplus-format samples file
   run --method eg-cfg  [--grid FILE | --temperature T --num-candidates S --horizon D|inf --prompt-type P]

@@ -18,11 +18,31 @@ export interface SummaryLine {
   coverage?: string;
   /** HumanEval EG-CFG: problems without docstring-derived visible tests, and with wrong ones (counted in the sandbox). */
   visible_tests?: { problems: number; no_visible_tests: number; wrong_visible_asserts: number; no_visible_tests_tasks: string[]; wrong_visible_asserts_tasks: string[] };
+  /** Baseline pass@k (--samples-per-problem n > 1): n, and the unbiased pass@10 / pass@100 where n allows. */
+  samples_per_problem?: number;
+  pass_at_10?: number;
+  pass_at_100?: number;
   /** Baseline: which rule found each program in the replies, and how many do not compile. */
   extraction?: ExtractionReport;
   output_dir: string;
   database: string;
 }
+
+/** The summary line's pass@k fields from a campaign summary (none for one sample per problem). */
+export function passAtKFields(s: { samplesPerProblem?: number | undefined; passAtK?: Record<string, number> | undefined }): Pick<SummaryLine, 'samples_per_problem' | 'pass_at_10' | 'pass_at_100'> {
+  if (!s.passAtK || !s.samplesPerProblem) return {};
+  return {
+    samples_per_problem: s.samplesPerProblem,
+    ...(s.passAtK['10'] !== undefined ? { pass_at_10: s.passAtK['10'] } : {}),
+    ...(s.passAtK['100'] !== undefined ? { pass_at_100: s.passAtK['100'] } : {}),
+  };
+}
+
+const passAtKNote = (s: SummaryLine): string => s.samples_per_problem
+  ? `pass@k over ${s.samples_per_problem} samples per problem (unbiased estimator; pass@1 is the mean of c/n): pass@1 ${(100 * s.pass_at_1).toFixed(2)}%` +
+    (s.pass_at_10 !== undefined ? `, pass@10 ${(100 * s.pass_at_10).toFixed(2)}%` : '') + (s.pass_at_100 !== undefined ? `, pass@100 ${(100 * s.pass_at_100).toFixed(2)}%` : '') +
+    `; the passed column counts sample 0 of each problem`
+  : '';
 
 export const SIMULATED_NOTE = 'simulated model: these numbers exercise the pipeline and say nothing about any real model';
 
@@ -56,6 +76,7 @@ export function summaryMarkdown(s: SummaryLine): string {
     s.errors ? `\n⚠ ${errorsNote(s)}` : '',
     s.coverage ? `\nCoverage: ${s.coverage}` : '',
     s.extraction ? `\n${extractionLine(s.extraction)}` : '',
+    s.samples_per_problem ? `\n${passAtKNote(s)}` : '',
     s.visible_tests ? `\nVisible tests (docstring examples): ${s.visible_tests.no_visible_tests} of ${s.visible_tests.problems} problems have none, ${s.visible_tests.wrong_visible_asserts} have asserts the canonical solution fails.` : '',
     '',
   ];
@@ -78,5 +99,5 @@ export function summaryTable(s: SummaryLine): string {
     String(failedOf(s)), s.errors ? `${s.errors} !` : '0', (100 * s.pass_at_1).toFixed(2)];
   const widths = header.map((h, i) => Math.max(h.length, row[i]!.length));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), fmt(row)].join('\n');
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), fmt(row), ...(s.samples_per_problem ? [passAtKNote(s)] : [])].join('\n');
 }

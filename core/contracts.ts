@@ -18,6 +18,8 @@ export interface BaselineParams {
   topP: number;
   maxTokens: number;
   seed: number;
+  /** pass@k: samples per problem (absent or 1: one sample, attempt 'baseline'); sample i > 0 uses seed + i. */
+  samplesPerProblem?: number;
 }
 
 export interface ProblemInput {
@@ -77,6 +79,9 @@ export interface CampaignSummary {
   passAt1: number;
   model: string;
   simulated: boolean;
+  /** With several samples per problem: the unbiased pass@k (Chen et al. 2021) for k in 1, 10, 100 where n ≥ k. */
+  samplesPerProblem?: number;
+  passAtK?: Record<string, number>;
 }
 
 // ------------------------------------------------------------------------------------------------ EG-CFG

@@ -6,12 +6,12 @@ import { parseArgs } from 'node:util';
 import { loadReplaySamples } from '../../activities/model/replay.ts';
 import { startSimulatedModelServer } from '../../activities/model/simulated-server.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
-import { OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
+import { checkSelectionOptions, OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
 import { campaignErrors, campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
 import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../core/contracts.ts';
 import { campaignExtraction, extractionLine } from '../../campaigns/extraction.ts';
-import { reportErrors, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
+import { passAtKFields, reportErrors, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
@@ -69,6 +69,7 @@ const sharedFlags = {
   split: { type: 'string' },
   'max-problems': { type: 'string' },
   'subset-seed': { type: 'string' },
+  'samples-per-problem': { type: 'string' },
   seed: { type: 'string' },
   'output-dir': { type: 'string' },
   concurrency: { type: 'string' },
@@ -249,7 +250,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const opts = parseRunOptions({
     dataset: values.dataset, method: values.method ?? 'baseline', modelName: values['model-name'],
     modelUrl: values['model-url'], datasetFile: values['dataset-file'], split: values.split,
-    maxProblems: num(values['max-problems'], '--max-problems'), subsetSeed: num(values['subset-seed'], '--subset-seed'), seed: num(values.seed, '--seed'),
+    maxProblems: num(values['max-problems'], '--max-problems'), subsetSeed: num(values['subset-seed'], '--subset-seed'),
+    samplesPerProblem: num(values['samples-per-problem'], '--samples-per-problem'), seed: num(values.seed, '--seed'),
     temperature: num(values.temperature, '--temperature'), topP: num(values['top-p'], '--top-p'),
     maxTokens: num(values['max-tokens'], '--max-tokens'), promptType: values['prompt-type'],
     promptFormat: values['prompt-format'] ?? defaultPromptFormat(values), modelBackend: values['model-backend'],
@@ -291,6 +293,7 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
   if (opts.method === 'btp') return executeBtp(opts, values, extra);
   // A name that is neither served by a URL, simulated, nor in the catalogue is bad input: say so before starting anything.
   if (!opts.samplesFile && !opts.modelUrl && !values.simulated && !isSimulatedName(opts.modelName)) catalogueModel(opts.modelName);
+  checkSelectionOptions(opts);
   const runtime = await openRuntime(runtimeOptionsFrom(values));
   let simulator: Awaited<ReturnType<typeof startSimulatedModel>> | undefined;
   let interrupted = false;
@@ -329,6 +332,7 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
       simulated: summary.simulated, problems: summary.problems, passed: summary.passed, errors: errored.count, pass_at_1: summary.passAt1,
       ...(coverage.full ? {} : { coverage: coverage.note }),
       ...(extraction ? { extraction } : {}),
+      ...passAtKFields(summary),
       output_dir: resolve(values['output-dir'] ?? join('results', created.campaignId)),
       database: runtime.database.location,
     };

@@ -80,6 +80,31 @@ describe('egcfg CLI (local mode)', { timeout: 1_200_000 }, () => {
     assert.match(r.stderr, /Extraction: .*of 5 samples; \d+ programs do not compile/);
   });
 
+  test('run: pass@k from several samples per problem, with the unbiased estimator', async () => {
+    const out = join(dataDir, 'passk-out');
+    const r = await egcfg(['run', '--dataset', 'mbpp', '--model-name', 'sim', '--simulated', '--max-problems', '3', '--samples-per-problem', '10',
+      '--temperature', '0.8', '--seed', '3', '--output-dir', out, '--quiet']);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const summary = lastJson(r);
+    assert.equal(summary.samples_per_problem, 10);
+    const rows = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { samples: number; correct: number });
+    assert.equal(rows.length, 3);
+    for (const row of rows) { assert.equal(row.samples, 10); assert.ok(row.correct >= 0 && row.correct <= 10); }
+    // pass@1 = mean c/n; pass@10 with n = 10 = the share of problems with any correct sample (hand-computed here).
+    const mean = rows.reduce((a, row) => a + row.correct / 10, 0) / 3;
+    assert.ok(Math.abs((summary.pass_at_1 as number) - mean) < 1e-9, `pass@1 ${String(summary.pass_at_1)} vs ${mean}`);
+    assert.ok(Math.abs((summary.pass_at_10 as number) - rows.filter((row) => row.correct > 0).length / 3) < 1e-9);
+    assert.equal(summary.pass_at_100, undefined, 'no pass@100 from 10 samples');
+    assert.equal((summary.extraction as { samples: number }).samples, 30, 'every sample stored');
+    assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /pass@k over 10 samples per problem/);
+  });
+
+  test('pass@k with greedy decoding is refused: every sample would be the same', async () => {
+    const r = await egcfg(['run', '--dataset', 'mbpp', '--model-name', 'sim', '--simulated', '--max-problems', '2', '--samples-per-problem', '5', '--temperature', '0']);
+    assert.equal(r.code, 2, r.stderr.slice(-2000));
+    assert.match(r.stderr, /pass@k needs sampling/);
+  });
+
   test('an unknown dataset is refused, listing the known ones', async () => {
     const r = await egcfg(['run', '--dataset', 'nope', '--model-name', 'x']);
     assert.equal(r.code, 2);
