@@ -16,7 +16,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import type { JSONParsed } from 'hono/utils/types';
 import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
-import { parseReplaySamples } from '../activities/model/replay.ts';
+import { parseReplaySamples, samplesPerTask } from '../activities/model/replay.ts';
 import { datasetNames, methods, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
 import { validateCampaign } from '../campaigns/validate.ts';
 import { modelUrlPolicy, type ModelServer } from '../core/model-servers.ts';
@@ -385,7 +385,7 @@ export function createApp(opts: AppOptions) {
       const campaign = await getCampaign(db, id);
       if (terminalStatuses.has(campaign.status)) throw new ApiError(409, `campaign ${id} is ${campaign.status}; it cannot be ${action === 'cancel' ? 'cancelled' : `${action}d`}`);
       try {
-        await signalCampaign(ctx, id, action);
+        await signalCampaign(ctx, id, action, c.get('tokenName'));
         invalidate(id);
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw new ApiError(409, `campaign ${id} has no running workflow (${err.message})`);
@@ -531,6 +531,7 @@ export function createApp(opts: AppOptions) {
     const label = q.name ?? fileName ?? `upload-${sha.slice(0, 12)}.jsonl`;
     const samples = parseReplaySamples(bytes.toString('utf8'), label); // 400 naming the bad line (ReplayFileError)
     if (samples.size === 0) throw badRequest('file', 'the samples file has no samples');
+    samplesPerTask(samples, label); // several samples per task (pass@k) must be as many for every task: a 400 naming two
     const samplesFile = join(uploadDir, `${sha}.jsonl`);
     const o = parseRunOptions({
       dataset: q.dataset, method: 'baseline', modelName: `replay:${label}`, samplesFile,

@@ -41,7 +41,11 @@ button.link { border:none; background:none; color:var(--accent); padding:0; }
 progress { width:60%; height:18px; }
 .cols { display:grid; grid-template-columns:1fr 1fr; gap:20px; }
 #events { max-height:420px; overflow:auto; font-size:12.5px; padding-left:26px; }
-.filters { margin-bottom:8px; }
+.filters { margin-bottom:8px; display:flex; flex-wrap:wrap; gap:8px; align-items:center; }
+.score-cards { display:flex; flex-wrap:wrap; gap:10px; } .card.score { min-width:170px; margin:0; } .card.score .big { font-size:24px; font-weight:700; }
+table.compact { width:auto; } button[disabled] { opacity:.5; cursor:not-allowed; }
+.error-cell { font-size:12px; color:var(--bad); max-width:260px; overflow:hidden; text-overflow:ellipsis; }
+.pager a { margin:0 4px; } th a { color:inherit; text-decoration:none; }
 `;
 
 export const dashboardJs = `
@@ -80,8 +84,14 @@ export const dashboardJs = `
     $('#progress-text').textContent = p.done + '/' + p.total + ' (' + (p.total ? Math.floor(100 * p.done / p.total) : 0) + '%)';
     $('#progress-detail').innerHTML = '';
     $('#progress-detail').append(p.passed + ' passed · ' + p.errors + ' errors · ' + p.running + ' running · state ', el('b', { id: 'state' }, p.state));
-    var badge = $('#status-badge'); var shown = p.paused ? 'paused' : d.campaign.status;
+    var finished = ['completed', 'cancelled', 'failed'].indexOf(d.campaign.status) >= 0;
+    var paused = !finished && (p.paused || p.state === 'paused');
+    var badge = $('#status-badge'); var shown = paused ? 'paused' : d.campaign.status;
     badge.textContent = shown; badge.className = 'badge ' + shown;
+    var pb = $('#pause-button'), rb = $('#resume-button'), cb = $('#cancel-button');
+    if (pb) pb.disabled = finished || paused;
+    if (rb) rb.disabled = finished || !paused;
+    if (cb) cb.disabled = finished;
     var tbody = $('#pass-table tbody'); tbody.innerHTML = '';
     if (!d.passAt1.length) { var tr0 = el('tr'); var td0 = el('td', { colspan: '7', 'class': 'muted' }, 'no problem has finished yet'); tr0.append(td0); tbody.append(tr0); }
     d.passAt1.forEach(function (r) {
@@ -106,6 +116,9 @@ export const dashboardJs = `
   var list = $('#events');
   function addProblemRow(p) {
     if (!p.taskId || p.protocol !== 'default') return;
+    // Only the unfiltered first page grows live; a sorted, filtered or later page is what the server chose.
+    var table = $('#problems');
+    if (!table || table.getAttribute('data-live') !== '1') return;
     var tbody = $('#problems tbody');
     var known = false;
     tbody.querySelectorAll('tr[data-task]').forEach(function (row) { if (row.getAttribute('data-task') === String(p.taskId)) known = true; });
@@ -120,15 +133,16 @@ export const dashboardJs = `
     if (list.querySelector('li[data-id="' + e.id + '"]')) return;
     var li = el('li', { 'data-id': String(e.id) });
     li.append(el('span', { 'class': 'muted' }, new Date(e.createdAt).toISOString().replace('T', ' ').replace(/\\.\\d+Z$/, 'Z') + ' '), el('code', {}, e.kind),
-      ' ' + (e.kind === 'problem_finished' ? (e.payload.taskId + ': ' + (e.payload.passed ? 'passed' : 'failed') + ' (' + e.payload.status + ')')
-        : e.kind === 'campaign_status' ? e.payload.status : JSON.stringify(e.payload)));
+      ' ' + (e.kind === 'problem_finished' ? (e.payload.taskId + (e.payload.protocol && e.payload.protocol !== 'default' ? ' [' + e.payload.protocol + ']' : '') + ': ' + (e.payload.passed ? 'passed' : 'failed') + ' (' + e.payload.status + ')')
+        : e.kind === 'campaign_status' ? e.payload.status
+          : e.kind === 'campaign_control' ? e.payload.action + (e.payload.by ? ' by ' + e.payload.by : '') : JSON.stringify(e.payload)));
     list.append(li); list.setAttribute('data-last-event', String(e.id));
     if (e.kind === 'problem_finished') addProblemRow(e.payload);
     refresh();
   }
   if (window.EventSource) {
     var es = new EventSource(base + '/events?after=' + (list.getAttribute('data-last-event') || '0'));
-    ['problem_finished', 'campaign_status', 'model_retry', 'model_unavailable', 'message'].forEach(function (k) { es.addEventListener(k, onEvent); });
+    ['problem_finished', 'campaign_status', 'campaign_control', 'model_retry', 'model_unavailable', 'message'].forEach(function (k) { es.addEventListener(k, onEvent); });
     es.addEventListener('end', function () { es.close(); refresh(); });
     es.onerror = function () { refresh(); };
   }

@@ -4,11 +4,17 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { datasetNames } from '../campaigns/options.ts';
-import { campaignEvents, campaignResults, listCampaigns, problemAudit, type DatasetPassAt1 } from '../campaigns/service.ts';
+import { listCampaigns, problemAudit, type DatasetPassAt1 } from '../campaigns/service.ts';
 import type { Database } from '../db/client.ts';
 import type { AppEnv, AuthConfig } from './app-env.ts';
 import { dashboardCss, dashboardJs } from './assets.ts';
+import { raw } from 'hono/html';
+import { campaignPage, type CampaignPageData } from './campaign-page.ts';
+import {
+  btpPassAt1, campaignCost, latestEvents, problemsPage, ProblemsQuerySchema, scoreCards, solutionLines, winCounts, winnerChoices, type ProblemsQuery,
+} from './campaign-views.ts';
 import { problemSteps } from './problem-steps.ts';
+import { plotCss } from './plots.ts';
 import { problemViewer, viewerCss, viewerJs } from './problem-viewer.ts';
 import { verifyApiToken } from './tokens.ts';
 
@@ -64,6 +70,29 @@ export function passAt1Table(rows: DatasetPassAt1[], simulated: boolean, model: 
 <tbody>${body}</tbody></table>${simulated ? `<p class="sim-note" id="sim-note"><b>Simulated model</b>: these numbers exercise the pipeline and say nothing about any real model.</p>` : ''}`;
 }
 
+type Detail = Awaited<ReturnType<DashboardOptions['detail']>>;
+
+/** The campaign page: every read side by side (events first, so a problem finishing in between shows in both). */
+async function campaignBody(db: Database, id: string, detail: Detail, query: ProblemsQuery): Promise<string> {
+  const { campaign, progress, passAt1, links } = detail;
+  const method = text(campaign.method);
+  const eventRows = await latestEvents(db, id);
+  const [cards, cost, problems, choices, wins, lines, btp] = await Promise.all([
+    scoreCards(db, id), campaignCost(db, id, method), problemsPage(db, id, query),
+    method === 'eg-cfg' ? winnerChoices(db, id) : Promise.resolve({ agents: [], gammas: [] }),
+    method === 'eg-cfg' ? winCounts(db, id) : Promise.resolve([]),
+    method === 'eg-cfg' ? solutionLines(db, id) : Promise.resolve([]),
+    method === 'btp' ? btpPassAt1(db, id) : Promise.resolve([]),
+  ]);
+  const html = campaignPage({
+    id, campaign: campaign as CampaignPageData['campaign'], progress, links,
+    passAt1Table: passAt1Table(passAt1, Boolean(campaign.simulated), text(campaign.model)),
+    cards, cost, problems, query, choices, wins, lines, btp,
+    events: raw(eventRows.map((e) => eventItem(e)).join('')), lastEventId: eventRows.at(-1)?.id ?? 0,
+  });
+  return String(await html);
+}
+
 export function mountDashboard(app: OpenAPIHono<AppEnv>, o: DashboardOptions): void {
   const { db } = o;
 
@@ -79,7 +108,7 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>, o: DashboardOptions): v
   }
 
   app.get('/static/viewer.js', (c) => c.body(viewerJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
-  app.get('/static/dashboard.css', (c) => c.body(dashboardCss + viewerCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }));
+  app.get('/static/dashboard.css', (c) => c.body(dashboardCss + viewerCss + plotCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }));
   app.get('/static/dashboard.js', (c) => c.body(dashboardJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
   app.get('/', (c) => c.redirect('/ui', 302));
 
@@ -131,33 +160,12 @@ ${list.nextCursor ? `<p><a href="/ui${qs({ cursor: list.nextCursor })}">older ca
       if ((err as Error).name === 'UnknownCampaignError') return c.html(page('Not found', `<h1>Unknown campaign</h1><p>${esc((err as Error).message)}</p>`), 404);
       throw err;
     }
-    const { campaign, progress, passAt1, links } = detail;
-    // Events first, then results: a problem finishing in between shows up in both (the script skips the duplicate row)
-    // rather than in neither.
-    const events = await campaignEvents(db, id, { limit: 100_000 });
-    const results = await campaignResults(db, id);
-    const lastEventId = events.length ? events[events.length - 1]!.id : 0;
-    const fraction = progress.total ? progress.done / progress.total : 0;
-    const problemRows = results.map((r) => `<tr data-task="${esc(r.task_id)}"><td><a href="/ui/campaigns/${esc(id)}/problems/${encodeURIComponent(r.task_id)}">${esc(r.task_id)}</a></td>
-<td class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'passed' : 'failed'}</td><td>${esc(r.status)}</td><td class="num">${r.tests_passed ?? '–'}/${r.tests_total ?? '–'}</td></tr>`).join('');
-    const eventItems = events.map((e) => eventItem(e)).join('');
-    const cfg = campaign.config as Record<string, unknown>;
-    const body = `<h1>Campaign <code>${esc(id)}</code> ${statusBadge(progress.state === 'paused' ? 'running' : text(campaign.status), progress.paused)}</h1>
-<p>${esc(campaign.method)} on <b>${esc(campaign.dataset)}</b> · model <b>${esc(campaign.model)}</b>${campaign.simulated ? ' <span class="sim">simulated model</span>' : ''}
-· created ${when(campaign.createdAt)}${campaign.finishedAt ? ` · finished ${when(campaign.finishedAt)}` : ''}
-${links.temporal ? ` · <a href="${esc(links.temporal)}" target="_blank" rel="noopener" id="temporal-link">workflow in the Temporal UI</a>` : ''}</p>
-<section class="card"><div class="progress-row"><progress id="progress" max="${progress.total}" value="${progress.done}"></progress>
-<span id="progress-text">${progress.done}/${progress.total} (${Math.floor(100 * fraction)}%)</span></div>
-<p id="progress-detail">${progress.passed} passed · ${progress.errors} errors · ${progress.running} running · state <b id="state">${esc(progress.state)}</b></p>
-<div class="actions"><button data-action="pause" id="pause-button">Pause</button><button data-action="resume" id="resume-button">Resume</button>
-<button data-action="cancel" id="cancel-button" class="danger">Cancel</button> <span id="action-message" role="status"></span></div></section>
-<h2>pass@1</h2><div id="pass-wrap">${passAt1Table(passAt1, Boolean(campaign.simulated), text(campaign.model))}</div>
-<p>Results: <a href="/campaigns/${esc(id)}/results?format=json">json</a> · <a href="/campaigns/${esc(id)}/results?format=jsonl">jsonl</a>
-· <a href="/campaigns/${esc(id)}/results?format=csv">csv</a> · <a href="/campaigns/${esc(id)}/results?format=evalplus">evalplus samples</a></p>
-<div class="cols"><section><h2>Problems</h2><table id="problems"><thead><tr><th>task</th><th>verdict</th><th>status</th><th class="num">tests</th></tr></thead>
-<tbody>${problemRows}</tbody></table></section>
-<section><h2>Events</h2><ol id="events" data-last-event="${lastEventId}">${eventItems}</ol></section></div>
-<details><summary>configuration</summary><pre>${esc(JSON.stringify(cfg, null, 2))}</pre></details>`;
+    const parsed = ProblemsQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      return c.html(page('Bad request', `<h1>Bad request</h1><p class="error">${esc(issues)}</p><p><a href="/ui/campaigns/${esc(id)}">the campaign</a></p>`), 400);
+    }
+    const body = await campaignBody(db, id, detail, parsed.data);
     return c.html(page(`Campaign ${id}`, body, { campaignId: id }));
   });
 
@@ -208,7 +216,10 @@ function eventItem(e: { id: number; kind: string; payload: Record<string, unknow
 }
 
 function summarise(kind: string, p: Record<string, unknown>): string {
-  if (kind === 'problem_finished') return `${text(p.taskId ?? p.problemId)}: ${p.passed ? 'passed' : 'failed'} (${text(p.status)})`;
+  if (kind === 'problem_finished') {
+    return `${text(p.taskId ?? p.problemId)}${p.protocol && p.protocol !== 'default' ? ` [${text(p.protocol)}]` : ''}: ${p.passed ? 'passed' : 'failed'} (${text(p.status)})`;
+  }
   if (kind === 'campaign_status') return String(p.status);
+  if (kind === 'campaign_control') return `${text(p.action)}${p.by ? ` by ${text(p.by)}` : ''}`;
   return JSON.stringify(p);
 }

@@ -16,6 +16,7 @@ import { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, Unknown
 import { checkSelectionOptions, type RunOptions } from './options.ts';
 import { selectProblems } from '../core/datasets/select.ts';
 import { z } from 'zod';
+import { replayCoverage } from './replay-coverage.ts';
 
 export { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext };
 
@@ -23,6 +24,8 @@ export interface CreatedCampaign {
   campaignId: string;
   workflowId: string;
   problems: number;
+  /** A samples file's coverage of the selected problems. */
+  samplesCoverage?: { covered: number; selected: number; missing: 'skip' | 'fail'; samplesPerTask: number };
 }
 
 /** Load the problems, record the campaign and start its workflow. */
@@ -36,8 +39,12 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
     return { campaignId, workflowId, problems };
   }
   const all = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), ...(opts.split ? { split: opts.split } : {}) });
-  const selected = selectProblems(all, opts);
-  if (selected.length === 0) throw new Error(`dataset ${opts.dataset} has no problems in the selected split`);
+  const chosen = selectProblems(all, opts);
+  if (chosen.length === 0) throw new Error(`dataset ${opts.dataset} has no problems in the selected split`);
+  // A samples file is scored on the tasks it covers (unless missing: 'fail'), with as many samples per task as it has.
+  const coverage = opts.samplesFile ? await replayCoverage(opts.samplesFile, all, chosen, opts.missing) : undefined;
+  const selected = coverage?.problems ?? chosen;
+  const perProblem = coverage ? coverage.samplesPerTask : opts.samplesPerProblem;
   const problemIds = await upsertProblems(ctx.db, selected);
   const campaignId = newCampaignId();
   const workflowId = campaignWorkflowId(campaignId);
@@ -48,7 +55,8 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
   const simulated = model.kind === 'openai' && model.simulated;
   await ctx.db.insert(campaigns).values({
     id: campaignId, method: opts.method, dataset: opts.dataset, model: model.model, simulated,
-    config: { ...opts, model }, workflowId, problemsTotal: problemIds.length,
+    config: { ...opts, model, ...(coverage ? { samplesPerProblem: coverage.samplesPerTask, replayCoverage: { covered: coverage.covered, selected: coverage.selected, missing: coverage.missing } } : {}) },
+    workflowId, problemsTotal: problemIds.length,
   });
   const [run] = await ctx.db.insert(runs).values({ campaignId, name: opts.method, config: { ...opts } }).returning({ id: runs.id });
   const input: CampaignInput = {
@@ -59,12 +67,15 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
     params: {
       promptType: opts.promptType, ...(opts.promptFormat ? { promptFormat: opts.promptFormat } : {}),
       temperature: opts.temperature, topP: opts.topP, maxTokens: opts.maxTokens, seed: opts.seed,
-      ...(opts.samplesPerProblem && opts.samplesPerProblem > 1 ? { samplesPerProblem: opts.samplesPerProblem } : {}),
+      ...(perProblem && perProblem > 1 ? { samplesPerProblem: perProblem } : {}),
     },
     concurrency: opts.concurrency,
   };
   await startOrMarkFailed(ctx.db, campaignId, () => ctx.client.workflow.start(baselineCampaign, { workflowId, taskQueue: taskQueues.default, args: [input] }));
-  return { campaignId, workflowId, problems: problemIds.length };
+  return {
+    campaignId, workflowId, problems: problemIds.length,
+    ...(coverage ? { samplesCoverage: { covered: coverage.covered, selected: coverage.selected, missing: coverage.missing, samplesPerTask: coverage.samplesPerTask } } : {}),
+  };
 }
 
 /** Live progress from the workflow; falls back to the database once the workflow is closed or gone. */

@@ -13,12 +13,14 @@ describe('dashboard views and the steps route (Postgres, seeded rows)', { timeou
   let db: TestDatabase;
   let app: App;
   let seeded: SeededCampaign;
+  let failed: SeededCampaign;
 
   before(async () => {
     db = await freshPostgresDatabase();
     // No workflow is asked anything: every seeded campaign has finished (the client is never used).
     app = createApp({ db: db.db, client: {} as Client, auth: { mode: 'none' }, log: () => {} });
     seeded = await seedEgcfgCampaign(db.db, '20261201-000000-aaaaaa', 7);
+    failed = await seedEgcfgCampaign(db.db, '20261201-000001-bbbbbb', 1, 'failed');
   }, { timeout: 60_000 });
   after(async () => { await db?.drop(); }, { timeout: 30_000 });
 
@@ -73,5 +75,51 @@ describe('dashboard views and the steps route (Postgres, seeded rows)', { timeou
     assert.ok(doc.paths['/campaigns/{id}/problems/{taskId}/steps']);
     assert.doesNotMatch(doc.info.description, /to come/);
     assert.doesNotMatch(await (await get('/docs')).text(), /EG-CFG and BTP to come/);
+  });
+
+  const rowsOf = (page: string): string[] => [...page.matchAll(/<tr data-task="([^"]+)"/g)].map((m) => m[1]!);
+  const campaignPage = async (query = ''): Promise<string> => {
+    const res = await get(`/ui/campaigns/${seeded.campaignId}${query}`);
+    assert.equal(res.status, 200, query);
+    return res.text();
+  };
+
+  test('the campaign page: score cards, cost, plots, disabled buttons, events with their protocol', async () => {
+    const page = await campaignPage();
+    assert.match(page, /id="score-cards"/);
+    for (const protocol of ['paper', 'strict', 'default']) assert.match(page, new RegExp(`data-protocol="${protocol}"`));
+    assert.match(page, /71\.43%/, '5 of 7 passed');
+    assert.match(page, /<table id="cost"/);
+    assert.match(page, /per solved problem \(5\)/);
+    for (const id of ['plot-gamma', 'plot-agent', 'plot-lines']) assert.match(page, new RegExp(`<svg[^>]* id="${id}"`));
+    for (const b of ['pause', 'resume', 'cancel']) assert.match(page, new RegExp(`id="${b}-button"[^>]* disabled`), `${b} is disabled on a finished campaign`);
+    assert.match(page, /-p0 \[paper\]: passed/);
+    assert.equal(rowsOf(page).length, 7);
+    assert.match(page, /data-live="1"/);
+    assert.doesNotMatch(page, /id="failure-reason"/);
+  });
+
+  test('the problems table: sort, filter, search and pagination on the server', async () => {
+    const t = (i: number) => `${seeded.campaignId}-p${i}`;
+    assert.deepEqual(rowsOf(await campaignPage('?verdict=failed')), [t(2), t(5)]);
+    assert.deepEqual(rowsOf(await campaignPage('?verdict=passed&gamma=3')), [t(0), t(4), t(6)]);
+    assert.deepEqual(rowsOf(await campaignPage('?agent=t0.7-s3-d2&gamma=0')), [t(1), t(3)]);
+    assert.deepEqual(rowsOf(await campaignPage(`?q=${encodeURIComponent('P1')}`)), [t(1)]);
+    const desc = await campaignPage('?sort=task&dir=desc&per=3');
+    assert.deepEqual(rowsOf(desc), [t(6), t(5), t(4)]);
+    assert.match(desc, /page <b>1<\/b> of 3/);
+    assert.match(desc, /id="next-page"[^>]*>|href="[^"]*page=2[^"]*"[^>]*id="next-page"/);
+    assert.match(desc, /data-live="0"/);
+    assert.deepEqual(rowsOf(await campaignPage('?sort=task&dir=desc&per=3&page=3')), [t(0)]);
+    assert.deepEqual(rowsOf(await campaignPage('?sort=verdict&per=2')), [t(2), t(5)], 'failed sorts before passed');
+    assert.deepEqual(rowsOf(await campaignPage('?page=9')), []);
+    assert.equal((await get(`/ui/campaigns/${seeded.campaignId}?per=abc`)).status, 400);
+    assert.equal((await get(`/ui/campaigns/${seeded.campaignId}?sort=nope`)).status, 400);
+  });
+
+  test('a failed campaign shows its failure reason, escaped', async () => {
+    const res = await get(`/ui/campaigns/${failed.campaignId}`);
+    const page = await res.text();
+    assert.match(page, /id="failure-reason"[^>]*><b>Failed:<\/b> the workflow failed: ActivityFailure: boom &lt;script&gt;/);
   });
 });

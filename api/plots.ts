@@ -1,0 +1,89 @@
+// Small server-side SVG plots for the dashboard: a bar chart and a line chart, with axes, ticks and a title, every
+// label escaped by Hono's `html` tag. Our own ~100 lines rather than a charting library: the dashboard needs two
+// chart kinds, rendered on the server with no script and no CDN, and the libraries that do that (vega, chart.js with
+// a canvas) bring a DOM or native canvas dependency and megabytes for it.
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+export interface PlotOptions { title: string; id: string; width?: number; height?: number; yLabel?: string; xLabel?: string; yMax?: number; format?: (y: number) => string }
+
+const M = { top: 28, right: 16, bottom: 44, left: 52 };
+const fmt = (y: number): string => (Number.isInteger(y) ? String(y) : y.toFixed(2));
+
+/** "Nice" axis ticks from 0 to at least max. */
+export function ticks(max: number, count = 5): number[] {
+  if (!(max > 0)) return [0, 1];
+  const raw = max / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = 0; v < max + step / 2; v += step) out.push(Number(v.toPrecision(12)));
+  if (out[out.length - 1]! < max) out.push(out[out.length - 1]! + step);
+  return out;
+}
+
+function frame(o: PlotOptions, top: number, body: Html, xTicks: Html): Html {
+  const w = o.width ?? 480;
+  const h = o.height ?? 240;
+  const ih = h - M.top - M.bottom;
+  const y = (v: number) => M.top + ih - (v / top) * ih;
+  const f = o.format ?? fmt;
+  const yt = ticks(top).filter((t) => t <= top + 1e-9);
+  return html`<figure class="plot"><svg xmlns="http://www.w3.org/2000/svg" id="${o.id}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${o.title}">
+<title>${o.title}</title>
+<text x="${w / 2}" y="16" text-anchor="middle" class="plot-title">${o.title}</text>
+${yt.map((t) => html`<line x1="${M.left}" x2="${w - M.right}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" class="tick">${f(t)}</text>`)}
+<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ih}" class="axis"/><line x1="${M.left}" x2="${w - M.right}" y1="${M.top + ih}" y2="${M.top + ih}" class="axis"/>
+${o.yLabel ? html`<text transform="translate(12 ${M.top + ih / 2}) rotate(-90)" text-anchor="middle" class="label">${o.yLabel}</text>` : ''}
+${o.xLabel ? html`<text x="${M.left + (w - M.left - M.right) / 2}" y="${h - 6}" text-anchor="middle" class="label">${o.xLabel}</text>` : ''}
+${xTicks}${body}</svg></figure>`;
+}
+
+/** Bars, one per label, from 0. */
+export function barChart(data: Array<{ label: string; value: number }>, o: PlotOptions): Html {
+  const w = o.width ?? 480;
+  const h = o.height ?? 240;
+  const iw = w - M.left - M.right;
+  const ih = h - M.top - M.bottom;
+  const top = o.yMax ?? ticks(Math.max(0, ...data.map((d) => d.value))).at(-1)!;
+  const slot = iw / Math.max(1, data.length);
+  const bw = Math.max(2, slot * 0.7);
+  const f = o.format ?? fmt;
+  const bars = data.map((d, i) => {
+    const bh = top > 0 ? (d.value / top) * ih : 0;
+    const x = M.left + i * slot + (slot - bw) / 2;
+    return html`<rect x="${x}" y="${M.top + ih - bh}" width="${bw}" height="${bh}" class="bar"><title>${d.label}: ${f(d.value)}</title></rect>
+<text x="${x + bw / 2}" y="${M.top + ih - bh - 3}" text-anchor="middle" class="value">${f(d.value)}</text>`;
+  });
+  const labels = data.map((d, i) => html`<text x="${M.left + i * slot + slot / 2}" y="${M.top + ih + 14}" text-anchor="middle" class="tick">${d.label}</text>`);
+  return frame(o, top, html`${bars}`, html`${labels}`);
+}
+
+/** A line through the points (x in order), with a dot and its value at each point. */
+export function lineChart(points: Array<{ x: number; y: number }>, o: PlotOptions): Html {
+  const w = o.width ?? 480;
+  const h = o.height ?? 240;
+  const iw = w - M.left - M.right;
+  const ih = h - M.top - M.bottom;
+  const top = o.yMax ?? ticks(Math.max(0, ...points.map((p) => p.y))).at(-1)!;
+  const xs = points.map((p) => p.x);
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const px = (x: number) => M.left + (x1 === x0 ? iw / 2 : ((x - x0) / (x1 - x0)) * iw);
+  const py = (y: number) => M.top + ih - (top > 0 ? (y / top) * ih : 0);
+  const f = o.format ?? fmt;
+  const path = points.map((p, i) => `${i ? 'L' : 'M'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
+  const dots = points.map((p) => html`<circle cx="${px(p.x)}" cy="${py(p.y)}" r="3.5" class="dot"><title>${p.x}: ${f(p.y)}</title></circle>
+<text x="${px(p.x)}" y="${py(p.y) - 7}" text-anchor="middle" class="value">${f(p.y)}</text>`);
+  const labels = points.map((p) => html`<text x="${px(p.x)}" y="${M.top + ih + 14}" text-anchor="middle" class="tick">${p.x}</text>`);
+  return frame(o, top, html`<path d="${path}" class="line"/>${dots}`, html`${labels}`);
+}
+
+export const plotCss = `
+.plots { display:flex; flex-wrap:wrap; gap:16px; } figure.plot { margin:0; background:var(--card); border:1px solid var(--line); border-radius:6px; }
+svg .bar { fill:#6d95d8; } svg .line { fill:none; stroke:var(--accent); stroke-width:2; } svg .dot { fill:var(--accent); }
+svg .grid { stroke:#eceff3; } svg .axis { stroke:#9aa4ae; } svg text { font:11px system-ui, sans-serif; fill:var(--fg); }
+svg .plot-title { font-weight:600; font-size:12.5px; } svg .value { fill:var(--muted); font-size:10px; } svg .tick { fill:var(--muted); }
+`;
