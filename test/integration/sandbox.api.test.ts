@@ -8,6 +8,7 @@ import {
 } from '../../activities/sandbox/index.ts';
 import { repoPath } from '../../core/repo.ts';
 import { sandboxPython } from '../../core/tools.ts';
+import { waitFor } from '../support/wait.ts';
 
 let sandbox: Sandbox;
 before(async () => { sandbox = await createSandbox({ poolSize: 2 }); }, { timeout: 300_000 });
@@ -184,7 +185,8 @@ describe('sandbox API (real nsjail)', { timeout: 600_000 }, () => {
     try {
       const [pid] = one.workerPids();
       const pending = one.run({ program: 'import time\ntime.sleep(30)', tests: [{ id: 't', code: 'pass' }] });
-      await new Promise((r) => setTimeout(r, 300));
+      // Kill it once it has the request (busy), not after a guessed delay.
+      await waitFor('the worker busy with the request', () => (one.load?.().busy ?? 0) === 1, { timeoutMs: 30_000, intervalMs: 20 });
       process.kill(pid!, 'SIGKILL');
       const r = await pending;
       assert.equal(r.status, 'killed');

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createSandbox, type Sandbox, type ExecutionResult, type TestStatus } from '../../activities/sandbox/index.ts';
 import { repoPath } from '../../core/repo.ts';
+import { waitFor } from '../support/wait.ts';
 
 const SECRET = `egcfg-fake-secret-${randomBytes(8).toString('hex')}`;
 const MARK = randomBytes(6).toString('hex');
@@ -132,12 +133,9 @@ describe('hostile programs (real nsjail)', { timeout: 600_000 }, () => {
       if (c.errorType) assert.equal(t.error?.type, c.errorType, `error ${JSON.stringify(t.error)}`);
       c.check?.(r);
       // Nothing the test started is still running: only the fork servers (and their idle spare child) remain.
-      // (The spare is forked right after the reply; give it a moment to reach its read() on the job fd.)
-      let stray = strayProcesses(sandbox);
-      for (let i = 0; i < 40 && stray.length > 0; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        stray = strayProcesses(sandbox);
-      }
+      // (The spare is forked right after the reply; give it up to 2 s to reach its read() on the job fd.)
+      const stray = await waitFor('no stray processes', () => (strayProcesses(sandbox).length === 0 ? [] : undefined), { timeoutMs: 2000, intervalMs: 50 })
+        .catch(() => strayProcesses(sandbox));
       assert.deepEqual(stray, [], 'no stray processes left on the host');
     });
   }
@@ -194,7 +192,8 @@ describe('hostile programs (real nsjail)', { timeout: 600_000 }, () => {
   test('a fork bomb in one slot does not starve the other slot (distinct outside uids)', async () => {
     assert.equal(new Set(sandbox.slotUids).size, sandbox.poolSize);
     const bomb = run('import os, time\nfor _ in range(40):\n    try:\n        os.fork()\n    except OSError:\n        break\ntime.sleep(2)', [{ id: 't', code: 'pass' }], 1000);
-    await new Promise((r) => setTimeout(r, 200));
+    // The bomb's processes are running (outside the fork servers) before the other slot is asked for anything.
+    await waitFor('the fork bomb running in its slot', () => strayProcesses(sandbox).length > 0, { timeoutMs: 10_000, intervalMs: 20 });
     const other = await run('import os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)', [{ id: 't', code: 'pass' }]);
     assert.equal(other.status, 'passed', JSON.stringify(other.tests[0]!.error));
     await bomb;
