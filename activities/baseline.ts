@@ -40,6 +40,12 @@ export interface ExecutionVerdict {
 }
 
 
+/** 'baseline' is sample 0 of a problem; 'sample-<i>' (pass@k, workflows/problem.ts) is sample i. */
+export const sampleIndexOf = (attempt: string): number => {
+  const m = /^sample-(\d+)$/.exec(attempt);
+  return m ? Number(m[1]) : 0;
+};
+
 export function baselineActivities(deps: ActivityDeps) {
   const { db } = deps;
   const store = storeActivities(db);
@@ -81,6 +87,7 @@ export function baselineActivities(deps: ActivityDeps) {
           topP: input.params.topP,
           maxTokens: input.params.maxTokens,
           seed: input.params.seed,
+          sampleIndex: sampleIndexOf(input.attempt),
           onRetry: ({ attempt, error }) => {
             heartbeat({ modelRetry: attempt });
             log.warn({ taskId, modelAttempt: attempt, error }, 'model call failed; retrying');

@@ -17,6 +17,8 @@ export interface GenerateRequest {
   topP: number;
   maxTokens: number;
   seed: number;
+  /** Which of the task's samples a replay model answers with (pass@k: sample i of n); 0 when absent. */
+  sampleIndex?: number;
   onRetry?: (info: { attempt: number; error: string }) => void;
 }
 
@@ -106,14 +108,14 @@ async function chatEndpoint(client: ModelClient, model: string, req: GenerateReq
 }
 
 export function replayBackend(spec: Extract<ModelSpec, { kind: 'replay' }>): ModelBackend {
-  let samples: Map<string, ReplaySample> | undefined;
+  let samples: Map<string, ReplaySample[]> | undefined;
   return {
     name: spec.model,
     simulated: false,
     async generate(req) {
       samples ??= await loadReplaySamples(spec.samplesFile);
       // evalplus names MBPP tasks `Mbpp/<n>`; our MBPP task ids are the bare numbers.
-      const sample = samples.get(req.taskId) ?? samples.get(`Mbpp/${req.taskId}`);
+      const sample = (samples.get(req.taskId) ?? samples.get(`Mbpp/${req.taskId}`))?.[req.sampleIndex ?? 0];
       // A problem the samples file has no answer for gets an empty program, which fails its tests: evalplus does the same.
       if (!sample) return { text: '', kind: 'program', tokenLogprobs: null, promptTokens: 0, completionTokens: 0, modelCalls: 0 };
       const text = sample.kind === 'completion' && req.promptCode === undefined ? sample.text : replayProgram(sample, req.promptCode);

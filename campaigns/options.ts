@@ -32,6 +32,8 @@ export const runOptionsSchema = z.object({
   maxProblems: z.number().int().positive().optional(),
   /** Baseline pass@k: n samples per problem (seeded seed + i), scored with the unbiased estimator for k ≤ n. */
   samplesPerProblem: z.number().int().min(1).max(1000).optional(),
+  /** A samples file's tasks without samples: 'skip' (default: scored on the tasks it covers) or 'fail' (counted as failed). */
+  missing: z.enum(['skip', 'fail']).optional(),
   /** With maxProblems: a seeded random subset of that size (dataset order kept) instead of the first N. */
   subsetSeed: z.number().int().nonnegative().optional(),
   seed: z.number().int().nonnegative().default(40),

@@ -20,7 +20,7 @@ commands:
   run        --dataset mbpp|mbpp-et|humaneval|humaneval-et --method baseline --model-name NAME
              [--model-url URL] [--max-problems N [--subset-seed S]] [--samples-per-problem N] [--seed S] [--output-dir DIR] [--temperature T]
              [--prompt-type deepseek_instruct|long_code] [--concurrency N] [--dataset-file FILE] [--split S]
-  evaluate   --dataset D --samples FILE [--output-dir DIR]        score an evalplus-format samples file
+  evaluate   --dataset D --samples FILE [--missing skip|fail] [--output-dir DIR]   score an evalplus-format samples file (several samples per task: pass@k)
   run --method eg-cfg  [--grid FILE | --temperature T --num-candidates S --horizon D|inf --prompt-type P]
              [--gamma 0,0.5,1,3] [--max-agents N] [--top-logprobs K] [--max-new-tokens N] [--retries N]
              [--no-early-stop] [--trace-max-chars N] [--reasoning-max-tokens N] [--baseline-campaign ID] [--protocol strict|paper]   EG-CFG

@@ -18,6 +18,8 @@ export interface SummaryLine {
   coverage?: string;
   /** HumanEval EG-CFG: problems without docstring-derived visible tests, and with wrong ones (counted in the sandbox). */
   visible_tests?: { problems: number; no_visible_tests: number; wrong_visible_asserts: number; no_visible_tests_tasks: string[]; wrong_visible_asserts_tasks: string[] };
+  /** egcfg evaluate: how much of the selection the samples file answers (scored on `covered` unless missing is 'fail'). */
+  samples_coverage?: { covered: number; selected: number; missing: 'skip' | 'fail'; samples_per_task: number };
   /** Baseline pass@k (--samples-per-problem n > 1): n, and the unbiased pass@10 / pass@100 where n allows. */
   samples_per_problem?: number;
   pass_at_10?: number;
@@ -43,6 +45,10 @@ const passAtKNote = (s: SummaryLine): string => s.samples_per_problem
     (s.pass_at_10 !== undefined ? `, pass@10 ${(100 * s.pass_at_10).toFixed(2)}%` : '') + (s.pass_at_100 !== undefined ? `, pass@100 ${(100 * s.pass_at_100).toFixed(2)}%` : '') +
     `; the passed column counts sample 0 of each problem`
   : '';
+
+export const samplesCoverageLine = (c: NonNullable<SummaryLine['samples_coverage']>): string =>
+  `Samples file: answers ${c.covered} of ${c.selected} selected problems (${c.samples_per_task} sample${c.samples_per_task === 1 ? '' : 's'} per task); ` +
+  (c.missing === 'skip' ? `scored on those ${c.covered} (--missing fail counts the others as failed)` : `the ${c.selected - c.covered} without samples count as failed (--missing fail)`);
 
 export const SIMULATED_NOTE = 'simulated model: these numbers exercise the pipeline and say nothing about any real model';
 
@@ -76,6 +82,7 @@ export function summaryMarkdown(s: SummaryLine): string {
     s.errors ? `\n⚠ ${errorsNote(s)}` : '',
     s.coverage ? `\nCoverage: ${s.coverage}` : '',
     s.extraction ? `\n${extractionLine(s.extraction)}` : '',
+    s.samples_coverage ? `\n${samplesCoverageLine(s.samples_coverage)}` : '',
     s.samples_per_problem ? `\n${passAtKNote(s)}` : '',
     s.visible_tests ? `\nVisible tests (docstring examples): ${s.visible_tests.no_visible_tests} of ${s.visible_tests.problems} problems have none, ${s.visible_tests.wrong_visible_asserts} have asserts the canonical solution fails.` : '',
     '',

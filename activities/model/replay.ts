@@ -1,7 +1,8 @@
 // The replay model: answers come from an existing samples file in evalplus format (JSON Lines, optionally .gz),
 // one object per line with "task_id" and either "solution" (a full program) or "completion" (text to append to the
 // HumanEval prompt). When a line has both, "solution" wins (as in evalplus). Extra fields are ignored.
-// One sample per task: a repeated task_id is an error (this model replays pass@1 answers).
+// Several lines may share a task_id: they are that task's samples, in file order (pass@k); every task must then have
+// the same number of them (samplesPerTask).
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
@@ -29,8 +30,8 @@ const LineSchema = z.looseObject({
 });
 
 /** Parses evalplus-format text; `file` is only used in error messages. */
-export function parseReplaySamples(text: string, file: string): Map<string, ReplaySample> {
-  const out = new Map<string, ReplaySample>();
+export function parseReplaySamples(text: string, file: string): Map<string, ReplaySample[]> {
+  const out = new Map<string, ReplaySample[]>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
@@ -51,15 +52,28 @@ export function parseReplaySamples(text: string, file: string): Map<string, Repl
     const taskId = String(r.data.task_id);
     const kind = r.data.solution !== undefined ? 'solution' : r.data.completion !== undefined ? 'completion' : undefined;
     if (!kind) throw new ReplayFileError(file, line, `task ${taskId} has neither "solution" nor "completion"`);
-    const prev = out.get(taskId);
-    if (prev) throw new ReplayFileError(file, line, `duplicate task_id ${JSON.stringify(taskId)} (first on line ${prev.line}); replay takes one sample per task`);
-    out.set(taskId, { taskId, kind, text: kind === 'solution' ? r.data.solution! : r.data.completion!, line });
+    const list = out.get(taskId) ?? [];
+    list.push({ taskId, kind, text: kind === 'solution' ? r.data.solution! : r.data.completion!, line });
+    out.set(taskId, list);
   }
   return out;
 }
 
+/** The number of samples every task has (n of pass@k); tasks with different numbers are an error naming two of them. */
+export function samplesPerTask(samples: Map<string, ReplaySample[]>, file: string): number {
+  let n: number | undefined;
+  let first = '';
+  for (const [taskId, list] of samples) {
+    if (n === undefined) { n = list.length; first = taskId; continue; }
+    if (list.length !== n) {
+      throw new ReplayFileError(file, list[0]!.line, `task ${JSON.stringify(taskId)} has ${list.length} samples and task ${JSON.stringify(first)} ${n}: pass@k needs the same number of samples for every task`);
+    }
+  }
+  return n ?? 0;
+}
+
 /** Reads an evalplus samples file (.jsonl, or .jsonl.gz by its gzip magic bytes). */
-export async function loadReplaySamples(file: string): Promise<Map<string, ReplaySample>> {
+export async function loadReplaySamples(file: string): Promise<Map<string, ReplaySample[]>> {
   let buf: Buffer;
   try { buf = await readFile(file); } catch (e) {
     throw new ReplayFileError(file, 0, `cannot read replay samples: ${(e as Error).message}`);

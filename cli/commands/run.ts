@@ -6,12 +6,14 @@ import { parseArgs } from 'node:util';
 import { loadReplaySamples } from '../../activities/model/replay.ts';
 import { startSimulatedModelServer } from '../../activities/model/simulated-server.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
+import { replayCoverage } from '../../campaigns/replay-coverage.ts';
+import { selectProblems } from '../../core/datasets/select.ts';
 import { checkSelectionOptions, OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
 import { campaignErrors, campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
 import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../core/contracts.ts';
 import { campaignExtraction, extractionLine } from '../../campaigns/extraction.ts';
-import { passAtKFields, reportErrors, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
+import { passAtKFields, reportErrors, samplesCoverageLine, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
@@ -236,7 +238,7 @@ export async function prepareBtp(opts: RunOptions, dataDir: string, sim: { skill
   return { target, source, opts: filled, async close() { for (const s of servers) await s.close(); } };
 }
 
-const evaluateFlags = { ...sharedFlags, samples: { type: 'string' } } as const;
+const evaluateFlags = { ...sharedFlags, samples: { type: 'string' }, missing: { type: 'string' } } as const;
 
 const num = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -282,8 +284,11 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const opts = parseRunOptions({
     dataset: values.dataset, method: 'baseline', modelName: `replay:${basename(samplesFile)}`, samplesFile,
     datasetFile: values['dataset-file'], split: values.split, maxProblems: num(values['max-problems'], '--max-problems'),
-    seed: num(values.seed, '--seed'), concurrency: num(values.concurrency, '--concurrency') ?? 16,
+    seed: num(values.seed, '--seed'), concurrency: num(values.concurrency, '--concurrency') ?? 16, missing: values.missing,
   });
+  // Unknown task ids, uneven sample counts, nothing covered: said before any service starts.
+  const all = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), ...(opts.split ? { split: opts.split } : {}) });
+  await replayCoverage(samplesFile, all, selectProblems(all, opts), opts.missing);
   return execute(opts, values, {});
 }
 
@@ -333,6 +338,10 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
       ...(coverage.full ? {} : { coverage: coverage.note }),
       ...(extraction ? { extraction } : {}),
       ...passAtKFields(summary),
+      ...(created.samplesCoverage ? { samples_coverage: {
+        covered: created.samplesCoverage.covered, selected: created.samplesCoverage.selected,
+        missing: created.samplesCoverage.missing, samples_per_task: created.samplesCoverage.samplesPerTask,
+      } } : {}),
       output_dir: resolve(values['output-dir'] ?? join('results', created.campaignId)),
       database: runtime.database.location,
     };
@@ -345,6 +354,7 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
     if (line.simulated) console.error(`\nNOTE: ${SIMULATED_NOTE}.`);
     if (line.coverage) console.error(`Coverage: ${line.coverage}`);
     if (line.extraction) console.error(extractionLine(line.extraction));
+    if (line.samples_coverage) console.error(samplesCoverageLine(line.samples_coverage));
     console.error(`\nResults: ${join(out, 'results.jsonl')} (per problem), ${join(out, 'summary.md')}; database: ${line.database}`);
     console.log(JSON.stringify(full));
     return reportErrors(line, errored); // issue 13: non-zero, with how many and the first message, when any ended in 'error'
@@ -428,6 +438,9 @@ function egcfgSummaryFields(s: EgcfgCampaignSummary) {
     protocol_note: 'pass_at_1 above is the paper protocol; see protocols for paper and strict',
     protocols: s.protocols.map((p) => ({
       protocol: p.protocol, problems: p.problems, passed: p.passed, pass_at_1: p.passAt1, rsr: p.rsr, baseline_pass_at_1: p.baselinePassAt1,
+      // RSR is over the problems both campaigns scored (rsr_problems), at these two pass@1 values.
+      ...(p.rsrProblems !== undefined ? { rsr_problems: p.rsrProblems, rsr_pass_at_1: p.rsrPassAt1 ?? null } : {}),
+      ...(p.rsrNote !== undefined ? { rsr_note: p.rsrNote } : {}),
     })),
     baseline_campaign_id: s.baselineCampaignId,
     cost: s.cost,
@@ -448,6 +461,9 @@ function egcfgProtocolNotes(e: ReturnType<typeof egcfgSummaryFields>): string[] 
   const lines = [e.selection_protocol === 'paper'
     ? "selection: --protocol paper (the authors' evaluation tests stopped the search: HumanEval check(), MBPP test_list); strict rows saw hidden tests"
     : "selection: --protocol strict (visible tests stopped the search); for HumanEval and CodeContests the paper row is not the authors' selection (run with --protocol paper)"];
+  const r = e.protocols.find((p) => p.rsr_problems !== undefined);
+  if (r?.rsr_note !== undefined) lines.push(`RSR: none (${r.rsr_note})`);
+  else if (r) lines.push(`RSR on the ${r.rsr_problems} problems both campaigns scored (baseline pass@1 there: ${r.baseline_pass_at_1 === null ? '–' : (100 * r.baseline_pass_at_1).toFixed(2)} %)`);
   const v = e.visible_tests;
   if (v) lines.push(`visible tests (docstring examples): ${v.no_visible_tests} of ${v.problems} problems have none, ${v.wrong_visible_asserts} have asserts the canonical solution fails`);
   return lines;

@@ -105,6 +105,32 @@ describe('egcfg CLI (local mode)', { timeout: 1_200_000 }, () => {
     assert.match(r.stderr, /pass@k needs sampling/);
   });
 
+  test('evaluate: a file with two samples per task gives pass@k; a partial file is scored on what it covers, or fails the rest', async () => {
+    const problems = (await loadDataset('mbpp')).slice(0, 3);
+    const file = join(dataDir, 'two-per-task.jsonl');
+    // Sample 0 the reference solution, sample 1 a program that fails: c = 1 of n = 2 for each task.
+    writeFileSync(file, problems.flatMap((p) => [{ task_id: `Mbpp/${p.taskId}`, solution: p.canonicalSolution }, { task_id: `Mbpp/${p.taskId}`, solution: 'x = 1\n' }])
+      .map((l) => JSON.stringify(l)).join('\n'));
+    let r = await egcfg(['evaluate', '--dataset', 'mbpp', '--samples', file, '--max-problems', '10', '--output-dir', join(dataDir, 'two'), '--quiet']);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    let s = lastJson(r);
+    assert.equal(s.problems, 3, 'scored on the 3 tasks the file covers');
+    assert.deepEqual(s.samples_coverage, { covered: 3, selected: 10, missing: 'skip', samples_per_task: 2 });
+    assert.equal(s.samples_per_problem, 2);
+    assert.ok(Math.abs((s.pass_at_1 as number) - 0.5) < 1e-9, String(s.pass_at_1));
+    assert.match(r.stderr, /Samples file: answers 3 of 10 selected problems \(2 samples per task\); scored on those 3/);
+    r = await egcfg(['evaluate', '--dataset', 'mbpp', '--samples', file, '--max-problems', '10', '--missing', 'fail', '--output-dir', join(dataDir, 'two-fail'), '--quiet']);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    s = lastJson(r);
+    assert.equal(s.problems, 10);
+    assert.ok(Math.abs((s.pass_at_1 as number) - 0.15) < 1e-9, 'the 7 tasks without samples count as failed');
+    const unknown = join(dataDir, 'unknown.jsonl');
+    writeFileSync(unknown, JSON.stringify({ task_id: 'Mbpp/99999', solution: 'x = 1' }) + '\n');
+    r = await egcfg(['evaluate', '--dataset', 'mbpp', '--samples', unknown]);
+    assert.equal(r.code, 2, r.stderr.slice(-2000));
+    assert.match(r.stderr, /1 task id\(s\) in .*unknown\.jsonl are not in the dataset: "Mbpp\/99999"/);
+  });
+
   test('an unknown dataset is refused, listing the known ones', async () => {
     const r = await egcfg(['run', '--dataset', 'nope', '--model-name', 'x']);
     assert.equal(r.code, 2);

@@ -1,11 +1,11 @@
 // The replay model's loader: evalplus JSONL, errors that name the file and line.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { ReplayFileError, loadReplaySamples, replayProgram } from '../../activities/model/replay.ts';
+import { ReplayFileError, loadReplaySamples, parseReplaySamples, replayProgram, samplesPerTask } from '../../activities/model/replay.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'replay-'));
 function file(name: string, text: string | Buffer): string {
@@ -23,18 +23,18 @@ test('reads solutions and completions, keeping them apart', { timeout: 60_000 },
   ].join('\r\n') + '\n');
   const m = await loadReplaySamples(p);
   assert.deepEqual([...m.keys()], ['HumanEval/0', 'Mbpp/2', '11']);
-  assert.deepEqual(m.get('HumanEval/0'), { taskId: 'HumanEval/0', kind: 'completion', text: '    return 1\n', line: 1 });
-  assert.equal(m.get('Mbpp/2')!.kind, 'solution');
-  assert.equal(m.get('11')!.text, 'def g(): pass');
-  assert.equal(m.get('11')!.line, 4);
-  assert.equal(replayProgram(m.get('HumanEval/0')!, 'def f():\n'), 'def f():\n    return 1\n');
-  assert.equal(replayProgram(m.get('Mbpp/2')!), 'def f():\n    return 2\n');
-  assert.throws(() => replayProgram(m.get('HumanEval/0')!), /is a completion: the task's prompt is needed/);
+  assert.deepEqual(m.get('HumanEval/0'), [{ taskId: 'HumanEval/0', kind: 'completion', text: '    return 1\n', line: 1 }]);
+  assert.equal(m.get('Mbpp/2')![0]!.kind, 'solution');
+  assert.equal(m.get('11')![0]!.text, 'def g(): pass');
+  assert.equal(m.get('11')![0]!.line, 4);
+  assert.equal(replayProgram(m.get('HumanEval/0')![0]!, 'def f():\n'), 'def f():\n    return 1\n');
+  assert.equal(replayProgram(m.get('Mbpp/2')![0]!), 'def f():\n    return 2\n');
+  assert.throws(() => replayProgram(m.get('HumanEval/0')![0]!), /is a completion: the task's prompt is needed/);
 });
 
 test('reads gzip by its magic bytes', { timeout: 60_000 }, async () => {
   const p = file('ok.jsonl.gz', gzipSync(JSON.stringify({ task_id: 'HumanEval/1', solution: 'x = 1' }) + '\n'));
-  assert.equal((await loadReplaySamples(p)).get('HumanEval/1')!.text, 'x = 1');
+  assert.equal((await loadReplaySamples(p)).get('HumanEval/1')![0]!.text, 'x = 1');
 });
 
 async function rejectsWith(text: string, re: RegExp) {
@@ -55,7 +55,20 @@ test('malformed lines are errors naming file and line', { timeout: 60_000 }, asy
   await rejectsWith(`{"task_id": "A"}`, /:1: task A has neither "solution" nor "completion"/);
   await rejectsWith(`{"task_id": "A", "solution": 3}`, /:1: solution: solution must be a string/);
   await rejectsWith(`{"task_id": 1.5, "solution": "x"}`, /:1: task_id: task_id must be a non-empty string or an integer/);
-  await rejectsWith(`${good}\n${good}`, /:2: duplicate task_id "A" \(first on line 1\)/);
+});
+
+test('several samples per task are kept in file order; different counts per task are an error naming both', { timeout: 60_000 }, async () => {
+  const line = (task: string, s: string) => JSON.stringify({ task_id: task, solution: s });
+  const p = file('multi.jsonl', [line('A', 'a0'), line('B', 'b0'), line('A', 'a1'), line('B', 'b1')].join('\n'));
+  const m = await loadReplaySamples(p);
+  assert.deepEqual(m.get('A')!.map((x) => x.text), ['a0', 'a1']);
+  assert.equal(samplesPerTask(m, p), 2);
+  const q = file('uneven.jsonl', [line('A', 'a0'), line('A', 'a1'), line('B', 'b0')].join('\n'));
+  assert.throws(() => samplesPerTask(parseReplaySamples(readFileSync(q, 'utf8'), q), q), (e: unknown) => {
+    assert.ok(e instanceof ReplayFileError);
+    assert.match(e.message, /:3: task "B" has 1 samples and task "A" 2: pass@k needs the same number/);
+    return true;
+  });
 });
 
 test('a missing file says so', { timeout: 60_000 }, async () => {
