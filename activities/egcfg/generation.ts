@@ -31,6 +31,7 @@ import type { TestStatus } from '../sandbox/index.ts';
 import { storeActivities } from '../store.ts';
 import { heartbeat } from '../heartbeat.ts';
 import { EgcfgModel, isEosText, type Meter } from './model.ts';
+import { callSeed } from '../../core/egcfg/seed.ts';
 
 /** Runs that were cut off leave a partial trace that would mislead the model: the spec (§2.2) leaves them out. */
 const UNTRACEABLE: readonly TestStatus[] = ['timeout', 'killed', 'memory_limit'];
@@ -221,17 +222,20 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
 
   /** Reasoning-style completion (reasoning prefix and γ=0): up to 10 tries, temperature ×0.9 per try. */
   async function reasoningTries(model: EgcfgModel, gen: GenerationRow, cfg: AgentConfigStored, accept: (text: string) => boolean) {
-    const tries: Array<{ temperature: number; text: string; accepted: boolean }> = [];
+    const tries: Array<{ temperature: number; seed: number; text: string; accepted: boolean }> = [];
     for (let attempt = 0; ; attempt++) {
       const req = reasoningRequest(cfg.t, attempt);
       if (req === null) break;
+      // Its own seed per (γ, try): with the agent's seed on every call, γ = 0 and the reasoning calls of the other γ
+      // were one and the same request (issue 11 item 4). Recorded with the try.
+      const seed = callSeed(gen.seed, ['reasoning', gen.gamma, attempt]);
       const reply = await model.completions({
         prompt: gen.basePrompt, temperature: req.temperature, top_p: req.topP,
-        max_tokens: Math.min(req.maxTokens, cfg.reasoningMaxTokens), stop: req.stop, seed: gen.seed,
+        max_tokens: Math.min(req.maxTokens, cfg.reasoningMaxTokens), stop: req.stop, seed,
       });
       const text = reply.choices[0]?.text ?? '';
       const ok = accept(text);
-      tries.push({ temperature: req.temperature, text, accepted: ok });
+      tries.push({ temperature: req.temperature, seed, text, accepted: ok });
       heartbeat({ reasoningTry: attempt });
       if (ok) break;
     }
@@ -331,10 +335,12 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       const prompts = promptsFor(gen.basePrompt, state.gen);
       const model = modelFor(gen, cfg, gen.problemId);
       let overflow: string | null = null;
+      // One seed per (γ, line, side, request): the refreshes of a generation and its two sides draw independently.
+      const seed = callSeed(gen.seed, ['candidates', gen.gamma, ref.lineIndex, ref.side, ref.request]);
       const reply = await model.completions({
         prompt: ref.side === 'uncond' ? prompts.unconditional : prompts.conditional,
         n: plan.n, temperature: plan.temperature, top_p: plan.topP, max_tokens: Math.min(plan.maxTokens, CANDIDATE_MAX_TOKENS),
-        stop: plan.stop, seed: gen.seed,
+        stop: plan.stop, seed,
       }).catch((e: unknown) => {
         overflow = ref.side === 'cond' ? contextOverflow(e) : null;
         if (overflow === null) throw e;
@@ -350,7 +356,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         generationId: ref.generationId, seq: ref.seq, kind: 'sample', lineIndex: ref.lineIndex, codeBefore: code,
         summary: {
           seq: ref.seq, next: ref.side === 'uncond' ? 'build_signal' : 'sample_cond_candidates', side: ref.side,
-          request: ref.request, n: plan.n, temperature: plan.temperature, kept: rows.filter((r) => r.raw !== null).length,
+          request: ref.request, n: plan.n, temperature: plan.temperature, seed, kept: rows.filter((r) => r.raw !== null).length,
           ...(overflow !== null ? { contextOverflow: overflow } : {}),
         },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,

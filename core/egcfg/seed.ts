@@ -30,3 +30,21 @@ export function agentSeed(cfg: Pick<AgentConfig, 't' | 's' | 'd' | 'partialEnabl
   if (!Number.isInteger(baseSeed)) throw new RangeError(`agentSeed: baseSeed must be an integer, got ${String(baseSeed)}`);
   return seedResidue(cfg) + baseSeed + retryIdx;
 }
+
+/** Largest seed sent to a model server (vLLM and llama.cpp take any non-negative 32-bit value; 2^31 − 1 fits every backend). */
+export const MAX_CALL_SEED = 2 ** 31 - 1;
+
+/**
+ * The seed of ONE sampled model call, derived from the generation's seed (agentSeed, itself from the campaign seed)
+ * and what identifies the call: its kind, γ, and its place in the generation (try, line, side, request). Sending the
+ * agent seed on every request made the γ = 0 completion and the reasoning-prefix calls of γ = 0.5, 1 and 3 of an agent
+ * identical requests (same prompt, temperature and seed), so they returned the same text. The authors send no seed to
+ * their endpoint at all (they seed Python's and torch's RNGs, which the API calls do not read), so their calls are
+ * independent draws; a derived seed per call keeps them independent and reproducible.
+ * seed = int(sha256(json [generationSeed, ...parts]), 16) mod (2^31 − 1).
+ */
+export function callSeed(generationSeed: number, parts: ReadonlyArray<string | number>): number {
+  if (!Number.isInteger(generationSeed)) throw new RangeError(`callSeed: generationSeed must be an integer, got ${String(generationSeed)}`);
+  const hex = createHash('sha256').update(JSON.stringify([generationSeed, ...parts]), 'utf8').digest('hex');
+  return Number(BigInt(`0x${hex}`) % BigInt(MAX_CALL_SEED));
+}
