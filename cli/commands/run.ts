@@ -67,7 +67,8 @@ function cancelOnSignal(ctx: ServiceContext, campaignId: string): { dispose(): v
 
 const sharedFlags = {
   dataset: { type: 'string' },
-  'dataset-file': { type: 'string' },
+  // Repeatable (CodeContests ships as several parquet shards): the files are joined as FILE,FILE for the loader.
+  'dataset-file': { type: 'string', multiple: true },
   split: { type: 'string' },
   'max-problems': { type: 'string' },
   'subset-seed': { type: 'string' },
@@ -240,6 +241,9 @@ export async function prepareBtp(opts: RunOptions, dataDir: string, sim: { skill
 
 const evaluateFlags = { ...sharedFlags, samples: { type: 'string' }, missing: { type: 'string' } } as const;
 
+/** --dataset-file given once or more: one spec for the loader (FILE or FILE,FILE…). */
+const datasetFiles = (v: string[] | undefined): string | undefined => (v === undefined || v.length === 0 ? undefined : v.join(','));
+
 const num = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -251,7 +255,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: runFlags, strict: true });
   const opts = parseRunOptions({
     dataset: values.dataset, method: values.method ?? 'baseline', modelName: values['model-name'],
-    modelUrl: values['model-url'], datasetFile: values['dataset-file'], split: values.split,
+    modelUrl: values['model-url'], datasetFile: datasetFiles(values['dataset-file']), split: values.split,
     maxProblems: num(values['max-problems'], '--max-problems'), subsetSeed: num(values['subset-seed'], '--subset-seed'),
     samplesPerProblem: num(values['samples-per-problem'], '--samples-per-problem'), seed: num(values.seed, '--seed'),
     temperature: num(values.temperature, '--temperature'), topP: num(values['top-p'], '--top-p'),
@@ -283,7 +287,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   await loadReplaySamples(samplesFile); // fail now, naming the bad line, before anything starts
   const opts = parseRunOptions({
     dataset: values.dataset, method: 'baseline', modelName: `replay:${basename(samplesFile)}`, samplesFile,
-    datasetFile: values['dataset-file'], split: values.split, maxProblems: num(values['max-problems'], '--max-problems'),
+    datasetFile: datasetFiles(values['dataset-file']), split: values.split, maxProblems: num(values['max-problems'], '--max-problems'),
     seed: num(values.seed, '--seed'), concurrency: num(values.concurrency, '--concurrency') ?? 16, missing: values.missing,
   });
   // Unknown task ids, uneven sample counts, nothing covered: said before any service starts.

@@ -1,4 +1,5 @@
 // Loading the four benchmarks (shipped files in data/, or a user-supplied file in the same format) into Problems.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { repoPath } from '../repo.ts';
@@ -189,6 +190,9 @@ export function datasetFile(name: DatasetName, file?: string): string {
   if (name === 'codecontests') {
     if (file === undefined) throw noCodeContestsFile();
     return file.split(',').map((f) => resolve(f.trim())).join(',');
+  }
+  if (file !== undefined && file.includes(',') && !existsSync(file)) {
+    throw new DatasetFormatError(name, file, undefined, undefined, `${name} reads one --dataset-file (several files are for codecontests)`);
   }
   return file !== undefined ? resolve(file) : repoPath(shippedFiles[name]);
 }

@@ -45,6 +45,18 @@ describe('egcfg evaluate --dataset codecontests', { timeout: 600_000 }, () => {
     assert.equal(results.length, rows.length);
   });
 
+  test('--dataset-file repeated reads every file (shards), with the same verdicts', { timeout: 300_000 }, async () => {
+    const lines = readFileSync(fixture, 'utf8').trim().split('\n');
+    const [a, b] = [join(dataDir, 'shard-a.jsonl'), join(dataDir, 'shard-b.jsonl')];
+    writeFileSync(a, `${lines.slice(0, 2).join('\n')}\n`);
+    writeFileSync(b, `${lines.slice(2).join('\n')}\n`);
+    const s = samplesOf((r) => python(r.solutions), 'correct-shards.jsonl');
+    const r = await egcfg(['evaluate', '--dataset', 'codecontests', '--dataset-file', a, '--dataset-file', b, '--samples', s.path, '--output-dir', join(dataDir, 'shards')]);
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.equal(lastJson(r).problems, rows.length);
+    assert.equal(lastJson(r).passed, s.count);
+  });
+
   test('incorrect solutions are rejected', { timeout: 300_000 }, async () => {
     const s = samplesOf((r) => python(r.incorrect_solutions), 'wrong.jsonl');
     assert.ok(s.count > 0, 'the fixture has incorrect Python solutions');
