@@ -9,6 +9,7 @@ import { egcfgProblemSteps } from '../../campaigns/egcfg.ts';
 import { OptionsError } from '../../campaigns/options.ts';
 import { openDatabase } from '../../db/client.ts';
 import { SIMULATED_NOTE } from '../output.ts';
+import { executionLabel, generationVerdictLabel, traceRunLabel } from '../show-labels.ts';
 import { defaultDataDir } from '../runtime.ts';
 
 const flags = {
@@ -59,7 +60,8 @@ function render(d: Data, full: boolean): string {
   }
   for (const { generation: g, steps, candidates, traces, executions: execs } of d.generations) {
     out.push('');
-    out.push(`== ${g.agent} γ=${g.gamma} try ${g.attempt}: ${g.status.toUpperCase()}${g.stopReason ? `, stop ${g.stopReason}` : ''}, seed ${g.seed}${g.error ? `, ${g.error}` : ''}`);
+    const selection = (g.stats as { selection?: { suite?: string } } | null)?.selection?.suite;
+    out.push(`== ${g.agent} γ=${g.gamma} try ${g.attempt}: ${generationVerdictLabel(g.status, selection)}${g.stopReason ? `, stop ${g.stopReason}` : ''}, seed ${g.seed}${g.error ? `, ${g.error}` : ''}`);
     if (g.prefix !== null) out.push(`   reasoning prefix:\n${indent(clip(g.prefix, full))}`);
     for (const s of steps) {
       const head = `   [${s.seq}] ${s.kind.padEnd(9)} line ${s.lineIndex}`;
@@ -87,7 +89,7 @@ function render(d: Data, full: boolean): string {
         case 'signal': {
           out.push(`${head}: signal of ${String(sum.entries)} entries, ${String(sum.signalChars)} chars (${counters}) → ${String(sum.next)}`);
           for (const t of traces.filter((x) => x.lineIndex === s.lineIndex)) {
-            out.push(`      trace ${t.invocation} [${t.status}, ${t.durationMs.toFixed(0)} ms${t.traceTruncated ? ', truncated' : ''}]${t.trace === null ? ' (no trace)' : ''}`);
+            out.push(`      trace ${t.invocation} [${traceRunLabel(t.status)}, ${t.durationMs.toFixed(0)} ms${t.traceTruncated ? ', truncated' : ''}]${t.trace === null ? ' (no trace)' : ''}`);
           }
           if (s.signal) out.push(indent(clip(s.signal, full, 800)));
           break;
@@ -97,7 +99,7 @@ function render(d: Data, full: boolean): string {
       }
     }
     if (g.finalCode !== null) out.push(`   final code:\n${indent(g.finalCode)}`);
-    for (const e of execs) out.push(`   ${e.suite}: ${e.passed ? 'passed' : 'failed'} ${e.testsPassed}/${e.testsTotal} (${e.status})`);
+    for (const e of execs) out.push(`   ${executionLabel(e)}`);
     if (g.cost) out.push(`   cost: ${JSON.stringify(g.cost)}`);
   }
   return out.join('\n');
