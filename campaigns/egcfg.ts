@@ -6,6 +6,7 @@ import { agentSeed } from '../core/egcfg/seed.ts';
 import { EXECUTION_TIMEOUT_SEC } from '../core/egcfg/constants.ts';
 import { agentName } from '../core/egcfg/grid.ts';
 import { selectionSuite } from '../core/egcfg/protocol.ts';
+import { baselineMismatch } from '../core/metrics.ts';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import {
@@ -48,7 +49,16 @@ export function egcfgParams(opts: RunOptions): EgcfgParams {
     wallCapMs: Math.round(opts.generationTimeoutMin * 60_000), traceTimeoutMs: EXECUTION_TIMEOUT_SEC * 1000, traceMaxChars: opts.traceMaxChars,
     ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
     protocol: opts.protocol, selectionSuite: selectionSuite(opts.dataset, opts.protocol),
+    ...(opts.candidateTokens !== 'paper' ? { candidateTokens: opts.candidateTokens } : {}),
   };
+}
+
+/** Refuses a baseline campaign that does not exist or has another dataset or model (RSR would compare unlike runs). */
+async function checkBaseline(db: Database, baselineId: string, campaign: { dataset: string; model: string }): Promise<void> {
+  const [b] = await db.select({ id: campaigns.id, dataset: campaigns.dataset, model: campaigns.model }).from(campaigns).where(eq(campaigns.id, baselineId));
+  if (!b) throw new OptionsError([{ field: 'baselineCampaign', message: `baseline campaign ${baselineId} not found in this database` }]);
+  const why = baselineMismatch(campaign, b);
+  if (why !== null) throw new OptionsError([{ field: 'baselineCampaign', message: why }]);
 }
 
 export async function startEgcfgCampaign(
@@ -56,6 +66,7 @@ export async function startEgcfgCampaign(
   c: { campaignId: string; workflowId: string; problemIds: number[] },
 ): Promise<void> {
   if (model.kind !== 'openai') throw new OptionsError([{ field: 'method', message: 'eg-cfg needs a model server (--model-url or the simulated one), not a samples file' }]);
+  if (opts.baselineCampaign) await checkBaseline(ctx.db, opts.baselineCampaign, { dataset: opts.dataset, model: model.model });
   const agents = egcfgAgents(opts);
   if (new Set(opts.gammas).size !== opts.gammas.length) throw new OptionsError([{ field: 'gammas', message: 'duplicate gamma values' }]);
   const simulated = model.simulated;

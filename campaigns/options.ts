@@ -83,6 +83,11 @@ export const runOptionsSchema = z.object({
    * on them. Both verdicts are stored either way; each says whether its selection was the one the search used.
    */
   protocol: z.enum(['strict', 'paper']).default('strict'),
+  /**
+   * max_tokens of each candidate-sampling request: 'paper' (the authors': 512, of which only d + 1 lines are kept) or
+   * 'horizon' ((d + 1) × 64 tokens, at most 512): the same kept lines at a fraction of the completion tokens.
+   */
+  candidateTokens: z.enum(['paper', 'horizon']).default('paper'),
   /** A baseline campaign of the same model and dataset: RSR is computed against its pass@1. */
   baselineCampaign: text('baseline campaign', 200).optional(),
   /** Heartbeat timeout of the generation activities (how soon a killed worker's step is retried), ms. */

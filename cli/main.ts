@@ -23,7 +23,7 @@ commands:
   evaluate   --dataset D --samples FILE [--missing skip|fail] [--output-dir DIR]   score an evalplus-format samples file (several samples per task: pass@k)
   run --method eg-cfg  [--grid FILE | --temperature T --num-candidates S --horizon D|inf --prompt-type P]
              [--gamma 0,0.5,1,3] [--max-agents N] [--top-logprobs K] [--max-new-tokens N] [--retries N]
-             [--no-early-stop] [--trace-max-chars N] [--reasoning-max-tokens N] [--baseline-campaign ID] [--protocol strict|paper]   EG-CFG
+             [--no-early-stop] [--trace-max-chars N] [--reasoning-max-tokens N] [--baseline-campaign ID] [--protocol strict|paper] [--candidate-tokens paper|horizon]   EG-CFG
   run --method btp  [--num-beams N] [--p2value-alpha A] [--sampling-method power|rank] [--sampling-alpha A]
              [--buffer-size N] [--batch-size N] [--lora-r R] [--lora-alpha A] [--lora-dropout P] [--learning-rate LR]
              [--epochs E] [--iterations N] [--source-model NAME] [--target-model NAME] [--base-model-dir DIR]

@@ -130,6 +130,8 @@ export interface EgcfgParams {
    * the dataset (`selectionSuite`: HumanEval's check(), CodeContests' private + generated tests, MBPP's test_list).
    */
   protocol?: 'strict' | 'paper';
+  /** max_tokens of candidate sampling: 'paper' (512, absent) or 'horizon' ((d + 1) × 64; core/egcfg/candidates.ts). */
+  candidateTokens?: 'paper' | 'horizon';
   /** The suite a generation must pass to win (selectionSuite(dataset, protocol)); absent = 'visible'. */
   selectionSuite?: 'visible' | 'eval' | 'eval-paper';
 }
@@ -206,9 +208,15 @@ export interface EgcfgProtocolSummary {
   problems: number;
   passed: number;
   passAt1: number;
-  /** Relative success rate (percent) vs the baseline campaign, when one was given. */
+  /** Relative success rate (percent) vs the baseline campaign, when one was given, on the problems both scored. */
   rsr: number | null;
+  /** The baseline's pass@1 on those common problems. */
   baselinePassAt1: number | null;
+  /** With a baseline: how many problems both campaigns scored, and this campaign's pass@1 on them. */
+  rsrProblems?: number;
+  rsrPassAt1?: number | null;
+  /** Why no RSR was computed (a baseline of another dataset or model, from before the start-time check). */
+  rsrNote?: string;
 }
 
 export interface EgcfgCostSummary {

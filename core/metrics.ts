@@ -64,3 +64,45 @@ export function round(v: number | null, decimals = 2): number | null {
   const f = 10 ** decimals;
   return Math.round(v * f) / f;
 }
+
+/** What an RSR is computed on: the problems both campaigns scored, and each one's pass@1 there. */
+export interface RsrOnCommon {
+  /** Problems scored by both campaigns. */
+  problems: number;
+  /** The method's pass@1 (fraction) on those problems. */
+  passAt1: number;
+  /** The baseline's pass@1 (fraction) on those problems. */
+  baselinePassAt1: number;
+  rsr: number | null;
+}
+
+/**
+ * RSR on the intersection of the two campaigns' problems (verdicts keyed by problem id). A baseline over all of MBPP
+ * against an EG-CFG run on 10 problems compared two different problem sets; here both accuracies are over the same
+ * problems. null when they share none.
+ */
+export function rsrOnCommonProblems(method: ReadonlyMap<number, boolean>, baseline: ReadonlyMap<number, boolean>): RsrOnCommon | null {
+  let n = 0;
+  let m = 0;
+  let b = 0;
+  for (const [id, passed] of method) {
+    const base = baseline.get(id);
+    if (base === undefined) continue;
+    n++;
+    if (passed) m++;
+    if (base) b++;
+  }
+  if (n === 0) return null;
+  return { problems: n, passAt1: m / n, baselinePassAt1: b / n, rsr: rsr((100 * m) / n, (100 * b) / n) };
+}
+
+/**
+ * Why a baseline campaign cannot be an RSR baseline for a campaign, or null when it can: RSR compares one model's
+ * method against the SAME model's baseline on the SAME dataset.
+ */
+export function baselineMismatch(campaign: { dataset: string; model: string }, baseline: { id: string; dataset: string; model: string }): string | null {
+  const why: string[] = [];
+  if (baseline.dataset !== campaign.dataset) why.push(`its dataset is ${baseline.dataset}, not ${campaign.dataset}`);
+  if (baseline.model !== campaign.model) why.push(`its model is ${JSON.stringify(baseline.model)}, not ${JSON.stringify(campaign.model)}`);
+  return why.length === 0 ? null : `baseline campaign ${baseline.id} cannot be the RSR baseline: ${why.join(' and ')} (RSR compares a method with the same model's baseline on the same dataset)`;
+}

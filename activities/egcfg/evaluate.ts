@@ -21,7 +21,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { buildEvaluation, type Problem } from '../../core/datasets/index.ts';
 import { auditVisibleTests, paperSelectionMatches, type SelectionSuite, type VisibleTestAudit } from '../../core/egcfg/protocol.ts';
-import { rsr } from '../../core/metrics.ts';
+import { baselineMismatch, rsrOnCommonProblems } from '../../core/metrics.ts';
 import { campaigns, egcfgGenerations, egcfgSteps, problems, results, summaries } from '../../db/schema/index.ts';
 import type { Database } from '../../db/client.ts';
 import type { EgcfgCampaignSummary, EgcfgCostSummary, EgcfgProblemOutcome, EgcfgProtocolSummary } from '../../core/contracts.ts';
@@ -147,22 +147,22 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
     async egcfgSummarizeCampaign(input: { campaignId: string; baselineCampaignId?: string }): Promise<EgcfgCampaignSummary> {
       const [campaign] = await db.select().from(campaigns).where(eq(campaigns.id, input.campaignId));
       if (!campaign) throw new Error(`unknown campaign ${input.campaignId}`);
-      let baselineAcc: number | null = null;
-      if (input.baselineCampaignId) {
-        const [b] = await db.select({
-          n: sql<number>`count(*)`.mapWith(Number),
-          passed: sql<number>`count(*) filter (where ${results.passed})`.mapWith(Number),
-        }).from(results).where(and(eq(results.campaignId, input.baselineCampaignId), eq(results.protocol, 'default')));
-        if (b && b.n > 0) baselineAcc = b.passed / b.n;
-      }
+      const baseline = input.baselineCampaignId ? await baselineVerdicts(db, input.baselineCampaignId, campaign) : null;
       const protocols: EgcfgProtocolSummary[] = [];
       for (const protocol of ['paper', 'strict', 'default'] as const) {
         const s = await store.summarizeCampaign({ campaignId: input.campaignId, protocol });
-        const r = baselineAcc === null ? null : rsr(100 * s.passAt1, 100 * baselineAcc);
+        // RSR on the problems both campaigns scored (issue 11 item 11), not this campaign's pass@1 against the
+        // baseline's over all of its problems.
+        const common = baseline === null || baseline.mismatch !== null ? null : rsrOnCommonProblems(await verdictsOf(db, input.campaignId, protocol), baseline.verdicts);
+        const r = common?.rsr ?? null;
         await db.update(summaries).set({ baselineCampaignId: input.baselineCampaignId ?? null, rsr: r })
           .where(and(eq(summaries.campaignId, input.campaignId), eq(summaries.protocol, protocol)));
         if (protocol !== 'default') {
-          protocols.push({ protocol, problems: s.problems, passed: s.passed, passAt1: s.passAt1, rsr: r, baselinePassAt1: baselineAcc });
+          protocols.push({
+            protocol, problems: s.problems, passed: s.passed, passAt1: s.passAt1, rsr: r, baselinePassAt1: common?.baselinePassAt1 ?? null,
+            ...(baseline !== null ? { rsrProblems: common?.problems ?? 0, rsrPassAt1: common?.passAt1 ?? null } : {}),
+            ...(baseline?.mismatch ? { rsrNote: baseline.mismatch } : {}),
+          });
         }
       }
       const paper = protocols[0]!;
@@ -188,6 +188,23 @@ const sums = {
   sandboxRuns: sql<number>`coalesce(sum(${egcfgSteps.sandboxRuns}), 0)`.mapWith(Number),
   sandboxMs: sql<number>`coalesce(sum(${egcfgSteps.sandboxMs}), 0)`.mapWith(Number),
 };
+
+/** Verdicts of a campaign under one protocol, keyed by problem id (errors count as not passed, as in pass@1). */
+async function verdictsOf(db: Database, campaignId: string, protocol: string): Promise<Map<number, boolean>> {
+  const rows = await db.select({ problemId: results.problemId, passed: results.passed }).from(results)
+    .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol)));
+  return new Map(rows.map((r) => [r.problemId, r.passed]));
+}
+
+/**
+ * The baseline campaign's default verdicts, or why it cannot be this campaign's baseline (another dataset or model;
+ * the start refuses such a baseline, this guards campaigns started before that check).
+ */
+async function baselineVerdicts(db: Database, baselineId: string, campaign: { dataset: string; model: string }) {
+  const [b] = await db.select({ id: campaigns.id, dataset: campaigns.dataset, model: campaigns.model }).from(campaigns).where(eq(campaigns.id, baselineId));
+  const mismatch = b === undefined ? `baseline campaign ${baselineId} not found` : baselineMismatch(campaign, b);
+  return { mismatch, verdicts: mismatch === null ? await verdictsOf(db, baselineId, 'default') : new Map<number, boolean>() };
+}
 
 /** The docstring-test audit of a HumanEval campaign's problems, from the `visibleTests` facts of its paper rows. */
 async function visibleTestAudit(db: Database, campaignId: string): Promise<VisibleTestAudit> {

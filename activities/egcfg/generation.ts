@@ -13,7 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, desc, eq, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import { NUL_REPLACEMENT, pgJson, pgText, programWithNul } from '../../core/pg-text.ts';
 import {
-  addCandidates, applyCondCandidates, applyLine, applySignal, applyToken, candidateRequestPlan, cfgArgmax, currentCode,
+  addCandidates, applyCondCandidates, applyLine, applySignal, applyToken, candidateMaxTokens, candidateRequestPlan, cfgArgmax, currentCode,
   cutCandidate, emptyCandidatePool, forcedFunctionStart, gamma1LineRequest, gamma1Step, greedyArgmax, lastBlockDefining,
   needsAnotherRequest, newRawCandidates, nextAction, promptsFor, reasoningRequest, renderSignal, splitReasoningPrefix,
   startGeneration, topKFromTokenIdMap, CANDIDATE_MAX_TOKENS, type CandidateForm, type CandidatePool, type GenerationSpec,
@@ -61,6 +61,8 @@ interface AgentConfigStored {
   t: number; s: number; d: number | null; k: number; promptType: 'deepseek_instruct' | 'long_code';
   maxNewTokens: number; topLogprobs: number; reasoningMaxTokens: number; earlyStop: boolean; wallCapMs: number;
   traceTimeoutMs: number; traceMaxChars: number; model: EgcfgGenerationInput['model'];
+  /** max_tokens per candidate request (candidateMaxTokens); absent in older rows = 512. */
+  candidateMaxTokens?: number;
 }
 
 function activityContext(): Context | null {
@@ -259,7 +261,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType, maxNewTokens: input.params.maxNewTokens,
         topLogprobs: input.params.topLogprobs, reasoningMaxTokens: input.params.reasoningMaxTokens,
         earlyStop: input.params.earlyStop, wallCapMs: input.params.wallCapMs, traceTimeoutMs: input.params.traceTimeoutMs,
-        traceMaxChars: input.params.traceMaxChars,
+        traceMaxChars: input.params.traceMaxChars, candidateMaxTokens: candidateMaxTokens(a.d, input.params.candidateTokens ?? 'paper'),
         model: input.model,
       };
       await db.insert(egcfgGenerations).values({
@@ -330,7 +332,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
       const t0 = performance.now();
       const { gen, cfg } = await loadGeneration(ref.generationId);
       const state = await latestState(ref.generationId, ref.seq);
-      const plan = candidateRequestPlan(cfg.s, cfg.t)[ref.request];
+      const plan = candidateRequestPlan(cfg.s, cfg.t, cfg.candidateMaxTokens ?? CANDIDATE_MAX_TOKENS)[ref.request];
       if (!plan) throw ApplicationFailure.nonRetryable(`candidate request ${ref.request} is beyond the plan`);
       const prompts = promptsFor(gen.basePrompt, state.gen);
       const model = modelFor(gen, cfg, gen.problemId);
@@ -356,7 +358,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         generationId: ref.generationId, seq: ref.seq, kind: 'sample', lineIndex: ref.lineIndex, codeBefore: code,
         summary: {
           seq: ref.seq, next: ref.side === 'uncond' ? 'build_signal' : 'sample_cond_candidates', side: ref.side,
-          request: ref.request, n: plan.n, temperature: plan.temperature, seed, kept: rows.filter((r) => r.raw !== null).length,
+          request: ref.request, n: plan.n, temperature: plan.temperature, maxTokens: plan.maxTokens, seed, kept: rows.filter((r) => r.raw !== null).length,
           ...(overflow !== null ? { contextOverflow: overflow } : {}),
         },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,

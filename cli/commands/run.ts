@@ -139,6 +139,7 @@ const runFlags = {
   'reasoning-max-tokens': { type: 'string' },
   'baseline-campaign': { type: 'string' },
   protocol: { type: 'string' },
+  'candidate-tokens': { type: 'string' },
   // BTP (--method btp)
   ...btpFlags,
 } as const;
@@ -270,7 +271,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       maxNewTokens: num(values['max-new-tokens'], '--max-new-tokens'), retries: num(values.retries, '--retries'),
       earlyStop: values['no-early-stop'] ? false : undefined, traceMaxChars: num(values['trace-max-chars'], '--trace-max-chars'),
       reasoningMaxTokens: num(values['reasoning-max-tokens'], '--reasoning-max-tokens'),
-      baselineCampaign: values['baseline-campaign'], protocol: values.protocol,
+      baselineCampaign: values['baseline-campaign'], protocol: values.protocol, candidateTokens: values['candidate-tokens'],
     } : {}),
     ...(values.method === 'btp' ? btpOptionsFrom(values) : {}),
   });

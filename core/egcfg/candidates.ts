@@ -13,6 +13,7 @@ import {
   CANDIDATE_MIN_REQUEST_N,
   CANDIDATE_RETRY_TEMPERATURE_FACTOR,
   CANDIDATE_STOP,
+  CANDIDATE_TOKENS_PER_LINE,
   EOS_MARKERS,
   FENCE,
   TOP_P,
@@ -146,6 +147,19 @@ export interface CandidateRequest {
   stop: string[];
 }
 
+export type CandidateTokens = 'paper' | 'horizon';
+
+/**
+ * max_tokens of one candidate-sampling request. 'paper' (default, the authors'): 512, although only d + 1 lines of each
+ * completion are kept, so most of what is paid for is cut away. 'horizon': (d + 1) × 64 tokens (at most 512; 512 when d
+ * is unbounded): enough for the kept lines, a completion stops soon after them.
+ */
+export function candidateMaxTokens(d: number | null, mode: CandidateTokens = 'paper'): number {
+  if (d !== null && (!Number.isInteger(d) || d < 0)) throw new RangeError(`candidateMaxTokens: d must be an integer >= 0 or null, got ${String(d)}`);
+  if (mode === 'paper' || d === null) return CANDIDATE_MAX_TOKENS;
+  return Math.min(CANDIDATE_MAX_TOKENS, (d + 1) * CANDIDATE_TOKENS_PER_LINE);
+}
+
 /** Rounds away binary noise such as 0.7·1.2 = 0.8399999999999999 (10 decimals; deterministic). */
 function roundTemp(x: number): number {
   return Number(x.toFixed(10));
@@ -156,14 +170,14 @@ function roundTemp(x: number): number {
  * made only when fewer than s unique candidates came out of the first (see `needsAnotherRequest`), has n doubled and
  * temperature ×1.2. Both: top_p 0.95, max_tokens 512, stop ["```\n"].
  */
-export function candidateRequestPlan(s: number, t: number): CandidateRequest[] {
+export function candidateRequestPlan(s: number, t: number, maxTokens: number = CANDIDATE_MAX_TOKENS): CandidateRequest[] {
   if (!Number.isInteger(s) || s < 1) throw new RangeError(`candidateRequestPlan: s must be an integer >= 1, got ${String(s)}`);
   if (!Number.isFinite(t) || t < 0) throw new RangeError(`candidateRequestPlan: t must be a finite number >= 0, got ${String(t)}`);
   const plan: CandidateRequest[] = [];
   let n = Math.max(CANDIDATE_MIN_REQUEST_N, s);
   let temperature = t;
   for (let index = 0; index < CANDIDATE_MAX_REQUESTS; index++) {
-    plan.push({ index, n, temperature: roundTemp(temperature), topP: TOP_P, maxTokens: CANDIDATE_MAX_TOKENS, stop: [...CANDIDATE_STOP] });
+    plan.push({ index, n, temperature: roundTemp(temperature), topP: TOP_P, maxTokens, stop: [...CANDIDATE_STOP] });
     n *= 2;
     temperature *= CANDIDATE_RETRY_TEMPERATURE_FACTOR;
   }

@@ -15,6 +15,11 @@ export const MAX_NEW_TOKENS = 512;
 export const CODECONTESTS_MAX_NEW_TOKENS_FACTOR = 3;
 /** max_tokens of one candidate-sampling request (stopped earlier by the fence stop string). */
 export const CANDIDATE_MAX_TOKENS = 512;
+/**
+ * Tokens allowed per kept candidate line when candidate max_tokens is derived from the horizon (`--candidate-tokens
+ * horizon`): (d + 1) lines are kept, so (d + 1) × 64 tokens (the γ = 1 line budget) instead of 512. Not the authors'.
+ */
+export const CANDIDATE_TOKENS_PER_LINE = 64;
 /** Stop strings of the candidate-sampling requests. */
 export const CANDIDATE_STOP: readonly string[] = Object.freeze(['```\n']);
 /** At least this many completions are requested per candidate-sampling request: n = max(MIN, s). */

@@ -175,6 +175,10 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', { t
   test('HumanEval: docstring examples guide, check() scores; RSR against a baseline campaign', async () => {
     const baseline = await startCampaign(ctx(), parseRunOptions({ dataset: 'humaneval', modelName: 'simulated-model', maxProblems: 1 }), model());
     const baselineSummary = await waitForCampaign(ctx(), baseline.campaignId);
+    // A baseline of another dataset is refused before anything starts (issue 11 item 11).
+    await assert.rejects(startCampaign(ctx(), parseRunOptions({
+      dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, baselineCampaign: baseline.campaignId,
+    }), model()), /cannot be the RSR baseline: its dataset is humaneval, not mbpp/);
     const opts = parseRunOptions({
       dataset: 'humaneval', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [0, 3],
       temperature: 0.7, numCandidates: 2, horizon: 2, maxNewTokens: 384, traceMaxChars: 1500, baselineCampaign: baseline.campaignId,
@@ -185,6 +189,7 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', { t
     assert.equal(summary.baselineCampaignId, baseline.campaignId);
     for (const p of summary.protocols) {
       assert.equal(p.baselinePassAt1, baselineSummary.passAt1);
+      assert.equal(p.rsrProblems, 1, 'RSR over the problems both campaigns scored');
       assert.equal(p.rsr, rsr(100 * p.passAt1, 100 * baselineSummary.passAt1));
       const [row] = await db.db.select().from(summaries).where(and(eq(summaries.campaignId, created.campaignId), eq(summaries.protocol, p.protocol)));
       assert.equal(row!.rsr, p.rsr);
