@@ -12,8 +12,9 @@
 // γ≠1 and the conditional side's for γ=1 (falling back to the other side's when that side holds none).
 //
 // Choices where the spec is not explicit (documented so they can be revisited):
-//  - the counter counts REPEATS: the first detection sets it to 0, each identical later refresh adds 1 (so "ready"
-//    means 1 + 4 consecutive identical refreshes);
+//  - the counter counts DETECTIONS, as in the authors' code (code_generation_adapter.py): the first detection sets it
+//    to 1, each identical later refresh adds 1, so a side is ready after 4 consecutive identical refreshes and a loop
+//    is declared after 6 (it used to start at 0: 5 and 7 refreshes);
 //  - when an unconditional observation leaves that side without a detection, the conditional side is reset too
 //    (its sampling only happens while the unconditional side holds a detection, so its streak is broken).
 
@@ -68,7 +69,7 @@ function stepSide(side: EarlyStopSide, uniqueExecutables: string[]): EarlyStopSi
   const p = detectedProgram(uniqueExecutables);
   if (p === null) return emptySide();
   if (side.program === p) return { program: p, count: side.count + 1 };
-  return { program: p, count: 0 };
+  return { program: p, count: 1 };
 }
 
 /** Report the unique executable candidates of one refresh on the unconditional prompt. */

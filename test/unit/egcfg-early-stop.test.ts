@@ -44,13 +44,13 @@ describe('early stop state machine', { timeout: 60_000 }, () => {
     assert.deepEqual(earlyStopDecision(s, 0.5), { stop: false });
   });
 
-  it('counts repeats after the first detection; anything else resets', () => {
+  it('counts detections as the authors (the first one is 1); anything else resets', () => {
     let s = observeUncond(initialEarlyStop(), [P]);
-    assert.deepEqual(s.uncond, { program: P, count: 0 });
-    s = observeUncond(s, [P]);
     assert.deepEqual(s.uncond, { program: P, count: 1 });
+    s = observeUncond(s, [P]);
+    assert.deepEqual(s.uncond, { program: P, count: 2 });
     s = observeUncond(s, [Q]);
-    assert.deepEqual(s.uncond, { program: Q, count: 0 }, 'a different single program restarts the count');
+    assert.deepEqual(s.uncond, { program: Q, count: 1 }, 'a different single program restarts the count');
     s = observeUncond(s, [Q, P]);
     assert.deepEqual(s.uncond, { program: null, count: 0 });
   });
@@ -59,15 +59,15 @@ describe('early stop state machine', { timeout: 60_000 }, () => {
     let s = observeUncond(initialEarlyStop(), [P]);
     assert.equal(needsCondSampling(s), true);
     s = observeCond(s, [P]);
-    assert.deepEqual(s.cond, { program: P, count: 0 });
+    assert.deepEqual(s.cond, { program: P, count: 1 });
     s = observeUncond(s, [NORET]);
     assert.equal(needsCondSampling(s), false);
     assert.deepEqual(s.cond, { program: null, count: 0 }, 'the conditional side is reset with it');
     assert.throws(() => observeCond(s, [P]), /only due while/);
   });
 
-  it('stops on agreement once both counters reach 4 (1 + 4 identical refreshes)', () => {
-    let s = feed(initialEarlyStop(), [P], [P], 4);
+  it('stops on agreement once both counters reach 4: after 4 identical refreshes, as the authors (issue 11 item 6)', () => {
+    let s = feed(initialEarlyStop(), [P], [P], 3);
     assert.deepEqual(s.uncond, { program: P, count: 3 });
     assert.deepEqual(earlyStopDecision(s, 0.5), { stop: false });
     s = feed(s, [P], [P], 1);
@@ -76,7 +76,7 @@ describe('early stop state machine', { timeout: 60_000 }, () => {
   });
 
   it('does not stop at 4 when the sides disagree, but declares a loop at 6', () => {
-    let s = feed(initialEarlyStop(), [P], [Q], 5);
+    let s = feed(initialEarlyStop(), [P], [Q], 4);
     assert.equal(s.uncond.count, 4);
     assert.equal(s.cond.count, 4);
     assert.deepEqual(earlyStopDecision(s, 3), { stop: false });
@@ -89,7 +89,7 @@ describe('early stop state machine', { timeout: 60_000 }, () => {
   });
 
   it('a loop on the unconditional side alone stops too; γ=1 falls back to it when the conditional side holds nothing', () => {
-    const s = feed(initialEarlyStop(), [P], [P, Q], 7);
+    const s = feed(initialEarlyStop(), [P], [P, Q], 6);
     assert.equal(s.uncond.count, 6);
     assert.deepEqual(s.cond, { program: null, count: 0 });
     assert.deepEqual(earlyStopDecision(s, 1), { stop: true, reason: 'loop', side: 'uncond', program: P });
@@ -98,7 +98,7 @@ describe('early stop state machine', { timeout: 60_000 }, () => {
   it('a loop on the conditional side alone stops', () => {
     // the unconditional side keeps changing between two single programs; the conditional side is stable
     let s: EarlyStopState = initialEarlyStop();
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 6; i++) {
       s = observeUncond(s, [i % 2 === 0 ? P : Q]);
       s = observeCond(s, [Q]);
     }
