@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { ModelClient, ModelServerError, toApplicationFailure, type RetryInfo } from '../../activities/model/openai-client.ts';
 import { startSimulatedModelServer, type SimulatedServer, type SimulatedServerOptions } from '../../activities/model/simulated-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 const knowledge = [{ keys: ['assert add(1, 2) == 3'], solution: 'def add(a, b):\n    return a + b', broken: [] }];
 const req = { model: 'simulated-model', prompt: '### Instruction:\nassert add(1, 2) == 3\n### Response:\n', temperature: 0, max_tokens: 64 };
@@ -19,11 +20,7 @@ async function serve(opts: Partial<SimulatedServerOptions> = {}): Promise<Simula
 after(async () => { await Promise.all(servers.map((s) => s.close())); }, { timeout: 120_000 });
 
 async function until(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms: ${cond.toString()}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(`condition ${cond.toString()}`, cond, { timeoutMs, intervalMs: 5 });
 }
 
 describe('retryable failures', { timeout: 300_000 }, () => {

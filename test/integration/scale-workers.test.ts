@@ -23,6 +23,7 @@ import { repoPath } from '../../core/repo.ts';
 import { results } from '../../db/schema/index.ts';
 import { problemWorkflowId } from '../../workflows/campaign.ts';
 import { activityIdentities, DevServer, WorkerProcess } from '../chaos/cluster.ts';
+import { waitFor } from '../support/wait.ts';
 import { freshPostgresDatabase, type TestDatabase } from '../support/services.ts';
 
 describe('scale-out workers: one process per task queue', { timeout: 900_000 }, () => {
@@ -146,8 +147,7 @@ describe('graceful stop: SIGTERM lets model calls in flight finish', { timeout: 
       const ctx = { db: db.db, client };
       const created = await startCampaign(ctx, parseRunOptions({ dataset: 'mbpp', modelName: 'sim', maxProblems: 2, concurrency: 2 }),
         { kind: 'openai', baseUrl: sim.url, model: 'sim', simulated: true });
-      const deadline = Date.now() + 60_000;
-      while (sim.stats().requests < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await waitFor('both model calls in flight', () => sim.stats().requests >= 2, { timeoutMs: 60_000 });
       assert.equal(sim.stats().requests, 2, 'both model calls are in flight');
       assert.equal(await first.terminate(), 0, first.stderr);
       await second.start();
