@@ -222,7 +222,7 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
     completionTokens: m.completionTokens, modelMs: m.modelMs,
   });
 
-  /** Reasoning-style completion (reasoning prefix and γ=0): up to 10 tries, temperature ×0.9 per try. */
+  /** Reasoning-style completion (reasoning prefix and γ=0): up to 10 tries, temperature t·0.9^(r(r+1)/2) on try r (reasoningRequest). */
   async function reasoningTries(model: EgcfgModel, gen: GenerationRow, cfg: AgentConfigStored, accept: (text: string) => boolean) {
     const tries: Array<{ temperature: number; seed: number; text: string; accepted: boolean }> = [];
     for (let attempt = 0; ; attempt++) {

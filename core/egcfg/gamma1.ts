@@ -1,7 +1,7 @@
 // The per-γ decoding paths (spec §1.3, §1.4). PURE and deterministic: safe in Temporal workflows.
 //
 // γ = 0  ('single_completion'): no execution feedback at all. One reasoning-style completion of the raw prompt
-//        (temperature t, top_p 0.95, max_tokens 2048, up to 10 tries with temperature ×0.9 per retry: see
+//        (temperature t, top_p 0.95, max_tokens 2048, up to 10 tries, temperature t·0.9^(r(r+1)/2) on try r: see
 //        `reasoningRequest`); the answer is the last ```python block defining the entry point (`lastBlockDefining`;
 //        for HumanEval the caller appends the raw completion to the HumanEval prompt instead). No candidates, no
 //        signal, no CFG. Because γ=0 is tried first for every agent, easy tasks are usually solved here.

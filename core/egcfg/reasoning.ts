@@ -122,13 +122,15 @@ export interface ReasoningRequest {
 }
 
 /**
- * The request for 0-based `attempt` (< 10): temperature t·0.9^attempt (rounded to 10 decimals), top_p 0.95,
- * max_tokens 2048, stop at the EOS markers. null once the 10 tries are used up.
+ * The request for 0-based `attempt` r (< 10): temperature t·0.9^(r(r+1)/2) (rounded to 10 decimals), top_p 0.95,
+ * max_tokens 2048, stop at the EOS markers. null once the 10 tries are used up. The exponent is the authors' code
+ * (reasoning_tokens_query multiplies the running temperature by 0.9^r on try r, so the decay compounds: t, 0.9t,
+ * 0.729t, …), not the plain 0.9 per retry that the method description reads as.
  */
 export function reasoningRequest(t: number, attempt: number): ReasoningRequest | null {
   if (!Number.isFinite(t) || t < 0) throw new RangeError(`reasoningRequest: t must be a finite number >= 0, got ${String(t)}`);
   if (!Number.isInteger(attempt) || attempt < 0) throw new RangeError(`reasoningRequest: attempt must be an integer >= 0, got ${String(attempt)}`);
   if (attempt >= REASONING_MAX_TRIES) return null;
-  const temperature = Number((t * Math.pow(REASONING_TEMPERATURE_DECAY, attempt)).toFixed(10));
+  const temperature = Number((t * Math.pow(REASONING_TEMPERATURE_DECAY, (attempt * (attempt + 1)) / 2)).toFixed(10));
   return { attempt, temperature, topP: TOP_P, maxTokens: REASONING_MAX_TOKENS, stop: [...EOS_MARKERS] };
 }

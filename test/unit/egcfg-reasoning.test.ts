@@ -91,13 +91,15 @@ describe('forcedFunctionStart and normalizePythonTags', { timeout: 60_000 }, () 
 });
 
 describe('reasoningRequest', { timeout: 60_000 }, () => {
-  it('decays the temperature by 0.9 per retry and stops after 10 tries', () => {
+  it('decays the temperature as the authors, t·0.9^(r(r+1)/2) on try r (issue 11 item 6), and stops after 10 tries', () => {
     const r0 = reasoningRequest(0.7, 0)!;
     assert.equal(r0.temperature, 0.7);
     assert.equal(r0.maxTokens, 2048);
     assert.equal(r0.topP, 0.95);
     assert.ok(r0.stop.includes('<|EOT|>'));
-    assert.equal(reasoningRequest(1, 2)!.temperature, 0.81);
+    assert.equal(reasoningRequest(1, 1)!.temperature, 0.9);
+    assert.equal(reasoningRequest(1, 2)!.temperature, 0.729); // 0.9^3: their running temperature ×0.9^1 then ×0.9^2
+    assert.equal(reasoningRequest(1, 3)!.temperature, Number((0.9 ** 6).toFixed(10)));
     assert.equal(reasoningRequest(0.7, 9)!.attempt, 9);
     assert.equal(reasoningRequest(0.7, 10), null);
   });
