@@ -45,7 +45,9 @@ progress { width:60%; height:18px; }
 .score-cards { display:flex; flex-wrap:wrap; gap:10px; } .card.score { min-width:170px; margin:0; } .card.score .big { font-size:24px; font-weight:700; }
 table.compact { width:auto; } button[disabled] { opacity:.5; cursor:not-allowed; }
 .error-cell { font-size:12px; color:var(--bad); max-width:260px; overflow:hidden; text-overflow:ellipsis; }
-.pager a { margin:0 4px; } th a { color:inherit; text-decoration:none; }
+.pager a { margin:0 4px; } fieldset.method-fields[hidden] { display:none; } fieldset.method-fields { margin-top:10px; border:1px solid var(--line); border-radius:6px; }
+.field-error { font-size:12px; } .invalid { border-color:var(--bad); outline:1px solid var(--bad); }
+ th a { color:inherit; text-decoration:none; }
 `;
 
 export const dashboardJs = `
@@ -56,22 +58,48 @@ export const dashboardJs = `
   function el(tag, attrs, text) { var e = document.createElement(tag); for (var k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = text; return e; }
   function pct(x) { return x === null || x === undefined ? '–' : (100 * x).toFixed(2) + '%'; }
 
-  // ---- start-campaign form ----
+  // ---- start-campaign form (api/start-form.ts): the chosen method's fieldset, errors beside their fields ----
   var form = $('#start-form');
-  if (form) form.addEventListener('submit', function (ev) {
-    ev.preventDefault();
-    var body = {};
-    var numeric = { maxProblems: 1, concurrency: 1, seed: 1, temperature: 1 };
-    new FormData(form).forEach(function (v, k) { if (v === '') return; body[k] = numeric[k] ? Number(v) : v; });
-    var errors = $('#form-errors'); errors.textContent = '';
-    fetch('/campaigns', { method: 'POST', headers: Object.assign({ 'content-type': 'application/json' }, HEADERS), body: JSON.stringify(body), credentials: 'same-origin' })
-      .then(function (r) { return r.json().then(function (j) { return { status: r.status, body: j }; }); })
-      .then(function (r) {
-        if (r.status === 201) { location.href = '/ui/campaigns/' + encodeURIComponent(r.body.campaignId); return; }
-        errors.textContent = (r.body.issues || []).map(function (i) { return i.field + ': ' + i.message; }).join('\\n') || r.body.error;
-      })
-      .catch(function (e) { errors.textContent = String(e); });
-  });
+  if (form) {
+    var methodSel = form.querySelector('select[name=method]');
+    var syncMethod = function () {
+      form.querySelectorAll('fieldset.method-fields').forEach(function (fs) {
+        var on = fs.getAttribute('data-method') === methodSel.value; fs.disabled = !on; fs.hidden = !on;
+      });
+    };
+    if (methodSel) { methodSel.addEventListener('change', syncMethod); syncMethod(); }
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var body = {};
+      Array.prototype.forEach.call(form.elements, function (f) {
+        if (!f.name || f.matches(':disabled')) return;
+        var kind = f.getAttribute('data-kind');
+        if (kind === 'boolean') { body[f.name] = f.checked; return; }
+        var v = String(f.value).trim();
+        if (v === '') return;
+        if (kind === 'number') body[f.name] = Number(v);
+        else if (kind === 'numbers') body[f.name] = v.split(',').map(function (x) { return x.trim(); }).filter(Boolean).map(Number);
+        else body[f.name] = v;
+      });
+      var errors = $('#form-errors'); errors.textContent = '';
+      form.querySelectorAll('[data-error-for]').forEach(function (s) { s.textContent = ''; });
+      form.querySelectorAll('.invalid').forEach(function (s) { s.classList.remove('invalid'); });
+      fetch('/campaigns', { method: 'POST', headers: Object.assign({ 'content-type': 'application/json' }, HEADERS), body: JSON.stringify(body), credentials: 'same-origin' })
+        .then(function (r) { return r.json().then(function (j) { return { status: r.status, body: j }; }); })
+        .then(function (r) {
+          if (r.status === 201) { location.href = '/ui/campaigns/' + encodeURIComponent(r.body.campaignId); return; }
+          var issues = r.body.issues || [];
+          issues.forEach(function (i) {
+            var slot = form.querySelector('[data-error-for="' + String(i.field).split('.')[0] + '"]');
+            if (!slot) return;
+            slot.textContent = (slot.textContent ? slot.textContent + '; ' : '') + i.message;
+            var input = slot.parentNode.querySelector('input, select'); if (input) input.classList.add('invalid');
+          });
+          errors.textContent = issues.map(function (i) { return i.field + ': ' + i.message; }).join('\\n') || r.body.error;
+        })
+        .catch(function (e) { errors.textContent = String(e); });
+    });
+  }
 
   // ---- campaign detail: live progress over SSE, actions ----
   var id = document.body.getAttribute('data-campaign');

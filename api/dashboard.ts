@@ -15,6 +15,7 @@ import {
 } from './campaign-views.ts';
 import { problemSteps } from './problem-steps.ts';
 import { plotCss } from './plots.ts';
+import { startForm } from './start-form.ts';
 import { problemViewer, viewerCss, viewerJs } from './problem-viewer.ts';
 import { verifyApiToken } from './tokens.ts';
 
@@ -136,18 +137,7 @@ dataset <select name="dataset">${options(datasetNames, dataset)}</select> <butto
 <tbody>${rows || '<tr><td colspan="8" class="muted">no campaigns yet</td></tr>'}</tbody></table>
 ${list.nextCursor ? `<p><a href="/ui${qs({ cursor: list.nextCursor })}">older campaigns →</a></p>` : ''}
 <h2>Start a campaign</h2>
-<form id="start-form" class="card grid">
-<label>dataset <select name="dataset">${datasetNames.map((d) => `<option>${d}</option>`).join('')}</select></label>
-<label>method <select name="method"><option>baseline</option></select></label>
-<label>model name <input name="modelName" value="simulated-deepseek" required></label>
-<label>model URL <input name="modelUrl" placeholder="${o.simulatedAvailable ? 'empty: the simulated model server' : 'http://vllm:8000 (required)'}"></label>
-<label>max problems <input name="maxProblems" type="number" min="1" value="10"></label>
-<label>concurrency <input name="concurrency" type="number" min="1" value="8"></label>
-<label>seed <input name="seed" type="number" min="0" value="40"></label>
-<label>temperature <input name="temperature" type="number" min="0" max="2" step="0.1" value="0"></label>
-<label>prompt <select name="promptType"><option>deepseek_instruct</option><option>long_code</option></select></label>
-<div class="actions"><button type="submit" id="start-button">Start campaign</button></div>
-<div id="form-errors" class="error" role="alert"></div></form>`;
+${String(await startForm(o.simulatedAvailable))}`;
     return c.html(page('Campaigns', body));
   });
 

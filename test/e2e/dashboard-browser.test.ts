@@ -70,6 +70,13 @@ describe('dashboard in headless Chromium', { timeout: 600_000, skip }, () => {
     await page.click('#start-button');
     await page.waitForFunction(() => (document.querySelector('#form-errors')?.textContent ?? '').length > 0);
     assert.match(await page.textContent('#form-errors') ?? '', /modelUrl: model url must be an http\(s\) URL/);
+    assert.match(await page.textContent('[data-error-for=modelUrl]') ?? '', /model url must be an http\(s\) URL/, 'the error is shown beside its field');
+    // The method's own options (generated from the API schema) appear with it.
+    assert.equal(await page.isVisible('fieldset[data-method=eg-cfg]'), false);
+    await page.selectOption('#start-form select[name=method]', 'eg-cfg');
+    assert.equal(await page.isVisible('fieldset[data-method=eg-cfg] input[name=gammas]'), true);
+    assert.equal(await page.isVisible('fieldset[data-method=btp]'), false);
+    await page.selectOption('#start-form select[name=method]', 'baseline');
     await page.fill('#start-form input[name=modelUrl]', '');
     await page.fill('#start-form input[name=maxProblems]', '6');
     await page.fill('#start-form input[name=concurrency]', '2');

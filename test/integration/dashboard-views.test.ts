@@ -3,6 +3,7 @@
 // with server-side sort, filter, search and pagination, failure reason, buttons), the plots, event summaries, the docs.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Script } from 'node:vm';
 import type { Client } from '@temporalio/client';
 import { createApp, type App } from '../../api/app.ts';
 import { ProblemStepsSchema } from '../../api/problem-steps.ts';
@@ -121,5 +122,25 @@ describe('dashboard views and the steps route (Postgres, seeded rows)', { timeou
     const res = await get(`/ui/campaigns/${failed.campaignId}`);
     const page = await res.text();
     assert.match(page, /id="failure-reason"[^>]*><b>Failed:<\/b> the workflow failed: ActivityFailure: boom &lt;script&gt;/);
+  });
+
+  test('the start form: a fieldset per method, generated from the API schema, with an error slot beside each field', async () => {
+    const page = await (await get('/ui')).text();
+    for (const m of ['baseline', 'eg-cfg', 'btp']) assert.match(page, new RegExp(`<fieldset[^>]* data-method="${m}"`));
+    assert.match(page, /<option>eg-cfg<\/option><option>btp<\/option>/);
+    assert.match(page, /name="gammas" id="field-gammas" data-kind="numbers" value="0, 0.5, 1, 3"/);
+    assert.match(page, /name="numCandidates"[^>]* min="0" max="64" value="3"/);
+    assert.match(page, /name="earlyStop"[^>]* checked/);
+    assert.match(page, /name="numBeams"[^>]* value="5"/);
+    assert.match(page, /<select name="samplingMethod"[^>]*><option selected>power<\/option><option>rank<\/option>/);
+    assert.match(page, /data-error-for="modelUrl"/);
+    assert.match(page, /id="form-errors"/);
+  });
+
+  test('the dashboard scripts parse', async () => {
+    for (const path of ['/static/dashboard.js', '/static/viewer.js']) {
+      const source = await (await get(path)).text();
+      assert.doesNotThrow(() => new Script(source, { filename: path }), path);
+    }
   });
 });

@@ -1,0 +1,106 @@
+// The dashboard's start-campaign form, generated from the zod schema POST /campaigns validates with
+// (api/campaign-input.ts campaignBodySchema, built on campaigns/options.ts): each field's input kind, choices, bounds
+// and default come from the schema, so the form cannot drift from the API. One fieldset per method (baseline,
+// eg-cfg, btp); the script enables the chosen method's fieldset (a disabled fieldset's inputs are not sent) and shows
+// each validation error beside its field.
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { z } from 'zod';
+import { campaignBodySchema } from './campaign-input.ts';
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+/** Fields shown for every method, then per method (all are fields of campaignBodySchema). */
+export const commonFields = ['dataset', 'method', 'modelName', 'modelUrl', 'maxProblems', 'concurrency', 'seed', 'temperature', 'promptType'] as const;
+export const methodFields = {
+  baseline: ['topP', 'maxTokens'],
+  'eg-cfg': ['gammas', 'numCandidates', 'horizon', 'maxAgents', 'topLogprobs', 'maxNewTokens', 'retries', 'earlyStop', 'grid', 'baselineCampaign'],
+  btp: ['iterations', 'numBeams', 'beamTemperature', 'trainSetSize', 'bufferSize', 'p2valueAlpha', 'samplingMethod', 'trainDataset', 'maxTrainProblems',
+    'loraR', 'learningRate', 'epochs', 'baseModelDir', 'workDir', 'sourceModel', 'targetModel'],
+} as const;
+
+type Shape = typeof campaignBodySchema.shape;
+type FieldName = keyof Shape;
+
+export interface FieldSpec {
+  name: string;
+  kind: 'enum' | 'number' | 'integer' | 'boolean' | 'numbers' | 'text';
+  options?: string[];
+  min?: number;
+  max?: number;
+  defaultValue?: unknown;
+  optional: boolean;
+  description?: string;
+}
+
+interface Def { type: string; innerType?: z.ZodType; defaultValue?: unknown; element?: z.ZodType; options?: unknown[]; entries?: Record<string, unknown> }
+const defOf = (s: z.ZodType): Def => (s as unknown as { def: Def }).def;
+
+/** What a schema field asks for: unwraps default / optional / nullable, reads enum options and number bounds. */
+export function fieldSpec(name: string, schema: z.ZodType): FieldSpec {
+  let s = schema;
+  let optional = false;
+  let defaultValue: unknown;
+  for (;;) {
+    const d = defOf(s);
+    if (d.type === 'default') { defaultValue = d.defaultValue; s = d.innerType!; continue; }
+    if (d.type === 'optional' || d.type === 'nullable') { optional = true; s = d.innerType!; continue; }
+    break;
+  }
+  const d = defOf(s);
+  const description = (schema as unknown as { description?: string }).description;
+  const base = { name, optional, ...(defaultValue === undefined ? {} : { defaultValue }), ...(description ? { description } : {}) };
+  if (d.type === 'enum') return { ...base, kind: 'enum', options: Object.values(d.entries ?? {}).map(String) };
+  if (d.type === 'boolean') return { ...base, kind: 'boolean' };
+  if (d.type === 'number') {
+    const n = s as unknown as { minValue: number | null; maxValue: number | null; isInt: boolean };
+    return { ...base, kind: n.isInt ? 'integer' : 'number', ...(Number.isFinite(n.minValue) && n.minValue! > Number.MIN_SAFE_INTEGER ? { min: n.minValue! } : {}), ...(Number.isFinite(n.maxValue) && n.maxValue! < Number.MAX_SAFE_INTEGER ? { max: n.maxValue! } : {}) };
+  }
+  if (d.type === 'array' && d.element && defOf(d.element).type === 'number') return { ...base, kind: 'numbers' };
+  return { ...base, kind: 'text' };
+}
+
+const spec = (name: FieldName): FieldSpec => fieldSpec(name, campaignBodySchema.shape[name]);
+
+/** Values the form starts with where the schema's default is not the demo's (a short simulated run). */
+const formDefaults: Record<string, unknown> = { modelName: 'simulated-deepseek', maxProblems: 10 };
+
+function input(f: FieldSpec, placeholder: Record<string, string>): Html {
+  const value = formDefaults[f.name] ?? f.defaultValue;
+  const common = { name: f.name, id: `field-${f.name}` };
+  switch (f.kind) {
+    case 'enum':
+      return html`<select name="${common.name}" id="${common.id}" data-kind="text">${f.optional && value === undefined ? html`<option value="">(default)</option>` : ''}${(f.options ?? []).map((o) => html`<option${o === value ? ' selected' : ''}>${o}</option>`)}</select>`;
+    case 'boolean':
+      return html`<input type="checkbox" name="${common.name}" id="${common.id}" data-kind="boolean" value="true"${value === true ? ' checked' : ''}>`;
+    case 'number':
+    case 'integer':
+      return html`<input type="number" name="${common.name}" id="${common.id}" data-kind="number" step="${f.kind === 'integer' ? '1' : 'any'}"${f.min === undefined ? '' : html` min="${f.min}"`}${f.max === undefined ? '' : html` max="${f.max}"`} value="${typeof value === 'number' ? value : ''}"${f.optional || value !== undefined ? '' : ' required'} placeholder="${placeholder[f.name] ?? (f.optional ? '(none)' : '')}">`;
+    case 'numbers':
+      return html`<input name="${common.name}" id="${common.id}" data-kind="numbers" value="${Array.isArray(value) ? value.join(', ') : ''}" placeholder="comma-separated numbers">`;
+    case 'text':
+      return html`<input name="${common.name}" id="${common.id}" data-kind="text" value="${typeof value === 'string' ? value : ''}"${f.optional || value !== undefined ? '' : ' required'} placeholder="${placeholder[f.name] ?? ''}">`;
+  }
+}
+
+function field(name: FieldName, placeholder: Record<string, string>): Html {
+  const f = spec(name);
+  const bounds = f.min !== undefined || f.max !== undefined ? ` (${f.min ?? '…'}–${f.max ?? '…'})` : '';
+  return html`<label title="${f.description ?? ''}${bounds}">${name}${f.optional ? '' : html` <span class="req">*</span>`} ${input(f, placeholder)}
+<span class="field-error error" data-error-for="${name}" role="alert"></span></label>`;
+}
+
+/** The whole form. `simulatedAvailable`: without modelUrl the simulated model server answers. */
+export function startForm(simulatedAvailable: boolean): Html {
+  const placeholder: Record<string, string> = {
+    modelUrl: simulatedAvailable ? 'empty: the simulated model server' : 'http://vllm:8000 (required)',
+    grid: 'a grid name in data/egcfg, e.g. quick_grid', workDir: 'a folder name under btp/', baseModelDir: 'a model folder name',
+  };
+  const sets = (Object.keys(methodFields) as Array<keyof typeof methodFields>).map((m) => html`<fieldset class="grid method-fields" data-method="${m}"${m === 'baseline' ? '' : ' disabled hidden'}>
+<legend>${m} options</legend>${methodFields[m].map((n) => field(n, placeholder))}</fieldset>`);
+  return html`<form id="start-form" class="card" novalidate>
+<div class="grid">${commonFields.map((n) => field(n, placeholder))}</div>
+${sets}
+<div class="actions"><button type="submit" id="start-button">Start campaign</button></div>
+<div id="form-errors" class="error" role="alert"></div></form>`;
+}
