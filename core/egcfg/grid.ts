@@ -95,18 +95,19 @@ export function parseGammas(json: unknown, source = 'gammas'): number[] {
 }
 
 /**
- * All agent configurations of a grid, in a stable order: the Cartesian product t × s × d × k × prompt_type with t
- * outermost and prompt_type innermost, each list in file order (as itertools.product over the file's keys).
- * partialEnabled is false (as the paper's grid launcher). Input is validated first.
+ * All agent configurations of a grid, in the authors' order: their grid launcher expands the file with sklearn's
+ * ParameterGrid, which sorts the keys (d, k, prompt_type, s, t; their fixed n, p, g have one value each) and varies the
+ * last one fastest, so d is outermost and t innermost, each list in file order. partialEnabled is false (as the paper's
+ * grid launcher). Input is validated first.
  */
 export function expandGrid(grid: unknown): NamedAgentConfig[] {
   const g = parseGrid(grid);
   const out: NamedAgentConfig[] = [];
-  for (const t of g.t)
-    for (const s of g.s)
-      for (const d of g.d)
-        for (const k of g.k)
-          for (const promptType of g.prompt_type) {
+  for (const d of g.d)
+    for (const k of g.k)
+      for (const promptType of g.prompt_type)
+        for (const s of g.s)
+          for (const t of g.t) {
             const cfg: AgentConfig = { t, s, d: d === 'inf' ? null : d, k, promptType, partialEnabled: false };
             out.push({ ...cfg, name: agentName(cfg) });
           }

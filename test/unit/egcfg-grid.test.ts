@@ -75,7 +75,10 @@ describe('expandGrid', { timeout: 60_000 }, () => {
     const agents = expandGrid(PAPER_GRID);
     assert.equal(agents.length, 48);
     assert.equal(new Set(agents.map((a) => a.name)).size, 48);
-    assert.deepEqual(agents.slice(0, 3).map((a) => a.name), ['ns3t0.7d2k1_ln', 'ns3t0.7d2k1_lci_ln', 'ns3t0.7d3k1_ln']);
+    // The authors' order (sklearn ParameterGrid: sorted keys d, k, prompt_type, s, t; t varies fastest; issue 11 item 6).
+    assert.deepEqual(agents.slice(0, 3).map((a) => a.name), ['ns3t0.7d2k1_ln', 'ns3t0.75d2k1_ln', 'ns3t0.85d2k1_ln']);
+    assert.equal(agents[6]!.name, 'ns3t0.7d2k1_lci_ln');
+    assert.equal(agents[12]!.name, 'ns3t0.7d3k1_ln');
     assert.equal(agents[47]!.name, 'ns3t1.5d8k1_lci_ln');
     assert.ok(agents.every((a) => a.partialEnabled === false));
     assert.deepEqual(expandGrid(PAPER_GRID), agents, 'deterministic');
