@@ -4,6 +4,8 @@
 // model, measured in one run (ratios, not absolute speeds, are what compare across noisy machines). Needs
 // infra/llama-server.sh and `egcfg models pull NAME`. Prints ONE JSON line.
 //   npx tsx bench/model-throughput.ts [--catalogue qwen2.5-coder-0.5b-instruct] [--dataset humaneval] [--problems 12] [--concurrency 4]
+//     [--platform-concurrency N]   problems in flight in the campaign (default: --concurrency): more than the server's
+//                                  slots keeps them busy while other problems are in the sandbox
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +27,10 @@ const { values } = parseArgs({ options: {
   dataset: { type: 'string', default: 'humaneval' },
   problems: { type: 'string', default: '12' },
   concurrency: { type: 'string', default: '4' },
+  'platform-concurrency': { type: 'string' },
 } });
 const concurrency = Number(values.concurrency);
+const platformConcurrency = Number(values['platform-concurrency'] ?? values.concurrency);
 const m = catalogueModel(values.catalogue);
 const dataDir = mkdtempSync(join(tmpdir(), 'egcfg-throughput-'));
 const quiet = () => {};
@@ -37,7 +41,7 @@ const ParamsSchema = z.object({ maxTokens: z.number(), temperature: z.number(), 
 try {
   const opts = parseRunOptions({
     dataset: values.dataset, method: 'baseline', modelName: m.name, promptFormat: m.promptFormat, temperature: 0,
-    maxProblems: Number(values.problems), concurrency,
+    maxProblems: Number(values.problems), concurrency: platformConcurrency,
   });
   const model = { kind: 'openai' as const, baseUrl: server.url, model: m.name, simulated: false, dialect: 'llamacpp' as const };
   const ctx = { db: runtime.database.db, client: runtime.client };
@@ -69,7 +73,7 @@ try {
   const r2 = (x: number) => Math.round(x * 100) / 100;
   console.log(JSON.stringify({
     bench: 'model-throughput', model: m.name, server: 'llama.cpp llama-server', dataset: values.dataset,
-    problems: rows.length, concurrency, prompt_format: m.promptFormat,
+    problems: rows.length, concurrency, platform_concurrency: platformConcurrency, prompt_format: m.promptFormat,
     platform: { wall_s: r2(platformS), completion_tokens: platformTokens, tokens_per_s: r2(platformTokens / platformS) },
     raw_server: { wall_s: r2(rawS), completion_tokens: rawTokens, tokens_per_s: r2(rawTokens / rawS) },
     platform_vs_raw: r2((platformTokens / platformS) / (rawTokens / rawS)),
