@@ -2,7 +2,7 @@
 // under one data folder. External mode (--temporal-address / TEMPORAL_ADDRESS and --database-url / DATABASE_URL):
 // those services are used and nothing is started. Either way, a worker runs in-process unless told otherwise.
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
@@ -49,7 +49,10 @@ function installQuietTemporalLogger(): void {
   if (loggerInstalled) return;
   loggerInstalled = true;
   try {
-    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'ERROR') as 'ERROR'), shutdownSignals: [] });
+    const level = (process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'ERROR') as 'ERROR';
+    // The Rust core's own logs are forwarded to this (stderr) logger: by default they go to stdout, where a late
+    // "Activity not found on completion" warning after a retried activity came after the summary JSON line.
+    TemporalRuntime.install({ logger: new DefaultLogger(level), shutdownSignals: [], telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: level }) } } });
   } catch { /* a runtime already exists in this process: keep its logger */ }
 }
 

@@ -5,7 +5,7 @@
 // polling, give tasks in flight --shutdown-grace (30s) to finish, and exit 0; a second signal exits at once.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { NativeConnection, Runtime as TemporalRuntime, DefaultLogger } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
 import { z } from 'zod';
 import { setDefaultLogLevel } from '../../activities/log.ts';
 import { modelBackendCache } from '../../activities/model-backend.ts';
@@ -76,7 +76,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const identity = args.identity ?? `egcfg-worker[${args.queues.join('+')}]@${hostname()}:${process.pid}`;
   try {
     // Signals are handled below (graceful stop, then exit at a second one), not by the SDK.
-    TemporalRuntime.install({ logger: new DefaultLogger((process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'WARN') as 'WARN'), shutdownSignals: [] });
+    const level = (process.env.EGCFG_TEMPORAL_LOG_LEVEL ?? 'WARN') as 'WARN';
+    TemporalRuntime.install({ logger: new DefaultLogger(level), shutdownSignals: [], telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: level }) } } });
   } catch { /* a runtime already exists in this process */ }
 
   const database = await openDatabase(args.databaseUrl, { poolSize: databasePoolSize() });
