@@ -20,7 +20,11 @@ import { runEgcfg, type CliResult } from '../support/cli.ts';
 const MODEL = 'qwen2.5-coder-0.5b-instruct';
 /** EG-CFG makes hundreds of calls per problem: the catalogue's smallest model keeps the tier inside the CI budget. */
 const SMALL = 'smollm2-135m-instruct';
-const lastJson = (r: CliResult) => JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+/** The summary JSON line is the last stdout line (a contract): anything printed after it fails here, showing stdout. */
+const lastJson = (r: CliResult): Record<string, unknown> => {
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  try { return JSON.parse(last) as Record<string, unknown>; } catch { assert.fail(`stdout does not end with the summary JSON line:\n${r.stdout.slice(-2000)}`); }
+};
 
 describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, () => {
   let dataDir: string;
