@@ -1,7 +1,7 @@
 // Persistence activities: campaign status, per-problem results, events, summaries. Each write has a natural key.
 import { and, count, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { meanPassAtK } from '../core/metrics.ts';
+import { meanPassAtK, SampleCountsSchema } from '../core/metrics.ts';
 import { pgJson } from '../core/pg-text.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, problems, results, summaries } from '../db/schema/index.ts';
@@ -24,11 +24,9 @@ function campaignSamplesPerProblem(config: unknown): number {
   return parsed.success ? parsed.data.samplesPerProblem ?? 1 : 1;
 }
 
-/** The (n, c) a result's detail holds: samples and correct ones; a problem that ended in error counts n samples, 0 correct. */
-const SampleCountsSchema = z.object({ samples: z.number().int().min(1), correct: z.number().int().min(0) });
 
 export function storeActivities(db: Database) {
-  /** Unbiased pass@k for k in 1, 10, 100 (those ≤ n) over the campaign's problems. */
+  /** Unbiased pass@k for k in 1, 10, 100 (those ≤ n) over the campaign's problems; a problem that ended in error counts n samples, 0 correct. */
   async function samplePassAtK(campaignId: string, protocol: string, n: number): Promise<Record<string, number>> {
     const rows = await db.select({ detail: results.detail, status: results.status }).from(results)
       .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol)));

@@ -15,7 +15,7 @@ import { startEgcfgCampaign } from './egcfg.ts';
 import { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext } from './context.ts';
 import { checkSelectionOptions, type RunOptions } from './options.ts';
 import { selectProblems } from '../core/datasets/select.ts';
-import { z } from 'zod';
+import { SampleCountsSchema } from '../core/metrics.ts';
 import { replayCoverage } from './replay-coverage.ts';
 
 export { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext };
@@ -127,7 +127,6 @@ export interface ResultRow {
   correct?: number;
 }
 
-const ResultCountsSchema = z.object({ samples: z.number().int(), correct: z.number().int() });
 
 /** Per-problem results of a campaign, in dataset order. */
 export async function campaignResults(db: Database, campaignId: string, protocol = 'default'): Promise<ResultRow[]> {
@@ -141,7 +140,7 @@ export async function campaignResults(db: Database, campaignId: string, protocol
     .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol)))
     .orderBy(asc(problems.id));
   return rows.map((r) => {
-    const counts = ResultCountsSchema.safeParse(r.detail);
+    const counts = SampleCountsSchema.safeParse(r.detail);
     return {
       task_id: r.taskId, passed: r.passed, status: r.status, sample_id: r.sampleId,
       tests_passed: r.testsPassed, tests_total: r.testsTotal, code: r.code,

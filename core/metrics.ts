@@ -1,4 +1,8 @@
 // Metrics of the evaluation protocol: pass@k (unbiased estimator), pass@1 over problems, RSR.
+import { z } from 'zod';
+
+/** A pass@k result's detail (results.detail jsonb): the problem's samples and how many passed. */
+export const SampleCountsSchema = z.object({ samples: z.number().int().min(1), correct: z.number().int().min(0) });
 
 function checkCount(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
