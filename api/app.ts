@@ -31,6 +31,7 @@ import { events } from '../db/schema/index.ts';
 import type { CampaignProgress, ModelSpec } from '../core/contracts.ts';
 import { renderDocs } from './docs.ts';
 import { problemRoutes } from './problem-routes.ts';
+import { btpRoutes } from './btp-routes.ts';
 import { CampaignIdParam, errorContent as json, errorResponses as errors, secured, validationHook } from './openapi-common.ts';
 import { ApiError, badRequest, errorResponse, parseForm, zodIssues, type Issue } from './errors.ts';
 import { healthReport, modelUrlsInUse, type HealthChecks } from './health.ts';
@@ -216,6 +217,8 @@ export function createApp(opts: AppOptions) {
   app.use('/campaigns', requireToken);
   app.use('/campaigns/*', requireToken);
   app.use('/evaluate', requireToken);
+  app.use('/experiments', requireToken);
+  app.use('/experiments/*', requireToken);
 
   // ---- Helpers ----
 
@@ -482,6 +485,7 @@ export function createApp(opts: AppOptions) {
   });
 
   app.route('/', problemRoutes(db));
+  app.route('/', btpRoutes(db));
 
   // ---- Evaluate an uploaded samples file ----
 

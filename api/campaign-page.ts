@@ -5,7 +5,9 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { CampaignCost, ProblemsPage, ProblemsQuery, ScoreCard, WinCount } from './campaign-views.ts';
-import { barChart, lineChart } from './plots.ts';
+import { btpSections } from './btp-page.ts';
+import type { BtpOverview } from './btp-views.ts';
+import { barChart } from './plots.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -22,10 +24,17 @@ export interface CampaignPageData {
   choices: { agents: string[]; gammas: number[] };
   wins: WinCount[];
   lines: number[];
-  btp: Array<{ iteration: number; passAt1: number }>;
+  /** The BTP read models (null for other methods). */
+  btp: BtpOverview | null;
   events: Html;
   lastEventId: number;
 }
+
+/** The experiment (`egcfg experiment`) a campaign belongs to, from its config. */
+const experimentName = (config: Record<string, unknown>): string | null => {
+  const e = config.experiment;
+  return e && typeof e === 'object' && 'name' in e && typeof e.name === 'string' ? e.name : null;
+};
 
 const terminal = new Set(['completed', 'cancelled', 'failed']);
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
@@ -60,9 +69,6 @@ function costHtml(c: CampaignCost): Html {
 
 function plotsHtml(d: CampaignPageData): Html {
   const out: Html[] = [];
-  if (d.campaign.method === 'btp' && d.btp.length) {
-    out.push(lineChart(d.btp.map((p) => ({ x: p.iteration, y: 100 * p.passAt1 })), { id: 'plot-btp', title: 'pass@1 per BTP iteration (%)', xLabel: 'iteration', yLabel: 'pass@1 %', yMax: 100 }));
-  }
   if (d.campaign.method === 'eg-cfg' && d.wins.length) {
     const byGamma = new Map<string, number>();
     const byAgent = new Map<string, number>();
@@ -139,7 +145,8 @@ export function campaignPage(d: CampaignPageData): Html {
   return html`<h1>Campaign <code>${d.id}</code> <span class="badge ${shown}" id="status-badge">${shown}</span></h1>
 <p>${c.method} on <b>${c.dataset}</b> · model <b>${c.model}</b>${c.simulated ? html` <span class="sim">simulated model</span>` : ''}
 · created ${when(c.createdAt)}${c.finishedAt ? ` · finished ${when(c.finishedAt)}` : ''}
-${d.links.temporal ? html` · <a href="${d.links.temporal}" target="_blank" rel="noopener" id="temporal-link">workflow in the Temporal UI</a>` : ''}</p>
+${d.links.temporal ? html` · <a href="${d.links.temporal}" target="_blank" rel="noopener" id="temporal-link">workflow in the Temporal UI</a>` : ''}
+${experimentName(c.config) ? html` · experiment <a href="/ui/experiments/${encodeURIComponent(experimentName(c.config)!)}" id="experiment-link">${experimentName(c.config)}</a>` : ''}</p>
 ${c.status === 'failed' ? html`<p class="error card" id="failure-reason" role="alert"><b>Failed:</b> ${c.error ?? 'no reason was recorded'}</p>` : ''}
 <section class="card"><div class="progress-row"><progress id="progress" max="${p.total}" value="${p.done}"></progress>
 <span id="progress-text">${p.done}/${p.total} (${Math.floor(100 * fraction)}%)</span></div>
@@ -148,6 +155,7 @@ ${controls(d)}</section>
 <h2>Scores</h2>${cardsHtml(d.cards)}
 <details><summary>pass@1 table</summary><div id="pass-wrap">${raw(d.passAt1Table)}</div></details>
 <h2>Cost</h2>${costHtml(d.cost)}
+${d.btp ? btpSections(d.id, d.btp) : ''}
 ${plotsHtml(d)}
 <p>Results: <a href="/campaigns/${d.id}/results?format=json">json</a> · <a href="/campaigns/${d.id}/results?format=jsonl">jsonl</a>
 · <a href="/campaigns/${d.id}/results?format=csv">csv</a> · <a href="/campaigns/${d.id}/results?format=evalplus">evalplus samples</a></p>

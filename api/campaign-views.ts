@@ -1,13 +1,13 @@
 // Read models of the campaign page (/ui/campaigns/{id}): score cards per dataset and protocol (pass@1, RSR vs the
 // baseline, pass@k where a problem has several scored samples), the campaign's cost, the problems table (sorted,
 // filtered, searched and paginated in SQL, so that a 5,000-problem campaign stays fast), the EG-CFG winner counts and
-// lines per solution, BTP pass@1 per iteration, and the latest events. Every row read back is checked with zod.
+// lines per solution, and the latest events (the BTP read models are in ./btp-views.ts). Every row read back is checked with zod.
 import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { campaignPassAt1 } from '../campaigns/service.ts';
 import { meanPassAtK } from '../core/metrics.ts';
 import type { Database } from '../db/client.ts';
-import { btpIterations, egcfgGenerations, egcfgSteps, events, executions, problems, results, samples, summaries } from '../db/schema/index.ts';
+import { egcfgGenerations, egcfgSteps, events, executions, problems, results, samples, summaries } from '../db/schema/index.ts';
 
 const num = z.coerce.number();
 const numOrNull = z.coerce.number().nullable();
@@ -171,7 +171,7 @@ async function countProblems(db: Database, conditions: SQL[]): Promise<number> {
   return z.object({ n: num }).parse(row).n;
 }
 
-// ---- EG-CFG winners and solution lengths, BTP iterations ----
+// ---- EG-CFG winners and solution lengths ----
 
 export const WinCountSchema = z.object({ agent: z.string().nullable(), gamma: z.number().nullable(), wins: z.number().int() });
 export type WinCount = z.infer<typeof WinCountSchema>;
@@ -198,13 +198,6 @@ export async function solutionLines(db: Database, campaignId: string): Promise<n
   const raw = await db.select({ code: samples.code }).from(results).innerJoin(samples, eq(samples.id, results.sampleId))
     .where(and(eq(results.campaignId, campaignId), eq(results.protocol, 'default'), eq(results.passed, true)));
   return z.array(z.object({ code: z.string() })).parse(raw).map((r) => r.code.split('\n').filter((l) => l.trim() !== '').length);
-}
-
-export const BtpPointSchema = z.object({ iteration: z.number().int(), passAt1: z.number(), problems: z.number().int(), model: z.string() });
-export async function btpPassAt1(db: Database, campaignId: string): Promise<Array<z.infer<typeof BtpPointSchema>>> {
-  const raw = await db.select({ iteration: btpIterations.iteration, passAt1: btpIterations.passAt1, problems: btpIterations.problems, model: btpIterations.model })
-    .from(btpIterations).where(eq(btpIterations.campaignId, campaignId)).orderBy(asc(btpIterations.iteration));
-  return z.array(BtpPointSchema).parse(raw);
 }
 
 // ---- Events ----

@@ -11,9 +11,13 @@ import { dashboardCss, dashboardJs } from './assets.ts';
 import { raw } from 'hono/html';
 import { campaignPage, type CampaignPageData } from './campaign-page.ts';
 import {
-  btpPassAt1, campaignCost, latestEvents, problemsPage, ProblemsQuerySchema, scoreCards, solutionLines, winCounts, winnerChoices, type ProblemsQuery,
+  campaignCost, latestEvents, problemsPage, ProblemsQuerySchema, scoreCards, solutionLines, winCounts, winnerChoices, type ProblemsQuery,
 } from './campaign-views.ts';
 import { problemSteps } from './problem-steps.ts';
+import { btpOverview } from './btp-views.ts';
+import { costPoints, experimentNames } from './compare-views.ts';
+import { mountBtpPages } from './dashboard-btp.ts';
+import { costPlot, experimentLinks } from './experiment-page.ts';
 import { plotCss } from './plots.ts';
 import { startForm } from './start-form.ts';
 import { problemViewer, viewerCss, viewerJs } from './problem-viewer.ts';
@@ -83,7 +87,7 @@ async function campaignBody(db: Database, id: string, detail: Detail, query: Pro
     method === 'eg-cfg' ? winnerChoices(db, id) : Promise.resolve({ agents: [], gammas: [] }),
     method === 'eg-cfg' ? winCounts(db, id) : Promise.resolve([]),
     method === 'eg-cfg' ? solutionLines(db, id) : Promise.resolve([]),
-    method === 'btp' ? btpPassAt1(db, id) : Promise.resolve([]),
+    method === 'btp' ? btpOverview(db, id) : Promise.resolve(null),
   ]);
   const html = campaignPage({
     id, campaign: campaign as CampaignPageData['campaign'], progress, links,
@@ -107,6 +111,7 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>, o: DashboardOptions): v
     if (!check.ok) return c.redirect(`/login?next=${next}&error=${encodeURIComponent(check.reason === 'revoked' ? 'this token has been revoked' : 'invalid token')}`, 303);
     return null;
   }
+  mountBtpPages(app, { db, signedIn, page, esc });
 
   app.get('/static/viewer.js', (c) => c.body(viewerJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
   app.get('/static/dashboard.css', (c) => c.body(dashboardCss + viewerCss + plotCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }));
@@ -120,6 +125,7 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>, o: DashboardOptions): v
     const dataset = c.req.query('dataset') || undefined;
     const cursor = c.req.query('cursor') || undefined;
     const list = await listCampaigns(db, { limit: 25, ...(status ? { status } : {}), ...(dataset ? { dataset } : {}), ...(cursor ? { cursor } : {}) });
+    const [points, experiments] = await Promise.all([costPoints(db, list.campaigns.map((r) => r.id)), cursor ? Promise.resolve([]) : experimentNames(db, 20)]);
     const rows = list.campaigns.map((r) => `<tr><td><a href="/ui/campaigns/${esc(r.id)}">${esc(r.id)}</a></td><td>${statusBadge(r.status)}</td>
 <td>${esc(r.dataset)}</td><td>${esc(r.method)}</td><td>${esc(r.model)}${r.simulated ? ' <span class="sim">simulated model</span>' : ''}</td>
 <td class="num">${r.done}/${r.problemsTotal}</td><td class="num">${r.done ? pct(r.passed / r.done) : '–'}</td><td>${when(r.createdAt)}</td></tr>`).join('');
@@ -136,6 +142,7 @@ dataset <select name="dataset">${options(datasetNames, dataset)}</select> <butto
 <table id="campaigns"><thead><tr><th>campaign</th><th>status</th><th>dataset</th><th>method</th><th>model</th><th class="num">done</th><th class="num">pass@1</th><th>created</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="8" class="muted">no campaigns yet</td></tr>'}</tbody></table>
 ${list.nextCursor ? `<p><a href="/ui${qs({ cursor: list.nextCursor })}">older campaigns →</a></p>` : ''}
+${String(await costPlot(points))}${String(await experimentLinks(experiments))}
 <h2>Start a campaign</h2>
 ${String(await startForm(o.simulatedAvailable))}`;
     return c.html(page('Campaigns', body));

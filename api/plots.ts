@@ -1,6 +1,6 @@
-// Small server-side SVG plots for the dashboard: a bar chart and a line chart, with axes, ticks and a title, every
-// label escaped by Hono's `html` tag. Our own ~100 lines rather than a charting library: the dashboard needs two
-// chart kinds, rendered on the server with no script and no CDN, and the libraries that do that (vega, chart.js with
+// Small server-side SVG plots for the dashboard: bar charts, line charts (one or several series) and scatter plots,
+// with axes, ticks and a title, every label escaped by Hono's `html` tag. Our own ~150 lines rather than a charting
+// library: the dashboard needs three chart kinds, rendered on the server with no script and no CDN, and the libraries that do that (vega, chart.js with
 // a canvas) bring a DOM or native canvas dependency and megabytes for it.
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
@@ -63,27 +63,75 @@ export function barChart(data: Array<{ label: string; value: number }>, o: PlotO
 
 /** A line through the points (x in order), with a dot and its value at each point. */
 export function lineChart(points: Array<{ x: number; y: number }>, o: PlotOptions): Html {
+  return linesChart([{ name: '', points }], o);
+}
+
+export interface Series { name: string; points: Array<{ x: number; y: number }> }
+
+/** At most `max` evenly spaced x values of `xs` (sorted, distinct), first and last included. */
+export function thinTicks(xs: number[], max = 10): number[] {
+  const u = [...new Set(xs)].sort((a, b) => a - b);
+  if (u.length <= max) return u;
+  const step = (u.length - 1) / (max - 1);
+  return [...new Set(Array.from({ length: max }, (_, i) => u[Math.round(i * step)]!))];
+}
+
+/**
+ * One line per series on shared axes (x from the smallest to the largest x of all series, y from 0 or yMin), a legend
+ * when there are several; dots and values at each point only while a series has at most 12 points.
+ */
+export function linesChart(series: Series[], o: PlotOptions & { yMin?: number }): Html {
+  const w = o.width ?? 480;
+  const h = o.height ?? 240;
+  const iw = w - M.left - M.right;
+  const ih = h - M.top - M.bottom;
+  const all = series.flatMap((s) => s.points);
+  const top = o.yMax ?? ticks(Math.max(0, ...all.map((p) => p.y))).at(-1)!;
+  const xs = all.map((p) => p.x);
+  const x0 = xs.length ? Math.min(...xs) : 0;
+  const x1 = xs.length ? Math.max(...xs) : 1;
+  const px = (x: number) => M.left + (x1 === x0 ? iw / 2 : ((x - x0) / (x1 - x0)) * iw);
+  const py = (y: number) => M.top + ih - (top > 0 ? (Math.max(0, y) / top) * ih : 0);
+  const f = o.format ?? fmt;
+  const lines = series.map((s, k) => {
+    const pts = [...s.points].sort((a, b) => a.x - b.x);
+    const path = pts.map((p, i) => `${i ? 'L' : 'M'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
+    const dots = pts.length > 12 ? '' : pts.map((p) => html`<circle cx="${px(p.x)}" cy="${py(p.y)}" r="3.5" class="dot s${k % 6}"><title>${s.name ? `${s.name} · ` : ''}${p.x}: ${f(p.y)}</title></circle>
+${series.length === 1 ? html`<text x="${px(p.x)}" y="${py(p.y) - 7}" text-anchor="middle" class="value">${f(p.y)}</text>` : ''}`);
+    return html`<path d="${path}" class="line s${k % 6}" data-series="${s.name}"><title>${s.name}</title></path>${dots}`;
+  });
+  const labels = thinTicks(xs).map((x) => html`<text x="${px(x)}" y="${M.top + ih + 14}" text-anchor="middle" class="tick">${fmt(x)}</text>`);
+  const legend = series.length > 1 ? series.map((s, k) => html`<g class="legend"><rect x="${M.left + 8 + (k % 3) * 140}" y="${M.top + 2 + Math.floor(k / 3) * 13}" width="10" height="3" class="swatch s${k % 6}"/>
+<text x="${M.left + 22 + (k % 3) * 140}" y="${M.top + 7 + Math.floor(k / 3) * 13}" class="tick">${s.name}</text></g>`) : '';
+  return frame(o, top, html`${lines}${legend}`, html`${labels}`);
+}
+
+/** Points on numeric axes (both from 0), each with its label as a tooltip and beside it. */
+export function scatterChart(points: Array<{ x: number; y: number; label: string; href?: string }>, o: PlotOptions & { xFormat?: (x: number) => string }): Html {
   const w = o.width ?? 480;
   const h = o.height ?? 240;
   const iw = w - M.left - M.right;
   const ih = h - M.top - M.bottom;
   const top = o.yMax ?? ticks(Math.max(0, ...points.map((p) => p.y))).at(-1)!;
-  const xs = points.map((p) => p.x);
-  const x0 = Math.min(...xs);
-  const x1 = Math.max(...xs);
-  const px = (x: number) => M.left + (x1 === x0 ? iw / 2 : ((x - x0) / (x1 - x0)) * iw);
+  const xt = ticks(Math.max(0, ...points.map((p) => p.x)));
+  const right = xt.at(-1)!;
+  const px = (x: number) => M.left + (right > 0 ? (x / right) * iw : 0);
   const py = (y: number) => M.top + ih - (top > 0 ? (y / top) * ih : 0);
   const f = o.format ?? fmt;
-  const path = points.map((p, i) => `${i ? 'L' : 'M'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
-  const dots = points.map((p) => html`<circle cx="${px(p.x)}" cy="${py(p.y)}" r="3.5" class="dot"><title>${p.x}: ${f(p.y)}</title></circle>
-<text x="${px(p.x)}" y="${py(p.y) - 7}" text-anchor="middle" class="value">${f(p.y)}</text>`);
-  const labels = points.map((p) => html`<text x="${px(p.x)}" y="${M.top + ih + 14}" text-anchor="middle" class="tick">${p.x}</text>`);
-  return frame(o, top, html`<path d="${path}" class="line"/>${dots}`, html`${labels}`);
+  const xf = o.xFormat ?? fmt;
+  const dots = points.map((p) => {
+    const dot = html`<circle cx="${px(p.x)}" cy="${py(p.y)}" r="4" class="dot"><title>${p.label}: ${xf(p.x)}, ${f(p.y)}</title></circle>`;
+    return html`${p.href ? html`<a href="${p.href}">${dot}</a>` : dot}<text x="${px(p.x) + 6}" y="${py(p.y) - 5}" class="value">${p.label}</text>`;
+  });
+  const labels = xt.map((x) => html`<text x="${px(x)}" y="${M.top + ih + 14}" text-anchor="middle" class="tick">${xf(x)}</text>`);
+  return frame(o, top, html`${dots}`, html`${labels}`);
 }
 
 export const plotCss = `
 .plots { display:flex; flex-wrap:wrap; gap:16px; } figure.plot { margin:0; background:var(--card); border:1px solid var(--line); border-radius:6px; }
 svg .bar { fill:#6d95d8; } svg .line { fill:none; stroke:var(--accent); stroke-width:2; } svg .dot { fill:var(--accent); }
 svg .grid { stroke:#eceff3; } svg .axis { stroke:#9aa4ae; } svg text { font:11px system-ui, sans-serif; fill:var(--fg); }
+svg .s1 { stroke:#d0782a; fill:#d0782a; } svg .s2 { stroke:#2f9e5b; fill:#2f9e5b; } svg .s3 { stroke:#9b4fc2; fill:#9b4fc2; } svg .s4 { stroke:#c23b52; fill:#c23b52; } svg .s5 { stroke:#5f6b77; fill:#5f6b77; }
+svg .line.s1, svg .line.s2, svg .line.s3, svg .line.s4, svg .line.s5 { fill:none; } svg .swatch { stroke:none; } svg .swatch.s0 { fill:var(--accent); }
 svg .plot-title { font-weight:600; font-size:12.5px; } svg .value { fill:var(--muted); font-size:10px; } svg .tick { fill:var(--muted); }
 `;
