@@ -46,7 +46,8 @@ export const sampleIndexOf = (attempt: string): number => {
   return m ? Number(m[1]) : 0;
 };
 
-export function baselineActivities(deps: ActivityDeps) {
+/** The two baseline steps without their heartbeat wrappers (the batched activity, activities/baseline-batch.ts, runs them in its own). */
+export function baselineSteps(deps: ActivityDeps) {
   const { db } = deps;
   const store = storeActivities(db);
 
@@ -57,9 +58,7 @@ export function baselineActivities(deps: ActivityDeps) {
   }
 
   return {
-    // Both heartbeat every second while they wait (a long completion, a slow test), so that a killed worker's call is
-    // retried elsewhere after the heartbeat timeout rather than the start-to-close timeout.
-    generateBaselineSample: alive(async (input: GenerateSampleInput): Promise<number> => {
+    generateSample: async (input: GenerateSampleInput): Promise<number> => {
       const key = and(
         eq(samples.campaignId, input.campaignId), eq(samples.runId, input.runId),
         eq(samples.problemId, input.problemId), eq(samples.attempt, input.attempt),
@@ -133,9 +132,9 @@ export function baselineActivities(deps: ActivityDeps) {
       if (!row) throw new Error(`sample for problem ${input.problemId} vanished after insert`);
       log.info({ taskId, sampleId: row.id, model: backend.name, completionTokens: reply.completionTokens }, 'sample stored');
       return row.id;
-    }),
+    },
 
-    executeSample: alive(async (input: ExecuteSampleInput): Promise<ExecutionVerdict> => {
+    executeSample: async (input: ExecuteSampleInput): Promise<ExecutionVerdict> => {
       const [existing] = await db.select().from(executions)
         .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));
       if (existing) {
@@ -176,6 +175,16 @@ export function baselineActivities(deps: ActivityDeps) {
       activityLogger({ campaignId: sample.campaignId, problemId: sample.problemId, sampleId: input.sampleId })
         .info({ executionId: row.id, status: row.status, passed: row.passed, testsPassed: row.testsPassed, testsTotal: row.testsTotal }, 'execution stored');
       return { executionId: row.id, passed: row.passed, status: row.status, testsPassed: row.testsPassed, testsTotal: row.testsTotal };
-    }),
+    },
+  };
+}
+
+export function baselineActivities(deps: ActivityDeps) {
+  const steps = baselineSteps(deps);
+  return {
+    // Both heartbeat every second while they wait (a long completion, a slow test), so that a killed worker's call is
+    // retried elsewhere after the heartbeat timeout rather than the start-to-close timeout.
+    generateBaselineSample: alive(steps.generateSample),
+    executeSample: alive(steps.executeSample),
   };
 }

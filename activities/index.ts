@@ -1,5 +1,6 @@
 // All activities, bound to their dependencies. Workers register `createActivities(deps)`; workflows proxy `Activities`.
 import { baselineActivities } from './baseline.ts';
+import { baselineBatchActivities } from './baseline-batch.ts';
 import { btpActivities } from './btp/index.ts';
 import type { ActivityDeps } from './deps.ts';
 import { egcfgActivities } from './egcfg/index.ts';
@@ -7,7 +8,7 @@ import { storeActivities } from './store.ts';
 
 export function createActivities(deps: ActivityDeps) {
   const { appendEvent: _appendEvent, ...store } = storeActivities(deps.db);
-  return { ...store, ...baselineActivities(deps), ...egcfgActivities(deps), ...btpActivities(deps) };
+  return { ...store, ...baselineActivities(deps), ...baselineBatchActivities(deps), ...egcfgActivities(deps), ...btpActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

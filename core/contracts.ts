@@ -58,6 +58,26 @@ export interface CampaignInput extends CampaignCursor {
   concurrency: number;
   /** Child workflows started per run before continuing as new, to keep histories bounded. */
   continueAsNewAfter?: number;
+  /** Replay campaigns: the most problems per batched activity (workflows/campaign.ts; default 25). */
+  maxBatch?: number;
+}
+
+/** Several problems of a baseline campaign as one activity (activities/baseline-batch.ts). */
+export interface BaselineBatchInput {
+  campaignId: string;
+  runId: number;
+  problemIds: number[];
+  model: ModelSpec;
+  params: BaselineParams;
+}
+
+export interface BaselineBatchOutcome {
+  problems: number;
+  passed: number;
+  /** Problems recorded as errors (a non-retryable failure). */
+  errors: number;
+  /** Problems an earlier attempt of this batch had recorded (skipped). */
+  reused: number;
 }
 
 export interface CampaignProgress {
@@ -276,6 +296,8 @@ export interface BtpParams {
   beamTopP: number;
   maxTokens: number;
   promptType: PromptType;
+  /** How beams are asked for and training prompts written: 'chat' (the model's template; instruct models) or 'raw' (absent: raw). */
+  promptFormat?: 'chat' | 'raw';
   /** Training example format: 'compact' (task + tests docstring → bare program) or 'eval' (the evaluation prompt → fenced program). */
   trainPrompt: 'compact' | 'eval';
   /** possibility = exp(mean token logprob) ('mean') or exp(sum) ('sum'). */
@@ -310,6 +332,8 @@ export interface BtpIterationRecord {
   evalCampaignId: string;
   trainingRunId: number | null;
   bufferSize: number;
+  /** The server that serves this iteration's model when it is not the target model's (a llama.cpp server started with the adapter). */
+  baseUrl?: string;
 }
 
 export interface BtpCycleInput {

@@ -18,6 +18,24 @@ export interface CampaignLoopOptions {
   recordError(problemId: number, message: string): Promise<void>;
   /** Runs in a non-cancellable scope when the campaign is cancelled, before the cancellation propagates. */
   onCancelled(): Promise<void>;
+  /** Several problems per unit of work (one batched activity each) instead of one `runProblem` per problem. */
+  batches?: CampaignBatches;
+}
+
+export interface CampaignBatches {
+  /** The most problems in one batch. */
+  maxBatch: number;
+  /** Run a batch to its end; resolves to how many of its problems passed and how many ended in error. */
+  run(problemIds: number[]): Promise<{ passed: number; errors: number }>;
+}
+
+/**
+ * The next batch's size, by guided self-scheduling: the problems left in this run shared out over twice the lanes,
+ * at most `maxBatch`, at least 1. Batches shrink towards the end of a run (its last problems, or the continue-as-new
+ * boundary), so lanes finish close together instead of waiting for one long last batch.
+ */
+export function nextBatchSize(left: number, lanes: number, maxBatch: number): number {
+  return Math.max(1, Math.min(maxBatch, left, Math.ceil(left / (2 * Math.max(1, lanes)))));
 }
 
 /** The message of a failure and of each of its causes, outermost first (a child's activity error is three deep). */
@@ -72,10 +90,20 @@ export class CampaignLoop {
       const inFlight = new Set<Promise<void>>();
       while (this.cursor < problemIds.length && startedThisRun < budget) {
         await condition(() => !this.paused && inFlight.size < concurrency);
-        const problemId = problemIds[this.cursor]!;
-        this.cursor++;
-        startedThisRun++;
-        const p: Promise<void> = this.runOne(problemId).finally(() => inFlight.delete(p));
+        let unit: Promise<void>;
+        if (this.opts.batches) {
+          const left = Math.min(problemIds.length - this.cursor, budget - startedThisRun);
+          const ids = problemIds.slice(this.cursor, this.cursor + nextBatchSize(left, concurrency, this.opts.batches.maxBatch));
+          this.cursor += ids.length;
+          startedThisRun += ids.length;
+          unit = this.runBatch(this.opts.batches, ids);
+        } else {
+          const problemId = problemIds[this.cursor]!;
+          this.cursor++;
+          startedThisRun++;
+          unit = this.runOne(problemId);
+        }
+        const p: Promise<void> = unit.finally(() => inFlight.delete(p));
         // A cancelled child rejects p while the loop may be waiting in condition(); mark it handled here so the
         // rejection does not fail the workflow task (Promise.all below, or the cancelled condition, still sees it).
         p.catch(() => {});
@@ -90,6 +118,24 @@ export class CampaignLoop {
       throw err;
     }
     return { finished: this.cursor >= problemIds.length };
+  }
+
+  private async runBatch(batches: CampaignBatches, ids: number[]): Promise<void> {
+    for (const id of ids) this.running.add(id);
+    try {
+      const outcome = await batches.run(ids);
+      this.passed += outcome.passed;
+      this.errors += outcome.errors;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // The batch activity records its problems' own failures; a batch that fails as a whole (retries are without
+      // limit, so only a non-retryable failure) is recorded as an error for each of its problems.
+      this.errors += ids.length;
+      for (const id of ids) await this.opts.recordError(id, failureMessage(err));
+    } finally {
+      for (const id of ids) this.running.delete(id);
+      this.done += ids.length;
+    }
   }
 
   private async runOne(problemId: number): Promise<void> {

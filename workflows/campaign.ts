@@ -1,6 +1,11 @@
 // A baseline campaign: one child workflow per problem, bounded concurrency, pause/resume, progress, cancellation,
 // and continue-as-new so that week-long campaigns keep a bounded history (the shared loop: campaign-loop.ts).
-import { ApplicationFailure, continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+// A replay campaign (evaluate: the "model" reads a samples file) runs its problems in batches instead, each batch one
+// activity on the sandbox queue (activities/baseline-batch.ts): the work per problem is a sandbox run of tens of
+// milliseconds, so a child workflow and three activities per problem would cost more than the work.
+import {
+  ActivityCancellationType, ApplicationFailure, continueAsNew, executeChild, patched, proxyActivities, workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { activityOptions, taskQueues } from './activity-options.ts';
 import { CampaignLoop } from './campaign-loop.ts';
@@ -10,20 +15,34 @@ import type { CampaignInput, CampaignSummary } from '../core/contracts.ts';
 export { failureMessage } from './campaign-loop.ts';
 
 const store = proxyActivities<Activities>(activityOptions.default);
+// A cancelled campaign waits for its running batches to stop (as it waits for its problem children).
+const batches = proxyActivities<Activities>({ ...activityOptions.sandbox, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
 const DEFAULT_CONTINUE_AS_NEW_AFTER = 250;
+/** Batched runs carry ~7 history events per batch instead of ~30 per problem: a longer run keeps the same bound. */
+const DEFAULT_BATCHED_CONTINUE_AS_NEW_AFTER = 1000;
+const DEFAULT_MAX_BATCH = 25;
+/** Patch marker of the batched replay path: histories recorded before it replay the per-problem path. */
+export const REPLAY_BATCHES_PATCH = 'replay-batches';
 
 export const problemWorkflowId = (campaignId: string, problemId: number): string =>
   `campaign-${campaignId}-problem-${problemId}`;
 
 export async function baselineCampaign(input: CampaignInput): Promise<CampaignSummary> {
   const { campaignId } = input;
+  const batched = input.model.kind === 'replay' && patched(REPLAY_BATCHES_PATCH);
   const loop = new CampaignLoop({
     campaignId,
     problemIds: input.problemIds,
     concurrency: input.concurrency,
-    budget: input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER,
+    budget: input.continueAsNewAfter ?? (batched ? DEFAULT_BATCHED_CONTINUE_AS_NEW_AFTER : DEFAULT_CONTINUE_AS_NEW_AFTER),
     carried: input,
+    ...(batched ? {
+      batches: {
+        maxBatch: input.maxBatch ?? DEFAULT_MAX_BATCH,
+        run: (problemIds: number[]) => batches.runBaselineBatch({ campaignId, runId: input.runId, problemIds, model: input.model, params: input.params }),
+      },
+    } : {}),
     runProblem: async (problemId) => {
       const outcome = await executeChild(baselineProblem, {
         workflowId: problemWorkflowId(campaignId, problemId),

@@ -4,6 +4,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { activityOptions, localActivityOptions } from './activity-options.ts';
+import { baselineResultRow, sampleAttempt, sampleParams } from '../core/baseline-result.ts';
 import type { ProblemInput, ProblemOutcome } from '../core/contracts.ts';
 
 const inference = proxyActivities<Activities>(activityOptions.inference);
@@ -15,9 +16,9 @@ async function sampleAndRun(input: ProblemInput, i: number) {
     campaignId: input.campaignId,
     runId: input.runId,
     problemId: input.problemId,
-    attempt: i === 0 ? 'baseline' : `sample-${i}`,
+    attempt: sampleAttempt(i),
     model: input.model,
-    params: i === 0 ? input.params : { ...input.params, seed: input.params.seed + i },
+    params: sampleParams(input.params, i),
   });
   const verdict = await sandbox.executeSample({ sampleId, suite: 'eval' });
   return { sampleId, verdict };
@@ -25,18 +26,8 @@ async function sampleAndRun(input: ProblemInput, i: number) {
 
 export async function baselineProblem(input: ProblemInput): Promise<ProblemOutcome> {
   const n = input.params.samplesPerProblem ?? 1;
-  const [first, ...rest] = await Promise.all(Array.from({ length: n }, (_, i) => sampleAndRun(input, i)));
-  const { sampleId, verdict } = first!;
-  const correct = [first!, ...rest].filter((s) => s.verdict.passed).length;
-  await store.recordResult({
-    campaignId: input.campaignId,
-    problemId: input.problemId,
-    protocol: 'default',
-    sampleId,
-    passed: verdict.passed,
-    // `error` is kept for problems whose workflow failed; the sandbox's own verdict goes into the detail.
-    status: verdict.passed ? 'passed' : 'failed',
-    detail: { verdict: verdict.status, testsPassed: verdict.testsPassed, testsTotal: verdict.testsTotal, ...(n > 1 ? { samples: n, correct } : {}) },
-  });
-  return { problemId: input.problemId, passed: verdict.passed, status: verdict.passed ? 'passed' : 'failed', sampleId };
+  const samples = await Promise.all(Array.from({ length: n }, (_, i) => sampleAndRun(input, i)));
+  const row = baselineResultRow(input.campaignId, input.problemId, samples);
+  await store.recordResult(row);
+  return { problemId: input.problemId, passed: row.passed, status: row.status, sampleId: row.sampleId };
 }
