@@ -3,8 +3,9 @@
 // nothing and listens nowhere, so tests drive it with `app.request()`; `startApiServer` (./server.ts) serves it.
 //
 // Every route is declared with @hono/zod-openapi, so /openapi.json and /docs describe exactly what is validated.
-// Routes that carry method-specific audits (EG-CFG beams, BTP cycles) are meant to sit under
-// /campaigns/{id}/... next to /problems/{taskId}, reusing the same auth, errors and pagination.
+// Method-specific read routes sit in sub-apps under /campaigns/{id}/...: an EG-CFG problem's steps
+// (./problem-routes.ts), a BTP campaign's iterations, training runs, buffer and beams, and the experiments
+// (./btp-routes.ts), with the same auth, errors and pagination.
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ import type { CampaignProgress, ModelSpec } from '../core/contracts.ts';
 import { renderDocs } from './docs.ts';
 import { problemRoutes } from './problem-routes.ts';
 import { btpRoutes } from './btp-routes.ts';
+import { latestIterationCounts } from './btp-views.ts';
 import { CampaignIdParam, errorContent as json, errorResponses as errors, secured, validationHook } from './openapi-common.ts';
 import { ApiError, badRequest, errorResponse, parseForm, zodIssues, type Issue } from './errors.ts';
 import { healthReport, modelUrlsInUse, type HealthChecks } from './health.ts';
@@ -257,7 +259,9 @@ export function createApp(opts: AppOptions) {
 
   async function progressOf(campaign: Awaited<ReturnType<typeof getCampaign>>, passAt1: DatasetPassAt1[]): Promise<z.infer<typeof ProgressSchema>> {
     const mine = passAt1.filter((r) => r.protocol === 'default');
-    const counts = {
+    // A BTP campaign's problems are scored by each iteration's evaluation campaign: its counts are the latest one's.
+    const latest = campaign.method === 'btp' ? await latestIterationCounts(db, campaign.id) : null;
+    const counts = latest ? { total: campaign.problemsTotal, ...latest } : {
       total: campaign.problemsTotal, done: mine.reduce((s, r) => s + r.problems, 0),
       passed: mine.reduce((s, r) => s + r.passed, 0), errors: mine.reduce((s, r) => s + r.errors, 0),
     };

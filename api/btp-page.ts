@@ -62,6 +62,21 @@ function btpPlots(o: BtpOverview): Html {
   return out.length ? html`<div class="plots">${out}</div>` : html``;
 }
 
+/** The score cards of a BTP campaign: pass@1 of each iteration's model on the evaluation problems. */
+export function btpCards(o: BtpOverview): Html {
+  if (!o.iterations.length) return html`<p class="muted">no iteration has been evaluated yet</p>`;
+  return html`<div class="score-cards" id="score-cards">${o.iterations.map((it) => html`<div class="card score" data-iteration="${it.iteration}">
+<div class="muted">iteration ${it.iteration} · ${it.adapter ? 'adapter' : 'base model'}</div><div class="big">${pct(it.passAt1)}</div>
+<div class="muted">pass@1 · ${it.passed}/${it.problems} passed</div></div>`)}</div>`;
+}
+
+/** Where a BTP campaign's problems are: each iteration's evaluation campaign (and the beams of its training problems). */
+export function btpProblemsNote(id: string, o: BtpOverview): Html {
+  return html`<section id="problems-section"><h2>Problems</h2><p>Each iteration's model is scored by its own evaluation campaign (a baseline campaign with the problems table):</p>
+<ul id="eval-campaigns">${o.iterations.filter((it) => it.evalCampaignId).map((it) => html`<li>iteration ${it.iteration}: <a href="${ui(it.evalCampaignId!)}">${it.evalCampaignId}</a> (${pct(it.passAt1)})</li>`)}</ul>
+<p>The training problems' candidates: <a href="${ui(id)}/beams">beams per problem</a>.</p></section>`;
+}
+
 /** The campaign page's BTP part. */
 export function btpSections(id: string, o: BtpOverview): Html {
   const b = o.buffer;

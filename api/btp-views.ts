@@ -7,7 +7,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { beams, btpIterations, bufferEntries, problems, trainingRuns } from '../db/schema/index.ts';
+import { beams, btpIterations, bufferEntries, campaigns, problems, results, trainingRuns } from '../db/schema/index.ts';
 
 const num = z.coerce.number();
 const optNum = z.number().nullable();
@@ -48,6 +48,20 @@ export async function btpIterationRows(db: Database, campaignId: string): Promis
       candidatesPassed: d.candidatesPassed ?? null, trainingExamples: d.trainingExamples ?? null,
     };
   });
+}
+
+/**
+ * The problems the latest evaluation of a BTP campaign finished (its evaluation campaign's default-protocol results:
+ * the running one while it runs), or null before the first evaluation campaign exists.
+ */
+export async function latestIterationCounts(db: Database, campaignId: string): Promise<{ done: number; passed: number; errors: number } | null> {
+  const [row] = await db.select({
+    done: sql`count(${results.id})`, passed: sql`count(${results.id}) filter (where ${results.passed})`,
+    errors: sql`count(${results.id}) filter (where ${results.status} = 'error')`,
+  }).from(campaigns).leftJoin(results, and(eq(results.campaignId, campaigns.id), eq(results.protocol, 'default')))
+    .where(sql`${campaigns.config}->>'parentCampaignId' = ${campaignId} and ${campaigns.id} = (select c2.id from campaigns c2 where c2.config->>'parentCampaignId' = ${campaignId} and c2.config->>'role' = 'btp-evaluation' order by (c2.config->>'iteration')::int desc limit 1)`)
+    .groupBy(campaigns.id);
+  return row ? z.object({ done: num, passed: num, errors: num }).parse(row) : null;
 }
 
 // ---- Training runs and the drawn training sets ----

@@ -5,7 +5,7 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { CampaignCost, ProblemsPage, ProblemsQuery, ScoreCard, WinCount } from './campaign-views.ts';
-import { btpSections } from './btp-page.ts';
+import { btpCards, btpProblemsNote, btpSections } from './btp-page.ts';
 import type { BtpOverview } from './btp-views.ts';
 import { barChart } from './plots.ts';
 
@@ -152,14 +152,14 @@ ${c.status === 'failed' ? html`<p class="error card" id="failure-reason" role="a
 <span id="progress-text">${p.done}/${p.total} (${Math.floor(100 * fraction)}%)</span></div>
 <p id="progress-detail">${p.passed} passed · ${p.errors} errors · ${p.running} running · state <b id="state">${p.state}</b></p>
 ${controls(d)}</section>
-<h2>Scores</h2>${cardsHtml(d.cards)}
+<h2>Scores</h2>${d.btp ? btpCards(d.btp) : cardsHtml(d.cards)}
 <details><summary>pass@1 table</summary><div id="pass-wrap">${raw(d.passAt1Table)}</div></details>
 <h2>Cost</h2>${costHtml(d.cost)}
 ${d.btp ? btpSections(d.id, d.btp) : ''}
 ${plotsHtml(d)}
 <p>Results: <a href="/campaigns/${d.id}/results?format=json">json</a> · <a href="/campaigns/${d.id}/results?format=jsonl">jsonl</a>
 · <a href="/campaigns/${d.id}/results?format=csv">csv</a> · <a href="/campaigns/${d.id}/results?format=evalplus">evalplus samples</a></p>
-<div class="cols">${problemsTable(d)}
+<div class="cols">${d.btp ? btpProblemsNote(d.id, d.btp) : problemsTable(d)}
 <section><h2>Events <span class="muted">(latest)</span></h2><ol id="events" data-last-event="${d.lastEventId}">${d.events}</ol></section></div>
 <details><summary>configuration</summary><pre>${JSON.stringify(c.config, null, 2)}</pre></details>`;
 }

@@ -1,55 +1,23 @@
-// The dashboard in a real browser: Debian's Chromium (infra/browser.sh) driven headless by playwright-core, against
-// the API server on real services (Temporal dev server, Postgres, in-process workers with nsjail, simulated model).
-// Sign in, start a campaign from the form, watch its progress reach 100% over SSE, open a problem in the audit viewer.
-// Screenshots go to test-artifacts/ (gitignored).
+// The dashboard in a real browser (test/support/browser.ts: headless Chromium against the API server on real
+// services, the simulated model). Sign in, start a campaign from the form, watch its progress reach 100% over SSE,
+// open a problem in the audit viewer. Screenshots go to test-artifacts/ (gitignored).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { modelBackendCache } from '../../activities/model-backend.ts';
-import { getSharedSandbox } from '../../activities/sandbox/index.ts';
-import { startApiServer, type ApiServer } from '../../api/server.ts';
-import { simulatedModels, type SimulatedModels } from '../../api/simulated-models.ts';
-import { createApiToken } from '../../api/tokens.ts';
-import { repoPath } from '../../core/repo.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import type { Page } from 'playwright-core';
+import { chromiumSkip, startDashboardStack, type DashboardStack } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: run \`bash infra/browser.sh\` to install Debian's chromium`;
-const artifacts = repoPath('test-artifacts');
-
-describe('dashboard in headless Chromium', { timeout: 600_000, skip }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let workers: RunningWorkers;
-  let sims: SimulatedModels;
-  let server: ApiServer;
-  let browser: Browser;
+describe('dashboard in headless Chromium', { timeout: 600_000, skip: chromiumSkip }, () => {
+  let stack: DashboardStack;
   let page: Page;
+  let server: { url: string };
   let token: string;
   let campaignUrl = '';
 
   before(async () => {
-    mkdirSync(artifacts, { recursive: true });
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
-    sims = simulatedModels({ skill: 0.5 });
-    server = await startApiServer({ db: db.db, client: env.client, simulated: sims, temporalUiUrl: 'http://127.0.0.1:8233', log: () => {} });
-    token = (await createApiToken(db.db, 'browser')).token;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (err) => console.error(`[browser] page error: ${err.message}`));
+    stack = await startDashboardStack({ skill: 0.5, temporalUiUrl: 'http://127.0.0.1:8233' });
+    ({ page, server, token } = stack);
   }, { timeout: 300_000 });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await workers?.shutdown();
-    await sims?.close();
-    await env?.teardown();
-    await db?.drop();
-  }, { timeout: 120_000 });
+  after(async () => { await stack?.close(); }, { timeout: 120_000 });
 
   test('sign in through the login form', async () => {
     await page.goto(`${server.url}/ui`);
@@ -61,7 +29,7 @@ describe('dashboard in headless Chromium', { timeout: 600_000, skip }, () => {
     await page.click('#login-form button[type=submit]');
     await page.waitForURL(`${server.url}/ui`);
     assert.match(await page.textContent('h1') ?? '', /Campaigns/);
-    await page.screenshot({ path: `${artifacts}/dashboard-list.png`, fullPage: true });
+    await stack.shot('dashboard-list');
   });
 
   test('the start form names bad fields, then starts a campaign', async () => {
@@ -101,7 +69,7 @@ describe('dashboard in headless Chromium', { timeout: 600_000, skip }, () => {
     // A finished campaign cannot be paused, resumed or cancelled: its buttons are disabled.
     await page.waitForFunction(() => document.querySelector<HTMLButtonElement>('#pause-button')?.disabled === true);
     for (const b of ['#pause-button', '#resume-button', '#cancel-button']) assert.equal(await page.isDisabled(b), true, b);
-    await page.screenshot({ path: `${artifacts}/dashboard-campaign.png`, fullPage: true });
+    await stack.shot('dashboard-campaign');
   });
 
   test('the audit viewer shows the sample code, per-test verdicts and events', async () => {
@@ -115,6 +83,6 @@ describe('dashboard in headless Chromium', { timeout: 600_000, skip }, () => {
     const verdicts = await page.locator('table.tests tbody tr').count();
     assert.equal(verdicts, 3, 'MBPP problems have three tests');
     assert.match(await page.textContent('body') ?? '', /problem_finished/);
-    await page.screenshot({ path: `${artifacts}/dashboard-audit.png`, fullPage: true });
+    await stack.shot('dashboard-audit');
   });
 });

@@ -87,6 +87,15 @@ describe('BTP pages, experiment pages and their routes (Postgres, seeded rows)',
     assert.equal((page.match(/<details class="training-set"/g) ?? []).length, 2);
     assert.equal((page.match(/<path d="M[^"]*" class="line s\d" data-series="iteration \d"/g) ?? []).length, 2, 'one loss curve per training run');
     assert.match(page, /href="\/ui\/campaigns\/20261201-100000-bbbbbb\/beams"/);
+    // Scores per iteration; the problems are in each iteration's evaluation campaign.
+    assert.equal((page.match(/<div class="card score" data-iteration="\d">/g) ?? []).length, 3);
+    assert.equal((page.match(/<li>iteration \d: <a href="\/ui\/campaigns\/20261201-100000-bbbbbb-eval\d">/g) ?? []).length, 3);
+    assert.doesNotMatch(page, /<table id="problems"/);
+  });
+
+  test('GET /campaigns/{id} of a BTP campaign: progress counts are the latest evaluation campaign\'s', async () => {
+    const d = await (await get(`/campaigns/${btp.campaignId}`)).json() as { progress: { total: number; done: number; passed: number } };
+    assert.deepEqual([d.progress.total, d.progress.done, d.progress.passed], [10, 2, 1]);
   });
 
   test('the beams page: per problem, its beams with pass rates and P2Values; candidates escaped', async () => {

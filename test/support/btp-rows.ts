@@ -3,7 +3,7 @@
 // LoRA adapter with a loss per step and evaluate it), and of a small `egcfg experiment` (step3 + step4 variants, as
 // cli/commands/experiment.ts names them in each campaign's config), for tests of the read side without a model.
 import type { Database } from '../../db/client.ts';
-import { beams, btpIterations, bufferEntries, campaigns, problems, trainingRuns } from '../../db/schema/index.ts';
+import { beams, btpIterations, bufferEntries, campaigns, problems, results, trainingRuns } from '../../db/schema/index.ts';
 
 export interface SeededBtp { campaignId: string; trainTaskIds: string[]; losses: Record<number, number[]> }
 
@@ -51,6 +51,17 @@ export async function seedBtpCampaign(db: Database, campaignId: string, trainPro
         metrics: { losses: losses[it], initial_eval_loss: 2.4, final_eval_loss: it === 1 ? 1.9 : 1.3 }, examples: 4, lastStep: 4, lastLoss: losses[it]!.at(-1)!,
       }).returning({ id: trainingRuns.id });
       trainingRunId = run!.id;
+    }
+    // The iteration's evaluation campaign (a baseline campaign); the last one scored two problems, one passed.
+    const evalId = `${campaignId}-eval${it}`;
+    await db.insert(campaigns).values({
+      id: evalId, method: 'baseline', dataset: 'mbpp', model: 'sim-small', simulated: true, status: 'completed', problemsTotal: 10, finishedAt: new Date(),
+      config: { role: 'btp-evaluation', parentCampaignId: campaignId, iteration: it, model: 'sim-small' }, workflowId: `campaign-${evalId}`,
+    });
+    if (it === 2) {
+      for (const [i, problemId] of ids.slice(0, 2).entries()) {
+        await db.insert(results).values({ campaignId: evalId, problemId, protocol: 'default', passed: i === 0, status: i === 0 ? 'passed' : 'failed', detail: {} });
+      }
     }
     await db.insert(btpIterations).values({
       campaignId, iteration: it, model: it === 0 ? 'sim-small' : `sim-small-btp-${campaignId}-it${it}`, trainingRunId,
