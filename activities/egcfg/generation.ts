@@ -27,11 +27,12 @@ import type { Database } from '../../db/client.ts';
 import { egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems, samples } from '../../db/schema/index.ts';
 import type { EgcfgGenerationInput } from '../../core/contracts.ts';
 import type { ActivityDeps } from '../deps.ts';
-import type { TestStatus } from '../sandbox/index.ts';
+import type { TestResult, TestStatus } from '../sandbox/index.ts';
 import { storeActivities } from '../store.ts';
 import { heartbeat } from '../heartbeat.ts';
 import { EgcfgModel, isEosText, type Meter } from './model.ts';
 import { callSeed } from '../../core/egcfg/seed.ts';
+import { stdinInvocation, withStdout } from '../../core/egcfg/stdin-signal.ts';
 
 /** Runs that were cut off leave a partial trace that would mislead the model: the spec (§2.2) leaves them out. */
 const UNTRACEABLE: readonly TestStatus[] = ['timeout', 'killed', 'memory_limit'];
@@ -92,10 +93,17 @@ export function runnableProgram(code: string, problem: Problem): string {
 }
 
 /** What a traced candidate is run on: the visible-test invocations; for stdin/stdout problems the visible tests'
- *  inputs (the whole program runs, traced, reading that input), shown in the signal as `stdin:` + the input. */
-function traceCalls(problem: Problem): Array<{ invocation: string; code: string; stdin?: string }> {
+ *  inputs (the whole program runs, traced, reading that input on stdin), shown in the signal as the authors do:
+ *  `solve()`, the stdin and the expected stdout (core/egcfg/stdin-signal.ts). */
+export function traceCalls(problem: Problem): Array<{ invocation: string; code: string; stdin?: string }> {
   if (!problem.io) return visibleInvocations(problem).map((invocation) => ({ invocation, code: invocation }));
-  return contestSuite(problem, 'visible').map((t) => ({ invocation: `stdin:\n${t.input.replace(/\s+$/, '')}`, code: '', stdin: t.input }));
+  return contestSuite(problem, 'visible').map((t) => ({ invocation: stdinInvocation(t), code: '', stdin: t.input }));
+}
+
+/** The trace a run contributes to the signal: none for runs cut off (spec §2.2); a stdin program's with its stdout. */
+export function signalTrace(t: TestResult, stdinProgram: boolean): string | null {
+  if (t.trace === undefined || t.trace.trim() === '' || UNTRACEABLE.includes(t.status)) return null;
+  return stdinProgram ? withStdout(t.trace, t.stdout, t.stdoutTruncated) : t.trace;
 }
 
 /** What a γ=1 line step needs from its decode activity. */
@@ -449,14 +457,11 @@ export function egcfgGenerationActivities(deps: ActivityDeps) {
         });
         runs += pending.length;
         sandboxMs += r.tests.reduce((s, t) => s + t.durationMs, 0);
-        const rows = pgJson(r.tests.map((t, i) => {
-          // A timeout or a killed run gives no trace (spec §2.2); an exception's trace is kept (it is informative).
-          const usable = t.trace !== undefined && t.trace.trim() !== '' && !UNTRACEABLE.includes(t.status);
-          return {
-            generationId: ref.generationId, programHash: hash, invocation: pending[i]!, lineIndex: ref.lineIndex, program,
-            status: t.status, trace: usable ? t.trace! : null, traceTruncated: t.traceTruncated ?? false, durationMs: t.durationMs,
-          };
-        }));
+        // A timeout or a killed run gives no trace (spec §2.2); an exception's trace is kept (it is informative).
+        const rows = pgJson(r.tests.map((t, i) => ({
+          generationId: ref.generationId, programHash: hash, invocation: pending[i]!, lineIndex: ref.lineIndex, program,
+          status: t.status, trace: signalTrace(t, problem.io !== undefined), traceTruncated: t.traceTruncated ?? false, durationMs: t.durationMs,
+        })));
         await db.insert(egcfgTraces).values(rows).onConflictDoNothing();
         for (const row of rows) traceOf.set(`${hash}\u0000${row.invocation}`, row.trace);
         heartbeat({ traced: runs });

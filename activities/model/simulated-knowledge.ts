@@ -19,8 +19,24 @@ export function brokenVariants(code: string, entryPoint: string): string[] {
   return [...variants].filter((v) => v !== code);
 }
 
+/**
+ * A whole stdin/stdout program in the shape EG-CFG forces (`def solve():` first, as the authors' instruction asks),
+ * called at the end: the simulated model can then continue the forced start with its believed program.
+ */
+export function solveShaped(program: string): string {
+  const code = normalise(program);
+  if (/^def\s+solve\s*\(\s*\)\s*:/m.test(code)) return /^solve\(\)/m.test(code) ? code : `${code}\n\nsolve()`;
+  const body = code.split('\n').map((l) => (l.trim() === '' ? '' : `    ${l}`)).join('\n');
+  return `def solve():\n${body}\n\nsolve()`;
+}
+
 export function knowledgeFor(problems: Problem[]): KnowledgeEntry[] {
   return problems.map((p) => {
+    if (p.io) {
+      // A contest problem: recognised by its statement (the prompt shows no call of the entry point).
+      const solution = solveShaped(p.canonicalSolution);
+      return { keys: [p.statement.trim().slice(0, 200)], solution, broken: brokenVariants(solution, p.entryPoint) };
+    }
     const solution = normalise(p.canonicalSolution);
     const keys = [p.visibleTests[0], `${p.entryPoint}(`].filter((k): k is string => Boolean(k));
     return { keys, solution, broken: brokenVariants(solution, p.entryPoint) };

@@ -14,3 +14,4 @@ export * from './cost.ts';
 export * from './trace-cache.ts';
 export * from './generation.ts';
 export * from './protocol.ts';
+export * from './stdin-signal.ts';
