@@ -4,7 +4,7 @@
 // lines per solution, and the latest events (the BTP read models are in ./btp-views.ts). Every row read back is checked with zod.
 import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { campaignPassAt1 } from '../campaigns/service.ts';
+import { campaignPassAt1, type DatasetPassAt1 } from '../campaigns/service.ts';
 import { meanPassAtK } from '../core/metrics.ts';
 import type { Database } from '../db/client.ts';
 import { egcfgGenerations, egcfgSteps, events, executions, problems, results, samples, summaries } from '../db/schema/index.ts';
@@ -27,9 +27,10 @@ export type ScoreCard = z.infer<typeof ScoreCardSchema>;
 const summaryRow = z.object({ dataset: z.string(), protocol: z.string(), rsr: z.number().nullable(), baselineCampaignId: z.string().nullable() });
 const sampleCountRow = z.object({ n: num, c: num });
 
-export async function scoreCards(db: Database, campaignId: string): Promise<ScoreCard[]> {
+/** `known`: the campaign's pass@1 rows when the caller has read them already (the campaign page has). */
+export async function scoreCards(db: Database, campaignId: string, known?: DatasetPassAt1[]): Promise<ScoreCard[]> {
   const [passAt1, sums, perProblem] = await Promise.all([
-    campaignPassAt1(db, campaignId),
+    known ?? campaignPassAt1(db, campaignId),
     db.select({ dataset: summaries.dataset, protocol: summaries.protocol, rsr: summaries.rsr, baselineCampaignId: summaries.baselineCampaignId })
       .from(summaries).where(eq(summaries.campaignId, campaignId)),
     // Samples scored on the evaluation suite, per problem: n and c of the unbiased estimator.
@@ -184,9 +185,8 @@ export async function winCounts(db: Database, campaignId: string): Promise<WinCo
   return z.array(WinCountSchema.extend({ gamma: numOrNull, wins: num })).parse(raw);
 }
 
-/** Distinct winning agents and γ values (the filter's choices). */
-export async function winnerChoices(db: Database, campaignId: string): Promise<{ agents: string[]; gammas: number[] }> {
-  const wins = await winCounts(db, campaignId);
+/** Distinct winning agents and γ values (the filter's choices), from the win counts. */
+export function choicesOf(wins: WinCount[]): { agents: string[]; gammas: number[] } {
   return {
     agents: [...new Set(wins.map((w) => w.agent).filter((a): a is string => a !== null))].sort(),
     gammas: [...new Set(wins.map((w) => w.gamma).filter((g): g is number => g !== null))].sort((a, b) => a - b),

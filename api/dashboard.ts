@@ -11,7 +11,7 @@ import { dashboardCss, dashboardJs } from './assets.ts';
 import { raw } from 'hono/html';
 import { campaignPage, type CampaignPageData } from './campaign-page.ts';
 import {
-  campaignCost, latestEvents, problemsPage, ProblemsQuerySchema, scoreCards, solutionLines, winCounts, winnerChoices, type ProblemsQuery,
+  campaignCost, latestEvents, choicesOf, problemsPage, ProblemsQuerySchema, scoreCards, solutionLines, winCounts, type ProblemsQuery,
 } from './campaign-views.ts';
 import { problemSteps } from './problem-steps.ts';
 import { btpOverview } from './btp-views.ts';
@@ -82,9 +82,8 @@ async function campaignBody(db: Database, id: string, detail: Detail, query: Pro
   const { campaign, progress, passAt1, links } = detail;
   const method = text(campaign.method);
   const eventRows = await latestEvents(db, id);
-  const [cards, cost, problems, choices, wins, lines, btp] = await Promise.all([
-    scoreCards(db, id), campaignCost(db, id, method), problemsPage(db, id, query),
-    method === 'eg-cfg' ? winnerChoices(db, id) : Promise.resolve({ agents: [], gammas: [] }),
+  const [cards, cost, problems, wins, lines, btp] = await Promise.all([
+    scoreCards(db, id, passAt1), campaignCost(db, id, method), problemsPage(db, id, query),
     method === 'eg-cfg' ? winCounts(db, id) : Promise.resolve([]),
     method === 'eg-cfg' ? solutionLines(db, id) : Promise.resolve([]),
     method === 'btp' ? btpOverview(db, id) : Promise.resolve(null),
@@ -92,7 +91,7 @@ async function campaignBody(db: Database, id: string, detail: Detail, query: Pro
   const html = campaignPage({
     id, campaign: campaign as CampaignPageData['campaign'], progress, links,
     passAt1Table: passAt1Table(passAt1, Boolean(campaign.simulated), text(campaign.model)),
-    cards, cost, problems, query, choices, wins, lines, btp,
+    cards, cost, problems, query, choices: choicesOf(wins), wins, lines, btp,
     events: raw(eventRows.map((e) => eventItem(e)).join('')), lastEventId: eventRows.at(-1)?.id ?? 0,
   });
   return String(await html);
@@ -185,11 +184,7 @@ ${s.rawCompletion !== null && s.rawCompletion !== s.code ? `<details><summary>ra
 ${s.executions.map((e) => `<h4>Execution ${e.id}: suite <code>${esc(e.suite)}</code> — <span class="${e.passed ? 'pass' : 'fail'}">${esc(e.status)}</span>
 (${e.testsPassed}/${e.testsTotal} tests, ${e.durationMs.toFixed(0)} ms)</h4>
 <table class="tests"><thead><tr><th>test</th><th>verdict</th><th>error</th><th class="num">ms</th></tr></thead><tbody>
-${(e.perTest as Array<Record<string, unknown>>).map((t) => {
-    const error = t.error as { type?: string; message?: string } | undefined;
-    return `<tr><td><code>${esc(t.id)}</code></td><td class="${t.status === 'passed' ? 'pass' : 'fail'}">${esc(t.status)}</td>
-<td>${error ? `<code>${esc(error.type ?? '')}</code> ${esc(error.message ?? '')}` : ''}</td><td class="num">${typeof t.durationMs === 'number' ? t.durationMs.toFixed(0) : ''}</td></tr>`;
-  }).join('')}</tbody></table>
+${(e.perTest as Array<Record<string, unknown>>).map(testRow).join('')}</tbody></table>
 ${e.stdout ? `<details><summary>stdout</summary><pre>${esc(e.stdout)}</pre></details>` : ''}${e.stderr ? `<details><summary>stderr</summary><pre>${esc(e.stderr)}</pre></details>` : ''}`).join('')}
 </section>`).join('');
     const tests = (p.problem as { tests?: unknown }).tests;
@@ -206,6 +201,21 @@ ${viewer}
 <h2>Events</h2><ol>${audit.events.map((e) => eventItem(e)).join('') || '<li class="muted">none</li>'}</ol>`;
     return c.html(page(`Problem ${p.taskId}`, body));
   });
+}
+
+/**
+ * One row of an execution's per-test table. A contest test (CodeContests) shows its judge verdict (accepted, wrong
+ * answer, time limit, memory limit, runtime error, skipped) and the checker's message; other tests their status.
+ */
+function testRow(t: Record<string, unknown>): string {
+  const error = t.error as { type?: string; message?: string } | undefined;
+  const verdict = typeof t.verdict === 'string' ? t.verdict : null;
+  const shown = verdict ?? String(t.status);
+  const ok = verdict !== null ? verdict === 'accepted' : t.status === 'passed';
+  const checker = typeof t.checker === 'string' && t.checker !== '' ? esc(t.checker) : '';
+  const why = error ? `<code>${esc(error.type ?? '')}</code> ${esc(error.message ?? '')}` : checker;
+  return `<tr><td><code>${esc(t.id)}</code></td><td class="${ok ? 'pass' : verdict === 'skipped' ? 'muted' : 'fail'}">${esc(shown.replace(/_/g, ' '))}</td>
+<td>${why}</td><td class="num">${typeof t.durationMs === 'number' ? t.durationMs.toFixed(0) : ''}</td></tr>`;
 }
 
 function eventItem(e: { id: number; kind: string; payload: Record<string, unknown>; createdAt: Date | string }): string {
