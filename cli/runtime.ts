@@ -56,14 +56,8 @@ function installQuietTemporalLogger(): void {
   } catch { /* a runtime already exists in this process: keep its logger */ }
 }
 
-/** The service flags every command that opens a runtime takes (`node:util` parseArgs declarations). */
-export const serviceFlags = {
-  'temporal-address': { type: 'string' },
-  namespace: { type: 'string' },
-  'database-url': { type: 'string' },
-  'data-dir': { type: 'string' },
-  'no-worker': { type: 'boolean' },
-} as const;
+/** The service flags every command that opens a runtime takes (declared with their help in cli/spec.ts). */
+export { serviceFlags } from './spec.ts';
 
 export interface ServiceFlagValues {
   'temporal-address'?: string;
@@ -148,7 +142,7 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
     workerConnection = await connectWithRetry(() => NativeConnection.connect(workerConnectionOptions(connectionSettings)), address);
     workers = await startWorkers({
       connection: workerConnection, namespace, queues, taskQueueNamespace,
-      deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache() },
+      deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache(), localDataDir: dataDir },
     });
     log(`[egcfg] Worker: in-process, queues ${queues.join(', ')}${taskQueueNamespace ? ` (this data folder's: ${queues.map((q) => namespacedQueue(taskQueues[q], taskQueueNamespace)).join(', ')})` : ''}`);
   }

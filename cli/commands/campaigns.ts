@@ -5,22 +5,8 @@ import { parseArgs } from 'node:util';
 import { OptionsError } from '../../campaigns/options.ts';
 import { SIMULATED_NOTE } from '../output.ts';
 import { DEFAULT_API_PORT } from './serve.ts';
+import { campaignsFlags as flags } from '../spec.ts';
 
-const flags = {
-  api: { type: 'string' },
-  token: { type: 'string' },
-  status: { type: 'string' },
-  dataset: { type: 'string' },
-  method: { type: 'string' },
-  limit: { type: 'string' },
-  cursor: { type: 'string' },
-  json: { type: 'boolean' },
-  watch: { type: 'boolean' },
-  format: { type: 'string' },
-  protocol: { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  interval: { type: 'string' },
-} as const;
 
 const usage = 'egcfg campaigns list [--status S] [--dataset D] [--method M] [--limit N] [--cursor C] [--json]\n'
   + '       egcfg campaigns show ID [--watch] [--json]\n'

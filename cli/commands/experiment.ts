@@ -26,54 +26,27 @@ import type { Database } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, trainingRuns } from '../../db/schema/index.ts';
 import type { BtpCycleSummary, CampaignSummary, ModelSpec } from '../../core/contracts.ts';
 import { SIMULATED_NOTE } from '../output.ts';
-import { openRuntime, runtimeOptionsFrom, serviceFlags } from '../runtime.ts';
+import { openRuntime, runtimeOptionsFrom } from '../runtime.ts';
+import { num, type FlagValues } from '../flags.ts';
+import { experimentFlags } from '../spec.ts';
+import { experimentSteps, type ExperimentMode, type ExperimentStep } from '../../campaigns/options/experiment.ts';
 import { knowledgeFor } from '../simulated.ts';
 import { temporalSettingsFromEnv, workerConnectionOptions } from '../temporal-connection.ts';
 import { startWorkers } from '../../workers/worker.ts';
-import { ensureTinyModel } from './run.ts';
+import { btpOptionsFrom, ensureTinyModel } from './run.ts';
+import { localBtpModels } from '../btp-local.ts';
+import { findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
 
-export const experimentSteps = ['step1', 'step2', 'step2-finetune', 'step3', 'step4', 'big-to-small'] as const;
-export type ExperimentStep = (typeof experimentSteps)[number];
-export type ExperimentMode = 'quick' | 'single' | 'full';
+/** big-to-small's default source on real models: the catalogue's larger code model, for a smaller target. */
+const defaultBigSource = (target: string): string | undefined => (target === 'qwen2.5-coder-0.5b-instruct' ? undefined : 'qwen2.5-coder-0.5b-instruct');
 
-const flags = {
-  mode: { type: 'string' },
-  'single-step': { type: 'string' },
-  'model-name': { type: 'string' },
-  'model-url': { type: 'string' },
-  dataset: { type: 'string' },
-  'output-dir': { type: 'string' },
-  seed: { type: 'string' },
-  'sampling-method': { type: 'string' },
-  'sampling-alpha': { type: 'string' },
-  'p2value-alpha': { type: 'string' },
-  'num-beams': { type: 'string' },
-  'batch-size': { type: 'string' },
-  'lora-r': { type: 'string' },
-  'lora-alpha': { type: 'string' },
-  'lora-dropout': { type: 'string' },
-  'learning-rate': { type: 'string' },
-  'max-problems': { type: 'string' },
-  'max-train-problems': { type: 'string' },
-  iterations: { type: 'string' },
-  'max-steps': { type: 'string' },
-  'source-model': { type: 'string' },
-  'source-model-url': { type: 'string' },
-  'target-model': { type: 'string' },
-  'base-model-dir': { type: 'string' },
-  'sim-skill': { type: 'string' },
-  'sim-adapter-skill': { type: 'string' },
-  'sim-source-skill': { type: 'string' },
-  ...serviceFlags,
-  'training-concurrency': { type: 'string' },
-} as const;
+export { experimentSteps, type ExperimentMode, type ExperimentStep };
 
-const num = (v: string | undefined, flag: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new OptionsError([{ field: flag, message: `'${v}' is not a number` }]);
-  return n;
-};
+/** The BTP options of the flags less the models and folders, which the experiment sets up itself (servers, tiny model). */
+function ownModels(o: Record<string, unknown>): Record<string, unknown> {
+  const { sourceModel: _s, sourceModelUrl: _u, targetModel: _t, baseModelDir: _b, workDir: _w, ...rest } = o;
+  return rest;
+}
 
 /** One campaign of the study. */
 interface Variant {
@@ -140,7 +113,9 @@ export function stepVariants(step: ExperimentStep, mode: ExperimentMode, base: R
 const variantKey = (v: Variant): string => JSON.stringify([v.method, v.roles ?? '', Object.entries(v.over).sort()]);
 
 export async function experimentCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true });
+  const parsed = parseArgs({ args: argv, options: experimentFlags, strict: true, allowPositionals: true });
+  const positionals = parsed.positionals;
+  const values = parsed.values as FlagValues & { [flag: string]: string | undefined };
   const which = positionals[0];
   const mode = (values.mode ?? 'quick') as ExperimentMode;
   if (!['quick', 'single', 'full'].includes(mode)) throw new OptionsError([{ field: '--mode', message: `'${mode}' is not quick, single or full` }]);
@@ -184,15 +159,28 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       trainingWorker = await startWorkers({
         connection: trainingConnection, namespace: settings.namespace, queues: ['training'], taskQueueNamespace: runtime.taskQueueNamespace,
         concurrency: { activities: { training: trainingConcurrency } },
-        deps: { db: runtime.database.db, sandbox: getSharedSandbox, model: modelBackendCache() },
+        deps: { db: runtime.database.db, sandbox: getSharedSandbox, model: modelBackendCache(), localDataDir: runtime.dataDir },
       });
     }
     const targetName = values['target-model'] ?? modelName;
     const sourceName = values['source-model'] ?? `${modelName}-big`;
     let target: ModelSpec;
     let source: ModelSpec;
-    const simulated = !values['model-url'];
-    if (!simulated) {
+    // A catalogue model named without --model-url: real llama-servers (cli/btp-local.ts), never the simulator.
+    const local = !values['model-url'] && !isSimulatedName(modelName) && findCatalogueModel(targetName) !== undefined;
+    const simulated = !values['model-url'] && !local;
+    let localBaseModelDir: string | undefined;
+    if (local) {
+      const bigSource = values['source-model'] ?? defaultBigSource(targetName);
+      if (steps.includes('big-to-small') && !bigSource) {
+        throw new OptionsError([{ field: '--source-model', message: `big-to-small needs a larger source model than ${targetName}: name one from the catalogue` }]);
+      }
+      const real = await localBtpModels(runtime.dataDir, {
+        target: targetName, source: steps.includes('big-to-small') ? bigSource! : targetName, baseModelDir: values['base-model-dir'],
+      });
+      ({ target, source } = real);
+      localBaseModelDir = real.baseModelDir;
+    } else if (!simulated) {
       for (const flag of ['model-url', 'source-model-url'] as const) {
         const url = values[flag];
         if (url === undefined) continue;
@@ -215,8 +203,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       source = { kind: 'openai', baseUrl: b.url, model: sourceName, simulated: true };
       console.error(`[egcfg] Model: SIMULATED model servers (target ${targetName}, source ${sourceName}). ${SIMULATED_NOTE}.`);
     }
-    const baseModelDir = values['base-model-dir'] ? resolve(values['base-model-dir']) : await ensureTinyModel(runtime.dataDir);
+    const baseModelDir = values['base-model-dir'] ? resolve(values['base-model-dir']) : localBaseModelDir ?? await ensureTinyModel(runtime.dataDir);
     const base = parseRunOptions({
+      // Every BTP flag (egcfg run --method btp's), then the mode's sizes where a flag does not say otherwise.
+      ...ownModels(btpOptionsFrom(values)),
       dataset, method: 'btp', modelName: targetName, seed, maxProblems: num(values['max-problems'], '--max-problems') ?? s.maxProblems,
       maxTrainProblems: num(values['max-train-problems'], '--max-train-problems') ?? num(values['max-problems'], '--max-problems') ?? s.maxTrainProblems,
       numBeams: num(values['num-beams'], '--num-beams') ?? s.numBeams, samplingMethod: values['sampling-method'],
@@ -225,8 +215,12 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       loraAlpha: num(values['lora-alpha'], '--lora-alpha'), loraDropout: num(values['lora-dropout'], '--lora-dropout'),
       learningRate: num(values['learning-rate'], '--learning-rate') ?? (simulated ? 0.01 : undefined),
       iterations: num(values.iterations, '--iterations') ?? s.iterations, maxSteps: num(values['max-steps'], '--max-steps') ?? s.maxSteps,
-      trainSetSize: s.trainSetSize, saveEvery: mode === 'quick' ? 2 : 10, concurrency: 8, baseModelDir, workDir: join(runtime.dataDir, 'btp'),
-      ...(simulated ? {} : { modelUrl: values['model-url'] }),
+      trainSetSize: num(values['train-set-size'], '--train-set-size') ?? s.trainSetSize,
+      saveEvery: num(values['save-every'], '--save-every') ?? (mode === 'quick' ? 2 : 10), concurrency: 8, baseModelDir,
+      workDir: values['work-dir'] ? resolve(values['work-dir']) : join(runtime.dataDir, 'btp'),
+      ...(simulated || local ? {} : { modelUrl: values['model-url'] }),
+      // A catalogue model is asked in its own prompt format (instruct models: the chat template), as egcfg run does.
+      ...(local ? { promptFormat: values['prompt-format'] ?? findCatalogueModel(targetName)!.promptFormat } : {}),
     });
     const multi = values.iterations ? base.iterations : s.multiIterations;
 
@@ -257,7 +251,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     }
     const manifest = {
       experiment: name, mode, steps, simulated, note: simulated ? `${SIMULATED_NOTE}. LoRA training is real (tiny random-init model); pass@1 comes from the simulated server.` : null,
-      target_model: targetName, source_model: sourceName, dataset, seed, seconds,
+      target_model: targetName, source_model: source.model, dataset, seed, seconds,
       campaigns: outcomes.map((o) => ({ step: o.variant.step, group: o.variant.group, label: o.variant.label, campaign_id: o.campaignId, pass_at_1: o.summary.passAt1 })),
       files: written, database: runtime.database.location,
     };

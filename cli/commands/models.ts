@@ -9,6 +9,7 @@ import { HF_DTYPES, isPulled, pullHf, pullModel, type HfDtype } from '../../core
 import { defaultDataDir } from '../runtime.ts';
 import { stopLocalDatabase } from '../../db/local-owner.ts';
 import { stopLocalTemporal } from '../temporal-local.ts';
+import { downFlags, modelsFlags } from '../spec.ts';
 
 const usage = `usage: egcfg models list [--json]
        egcfg models info NAME [--json]
@@ -23,7 +24,7 @@ export async function modelsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true, strict: true,
-    options: { json: { type: 'boolean' }, verify: { type: 'boolean' }, hf: { type: 'boolean' }, dtype: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { ...modelsFlags, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help || sub === '--help' || sub === '-h' || sub === 'help') { console.log(usage); return 0; }
   switch (sub) {
@@ -68,7 +69,7 @@ function need(name: string | undefined): string {
 }
 
 export async function downCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { 'data-dir': { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, strict: true, options: downFlags });
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
   const stopped = await stopLocalServers(dataDir);
   for (const s of stopped) console.error(`[egcfg] stopped llama-server for ${s.name} (pid ${s.pid}, ${s.url})`);

@@ -14,7 +14,9 @@ import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
 import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../core/contracts.ts';
 import { campaignExtraction, extractionLine } from '../../campaigns/extraction.ts';
 import { passAtKFields, reportErrors, samplesCoverageLine, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
-import { openRuntime, runtimeOptionsFrom, serviceFlags, type ServiceFlagValues } from '../runtime.ts';
+import { openRuntime, runtimeOptionsFrom, type ServiceFlagValues } from '../runtime.ts';
+import { num, optionsFromFlags, str, type FlagValues } from '../flags.ts';
+import { evaluateFlags, runFlags, runGroups } from '../spec.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
 import { ensureLocalServer, LOCAL_SLOTS } from '../../core/models/local-server.ts';
@@ -65,122 +67,8 @@ function cancelOnSignal(ctx: ServiceContext, campaignId: string): { dispose(): v
   return { dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }, stopped: () => stopped };
 }
 
-const sharedFlags = {
-  dataset: { type: 'string' },
-  // Repeatable (CodeContests ships as several parquet shards): the files are joined as FILE,FILE for the loader.
-  'dataset-file': { type: 'string', multiple: true },
-  split: { type: 'string' },
-  'max-problems': { type: 'string' },
-  'subset-seed': { type: 'string' },
-  'samples-per-problem': { type: 'string' },
-  seed: { type: 'string' },
-  'output-dir': { type: 'string' },
-  concurrency: { type: 'string' },
-  ...serviceFlags,
-  quiet: { type: 'boolean' },
-} as const;
-
-/** `--method btp` flags (also taken by `egcfg experiment`). */
-export const btpFlags = {
-  'num-beams': { type: 'string' },
-  'beam-temperature': { type: 'string' },
-  'p2value-alpha': { type: 'string' },
-  possibility: { type: 'string' },
-  'sampling-method': { type: 'string' },
-  'sampling-alpha': { type: 'string' },
-  'buffer-size': { type: 'string' },
-  eviction: { type: 'string' },
-  'train-set-size': { type: 'string' },
-  'train-prompt': { type: 'string' },
-  'batch-size': { type: 'string' },
-  'lora-r': { type: 'string' },
-  'lora-alpha': { type: 'string' },
-  'lora-dropout': { type: 'string' },
-  'learning-rate': { type: 'string' },
-  epochs: { type: 'string' },
-  'max-steps': { type: 'string' },
-  iterations: { type: 'string' },
-  patience: { type: 'string' },
-  'source-model': { type: 'string' },
-  'source-model-url': { type: 'string' },
-  'target-model': { type: 'string' },
-  'base-model-dir': { type: 'string' },
-  'work-dir': { type: 'string' },
-  'max-train-problems': { type: 'string' },
-  'trainer-device': { type: 'string' },
-  'sim-adapter-skill': { type: 'string' },
-  'sim-source-skill': { type: 'string' },
-} as const;
-
-const runFlags = {
-  ...sharedFlags,
-  method: { type: 'string' },
-  'model-name': { type: 'string' },
-  'model-url': { type: 'string' },
-  temperature: { type: 'string' },
-  'top-p': { type: 'string' },
-  'max-tokens': { type: 'string' },
-  'prompt-type': { type: 'string' },
-  'prompt-format': { type: 'string' },
-  'model-backend': { type: 'string' },
-  simulated: { type: 'boolean' },
-  'sim-skill': { type: 'string' },
-  // EG-CFG (--method eg-cfg)
-  gamma: { type: 'string' },
-  'num-candidates': { type: 'string' },
-  horizon: { type: 'string' },
-  grid: { type: 'string' },
-  'max-agents': { type: 'string' },
-  'top-logprobs': { type: 'string' },
-  'max-new-tokens': { type: 'string' },
-  retries: { type: 'string' },
-  'no-early-stop': { type: 'boolean' },
-  'trace-max-chars': { type: 'string' },
-  'reasoning-max-tokens': { type: 'string' },
-  'baseline-campaign': { type: 'string' },
-  protocol: { type: 'string' },
-  'candidate-tokens': { type: 'string' },
-  // BTP (--method btp)
-  ...btpFlags,
-} as const;
-
-/** `--gamma 0,0.5,1,3` (or one value). */
-function gammaList(v: string | undefined): number[] | undefined {
-  if (v === undefined) return undefined;
-  return v.split(',').map((x) => {
-    const n = Number(x.trim());
-    if (x.trim() === '' || !Number.isFinite(n)) throw new OptionsError([{ field: '--gamma', message: `'${v}' is not a comma-separated list of numbers` }]);
-    return n;
-  });
-}
-
-/** `--horizon N` or `--horizon inf` (unbounded). */
-function horizonOf(v: string | undefined): number | null | undefined {
-  if (v === undefined) return undefined;
-  if (v === 'inf' || v === 'None') return null;
-  return num(v, '--horizon');
-}
-
-type BtpValues = { [K in keyof typeof btpFlags]?: string };
-
-/** The btp fields of the run options from the flags (undefined = the option's default). */
-export function btpOptionsFrom(values: BtpValues) {
-  return {
-    numBeams: num(values['num-beams'], '--num-beams'), beamTemperature: num(values['beam-temperature'], '--beam-temperature'),
-    p2valueAlpha: num(values['p2value-alpha'], '--p2value-alpha'), possibility: values.possibility,
-    samplingMethod: values['sampling-method'], samplingAlpha: num(values['sampling-alpha'], '--sampling-alpha'),
-    bufferSize: num(values['buffer-size'], '--buffer-size'), eviction: values.eviction,
-    trainSetSize: num(values['train-set-size'], '--train-set-size'), trainPrompt: values['train-prompt'], batchSize: num(values['batch-size'], '--batch-size'),
-    loraR: num(values['lora-r'], '--lora-r'), loraAlpha: num(values['lora-alpha'], '--lora-alpha'),
-    loraDropout: num(values['lora-dropout'], '--lora-dropout'), learningRate: num(values['learning-rate'], '--learning-rate'),
-    epochs: num(values.epochs, '--epochs'), maxSteps: num(values['max-steps'], '--max-steps'),
-    iterations: num(values.iterations, '--iterations'), patience: num(values.patience, '--patience'),
-    sourceModel: values['source-model'], sourceModelUrl: values['source-model-url'], targetModel: values['target-model'],
-    baseModelDir: values['base-model-dir'] === undefined ? undefined : resolve(values['base-model-dir']),
-    workDir: values['work-dir'] === undefined ? undefined : resolve(values['work-dir']),
-    maxTrainProblems: num(values['max-train-problems'], '--max-train-problems'), trainerDevice: values['trainer-device'],
-  };
-}
+/** The BTP fields of the run options from the flags (absent flags: the option's default); `egcfg experiment` takes them too. */
+export const btpOptionsFrom = (values: FlagValues): Record<string, unknown> => optionsFromFlags(values, runGroups.btp);
 
 /** The tiny random-init Llama (python/trainer/tiny_model.py) in the data folder, built once: the simulated mode's trainable model. */
 export async function ensureTinyModel(dataDir: string, log: (l: string) => void = (l) => console.error(l)): Promise<string> {
@@ -240,58 +128,38 @@ export async function prepareBtp(opts: RunOptions, dataDir: string, sim: { skill
   return { target, source, opts: filled, async close() { for (const s of servers) await s.close(); } };
 }
 
-const evaluateFlags = { ...sharedFlags, samples: { type: 'string' }, missing: { type: 'string' } } as const;
-
-/** --dataset-file given once or more: one spec for the loader (FILE or FILE,FILE…). */
-const datasetFiles = (v: string[] | undefined): string | undefined => (v === undefined || v.length === 0 ? undefined : v.join(','));
-
-const num = (v: string | undefined, flag: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new OptionsError([{ field: flag, message: `'${v}' is not a number` }]);
-  return n;
-};
-
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: runFlags, strict: true });
+  const { values } = parseArgs({ args: argv, options: runFlags, strict: true }) as { values: FlagValues & CommonValues };
+  const method = str(values, 'method');
+  const modelUrl = str(values, 'model-url');
+  const naming = { 'model-name': str(values, 'model-name'), ...(modelUrl ? { 'model-url': modelUrl } : {}), ...(values.simulated ? { simulated: true } : {}) };
   const opts = parseRunOptions({
-    dataset: values.dataset, method: values.method ?? 'baseline', modelName: values['model-name'],
-    modelUrl: values['model-url'], datasetFile: datasetFiles(values['dataset-file']), split: values.split,
-    maxProblems: num(values['max-problems'], '--max-problems'), subsetSeed: num(values['subset-seed'], '--subset-seed'),
-    samplesPerProblem: num(values['samples-per-problem'], '--samples-per-problem'), seed: num(values.seed, '--seed'),
-    temperature: num(values.temperature, '--temperature'), topP: num(values['top-p'], '--top-p'),
-    maxTokens: num(values['max-tokens'], '--max-tokens'), promptType: values['prompt-type'],
-    promptFormat: values['prompt-format'] ?? defaultPromptFormat(values), modelBackend: values['model-backend'],
+    // Every flag of the common, model and baseline options; a method's own flags only for that method.
+    ...optionsFromFlags(values, { ...runGroups.common, ...runGroups.model }),
+    method: method ?? 'baseline',
+    promptFormat: str(values, 'prompt-format') ?? defaultPromptFormat(naming),
     // A local llama-server has 4 slots; two problems more than that keep them busy while others are in the sandbox
     // (bench/model-throughput.ts, SmolLM2, 8 HumanEval problems, one run: 0.59× the raw server's tokens/s with 4 in
     // flight, 0.84× with 6).
-    concurrency: num(values.concurrency, '--concurrency') ?? (defaultPromptFormat(values) !== undefined && !values['model-url'] ? LOCAL_SLOTS + 2 : undefined),
-    ...(values.method === 'eg-cfg' ? {
-      grid: values.grid === undefined ? undefined : resolve(values.grid), gammas: gammaList(values.gamma),
-      numCandidates: num(values['num-candidates'], '--num-candidates'), horizon: horizonOf(values.horizon),
-      maxAgents: num(values['max-agents'], '--max-agents'), topLogprobs: num(values['top-logprobs'], '--top-logprobs'),
-      maxNewTokens: num(values['max-new-tokens'], '--max-new-tokens'), retries: num(values.retries, '--retries'),
-      earlyStop: values['no-early-stop'] ? false : undefined, traceMaxChars: num(values['trace-max-chars'], '--trace-max-chars'),
-      reasoningMaxTokens: num(values['reasoning-max-tokens'], '--reasoning-max-tokens'),
-      baselineCampaign: values['baseline-campaign'], protocol: values.protocol, candidateTokens: values['candidate-tokens'],
-    } : {}),
-    ...(values.method === 'btp' ? btpOptionsFrom(values) : {}),
+    concurrency: num(str(values, 'concurrency'), '--concurrency') ?? (defaultPromptFormat(naming) !== undefined && !modelUrl ? LOCAL_SLOTS + 2 : undefined),
+    ...(method === 'eg-cfg' ? optionsFromFlags(values, runGroups.egcfg) : {}),
+    ...(method === 'btp' ? btpOptionsFrom(values) : {}),
   });
   return execute(opts, values, {
-    simSkill: num(values['sim-skill'], '--sim-skill'), simAdapterSkill: num(values['sim-adapter-skill'], '--sim-adapter-skill'),
-    simSourceSkill: num(values['sim-source-skill'], '--sim-source-skill'),
+    simSkill: num(str(values, 'sim-skill'), '--sim-skill'), simAdapterSkill: num(str(values, 'sim-adapter-skill'), '--sim-adapter-skill'),
+    simSourceSkill: num(str(values, 'sim-source-skill'), '--sim-source-skill'),
   });
 }
 
 export async function evaluateCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: evaluateFlags, strict: true });
+  const { values } = parseArgs({ args: argv, options: evaluateFlags, strict: true }) as { values: FlagValues & CommonValues & { samples?: string; missing?: string; 'dataset-file'?: string[] } };
   if (!values.samples) throw new OptionsError([{ field: '--samples', message: 'a samples file (evalplus JSONL) is required' }]);
   const samplesFile = resolve(values.samples);
   await loadReplaySamples(samplesFile); // fail now, naming the bad line, before anything starts
   const opts = parseRunOptions({
     dataset: values.dataset, method: 'baseline', modelName: `replay:${basename(samplesFile)}`, samplesFile,
-    datasetFile: datasetFiles(values['dataset-file']), split: values.split, maxProblems: num(values['max-problems'], '--max-problems'),
-    seed: num(values.seed, '--seed'), concurrency: num(values.concurrency, '--concurrency') ?? 16, missing: values.missing,
+    datasetFile: values['dataset-file']?.join(',') || undefined, split: values.split, maxProblems: num(str(values, 'max-problems'), '--max-problems'),
+    seed: num(str(values, 'seed'), '--seed'), concurrency: num(str(values, 'concurrency'), '--concurrency') ?? 16, missing: values.missing,
   });
   // Unknown task ids, uneven sample counts, nothing covered: said before any service starts.
   const all = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), ...(opts.split ? { split: opts.split } : {}) });

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createSandbox, LIMITS } from '../../activities/sandbox/index.ts';
+import { sandboxExecFlags } from '../spec.ts';
 
 const USAGE = 'usage: egcfg sandbox exec --code-file FILE [--timeout-ms N] [--memory-mb N] [--trace]';
 
@@ -28,12 +29,7 @@ export async function sandboxExecCommand(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: {
-        'code-file': { type: 'string' },
-        'timeout-ms': { type: 'string' },
-        'memory-mb': { type: 'string' },
-        trace: { type: 'boolean', default: false },
-      },
+      options: { ...sandboxExecFlags, trace: { ...sandboxExecFlags.trace, default: false } },
       allowPositionals: true,
       strict: true,
     });

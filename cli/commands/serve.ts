@@ -9,20 +9,11 @@ import { simulatedModels, type SimulatedModels } from '../../api/simulated-model
 import { createApiToken, listApiTokens } from '../../api/tokens.ts';
 import { OptionsError } from '../../campaigns/options.ts';
 import { SIMULATED_NOTE } from '../output.ts';
-import { openRuntime, runtimeOptionsFrom, serviceFlags } from '../runtime.ts';
+import { openRuntime, runtimeOptionsFrom } from '../runtime.ts';
+import { serveFlags as flags } from '../spec.ts';
 
 export const DEFAULT_API_PORT = 8787;
 
-const flags = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  ...serviceFlags,
-  simulated: { type: 'boolean' },
-  'no-simulated': { type: 'boolean' },
-  'sim-skill': { type: 'string' },
-  'temporal-ui': { type: 'string' },
-  'no-auth': { type: 'boolean' },
-} as const;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: flags, strict: true });

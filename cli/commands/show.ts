@@ -11,13 +11,8 @@ import { openDatabase } from '../../db/client.ts';
 import { SIMULATED_NOTE } from '../output.ts';
 import { executionLabel, generationVerdictLabel, traceRunLabel } from '../show-labels.ts';
 import { defaultDataDir } from '../runtime.ts';
+import { showFlags as flags } from '../spec.ts';
 
-const flags = {
-  'database-url': { type: 'string' },
-  'data-dir': { type: 'string' },
-  full: { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
 
 const clip = (s: string, full: boolean, n = 400): string => (full || s.length <= n ? s : `${s.slice(0, n)}… [${s.length - n} more chars; --full shows all]`);
 const indent = (s: string, pad = '      '): string => s.split('\n').map((l) => pad + l).join('\n');

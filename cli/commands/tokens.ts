@@ -7,8 +7,8 @@ import { createApiToken, listApiTokens, revokeApiToken } from '../../api/tokens.
 import { OptionsError } from '../../campaigns/options.ts';
 import { openDatabase } from '../../db/client.ts';
 import { defaultDataDir } from '../runtime.ts';
+import { tokensFlags as flags } from '../spec.ts';
 
-const flags = { name: { type: 'string' }, 'database-url': { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export async function tokensCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

@@ -4,6 +4,7 @@
 // (required: workers in several processes share it; the embedded PGlite cannot be shared). SIGINT / SIGTERM stop
 // polling, give tasks in flight --shutdown-grace (30s) to finish, and exit 0; a second signal exits at once.
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
 import { z } from 'zod';
@@ -13,21 +14,10 @@ import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/i
 import { OptionsError } from '../../campaigns/options.ts';
 import { isPostgresUrl, openDatabase } from '../../db/client.ts';
 import { allQueueKinds, startWorkers, type QueueKind } from '../../workers/worker.ts';
+import { defaultDataDir } from '../runtime.ts';
+import { workerFlags as flags } from '../spec.ts';
 import { databasePoolSize, describeTemporal, temporalSettingsFromEnv, workerConnectionOptions } from '../temporal-connection.ts';
 
-const flags = {
-  queues: { type: 'string' },
-  'temporal-address': { type: 'string' },
-  namespace: { type: 'string' },
-  'database-url': { type: 'string' },
-  identity: { type: 'string' },
-  'workflow-tasks': { type: 'string' },
-  'shutdown-grace': { type: 'string' },
-  'concurrency-default': { type: 'string' },
-  'concurrency-inference': { type: 'string' },
-  'concurrency-sandbox': { type: 'string' },
-  'concurrency-training': { type: 'string' },
-} as const;
 
 const count = z.coerce.number().int().min(1).max(10_000);
 
@@ -87,7 +77,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     const activities = Object.fromEntries(Object.entries(args.concurrency).filter(([, n]) => n !== undefined)) as Partial<Record<QueueKind, number>>;
     const workers = await startWorkers({
       connection, namespace: settings.namespace, queues: args.queues, identity, shutdownGraceTime: args.shutdownGrace,
-      deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache() },
+      deps: { db: database.db, sandbox: getSharedSandbox, model: modelBackendCache(), localDataDir: resolve(defaultDataDir()) },
       concurrency: { activities, ...(args.workflowTasks ? { workflowTasks: args.workflowTasks } : {}) },
     });
     let stopping = false;

@@ -1,0 +1,33 @@
+// Options of EG-CFG (method 'eg-cfg'). Without `grid`, one agent is built from temperature (t; 0 means the paper
+// grid's lowest value 0.7, since s unique candidates need sampling), numCandidates (s), horizon (d) and promptType.
+import { z } from 'zod';
+import { MAX_PATH_CHARS, text } from './common.ts';
+import { opt } from './field.ts';
+
+/** An inline EG-CFG grid (shaped like data/egcfg/*.json; validated by core/egcfg/grid.ts when the campaign starts). */
+export const inlineGridSchema = z.record(z.string().max(200), z.unknown())
+  .refine((g) => JSON.stringify(g).length <= 64 * 1024, 'an inline grid must be at most 64 KiB of JSON')
+  .refine((g) => !JSON.stringify(g).includes('\\u0000'), 'grid must not contain NUL bytes');
+
+export const egcfgFields = {
+  grid: opt(z.union([text('grid', MAX_PATH_CHARS), inlineGridSchema]).optional(),
+    "a grid file shaped like the authors' dynamic_signals_params.json (data/egcfg/*.json), or such a grid inline", { value: 'FILE', parse: 'path', form: true }),
+  gammas: opt(z.array(z.number().min(0, 'gamma must be >= 0').max(100, 'gamma must be <= 100')).min(1, 'at least one gamma').max(64, 'at most 64 gammas').default([0, 0.5, 1, 3]),
+    'CFG strengths tried per agent, in order', { flag: 'gamma', value: 'G,G,...', parse: 'list', form: true }),
+  numCandidates: opt(z.number().int().positive().max(64).default(3), 'candidates s sampled per line', { value: 'S', form: true }),
+  horizon: opt(z.number().int().nonnegative().max(1000).nullable().default(2), 'completion horizon d in lines (inf: unbounded)', { value: 'D|inf', parse: 'horizon', form: true }),
+  maxAgents: opt(z.number().int().positive().max(1000).default(4), 'agents of one problem running at once', { form: true }),
+  topLogprobs: opt(z.number().int().positive().max(20).default(5), 'top-k logprobs per one-token CFG call (vLLM caps it with --max-logprobs, default 20)', { value: 'K', form: true }),
+  maxNewTokens: opt(z.number().int().positive().max(16384).default(512), 'tokens generated per program at most', { form: true }),
+  retries: opt(z.number().int().positive().max(10).default(1), 'attempts per gamma > 0 (retries_count; gamma 0 gets one)', { form: true }),
+  earlyStop: opt(z.boolean().default(true), 'stop a problem at its first passing program (--no-early-stop: run every agent)', { flag: 'no-early-stop', parse: 'negate', form: true }),
+  generationTimeoutMin: opt(z.number().positive().max(24 * 60).default(40), 'wall-clock cap of one generation in minutes (checked at signal refreshes)', { value: 'MIN' }),
+  reasoningMaxTokens: opt(z.number().int().positive().max(32768).default(2048), 'max_tokens of the reasoning-prefix call and of the gamma 0 completion'),
+  traceMaxChars: opt(z.number().int().positive().max(64 * 1024 * 1024).default(100_000), 'cap of one rendered trace in the signal, characters'),
+  protocol: opt(z.enum(['strict', 'paper']).default('strict'),
+    "the scoring protocol that drives the search: 'strict' stops at the first program passing the visible tests; 'paper' at the first passing the evaluation tests (as the authors)", { value: 'P' }),
+  candidateTokens: opt(z.enum(['paper', 'horizon']).default('paper'),
+    "max_tokens of each candidate request: 'paper' (512) or 'horizon' ((d + 1) x 64, at most 512)", { value: 'C' }),
+  baselineCampaign: opt(text('baseline campaign', 200).optional(), 'a baseline campaign of the same model and dataset: RSR is computed against its pass@1', { value: 'ID', form: true }),
+  heartbeatTimeoutMs: opt(z.number().int().min(1000).max(600_000).optional(), "heartbeat timeout of the generation activities (how soon a killed worker's step is retried), ms", { cli: false }),
+};
