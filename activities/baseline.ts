@@ -51,12 +51,6 @@ export function baselineSteps(deps: ActivityDeps) {
   const { db } = deps;
   const store = storeActivities(db);
 
-  async function loadProblem(problemId: number): Promise<{ taskId: string; problem: Problem }> {
-    const [row] = await db.select().from(problems).where(eq(problems.id, problemId));
-    if (!row) throw ApplicationFailure.nonRetryable(`unknown problem id ${problemId}`);
-    return { taskId: row.taskId, problem: row.problem as unknown as Problem };
-  }
-
   return {
     generateSample: async (input: GenerateSampleInput): Promise<number> => {
       const key = and(
@@ -64,13 +58,16 @@ export function baselineSteps(deps: ActivityDeps) {
         eq(samples.problemId, input.problemId), eq(samples.attempt, input.attempt),
       );
       const log = activityLogger({ campaignId: input.campaignId, problemId: input.problemId });
-      const [existing] = await db.select({ id: samples.id }).from(samples).where(key);
-      if (existing) {
-        log.info({ sampleId: existing.id }, 'sample already stored: reused, the model is not called again');
-        return existing.id;
+      // One round trip for the problem and a sample an earlier attempt stored (then reused).
+      const [found] = await db.select({ taskId: problems.taskId, problem: problems.problem, sampleId: samples.id }).from(problems)
+        .leftJoin(samples, and(eq(samples.problemId, problems.id), key)).where(eq(problems.id, input.problemId));
+      if (!found) throw ApplicationFailure.nonRetryable(`unknown problem id ${input.problemId}`);
+      if (found.sampleId !== null) {
+        log.info({ sampleId: found.sampleId }, 'sample already stored: reused, the model is not called again');
+        return found.sampleId;
       }
-
-      const { taskId, problem } = await loadProblem(input.problemId);
+      const taskId = found.taskId;
+      const problem = found.problem as unknown as Problem;
       const backend = deps.model(input.model);
       const chat = input.params.promptFormat === 'chat' ? chatPrompt(problem) : undefined;
       const prompt = chat ? '' : buildPrompt(problem, input.params.promptType);
@@ -112,7 +109,7 @@ export function baselineSteps(deps: ActivityDeps) {
       const code = extraction.code;
       // Postgres text cannot hold NUL: stored as U+FFFD, and the sample says so (its verdict stays the original's).
       const codeHadNul = hasNul(code);
-      await db.insert(samples).values({
+      const [inserted] = await db.insert(samples).values({
         campaignId: input.campaignId,
         runId: input.runId,
         problemId: input.problemId,
@@ -127,26 +124,30 @@ export function baselineSteps(deps: ActivityDeps) {
         completionTokens: reply.completionTokens,
         modelCalls: reply.modelCalls,
         modelMs: reply.modelCalls > 0 ? performance.now() - modelStart : 0,
-      }).onConflictDoNothing();
-      const [row] = await db.select({ id: samples.id }).from(samples).where(key);
+      }).onConflictDoNothing().returning({ id: samples.id });
+      // A concurrent attempt stored it first: its row is the sample.
+      const [row] = inserted ? [inserted] : await db.select({ id: samples.id }).from(samples).where(key);
       if (!row) throw new Error(`sample for problem ${input.problemId} vanished after insert`);
       log.info({ taskId, sampleId: row.id, model: backend.name, completionTokens: reply.completionTokens }, 'sample stored');
       return row.id;
     },
 
     executeSample: async (input: ExecuteSampleInput): Promise<ExecutionVerdict> => {
-      const [existing] = await db.select().from(executions)
-        .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));
-      if (existing) {
-        activityLogger({ sampleId: input.sampleId }).info({ executionId: existing.id }, 'execution already stored: reused');
-        return { executionId: existing.id, passed: existing.passed, status: existing.status,
-          testsPassed: existing.testsPassed, testsTotal: existing.testsTotal };
+      // One round trip for the sample, its problem and an execution an earlier attempt stored (then reused).
+      const [found] = await db.select({
+        code: samples.code, params: samples.params, campaignId: samples.campaignId, problemId: samples.problemId, problem: problems.problem,
+        executionId: executions.id, passed: executions.passed, status: executions.status, testsPassed: executions.testsPassed, testsTotal: executions.testsTotal,
+      }).from(samples).innerJoin(problems, eq(problems.id, samples.problemId))
+        .leftJoin(executions, and(eq(executions.sampleId, samples.id), eq(executions.suite, input.suite)))
+        .where(eq(samples.id, input.sampleId));
+      if (!found) throw ApplicationFailure.nonRetryable(`unknown sample id ${input.sampleId}`);
+      if (found.executionId !== null) {
+        activityLogger({ sampleId: input.sampleId }).info({ executionId: found.executionId }, 'execution already stored: reused');
+        return { executionId: found.executionId, passed: found.passed!, status: found.status!, testsPassed: found.testsPassed!, testsTotal: found.testsTotal! };
       }
-      const [sample] = await db.select().from(samples).where(eq(samples.id, input.sampleId));
-      if (!sample) throw ApplicationFailure.nonRetryable(`unknown sample id ${input.sampleId}`);
-      const { problem } = await loadProblem(sample.problemId);
-      const hadNul = (sample.params as { codeHadNul?: boolean } | null)?.codeHadNul === true;
-      const code = hadNul ? programWithNul(sample.code) : sample.code;
+      const problem = found.problem as unknown as Problem;
+      const hadNul = (found.params as { codeHadNul?: boolean } | null)?.codeHadNul === true;
+      const code = hadNul ? programWithNul(found.code) : found.code;
       const sandbox = await deps.sandbox();
       let result;
       if (problem.io) {
@@ -157,7 +158,8 @@ export function baselineSteps(deps: ActivityDeps) {
         heartbeat({ sampleId: input.sampleId, tests: evaluation.tests.length });
         result = await sandbox.run({ program: evaluation.program, tests: evaluation.tests, mode: 'verdict' });
       }
-      await db.insert(executions).values({
+      const verdict = { executionId: executions.id, passed: executions.passed, status: executions.status, testsPassed: executions.testsPassed, testsTotal: executions.testsTotal };
+      const [inserted] = await db.insert(executions).values({
         sampleId: input.sampleId,
         suite: input.suite,
         status: result.status,
@@ -168,13 +170,14 @@ export function baselineSteps(deps: ActivityDeps) {
         stdout: pgText(result.stdout),
         stderr: pgText(result.stderr),
         durationMs: result.durationMs,
-      }).onConflictDoNothing();
-      const [row] = await db.select().from(executions)
+      }).onConflictDoNothing().returning(verdict);
+      // A concurrent attempt stored it first: its row is the verdict.
+      const [row] = inserted ? [inserted] : await db.select(verdict).from(executions)
         .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));
       if (!row) throw new Error(`execution of sample ${input.sampleId} vanished after insert`);
-      activityLogger({ campaignId: sample.campaignId, problemId: sample.problemId, sampleId: input.sampleId })
-        .info({ executionId: row.id, status: row.status, passed: row.passed, testsPassed: row.testsPassed, testsTotal: row.testsTotal }, 'execution stored');
-      return { executionId: row.id, passed: row.passed, status: row.status, testsPassed: row.testsPassed, testsTotal: row.testsTotal };
+      activityLogger({ campaignId: found.campaignId, problemId: found.problemId, sampleId: input.sampleId })
+        .info({ executionId: row.executionId, status: row.status, passed: row.passed, testsPassed: row.testsPassed, testsTotal: row.testsTotal }, 'execution stored');
+      return row;
     },
   };
 }

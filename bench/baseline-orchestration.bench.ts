@@ -1,32 +1,34 @@
-// Benchmark (not a test): the same replay evaluation of the MBPP test split's reference solutions, run
-// (a) through the Temporal workflows (campaign → problem child workflows → activities) and
-// (b) as a plain in-process loop calling the same activity functions.
-// Prints one JSON line: both wall times and their ratio (goal: workflows / loop ≤ 1.3).
-// Usage: npx tsx bench/baseline-orchestration.bench.ts [--problems N] [--concurrency C]
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// Benchmark (not a test): the same replay evaluation of reference solutions, run
+// (a) as a plain in-process loop calling the same activity functions (generate, execute, record), and
+// (b) through the platform: a baseline campaign workflow (a replay campaign runs its problems in batched activities,
+//     workflows/campaign.ts) on in-process workers.
+// Up to 500 problems are the MBPP test split; more replicate it under new task ids (renamed entry points, bench/volume-support.ts)
+// in the bench's own temporary data folder. Prints one JSON line: both wall times, their ratio (goal: ≤ 1.3), and the
+// campaign's workflow history per continue-as-new run (events, bytes), read with the Temporal client.
+// Usage: npx tsx bench/baseline-orchestration.bench.ts [--problems N] [--concurrency C] [--max-batch B]
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createActivities } from '../activities/index.ts';
 import { modelBackendCache } from '../activities/model-backend.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../activities/sandbox/index.ts';
-import { parseRunOptions } from '../campaigns/options.ts';
-import { startCampaign, upsertProblems, waitForCampaign } from '../campaigns/service.ts';
-import { loadDataset } from '../core/datasets/index.ts';
+import { upsertProblems } from '../campaigns/service.ts';
+import { loadDataset, type Problem } from '../core/datasets/index.ts';
 import { campaigns, runs } from '../db/schema/index.ts';
 import { startTestTemporal, freshPostgresDatabase } from '../test/support/services.ts';
 import { startWorkers } from '../workers/worker.ts';
-import type { ModelSpec } from '../core/contracts.ts';
+import { historySizes, renameProblem, startProblemsCampaign, writeReplayFile } from './volume-support.ts';
 
-const { values } = parseArgs({ options: { problems: { type: 'string' }, concurrency: { type: 'string' } } });
+const { values } = parseArgs({ options: { problems: { type: 'string' }, concurrency: { type: 'string' }, 'max-batch': { type: 'string' } } });
 const limit = Number(values.problems ?? 500);
 const concurrency = Number(values.concurrency ?? 16);
+const maxBatch = values['max-batch'] ? Number(values['max-batch']) : undefined;
 
-const all = (await loadDataset('mbpp', { split: 'test' })).slice(0, limit);
+const mbpp = await loadDataset('mbpp', { split: 'test' });
+const all: Problem[] = limit <= mbpp.length ? mbpp.slice(0, limit) : Array.from({ length: limit }, (_, i) => renameProblem(mbpp[i % mbpp.length]!, i));
 const dir = mkdtempSync(join(tmpdir(), 'egcfg-bench-'));
-const samplesFile = join(dir, 'canonical.jsonl');
-writeFileSync(samplesFile, all.map((p) => JSON.stringify({ task_id: p.taskId, solution: p.canonicalSolution })).join('\n') + '\n');
-const model: ModelSpec = { kind: 'replay', samplesFile, model: 'replay:canonical' };
+const model = writeReplayFile(join(dir, 'canonical.jsonl'), all);
 
 const db = await freshPostgresDatabase();
 const env = await startTestTemporal();
@@ -36,9 +38,8 @@ try {
   // Warm-up: the sandbox pool and the workflow bundle, outside both timings.
   const workers = await startWorkers({ connection: env.nativeConnection, deps, concurrency: { activities: { sandbox: concurrency, inference: concurrency, default: concurrency * 2 } } });
   await Promise.all(Array.from({ length: 8 }, () => sandbox.run({ program: 'x = 1', tests: [{ id: 't', code: 'assert x == 1' }] })));
-  const opts = parseRunOptions({ dataset: 'mbpp', modelName: model.model, samplesFile, maxProblems: limit, concurrency });
 
-  // (b) plain loop over the same activity functions, same concurrency.
+  // (a) plain loop over the same activity functions, same concurrency.
   const acts = createActivities(deps);
   const problemIds = await upsertProblems(db.db, all);
   await db.db.insert(campaigns).values({ id: 'loop', method: 'baseline', dataset: 'mbpp', model: model.model, simulated: false, config: {} });
@@ -59,20 +60,39 @@ try {
   await acts.summarizeCampaign({ campaignId: 'loop' });
   const loopMs = performance.now() - loopStart;
 
-  // (a) through Temporal.
+  // (b) through the platform.
+  const ctx = { db: db.db, client: env.client };
   const wfStart = performance.now();
-  const created = await startCampaign({ db: db.db, client: env.client }, opts, model);
-  const summary = await waitForCampaign({ db: db.db, client: env.client }, created.campaignId);
+  const created = await startProblemsCampaign(ctx, all, model, { concurrency, ...(maxBatch ? { maxBatch } : {}) });
+  const summary = await env.client.workflow.getHandle(created.workflowId).result() as { problems: number; passed: number };
   const workflowMs = performance.now() - wfStart;
   await workers.shutdown();
 
+  const perRun = [];
+  for (const r of await historySizes(env.client, created.workflowId)) {
+    const history = await env.client.workflow.getHandle(created.workflowId, r.runId).fetchHistory();
+    const evs = history.events ?? [];
+    perRun.push({
+      events: evs.length, bytes: r.bytes,
+      activities: evs.filter((e) => e.activityTaskScheduledEventAttributes).length,
+      children: evs.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length,
+    });
+  }
   console.log(JSON.stringify({
-    bench: 'baseline-orchestration', problems: all.length, concurrency,
+    bench: 'baseline-orchestration', problems: all.length, concurrency, max_batch: maxBatch ?? 'default',
     workflow_ms: Math.round(workflowMs), loop_ms: Math.round(loopMs), ratio: +(workflowMs / loopMs).toFixed(3),
     workflow_passed: summary.passed, loop_passed: loopPassed, goal_ratio_max: 1.3,
+    problems_per_s: { workflow: +(all.length / workflowMs * 1000).toFixed(1), loop: +(all.length / loopMs * 1000).toFixed(1) },
+    history: {
+      runs: perRun.length, max_events_per_run: Math.max(...perRun.map((r) => r.events)),
+      max_bytes_per_run: Math.max(...perRun.map((r) => r.bytes ?? 0)),
+      total_events: perRun.reduce((a, r) => a + r.events, 0), total_activities: perRun.reduce((a, r) => a + r.activities, 0),
+      child_workflows: perRun.reduce((a, r) => a + r.children, 0), per_run: perRun,
+    },
   }));
 } finally {
   await closeSharedSandbox();
   await env.teardown();
   await db.drop();
+  rmSync(dir, { recursive: true, force: true });
 }

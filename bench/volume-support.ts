@@ -46,7 +46,7 @@ export function writeReplayFile(file: string, problems: Problem[]): ModelSpec {
 
 /** Record a campaign over these problems and start its workflow (what campaigns/service.ts startCampaign does for a dataset). */
 export async function startProblemsCampaign(ctx: { db: Database; client: Client }, problems: Problem[], model: ModelSpec,
-  opts: { concurrency: number; dataset?: string }): Promise<{ campaignId: string; workflowId: string; problemIds: number[] }> {
+  opts: { concurrency: number; dataset?: string; maxBatch?: number }): Promise<{ campaignId: string; workflowId: string; problemIds: number[] }> {
   const problemIds = await upsertProblems(ctx.db, problems);
   const campaignId = newCampaignId();
   const workflowId = campaignWorkflowId(campaignId);
@@ -56,7 +56,7 @@ export async function startProblemsCampaign(ctx: { db: Database; client: Client 
   });
   const [run] = await ctx.db.insert(runs).values({ campaignId, name: 'baseline', config: {} }).returning({ id: runs.id });
   const input: CampaignInput = {
-    campaignId, runId: run!.id, problemIds, model, concurrency: opts.concurrency,
+    campaignId, runId: run!.id, problemIds, model, concurrency: opts.concurrency, ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}),
     params: { promptType: 'deepseek_instruct', temperature: 0, topP: 0.95, maxTokens: 512, seed: 40 },
   };
   await ctx.client.workflow.start(baselineCampaign, { workflowId, taskQueue: taskQueues.default, args: [input] });

@@ -53,7 +53,8 @@ try {
     const d = await client.workflow.getHandle(big.workflowId, r.runId).describe();
     runs.push({ events: d.historyLength, bytes: d.historySize ?? r.bytes });
   }
-  const problemHistory = await client.workflow.getHandle(problemWorkflowId(big.campaignId, big.problemIds[0]!)).describe();
+  // A replay campaign runs in batches (no child workflow per problem): absent then.
+  const problemHistory = await client.workflow.getHandle(problemWorkflowId(big.campaignId, big.problemIds[0]!)).describe().catch(() => undefined);
 
   // 2. Fairness: C campaigns at once.
   const fair = problems.slice(N, N + C * P);
@@ -89,7 +90,7 @@ try {
       campaign_runs: runs.length, campaign_history_max_events: Math.max(...runs.map((r) => r.events)),
       campaign_history_max_bytes: Math.max(...runs.map((r) => r.bytes ?? 0)),
       campaign_history_total_events: runs.reduce((a, r) => a + r.events, 0),
-      problem_history_events: problemHistory.historyLength, problem_history_bytes: problemHistory.historySize,
+      problem_history_events: problemHistory?.historyLength ?? null, problem_history_bytes: problemHistory?.historySize ?? null,
     },
     peak_rss_mib: { worker: peakRssMiB(worker.pid), temporal_server: peakRssMiB(server.pid) },
     fairness: {
