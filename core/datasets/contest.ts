@@ -51,12 +51,13 @@ export function contestLimits(problem: Problem, protocol: ContestProtocol, timeF
 }
 
 const TOP_LEVEL_CALL = /^(?:[A-Za-z_][A-Za-z0-9_.]*\s*\(|if\s+__name__\b|for\b|while\b|print\b|exec\b)/m;
-const DEFINES_SOLVE = /^def\s+solve\s*\(\s*\)\s*:/m;
+const DEFINES_SOLVE = /^def\s+solve\s*\(/m;
 
 /**
- * The program that runs: the model's whole program as written, plus a `solve()` call when it only defines
- * `def solve():` and calls nothing at top level (the authors' instruction makes models write exactly that, and their
- * evaluator appends the call the same way).
+ * The program that runs: the model's whole program as written, plus a `solve()` call when it defines `solve` and
+ * calls nothing at top level (the authors' instruction makes models write `def solve():`, and their evaluator and
+ * their traced runs append the call the same way, whatever the signature: a `def solve(a, b):` then fails with a
+ * TypeError the trace shows, instead of running nothing).
  */
 export function contestProgram(code: string): string {
   if (!DEFINES_SOLVE.test(code) || TOP_LEVEL_CALL.test(code)) return code;

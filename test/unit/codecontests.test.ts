@@ -104,6 +104,8 @@ describe('contest helpers', T, () => {
 
   test('program: solve() appended only when defined and never called; extraction keeps top-level code', T, () => {
     assert.equal(contestProgram('def solve():\n    print(1)\n'), 'def solve():\n    print(1)\n\nsolve()\n');
+    // Any signature gets the call, as the authors run it (a `def solve(a, b):` then fails visibly, with a TypeError).
+    assert.equal(contestProgram('def solve(a, b):\n    print(a + b)\n'), 'def solve(a, b):\n    print(a + b)\n\nsolve()\n');
     for (const code of ['def solve():\n    print(1)\nsolve()\n', 'def solve():\n    pass\nif __name__ == "__main__":\n    solve()\n', 'print(1)\n']) {
       assert.equal(contestProgram(code), code);
     }
@@ -120,6 +122,7 @@ describe('contest helpers', T, () => {
       assert.match(p, /Given two integers a and b/);
       assert.match(p, /Input:\n1 2\nOutput:\n3/);
       assert.match(p, /standard input/);
+      assert.match(p, /one function defined as\n`def solve\(\):`, without parameters/, 'the solve() structure the authors ask for');
       assert.ok(p.endsWith('### Response:\n'));
     }
   });
