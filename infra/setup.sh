@@ -33,4 +33,7 @@ if [ ! -d "$root/node_modules/@temporalio/worker" ] || [ "$root/package-lock.jso
   say "installing npm dependencies (npm ci)"
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The compiled front of `egcfg` (cli/build.ts): help, typo checks and completion without transpiling TypeScript.
+# Built on every setup (seconds); a stale or missing one only makes `egcfg` fall back to the sources (slower, never wrong).
+(cd "$root" && node --import tsx cli/build.ts)
 say "done"
