@@ -163,14 +163,33 @@ export const dashboardJs = `
     li.append(el('span', { 'class': 'muted' }, new Date(e.createdAt).toISOString().replace('T', ' ').replace(/\\.\\d+Z$/, 'Z') + ' '), el('code', {}, e.kind),
       ' ' + (e.kind === 'problem_finished' ? (e.payload.taskId + (e.payload.protocol && e.payload.protocol !== 'default' ? ' [' + e.payload.protocol + ']' : '') + ': ' + (e.payload.passed ? 'passed' : 'failed') + ' (' + e.payload.status + ')')
         : e.kind === 'campaign_status' ? e.payload.status
-          : e.kind === 'campaign_control' ? e.payload.action + (e.payload.by ? ' by ' + e.payload.by : '') : JSON.stringify(e.payload)));
+          : e.kind === 'campaign_control' ? e.payload.action + (e.payload.by ? ' by ' + e.payload.by : '')
+            : typeof e.payload.error === 'string' ? (e.payload.taskId ? e.payload.taskId + ': ' : '') + e.payload.error : JSON.stringify(e.payload)));
     list.append(li); list.setAttribute('data-last-event', String(e.id));
     if (e.kind === 'problem_finished') addProblemRow(e.payload);
+    if (e.kind === 'btp_iteration' || (e.kind === 'campaign_status' && $('#btp-section'))) reloadSections();
     refresh();
+  }
+  // Server-rendered sections that change with a BTP iteration (plots, tables): fetched again and swapped in.
+  var reloading = null;
+  function reloadSections() {
+    if (reloading) return;
+    reloading = setTimeout(function () {
+      reloading = null;
+      fetch(location.pathname + location.search, { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.text() : null; }).then(function (text) {
+        if (!text) return;
+        var doc = new DOMParser().parseFromString(text, 'text/html');
+        ['#btp-section', '#score-cards', '#problems-section'].forEach(function (sel) {
+          var now = $(sel), next = doc.querySelector(sel);
+          if (now && next) now.replaceWith(document.importNode(next, true));
+        });
+      }).catch(function () {});
+    }, 500);
   }
   if (window.EventSource) {
     var es = new EventSource(base + '/events?after=' + (list.getAttribute('data-last-event') || '0'));
-    ['problem_finished', 'campaign_status', 'campaign_control', 'model_retry', 'model_unavailable', 'message'].forEach(function (k) { es.addEventListener(k, onEvent); });
+    ['problem_finished', 'campaign_status', 'campaign_control', 'campaign_failed', 'model_retry', 'model_unavailable',
+      'btp_buffer', 'btp_training_retry', 'btp_adapter_registered', 'btp_iteration', 'message'].forEach(function (k) { es.addEventListener(k, onEvent); });
     es.addEventListener('end', function () { es.close(); refresh(); });
     es.onerror = function () { refresh(); };
   }

@@ -64,7 +64,7 @@ function btpPlots(o: BtpOverview): Html {
 
 /** The score cards of a BTP campaign: pass@1 of each iteration's model on the evaluation problems. */
 export function btpCards(o: BtpOverview): Html {
-  if (!o.iterations.length) return html`<p class="muted">no iteration has been evaluated yet</p>`;
+  if (!o.iterations.length) return html`<div class="score-cards" id="score-cards"><p class="muted">no iteration has been evaluated yet</p></div>`;
   return html`<div class="score-cards" id="score-cards">${o.iterations.map((it) => html`<div class="card score" data-iteration="${it.iteration}">
 <div class="muted">iteration ${it.iteration} · ${it.adapter ? 'adapter' : 'base model'}</div><div class="big">${pct(it.passAt1)}</div>
 <div class="muted">pass@1 · ${it.passed}/${it.problems} passed</div></div>`)}</div>`;

@@ -228,5 +228,7 @@ function summarise(kind: string, p: Record<string, unknown>): string {
   }
   if (kind === 'campaign_status') return String(p.status);
   if (kind === 'campaign_control') return `${text(p.action)}${p.by ? ` by ${text(p.by)}` : ''}`;
+  // Errors (model_unavailable, campaign_failed, …) with their message.
+  if (typeof p.error === 'string') return `${p.taskId ? `${text(p.taskId)}: ` : ''}${p.error}`;
   return JSON.stringify(p);
 }

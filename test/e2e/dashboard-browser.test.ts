@@ -72,6 +72,35 @@ describe('dashboard in headless Chromium', { timeout: 600_000, skip: chromiumSki
     await stack.shot('dashboard-campaign');
   });
 
+  test('pause, resume and cancel from the buttons: the badge follows, each writes its event, a cancelled campaign\'s buttons are disabled', async () => {
+    const res = await fetch(`${server.url}/campaigns`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ dataset: 'mbpp', modelName: 'simulated-deepseek', maxProblems: 200, concurrency: 1 }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const { campaignId } = await res.json() as { campaignId: string };
+    await page.goto(`${server.url}/ui/campaigns/${campaignId}`);
+    const badgeIs = (text: string) => page.waitForFunction((t) => document.querySelector('#status-badge')?.textContent === t, text, { timeout: 60_000 });
+    await badgeIs('running');
+    await page.click('#pause-button');
+    await badgeIs('paused');
+    assert.equal(await page.isDisabled('#pause-button'), true);
+    await page.waitForFunction(() => /pause by browser/.test(document.querySelector('#events')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await stack.shot('dashboard-paused');
+    await page.click('#resume-button');
+    await badgeIs('running');
+    await page.waitForFunction(() => /resume by browser/.test(document.querySelector('#events')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    page.once('dialog', (d) => { void d.accept(); });
+    await page.click('#cancel-button');
+    await badgeIs('cancelled');
+    await page.waitForFunction(() => /cancel by browser/.test(document.querySelector('#events')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector<HTMLButtonElement>('#cancel-button')?.disabled === true, undefined, { timeout: 30_000 });
+    for (const b of ['#pause-button', '#resume-button', '#cancel-button']) assert.equal(await page.isDisabled(b), true, b);
+    await page.reload();
+    for (const b of ['#pause-button', '#resume-button', '#cancel-button']) assert.equal(await page.isDisabled(b), true, `${b} after a reload`);
+    assert.equal(await page.textContent('#status-badge'), 'cancelled');
+  });
+
   test('the audit viewer shows the sample code, per-test verdicts and events', async () => {
     await page.goto(campaignUrl);
     const link = page.locator('#problems tbody tr a').first();

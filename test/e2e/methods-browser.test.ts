@@ -107,10 +107,13 @@ describe('starting EG-CFG and BTP from the dashboard in headless Chromium', { ti
         maxProblems: '2', concurrency: '2', iterations: '1', numBeams: '2', maxTrainProblems: '2', trainSetSize: '4',
         learningRate: '0.01', baseModelDir: 'tiny', workDir: 'browser-run',
       });
-      // The live page follows the campaign to its end (SSE refreshes the badge).
+      // The live page follows the campaign to its end: SSE refreshes the badge, and each btp_iteration event swaps in
+      // the re-rendered BTP sections (no reload).
       await page.waitForFunction(() => /completed|failed/.test(document.querySelector('#status-badge')?.textContent ?? ''), undefined, { timeout: 600_000 });
       const badge = await page.textContent('#status-badge');
       if (badge !== 'completed') assert.fail(`the campaign ${badge}: ${await page.locator('#failure-reason').innerText({ timeout: 2000 }).catch(() => 'no reason shown')}`);
+      await page.waitForFunction(() => document.querySelectorAll('svg#plot-btp circle.dot').length === 2, undefined, { timeout: 30_000 });
+      assert.match(await page.textContent('#events') ?? '', /btp_iteration/, 'BTP events are shown live');
       await page.reload();
       const plot = page.locator('svg#plot-btp');
       assert.equal(await plot.count(), 1, 'the pass@1-per-iteration plot');
