@@ -30,8 +30,17 @@ export function generationVerdictLabel(status: string, selectionSuite: string | 
   return status.toUpperCase();
 }
 
+/** Verdicts only contest judging gives (CodeContests: stdin/stdout tests, activities/sandbox/stdio-schema.ts;
+ *  memory_limit is left out: assert suites give it too). */
+const CONTEST_VERDICTS = new Set(['accepted', 'wrong_answer', 'time_limit', 'runtime_error']);
+const CONTEST_SUITE_WORDS: Record<string, string> = { visible: 'the public tests', eval: 'the private + generated tests' };
+
 /** The verdict of one stored execution of a final program on a suite, with the tests it ran. */
 export function executionLabel(e: { suite: string; passed: boolean; testsPassed: number; testsTotal: number; status: string }): string {
+  if (CONTEST_VERDICTS.has(e.status)) {
+    const suite = CONTEST_SUITE_WORDS[e.suite] ?? SUITE_WORDS[e.suite] ?? e.suite;
+    return `${e.suite}: ${e.passed ? 'passed' : 'failed'} ${e.testsPassed}/${e.testsTotal} stdin/stdout tests of ${suite} (${e.status.replace(/_/g, ' ')})`;
+  }
   const suite = SUITE_WORDS[e.suite] ?? e.suite;
   return `${e.suite}: ${e.passed ? 'passed' : 'failed'} ${e.testsPassed}/${e.testsTotal} asserts of ${suite} (${e.status})`;
 }

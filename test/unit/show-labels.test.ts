@@ -20,5 +20,9 @@ describe('egcfg show labels', { timeout: 60_000 }, () => {
   });
   it('an execution says how many asserts of which suite', () => {
     assert.equal(executionLabel({ suite: 'visible', passed: true, testsPassed: 3, testsTotal: 3, status: 'passed' }), 'visible: passed 3/3 asserts of the visible tests (passed)');
+    // Contest judging (CodeContests): tests, not asserts, and the judge's verdict.
+    assert.equal(executionLabel({ suite: 'eval', passed: false, testsPassed: 1, testsTotal: 3, status: 'wrong_answer' }), 'eval: failed 1/3 stdin/stdout tests of the private + generated tests (wrong answer)');
+    assert.equal(executionLabel({ suite: 'visible', passed: true, testsPassed: 1, testsTotal: 1, status: 'accepted' }), 'visible: passed 1/1 stdin/stdout tests of the public tests (accepted)');
+    assert.equal(executionLabel({ suite: 'eval-paper', passed: false, testsPassed: 0, testsTotal: 3, status: 'time_limit' }), 'eval-paper: failed 0/3 stdin/stdout tests of the private + generated tests (time limit)');
   });
 });
