@@ -1,26 +1,24 @@
 // The dashboard's start-campaign form, generated from the zod schema POST /campaigns validates with
-// (api/campaign-input.ts campaignBodySchema, built on campaigns/options.ts): each field's input kind, choices, bounds
-// and default come from the schema, so the form cannot drift from the API. One fieldset per method (baseline,
-// eg-cfg, btp); the script enables the chosen method's fieldset (a disabled fieldset's inputs are not sent) and shows
+// (api/campaign-input.ts campaignBodySchema, built on campaigns/options.ts): which fields it shows, each field's
+// input kind, choices, bounds and default come from the schema, so the form cannot drift from the API. One fieldset
+// per method (baseline, eg-cfg, btp); the script enables the chosen method's fieldset (a disabled fieldset's inputs are not sent) and shows
 // each validation error beside its field.
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { z } from 'zod';
+import { formFields } from '../campaigns/options.ts';
 import { campaignBodySchema } from './campaign-input.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-/** Fields shown for every method, then per method (all are fields of campaignBodySchema). */
-export const commonFields = ['dataset', 'method', 'modelName', 'modelUrl', 'maxProblems', 'concurrency', 'seed', 'temperature', 'promptType'] as const;
-export const methodFields = {
-  baseline: ['topP', 'maxTokens'],
-  'eg-cfg': ['gammas', 'numCandidates', 'horizon', 'maxAgents', 'topLogprobs', 'maxNewTokens', 'retries', 'earlyStop', 'grid', 'baselineCampaign'],
-  btp: ['iterations', 'numBeams', 'beamTemperature', 'trainSetSize', 'bufferSize', 'p2valueAlpha', 'samplingMethod', 'trainDataset', 'maxTrainProblems',
-    'loraR', 'learningRate', 'epochs', 'baseModelDir', 'workDir', 'sourceModel', 'targetModel'],
-} as const;
-
 type Shape = typeof campaignBodySchema.shape;
 type FieldName = keyof Shape;
+
+/** Fields shown for every method, then per method: marked `form` in the option modules (campaigns/options/). */
+const form = formFields();
+const inBody = (names: string[]): FieldName[] => names.filter((n): n is FieldName => n in campaignBodySchema.shape);
+export const commonFields = inBody(form.common);
+export const methodFields = { baseline: inBody(form.methods.baseline), 'eg-cfg': inBody(form.methods['eg-cfg']), btp: inBody(form.methods.btp) };
 
 export interface FieldSpec {
   name: string;

@@ -3,10 +3,10 @@
 import { z } from 'zod';
 import { baselineFields } from './options/baseline.ts';
 import { btpFields } from './options/btp.ts';
-import { commonFields, methodSchema } from './options/common.ts';
+import { commonFields, methodSchema, type Method } from './options/common.ts';
 import { egcfgFields } from './options/egcfg.ts';
 import { experimentLabelSchema } from './options/experiment.ts';
-import { opt } from './options/field.ts';
+import { cliRegistry, opt } from './options/field.ts';
 
 export { datasetNames, methods, MAX_NAME_CHARS, MAX_PATH_CHARS, text, type Method } from './options/common.ts';
 export { inlineGridSchema } from './options/egcfg.ts';
@@ -44,6 +44,23 @@ export const runOptionsSchema = z.object({
   ...btpFields,
   experiment: experimentLabelSchema,
 });
+
+/**
+ * The dashboard's start form (api/start-form.ts): the common fields, then one fieldset per method, each the fields
+ * whose module marks them `form` (a common field marked 'baseline' goes to the baseline fieldset), in schema order.
+ */
+export function formFields(): { common: string[]; methods: Record<Method, string[]> } {
+  const marked = (fields: Record<string, z.ZodType>, want: true | 'baseline') =>
+    Object.entries(fields).filter(([, schema]) => cliRegistry.get(schema)?.form === want).map(([name]) => name);
+  return {
+    common: ['dataset', 'method', ...marked(commonFields, true).filter((n) => n !== 'dataset')],
+    methods: {
+      baseline: [...marked(commonFields, 'baseline'), ...marked(baselineFields, true)],
+      'eg-cfg': marked(egcfgFields, true),
+      btp: marked(btpFields, true),
+    },
+  };
+}
 
 export type RunOptionsInput = z.input<typeof runOptionsSchema>;
 export type RunOptions = z.output<typeof runOptionsSchema>;

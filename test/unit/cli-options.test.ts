@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { campaignOptionsSchema, methodFields, OptionsError, parseRunOptions, runOptionsSchema } from '../../campaigns/options.ts';
+import { campaignOptionsSchema, formFields, methodFields, OptionsError, parseRunOptions, runOptionsSchema } from '../../campaigns/options.ts';
 import { cliRegistry, kebab } from '../../campaigns/options/field.ts';
 import { optionsFromFlags } from '../../cli/flags.ts';
 import { buildProgram } from '../../cli/program.ts';
@@ -58,6 +58,16 @@ describe('CLI flags derived from the option schemas', { timeout: 30_000 }, () =>
     assert.equal(campaignOptionsSchema.safeParse({ method: 'nope', dataset: 'mbpp', modelName: 'm' }).success, false);
     const egcfg = campaignOptionsSchema.parse({ method: 'eg-cfg', dataset: 'mbpp', modelName: 'm' });
     assert.deepEqual(egcfg.method === 'eg-cfg' && egcfg.gammas, [0, 0.5, 1, 3]);
+  });
+
+  test("the dashboard form's fields come from the modules' form marks: the same fields as the old hand-written lists", () => {
+    const f = formFields();
+    const same = (a: string[], b: string[]) => assert.deepEqual([...a].sort(), [...b].sort());
+    same(f.common, ['dataset', 'method', 'modelName', 'modelUrl', 'maxProblems', 'concurrency', 'seed', 'temperature', 'promptType']);
+    same(f.methods.baseline, ['topP', 'maxTokens']);
+    same(f.methods['eg-cfg'], ['gammas', 'numCandidates', 'horizon', 'maxAgents', 'topLogprobs', 'maxNewTokens', 'retries', 'earlyStop', 'grid', 'baselineCampaign']);
+    same(f.methods.btp, ['iterations', 'numBeams', 'beamTemperature', 'trainSetSize', 'bufferSize', 'p2valueAlpha', 'samplingMethod', 'trainDataset',
+      'maxTrainProblems', 'loraR', 'learningRate', 'epochs', 'baseModelDir', 'workDir', 'sourceModel', 'targetModel']);
   });
 
   test("run's help shows each option's help, bounds and default, under its method's heading", () => {
