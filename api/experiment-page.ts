@@ -10,6 +10,8 @@ type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
 const ui = (id: string) => `/ui/campaigns/${encodeURIComponent(id)}`;
+/** A campaign id without its date and time (20261201-101500-a1b2c3-eval1 → a1b2c3-eval1). */
+const shortId = (id: string): string => (/^\d{8}-\d{6}-/.test(id) ? id.slice(16) : id);
 const compact = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : String(Math.round(x)));
 
 /** The campaigns list's plot: tokens per finished problem against pass@1, one point per campaign on the page. */
@@ -17,7 +19,7 @@ export function costPlot(points: CostPoint[]): Html {
   if (!points.length) return html``;
   const simulated = points.some((p) => p.simulated);
   return html`<h2>Cost vs pass@1 <span class="muted">(campaigns on this page${simulated ? '; simulated models say nothing about any model' : ''})</span></h2>
-<div class="plots">${scatterChart(points.map((p) => ({ x: p.tokensPerProblem, y: 100 * p.passAt1, label: `${p.method} ${p.campaignId.slice(-6)}`, href: ui(p.campaignId) })),
+<div class="plots">${scatterChart(points.map((p) => ({ x: p.tokensPerProblem, y: 100 * p.passAt1, label: `${p.method} ${shortId(p.campaignId)}`, href: ui(p.campaignId) })),
     { id: 'plot-cost', title: 'pass@1 (%) against tokens per problem', xLabel: 'prompt + completion tokens per finished problem', yLabel: 'pass@1 %', yMax: 100, width: 640, height: 300, xFormat: compact })}</div>`;
 }
 

@@ -121,7 +121,9 @@ export function scatterChart(points: Array<{ x: number; y: number; label: string
   const xf = o.xFormat ?? fmt;
   const dots = points.map((p) => {
     const dot = html`<circle cx="${px(p.x)}" cy="${py(p.y)}" r="4" class="dot"><title>${p.label}: ${xf(p.x)}, ${f(p.y)}</title></circle>`;
-    return html`${p.href ? html`<a href="${p.href}">${dot}</a>` : dot}<text x="${px(p.x) + 6}" y="${py(p.y) - 5}" class="value">${p.label}</text>`;
+    // Labels of points in the right part of the plot go to their left, so that they stay inside it.
+    const left = px(p.x) > M.left + 0.6 * iw;
+    return html`${p.href ? html`<a href="${p.href}">${dot}</a>` : dot}<text x="${px(p.x) + (left ? -6 : 6)}" y="${py(p.y) - 5}" text-anchor="${left ? 'end' : 'start'}" class="value">${p.label}</text>`;
   });
   const labels = xt.map((x) => html`<text x="${px(x)}" y="${M.top + ih + 14}" text-anchor="middle" class="tick">${xf(x)}</text>`);
   return frame(o, top, html`${dots}`, html`${labels}`);
