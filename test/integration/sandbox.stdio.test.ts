@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '../../activities/sandbox/index.ts';
 import { runContest } from '../../activities/contest.ts';
+import { signalTrace } from '../../activities/egcfg/generation.ts';
 import { loadDataset, pythonSolutions, readCodeContests } from '../../core/datasets/index.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'codecontests', 'test.jsonl');
@@ -61,6 +62,24 @@ describe('contest judging (real nsjail)', T, () => {
     assert.equal(r.tests[0]!.status, 'passed');
     assert.match(r.tests[0]!.trace ?? '', /'b': 42/);
     await assert.rejects(sandbox.run({ program: 'pass', tests: [{ id: 'a', code: '', stdin: 'x' }] }), /stdin needs mode 'trace'/);
+  });
+
+  test('a traced stdin run is bounded (steps, time, output) and gives the signal its trace with the stdout', T, async () => {
+    const big = `${'7 '.repeat(50_000)}\n`;
+    const r = await sandbox.run({
+      program: 'import sys\nt = 0\nfor x in sys.stdin.read().split():\n    t += int(x)\nprint(t)\n', mode: 'trace', traceMaxSteps: 200,
+      tests: [{ id: 'big', code: '', stdin: big }, { id: 'small', code: '', stdin: '1 2\n' }],
+    });
+    assert.deepEqual(r.tests.map((t) => [t.status, t.traceTruncated, t.stdout]), [['passed', true, '350000\n'], ['passed', false, '3\n']]);
+    assert.equal(r.tests[0]!.trace!.split('\n').filter((l) => /^(LINE|CALL|RETURN|EXCEPTION):/.test(l)).length, 200, 'the trace stops at traceMaxSteps; the program runs on');
+    assert.equal(signalTrace(r.tests[1]!, true)!.split('\n').at(-1), "# Stdout: '3\\n'");
+    assert.equal(signalTrace(r.tests[1]!, false), r.tests[1]!.trace, 'function-call traces get no stdout line');
+    const spin = await sandbox.run({ program: 'n = int(input())\nwhile n:\n    n += 1\n', mode: 'trace', timeoutMs: 500, tests: [{ id: 'spin', code: '', stdin: '1\n' }] });
+    assert.equal(spin.tests[0]!.status, 'timeout');
+    assert.equal(signalTrace(spin.tests[0]!, true), null, 'a run cut off contributes no entry');
+    const loud = await sandbox.run({ program: 'import sys\nfor _ in range(10**6):\n    sys.stdout.write(input() * 100)\n', mode: 'trace', traceMaxSteps: 20, tests: [{ id: 'loud', code: '', stdin: 'ab\n'.repeat(200_000) }] });
+    assert.ok(['output_limit', 'error'].includes(loud.tests[0]!.status), loud.tests[0]!.status);
+    assert.ok(loud.tests[0]!.stdout.length <= 64 * 1024, 'the stdout kept is bounded');
   });
 
   test('reference solutions of the fixture: correct ones accepted, incorrect ones rejected (rates printed)', T, async () => {
