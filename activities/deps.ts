@@ -10,4 +10,9 @@ export interface ActivityDeps {
   sandbox(): Promise<Sandbox>;
   /** A model backend for a spec (cached per spec by the caller). */
   model(spec: ModelSpec): ModelBackend;
+  /**
+   * The data folder whose local model servers this worker may start (its model-servers/ registry, stopped by
+   * `egcfg down`): BTP serves a llama.cpp adapter on a server of its own. Absent: no local servers from activities.
+   */
+  localDataDir?: string;
 }

@@ -17,7 +17,7 @@ export function btpParams(opts: RunOptions): BtpParams {
   if (!opts.baseModelDir) throw new OptionsError([{ field: 'baseModelDir', message: 'method btp needs the target model\'s weights folder (--base-model-dir) for the LoRA trainer' }]);
   return {
     numBeams: opts.numBeams, beamTemperature: opts.beamTemperature, beamTopP: opts.topP, maxTokens: opts.maxTokens,
-    promptType: opts.promptType, trainPrompt: opts.trainPrompt, possibility: opts.possibility, p2valueAlpha: opts.p2valueAlpha,
+    promptType: opts.promptType, ...(opts.promptFormat ? { promptFormat: opts.promptFormat } : {}), trainPrompt: opts.trainPrompt, possibility: opts.possibility, p2valueAlpha: opts.p2valueAlpha,
     sampling: { kind: opts.samplingMethod, alpha: opts.samplingAlpha }, bufferSize: opts.bufferSize, eviction: opts.eviction,
     trainSetSize: opts.trainSetSize,
     trainer: {
@@ -26,7 +26,7 @@ export function btpParams(opts: RunOptions): BtpParams {
       saveEvery: opts.saveEvery, maxLength: opts.maxLength, threads: opts.trainerThreads, device: opts.trainerDevice,
       ...(opts.debugStepSleep ? { debugStepSleep: opts.debugStepSleep } : {}),
     },
-    eval: { promptType: opts.promptType, temperature: opts.temperature, topP: opts.topP, maxTokens: opts.maxTokens, seed: opts.seed },
+    eval: { promptType: opts.promptType, ...(opts.promptFormat ? { promptFormat: opts.promptFormat } : {}), temperature: opts.temperature, topP: opts.topP, maxTokens: opts.maxTokens, seed: opts.seed },
     seed: opts.seed, iterations: opts.iterations, patience: opts.patience, concurrency: opts.concurrency,
     ...(opts.trainingHeartbeatTimeoutMs ? { trainingHeartbeatTimeoutMs: opts.trainingHeartbeatTimeoutMs } : {}),
   };

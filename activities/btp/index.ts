@@ -7,7 +7,7 @@
 //   training_runs (campaign, iteration) · btp_iterations (campaign, iteration) · eval campaign id '<campaign>-eval<it>'
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { extractCode, type Problem } from '../../core/datasets/index.ts';
 import { apiKeyFor } from '../../core/model-servers.ts';
 import { hasNul, pgJson, pgText } from '../../core/pg-text.ts';
 import { buildPrompt, taskText } from '../../core/prompts/index.ts';
+import { CHAT_STOPS, chatPrompt } from '../../core/prompts/chat.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import type { Database } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaigns, events, problems, runs, samples, trainingRuns } from '../../db/schema/index.ts';
@@ -28,6 +29,9 @@ import { baselineActivities } from '../baseline.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { alive, heartbeat } from '../heartbeat.ts';
 import { ModelClient, ModelServerError } from '../model/openai-client.ts';
+import { findCatalogueModel } from '../../core/models/catalogue.ts';
+import { ensureLocalServer } from '../../core/models/local-server.ts';
+import { loraToGguf } from '../../core/models/lora-gguf.ts';
 
 /** Rows per set-based statement. */
 const CHUNK = 500;
@@ -57,6 +61,23 @@ export function trainingExample(problem: Problem, code: string, format: 'compact
   return { prompt: `"""${taskText(problem).trim()}\n${problem.visibleTests.join('\n')}\n"""\n`, completion: `${code.replace(/\s+$/, '')}\n` };
 }
 
+interface BeamPrompt {
+  /** The text the model continues (raw prompt, or rendered chat template + response prefix): stored with each beam. */
+  text: string;
+  /** What the answer starts with that the model did not write (chat: the opened fence). */
+  responsePrefix: string;
+  stop: string[];
+}
+
+/** The beam request's prompt in the campaign's format; chat needs a server that renders the model's template. */
+async function beamPrompt(client: ModelClient, model: string, problem: Problem, input: SampleBeamsInput, onRetry: (e: { attempt: number; error: string }) => void): Promise<BeamPrompt> {
+  if (input.promptFormat !== 'chat') return { text: buildPrompt(problem, input.promptType), responsePrefix: '', stop: STOP_MARKERS };
+  const chat = chatPrompt(problem);
+  const rendered = await client.renderChat(model, chat.messages, { onRetry });
+  if (rendered === undefined) throw ApplicationFailure.nonRetryable(`model ${model}: chat-format beams need a server that renders the chat template (vLLM or llama.cpp)`, 'ModelReplyError');
+  return { text: rendered + chat.responsePrefix, responsePrefix: chat.responsePrefix, stop: CHAT_STOPS };
+}
+
 function openaiSpec(spec: ModelSpec, what: string): Extract<ModelSpec, { kind: 'openai' }> {
   if (spec.kind !== 'openai') throw ApplicationFailure.nonRetryable(`BTP ${what} needs a model server (vLLM or the simulated one), not a samples file`);
   return spec;
@@ -73,8 +94,20 @@ export interface SampleBeamsInput {
   topP: number;
   maxTokens: number;
   promptType: PromptType;
+  /** 'chat': the model's template, the answer opened with a ```python fence and stopped at its close (absent: raw). */
+  promptFormat?: 'chat' | 'raw';
   seed: number;
   possibility: 'mean' | 'sum';
+}
+
+export interface RegisterAdapterInput {
+  model: ModelSpec;
+  adapterName: string;
+  adapterPath: string;
+  campaignId: string;
+  iteration: number;
+  /** The target model's Hugging Face folder (the trainer's base model): the GGUF converter reads its layout. */
+  baseModelDir?: string;
 }
 
 export interface UpdateBufferInput {
@@ -107,8 +140,9 @@ export interface SampleTrainingSetInput {
   /** The evaluation problems: no training example may come from one of them. */
   evalProblemIds: number[];
   promptType: PromptType;
-  /** Training example format (see trainingExample). */
+  /** Training example format (see trainingExample); with promptFormat 'chat' every example is in the chat format. */
   trainPrompt: 'compact' | 'eval';
+  promptFormat?: 'chat' | 'raw';
   bufferSize: number;
   eviction: 'lowest-p2value' | 'oldest';
   trainer: BtpParams['trainer'];
@@ -184,6 +218,30 @@ export function btpActivities(deps: ActivityDeps) {
     await db.insert(events).values({ campaignId, key, kind, payload: pgJson(payload) }).onConflictDoNothing();
   }
 
+  /** llama.cpp loads adapters only at start: the adapter as GGUF on a llama-server of its own (reused when alive). */
+  async function serveLlamaAdapter(input: RegisterAdapterInput, spec: Extract<ModelSpec, { kind: 'openai' }>): Promise<{ alreadyLoaded: boolean; baseUrl: string }> {
+    const m = findCatalogueModel(spec.model);
+    if (!m || !deps.localDataDir) {
+      throw ApplicationFailure.nonRetryable(`adapter ${input.adapterName}: llama.cpp loads LoRA adapters only when it starts, so BTP on llama.cpp `
+        + `needs a catalogue model served locally (egcfg run --model-name NAME without --model-url); for an external server use vLLM (--enable-lora)`, 'AdapterLoadError');
+    }
+    if (!input.baseModelDir) throw ApplicationFailure.nonRetryable(`adapter ${input.adapterName}: the base model's Hugging Face folder is unknown`, 'AdapterLoadError');
+    const log = (l: string) => { heartbeat({ adapter: input.adapterName }); console.error(l); };
+    let file: string;
+    try {
+      file = await loraToGguf(input.adapterPath, input.baseModelDir, log);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`converting adapter ${input.adapterName}: ${(err as Error).message}`, 'AdapterLoadError');
+    }
+    const asked = Date.now();
+    const server = await ensureLocalServer(deps.localDataDir, m, { lora: { name: input.adapterName, file }, log });
+    const reused = Date.parse(server.startedAt) < asked;
+    await appendEvent(input.campaignId, `btp:adapter:${input.iteration}`, 'btp_adapter_registered', {
+      iteration: input.iteration, adapter: input.adapterName, path: input.adapterPath, gguf: file, server: server.url, engine: 'llama.cpp', pid: server.pid, alreadyLoaded: reused,
+    });
+    return { alreadyLoaded: reused, baseUrl: server.url };
+  }
+
   return {
     /** (1) n candidates for one training problem with their token logprobs; possibility = exp(mean logprob). */
     btpSampleBeams: alive(async (input: SampleBeamsInput): Promise<{ beams: number; model: string }> => {
@@ -194,18 +252,21 @@ export function btpActivities(deps: ActivityDeps) {
 
       const { taskId, problem } = await loadProblem(input.problemId);
       const apiKey = apiKeyFor(spec.baseUrl); // only the key bound to this server (core/model-servers.ts)
-      const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}) });
+      const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}), ...(spec.dialect ? { dialect: spec.dialect } : {}) });
       let reply;
+      let prompt: BeamPrompt | undefined;
       const modelStart = performance.now();
+      const onRetry = ({ attempt, error }: { attempt: number; error: string }) => {
+        heartbeat({ modelRetry: attempt });
+        console.warn(`[btp ${input.campaignId}] beams for ${taskId}: ${error}; retry ${attempt}`);
+      };
       try {
+        prompt = await beamPrompt(client, spec.model, problem, input, onRetry);
         reply = await client.completions({
-          model: spec.model, prompt: buildPrompt(problem, input.promptType), n: input.numBeams,
+          model: spec.model, prompt: prompt.text, n: input.numBeams,
           temperature: input.temperature, top_p: input.topP, max_tokens: input.maxTokens, seed: input.seed,
-          stop: STOP_MARKERS, logprobs: 1,
-        }, {
-          ...(cancellationSignal() ? { signal: cancellationSignal()! } : {}),
-          onRetry: ({ attempt, error }) => { heartbeat({ modelRetry: attempt }); console.warn(`[btp ${input.campaignId}] beams for ${taskId}: ${error}; retry ${attempt}`); },
-        });
+          stop: prompt.stop, logprobs: 1,
+        }, { ...(cancellationSignal() ? { signal: cancellationSignal()! } : {}), onRetry });
       } catch (err) {
         if (err instanceof ModelServerError && !err.retryable) throw ApplicationFailure.nonRetryable(`model ${spec.model}: ${err.message}`, 'ModelReplyError');
         throw err;
@@ -217,18 +278,19 @@ export function btpActivities(deps: ActivityDeps) {
       if (choices.length !== input.numBeams) throw new Error(`model ${spec.model} returned ${choices.length} choices for n=${input.numBeams}`);
       const params = {
         decoding: BEAM_DECODING, n: input.numBeams, temperature: input.temperature, topP: input.topP, seed: input.seed,
-        maxTokens: input.maxTokens, promptType: input.promptType, possibility: input.possibility, simulated: spec.simulated,
+        maxTokens: input.maxTokens, promptType: input.promptType, promptFormat: input.promptFormat ?? 'raw', possibility: input.possibility,
+        simulated: spec.simulated,
       };
       await db.transaction(async (tx) => {
         for (const [j, choice] of choices.entries()) {
-          const code = extractCode(choice.text, problem);
+          const code = extractCode(prompt.responsePrefix + choice.text, problem);
           // Postgres text cannot hold NUL: stored as U+FFFD, and the sample says so (its verdict stays the original's).
           const codeHadNul = hasNul(code);
           const lps = choice.logprobs?.token_logprobs?.filter((x): x is number => typeof x === 'number') ?? [];
           const pos = lps.length ? possibilityOf(lps.map((x) => (x < -1e4 ? -Infinity : x)), input.possibility) : 0;
           await tx.insert(samples).values({
             campaignId: input.campaignId, runId: input.runId, problemId: input.problemId, attempt: beamAttempt(input.iteration, j),
-            code: pgText(code), rawCompletion: pgText(choice.text), model: pgText(spec.model),
+            code: pgText(code), rawCompletion: pgText(choice.text), prompt: pgText(prompt.text), model: pgText(spec.model),
             params: codeHadNul ? { ...params, codeHadNul: true } : params, tokenLogprobs: lps,
             promptTokens: j === 0 ? reply.usage?.prompt_tokens ?? 0 : 0, completionTokens: lps.length, modelCalls: j === 0 ? 1 : 0,
             modelMs: j === 0 ? modelMs : 0,
@@ -368,7 +430,21 @@ export function btpActivities(deps: ActivityDeps) {
       }
       const probs = new Map<number, Problem>();
       for (const id of new Set(drawn.map((d) => d.problemId))) probs.set(id, (await loadProblem(id)).problem);
-      const example = (id: number, code: string) => trainingExample(probs.get(id)!, code, input.trainPrompt, input.promptType);
+      // Chat: the prompt the beams were sampled with (the rendered template + the opened fence), the code, the closing
+      // fence; the trainer appends EOS (the template's end of turn for instruct models).
+      const chatPrompts = new Map<number, string>();
+      if (input.promptFormat === 'chat') {
+        for (const id of probs.keys()) {
+          const [row] = await db.select({ prompt: samples.prompt }).from(samples)
+            .where(and(eq(samples.campaignId, input.campaignId), eq(samples.problemId, id), sql`${samples.attempt} like 'btp:%'`, sql`${samples.prompt} is not null`))
+            .orderBy(desc(samples.id)).limit(1);
+          if (!row?.prompt) throw ApplicationFailure.nonRetryable(`training set of iteration ${input.iteration}: no stored chat prompt for problem ${id}`);
+          chatPrompts.set(id, row.prompt);
+        }
+      }
+      const example = (id: number, code: string) => (input.promptFormat === 'chat'
+        ? { prompt: chatPrompts.get(id)!, completion: `${code.replace(/\s+$/, '')}\n\`\`\`` }
+        : trainingExample(probs.get(id)!, code, input.trainPrompt, input.promptType));
       let pairs;
       try {
         pairs = trainingPairs(drawn, (id) => (probs.has(id) ? '' : undefined), input.evalProblemIds)
@@ -393,6 +469,7 @@ export function btpActivities(deps: ActivityDeps) {
         campaignId: input.campaignId, iteration: input.iteration, status: 'pending', baseModel: t.baseModelDir,
         config: {
           trainer: config, ...(t.debugStepSleep ? { debugStepSleep: t.debugStepSleep } : {}),
+          format: input.promptFormat === 'chat' ? 'chat' : input.trainPrompt,
           sampling: { ...input.sampling, seed: `${input.seed}/${input.campaignId}/${input.iteration}`, k: input.trainSetSize, replacement: true,
             bufferSize: buffer.size, drawn: drawn.map((d) => ({ problemId: d.problemId, codeHash: d.codeHash, p2value: d.p2value, bufferEntryId: byId.get(`${d.problemId}:${d.codeHash}`) ?? null })) },
         },
@@ -492,9 +569,14 @@ export function btpActivities(deps: ActivityDeps) {
       return result(fin!);
     },
 
-    /** (7) Serve the adapter under its own name (POST /v1/load_lora_adapter; idempotent). */
-    btpRegisterAdapter: alive(async (input: { model: ModelSpec; adapterName: string; adapterPath: string; campaignId: string; iteration: number }): Promise<{ alreadyLoaded: boolean }> => {
+    /**
+     * (7) Serve the adapter under its own name. vLLM: POST /v1/load_lora_adapter (idempotent). llama.cpp (a catalogue
+     * model on a local server): the PEFT adapter converted to GGUF and served by a llama-server of its own, started
+     * with --lora; its URL is returned and used for the iteration's evaluation (and the next iteration's beams).
+     */
+    btpRegisterAdapter: alive(async (input: RegisterAdapterInput): Promise<{ alreadyLoaded: boolean; baseUrl?: string }> => {
       const spec = openaiSpec(input.model, 'adapter registration');
+      if (spec.dialect === 'llamacpp') return serveLlamaAdapter(input, spec);
       const apiKey = apiKeyFor(spec.baseUrl); // only the key bound to this server (core/model-servers.ts)
       const client = new ModelClient({ baseUrl: spec.baseUrl, ...(apiKey ? { apiKey } : {}) });
       try {

@@ -18,6 +18,7 @@ import { openRuntime, runtimeOptionsFrom, type ServiceFlagValues } from '../runt
 import { num, optionsFromFlags, str, type FlagValues } from '../flags.ts';
 import { evaluateFlags, runFlags, runGroups } from '../spec.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
+import { localBtpModels } from '../btp-local.ts';
 import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
 import { ensureLocalServer, LOCAL_SLOTS } from '../../core/models/local-server.ts';
 import { signalCampaign } from '../../campaigns/service.ts';
@@ -90,7 +91,8 @@ export interface BtpModels {
 }
 
 /**
- * The models of a BTP campaign. With --model-url (and --source-model-url) the given servers; otherwise simulated ones:
+ * The models of a BTP campaign. With --model-url (and --source-model-url) the given servers; for a catalogue model,
+ * local llama-servers (cli/btp-local.ts); otherwise simulated ones:
  * one for the target model (serving its LoRA adapters, skill --sim-skill, adapters --sim-adapter-skill) and, when the
  * source model is another model, one for the source (--sim-source-skill). Fills in the tiny model and the work folder.
  */
@@ -105,6 +107,11 @@ export async function prepareBtp(opts: RunOptions, dataDir: string, sim: { skill
     target = { kind: 'openai', baseUrl: opts.modelUrl, model: targetName, simulated: false };
     source = { kind: 'openai', baseUrl: opts.sourceModelUrl ?? opts.modelUrl, model: sourceName, simulated: false };
     if (!opts.baseModelDir) throw new OptionsError([{ field: '--base-model-dir', message: 'with --model-url, method btp needs the target model\'s weights folder for the trainer' }]);
+  } else if (findCatalogueModel(targetName)) {
+    // A catalogue model: real llama-servers started for it, never the simulator.
+    const real = await localBtpModels(dataDir, { target: targetName, source: sourceName, sourceUrl: opts.sourceModelUrl, baseModelDir: opts.baseModelDir });
+    ({ target, source } = real);
+    filled = { ...filled, baseModelDir: real.baseModelDir };
   } else {
     const problems = [
       ...(await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: 'all' })),

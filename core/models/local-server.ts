@@ -14,6 +14,8 @@ const StateSchema = z.object({
   name: z.string(), pid: z.number().int().positive(), port: z.number().int().positive(), url: z.string(),
   file: z.string(), sha256: z.string(), binary: z.string(), slots: z.number().int().positive(),
   contextPerSlot: z.number().int().positive(), startedAt: z.string(),
+  /** A LoRA adapter (GGUF) the server applies to every request: a BTP iteration's model. */
+  lora: z.object({ name: z.string(), file: z.string() }).optional(),
 });
 export type LocalServerState = z.infer<typeof StateSchema>;
 
@@ -80,7 +82,19 @@ async function withLock<T>(dir: string, name: string, fn: () => Promise<T>): Pro
 /** Parallel slots of a local llama-server (continuous batching; 4 measured best on 2 cores). */
 export const LOCAL_SLOTS = 4;
 
-export interface EnsureOptions { log?: Log; slots?: number; threads?: number }
+export interface EnsureOptions {
+  log?: Log; slots?: number; threads?: number;
+  /**
+   * Serve the model with this LoRA adapter applied (scale 1) to every request, as a server of its own named after the
+   * adapter: llama.cpp loads adapters only at start, so each BTP iteration's adapter gets its own server.
+   */
+  lora?: { name: string; file: string };
+}
+
+/** The registry name of a server: the model's, or model + adapter (file-name safe). */
+export const serverKey = (m: CatalogueModel, lora?: { name: string }): string => keyOf(m.name, lora);
+const keyOf = (name: string, lora?: { name: string }): string =>
+  lora ? `${name}--${lora.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120)}` : name;
 
 /**
  * llama-server's compute threads: EGCFG_LLAMA_THREADS, else one per core. Its threads meet at a barrier after every
@@ -105,9 +119,10 @@ export async function ensureLocalServer(dataDir: string, m: CatalogueModel, opts
   const log = opts.log ?? ((l) => console.error(l));
   const dir = serversDir(dataDir);
   mkdirSync(dir, { recursive: true });
-  return withLock(dir, m.name, async () => {
-    const prev = readState(stateFile(dataDir, m.name));
-    if (prev && alive(prev.pid) && (await servedFile(prev.url)) === prev.file) return prev;
+  const key = serverKey(m, opts.lora);
+  return withLock(dir, key, async () => {
+    const prev = readState(stateFile(dataDir, key));
+    if (prev && alive(prev.pid) && prev.lora?.file === opts.lora?.file && (await servedFile(prev.url)) === prev.file) return prev;
     if (prev && alive(prev.pid)) process.kill(prev.pid, 'SIGTERM');
     const pulled = await pullModel(m, { log });
     const binary = await ensureLlamaServer({ log });
@@ -116,26 +131,28 @@ export async function ensureLocalServer(dataDir: string, m: CatalogueModel, opts
     const slots = opts.slots ?? LOCAL_SLOTS;
     const contextPerSlot = m.servedContext;
     const threads = opts.threads ?? localThreads();
-    const logFile = join(dir, `${m.name}.log`);
+    const logFile = join(dir, `${key}.log`);
     const out = openSync(logFile, 'a');
     const args = ['-m', modelFile(m), '--host', '127.0.0.1', '--port', String(port), '-c', String(contextPerSlot * slots),
-      '-np', String(slots), '--threads', String(threads), '--alias', m.name, '--no-webui',
+      '-np', String(slots), '--threads', String(threads), '--alias', opts.lora?.name ?? m.name, '--no-webui',
       // Flash attention: measured ~4× faster batched decoding with 4 slots on 2 cores.
-      '-fa', 'on'];
+      '-fa', 'on', ...(opts.lora ? ['--lora', opts.lora.file] : [])];
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out] });
     closeSync(out);
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start ${binary}`);
     let exited = false;
     child.once('exit', () => { exited = true; });
-    log(`[egcfg] starting llama-server for ${m.name} on ${url} (pid ${child.pid}, ${slots} slots × ${contextPerSlot} tokens, ${threads} threads; log ${logFile})`);
+    log(`[egcfg] starting llama-server for ${m.name}${opts.lora ? ` with LoRA adapter ${opts.lora.name}` : ''} on ${url} (pid ${child.pid}, ${slots} slots × ${contextPerSlot} tokens, ${threads} threads; log ${logFile})`);
     await waitHealthy(url, child.pid, () => exited, 180_000, logFile);
     const state: LocalServerState = { name: m.name, pid: child.pid, port, url, file: modelFile(m), sha256: pulled.sha256, binary,
-      slots, contextPerSlot, startedAt: new Date().toISOString() };
-    writeFileSync(stateFile(dataDir, m.name), `${JSON.stringify(state, null, 2)}\n`);
+      slots, contextPerSlot, startedAt: new Date().toISOString(), ...(opts.lora ? { lora: opts.lora } : {}) };
+    writeFileSync(stateFile(dataDir, key), `${JSON.stringify(state, null, 2)}\n`);
     return state;
   });
 }
+
+const serverKeyOf = (s: LocalServerState): string => keyOf(s.name, s.lora);
 
 /** Every local model server recorded in this data folder, with whether it is still running. */
 export function listLocalServers(dataDir: string): Array<LocalServerState & { running: boolean }> {
@@ -158,7 +175,7 @@ export async function stopLocalServers(dataDir: string): Promise<LocalServerStat
       if (alive(s.pid)) process.kill(s.pid, 'SIGKILL');
       stopped.push(s);
     }
-    rmSync(stateFile(dataDir, s.name), { force: true });
+    rmSync(stateFile(dataDir, serverKeyOf(s)), { force: true });
   }
   return stopped;
 }

@@ -14,7 +14,7 @@ export type PullResult = z.infer<typeof PullResultSchema>;
 type Log = (line: string) => void;
 
 /** Runs a command, forwarding its stderr lines to `log`; resolves with its stdout. */
-function run(cmd: string, args: string[], input: string | undefined, log: Log, what: string, env?: NodeJS.ProcessEnv): Promise<string> {
+export function runLogged(cmd: string, args: string[], input: string | undefined, log: Log, what: string, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     let out = '';
@@ -38,7 +38,7 @@ function run(cmd: string, args: string[], input: string | undefined, log: Log, w
 export async function pullModel(m: CatalogueModel, opts: { log?: Log; verify?: boolean } = {}): Promise<PullResult> {
   const log = opts.log ?? ((l) => console.error(l));
   const args = [repoPath('python', 'models', 'pull.py'), modelDir(m), ...(opts.verify ? ['--verify'] : [])];
-  const out = await run('python3', args, JSON.stringify(m), log, `pulling ${m.name}`);
+  const out = await runLogged('python3', args, JSON.stringify(m), log, `pulling ${m.name}`);
   const last = out.trim().split('\n').at(-1) ?? '';
   const parsed = PullResultSchema.safeParse(JSON.parse(last));
   if (!parsed.success) throw new Error(`pulling ${m.name}: unexpected result line ${JSON.stringify(last.slice(0, 200))}`);
@@ -63,7 +63,7 @@ export async function pullHf(m: CatalogueModel, opts: { log?: Log; dtype?: HfDty
   // The tqdm bars of the GGUF loader are carriage-return noise in a log: only the lines that say something are kept.
   const quiet: Log = (l) => { if (!/it\/s\]|s\/it\]/.test(l)) log(l); };
   const args = [repoPath('python', 'models', 'to_hf.py'), modelFile(m), m.sha256, modelHfDir(m), opts.dtype ?? 'float32'];
-  const out = await run(env.python, args, undefined, quiet, `converting ${m.name} to a Hugging Face folder`, trainerSpawnEnv());
+  const out = await runLogged(env.python, args, undefined, quiet, `converting ${m.name} to a Hugging Face folder`, trainerSpawnEnv());
   const last = out.trim().split('\n').at(-1) ?? '';
   const parsed = HfResultSchema.safeParse(JSON.parse(last));
   if (!parsed.success) throw new Error(`converting ${m.name}: unexpected result line ${JSON.stringify(last.slice(0, 200))}`);
@@ -78,7 +78,7 @@ export async function ensureLlamaServer(opts: { log?: Log } = {}): Promise<strin
   const bin = llamaServerBin();
   if (existsSync(bin)) return bin;
   const log = opts.log ?? ((l) => console.error(l));
-  const out = await run('bash', [repoPath('infra', 'llama-server.sh')], undefined, log, 'building llama-server');
+  const out = await runLogged('bash', [repoPath('infra', 'llama-server.sh')], undefined, log, 'building llama-server');
   const path = out.trim().split('\n').at(-1) ?? '';
   if (!existsSync(path)) throw new Error(`infra/llama-server.sh printed ${JSON.stringify(path)}, which does not exist`);
   return path;
