@@ -24,19 +24,20 @@ export function ticks(max: number, count = 5): number[] {
   return out;
 }
 
-function frame(o: PlotOptions, top: number, body: Html, xTicks: Html): Html {
+/** Axes, grid, ticks, labels and title around a chart's body; `mt`: the top margin (more when a legend sits there). */
+function frame(o: PlotOptions, top: number, body: Html, xTicks: Html, mt = M.top): Html {
   const w = o.width ?? 480;
   const h = o.height ?? 240;
-  const ih = h - M.top - M.bottom;
-  const y = (v: number) => M.top + ih - (v / top) * ih;
+  const ih = h - mt - M.bottom;
+  const y = (v: number) => mt + ih - (v / top) * ih;
   const f = o.format ?? fmt;
   const yt = ticks(top).filter((t) => t <= top + 1e-9);
   return html`<figure class="plot"><svg xmlns="http://www.w3.org/2000/svg" id="${o.id}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${o.title}">
 <title>${o.title}</title>
 <text x="${w / 2}" y="16" text-anchor="middle" class="plot-title">${o.title}</text>
 ${yt.map((t) => html`<line x1="${M.left}" x2="${w - M.right}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" class="tick">${f(t)}</text>`)}
-<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ih}" class="axis"/><line x1="${M.left}" x2="${w - M.right}" y1="${M.top + ih}" y2="${M.top + ih}" class="axis"/>
-${o.yLabel ? html`<text transform="translate(12 ${M.top + ih / 2}) rotate(-90)" text-anchor="middle" class="label">${o.yLabel}</text>` : ''}
+<line x1="${M.left}" x2="${M.left}" y1="${mt}" y2="${mt + ih}" class="axis"/><line x1="${M.left}" x2="${w - M.right}" y1="${mt + ih}" y2="${mt + ih}" class="axis"/>
+${o.yLabel ? html`<text transform="translate(12 ${mt + ih / 2}) rotate(-90)" text-anchor="middle" class="label">${o.yLabel}</text>` : ''}
 ${o.xLabel ? html`<text x="${M.left + (w - M.left - M.right) / 2}" y="${h - 6}" text-anchor="middle" class="label">${o.xLabel}</text>` : ''}
 ${xTicks}${body}</svg></figure>`;
 }
@@ -77,21 +78,24 @@ export function thinTicks(xs: number[], max = 10): number[] {
 }
 
 /**
- * One line per series on shared axes (x from the smallest to the largest x of all series, y from 0 or yMin), a legend
+ * One line per series on shared axes (x from the smallest to the largest x of all series, y from 0), a legend
  * when there are several; dots and values at each point only while a series has at most 12 points.
  */
-export function linesChart(series: Series[], o: PlotOptions & { yMin?: number }): Html {
+export function linesChart(series: Series[], o: PlotOptions): Html {
   const w = o.width ?? 480;
   const h = o.height ?? 240;
   const iw = w - M.left - M.right;
-  const ih = h - M.top - M.bottom;
+  // The legend sits between the title and the plot area, one row per `perRow` series.
+  const perRow = Math.max(1, Math.floor(iw / 110));
+  const mt = M.top + (series.length > 1 ? 12 * Math.ceil(series.length / perRow) : 0);
+  const ih = h - mt - M.bottom;
   const all = series.flatMap((s) => s.points);
   const top = o.yMax ?? ticks(Math.max(0, ...all.map((p) => p.y))).at(-1)!;
   const xs = all.map((p) => p.x);
   const x0 = xs.length ? Math.min(...xs) : 0;
   const x1 = xs.length ? Math.max(...xs) : 1;
   const px = (x: number) => M.left + (x1 === x0 ? iw / 2 : ((x - x0) / (x1 - x0)) * iw);
-  const py = (y: number) => M.top + ih - (top > 0 ? (Math.max(0, y) / top) * ih : 0);
+  const py = (y: number) => mt + ih - (top > 0 ? (Math.max(0, y) / top) * ih : 0);
   const f = o.format ?? fmt;
   const lines = series.map((s, k) => {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
@@ -100,10 +104,11 @@ export function linesChart(series: Series[], o: PlotOptions & { yMin?: number })
 ${series.length === 1 ? html`<text x="${px(p.x)}" y="${py(p.y) - 7}" text-anchor="middle" class="value">${f(p.y)}</text>` : ''}`);
     return html`<path d="${path}" class="line s${k % 6}" data-series="${s.name}"><title>${s.name}</title></path>${dots}`;
   });
-  const labels = thinTicks(xs).map((x) => html`<text x="${px(x)}" y="${M.top + ih + 14}" text-anchor="middle" class="tick">${fmt(x)}</text>`);
-  const legend = series.length > 1 ? series.map((s, k) => html`<g class="legend"><rect x="${M.left + 8 + (k % 3) * 140}" y="${M.top + 2 + Math.floor(k / 3) * 13}" width="10" height="3" class="swatch s${k % 6}"/>
-<text x="${M.left + 22 + (k % 3) * 140}" y="${M.top + 7 + Math.floor(k / 3) * 13}" class="tick">${s.name}</text></g>`) : '';
-  return frame(o, top, html`${lines}${legend}`, html`${labels}`);
+  const labels = thinTicks(xs).map((x) => html`<text x="${px(x)}" y="${mt + ih + 14}" text-anchor="middle" class="tick">${fmt(x)}</text>`);
+  const ly = (k: number) => M.top + 4 + Math.floor(k / perRow) * 12;
+  const legend = series.length > 1 ? series.map((s, k) => html`<g class="legend"><rect x="${M.left + 8 + (k % perRow) * 110}" y="${ly(k) - 4}" width="10" height="3" class="swatch s${k % 6}"/>
+<text x="${M.left + 22 + (k % perRow) * 110}" y="${ly(k)}" class="tick">${s.name}</text></g>`) : '';
+  return frame(o, top, html`${lines}${legend}`, html`${labels}`, mt);
 }
 
 /** Points on numeric axes (both from 0), each with its label as a tooltip and beside it. */
