@@ -310,25 +310,30 @@ export function btpActivities(deps: ActivityDeps) {
     btpTestBeams: alive(async (input: { campaignId: string; iteration: number; problemId: number }): Promise<{ tested: number; passed: number }> => {
       const rows = await db.select().from(beams).where(and(eq(beams.campaignId, input.campaignId),
         eq(beams.iteration, input.iteration), eq(beams.problemId, input.problemId))).orderBy(asc(beams.beamIndex));
-      // One sandbox run per distinct program of the problem; duplicates share its verdict.
+      // One sandbox run per distinct program of the problem, all at once (the sandbox pool bounds the concurrency);
+      // duplicates share its verdict. Then one set-based update of the untested beams.
       const verdicts = new Map<string, { testsPassed: number; testsTotal: number }>();
       for (const b of rows) {
         if (b.passRate !== null && b.testsTotal !== null) verdicts.set(b.codeHash, { testsPassed: b.testsPassed!, testsTotal: b.testsTotal });
       }
+      const untested = [...new Map(rows.filter((b) => !verdicts.has(b.codeHash)).map((b) => [b.codeHash, b])).values()];
+      heartbeat({ problemId: input.problemId, programs: untested.length });
+      await Promise.all(untested.map(async (b) => {
+        const r = await baseline.executeSample({ sampleId: b.sampleId!, suite: 'eval' });
+        verdicts.set(b.codeHash, { testsPassed: r.testsPassed, testsTotal: r.testsTotal });
+      }));
+      const updates = rows.filter((b) => b.passRate === null).map((b) => {
+        const v = verdicts.get(b.codeHash)!;
+        const total = Math.max(v.testsTotal, 1);
+        return sql`(${b.id}::bigint, ${v.testsPassed}::integer, ${v.testsTotal}::integer, ${Math.min(v.testsPassed, total) / total}::double precision)`;
+      });
+      if (updates.length > 0) {
+        await db.execute(sql`update ${beams} set tests_passed = v.p, tests_total = v.t, pass_rate = v.r
+          from (values ${sql.join(updates, sql`, `)}) as v(id, p, t, r) where ${beams.id} = v.id`);
+      }
       let passed = 0;
       for (const b of rows) {
-        let v = verdicts.get(b.codeHash);
-        if (!v) {
-          heartbeat({ problemId: input.problemId, beam: b.beamIndex });
-          const r = await baseline.executeSample({ sampleId: b.sampleId!, suite: 'eval' });
-          v = { testsPassed: r.testsPassed, testsTotal: r.testsTotal };
-          verdicts.set(b.codeHash, v);
-        }
-        if (b.passRate === null) {
-          const total = Math.max(v.testsTotal, 1);
-          await db.update(beams).set({ testsPassed: v.testsPassed, testsTotal: v.testsTotal, passRate: Math.min(v.testsPassed, total) / total })
-            .where(eq(beams.id, b.id));
-        }
+        const v = verdicts.get(b.codeHash)!;
         if (v.testsTotal > 0 && v.testsPassed === v.testsTotal) passed++;
       }
       return { tested: rows.length, passed };
