@@ -324,16 +324,23 @@ async function writeStep(out: string, step: ExperimentStep, outcomes: Outcome[],
     return files;
   }
   if (step === 'step2-finetune' || step === 'big-to-small') {
-    const header = ['iteration', 'model', 'problems', 'passed', 'pass@1 %', 'buffer size', 'train loss (last step)', 'eval loss before', 'eval loss after', 'campaign'];
+    // The beams' pass rates explain the buffer (and what training could learn); the trainer's speed and memory its cost.
+    const header = ['iteration', 'model', 'problems', 'passed', 'pass@1 %', 'buffer size', 'train loss (last step)', 'eval loss before', 'eval loss after',
+      'beams', 'beams passing all tests', 'mean beam pass rate', 's/step', 'trainer peak MB', 'campaign'];
     const rows: (string | number)[][] = [];
     const series: { name: string; points: [number, number][] }[] = [];
     for (const o of outcomes) {
       const its = await db.select().from(btpIterations).where(eq(btpIterations.campaignId, o.campaignId)).orderBy(asc(btpIterations.iteration));
       const runs = await db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, o.campaignId));
+      const bs = await db.select({ iteration: beams.iteration, passRate: beams.passRate }).from(beams).where(eq(beams.campaignId, o.campaignId));
       for (const it of its) {
         const r = runs.find((x) => x.iteration === it.iteration);
-        const m = (r?.metrics ?? {}) as { initial_eval_loss?: number; final_eval_loss?: number };
-        rows.push([it.iteration, it.model, it.problems, it.passed, pct(it.passAt1), it.bufferSize, f4(r?.lastLoss), f4(m.initial_eval_loss), f4(m.final_eval_loss), o.campaignId]);
+        const m = (r?.metrics ?? {}) as { initial_eval_loss?: number; final_eval_loss?: number; steps_per_second_this_run?: number; peak_rss_mb?: number };
+        const ib = bs.filter((b) => b.iteration === it.iteration && b.passRate !== null).map((b) => b.passRate!);
+        const beamCols = ib.length === 0 ? ['', '', ''] : [ib.length, ib.filter((x) => x === 1).length, f4(ib.reduce((a, b) => a + b, 0) / ib.length)];
+        const secondsPerStep = m.steps_per_second_this_run ? (1 / m.steps_per_second_this_run).toFixed(1) : '';
+        rows.push([it.iteration, it.model, it.problems, it.passed, pct(it.passAt1), it.bufferSize, f4(r?.lastLoss), f4(m.initial_eval_loss), f4(m.final_eval_loss),
+          ...beamCols, secondsPerStep, m.peak_rss_mb ?? '', o.campaignId]);
       }
       series.push({ name: o.variant.label, points: its.map((it) => [it.iteration, 100 * it.passAt1]) });
     }

@@ -151,6 +151,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     concurrency: num(str(values, 'concurrency'), '--concurrency') ?? (defaultPromptFormat(naming) !== undefined && !modelUrl ? LOCAL_SLOTS + 2 : undefined),
     ...(method === 'eg-cfg' ? optionsFromFlags(values, runGroups.egcfg) : {}),
     ...(method === 'btp' ? btpOptionsFrom(values) : {}),
+    // BTP trains on MBPP's train + prompt splits: it is evaluated on MBPP's test split unless --dataset says otherwise.
+    ...(method === 'btp' && str(values, 'dataset') === undefined ? { dataset: 'mbpp' } : {}),
   });
   return execute(opts, values, {
     simSkill: num(str(values, 'sim-skill'), '--sim-skill'), simAdapterSkill: num(str(values, 'sim-adapter-skill'), '--sim-adapter-skill'),

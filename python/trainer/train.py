@@ -26,6 +26,7 @@ import json
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import sys
@@ -358,6 +359,8 @@ def run(a: argparse.Namespace) -> int:
         "steps_per_second_this_run": round(steps_here / train_seconds, 4) if steps_here and train_seconds > 0 else None,
         "device": str(device),
         "torch_threads": torch.get_num_threads(),
+        # Peak resident memory of this process (Linux reports ru_maxrss in KiB).
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "config": {**fingerprint, "epochs": a.epochs, "max_steps": a.max_steps, "save_every": a.save_every},
         "versions": versions(),
     }

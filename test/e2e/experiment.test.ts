@@ -44,7 +44,10 @@ describe('egcfg experiment (local mode, simulated model, tiny model)', { timeout
     assert.match(md, /^# Step 2: BTP \+ fine-tuning \(simulated model\)/);
     assert.match(md, /say nothing about any real model/);
     const csv = readFileSync(join(out, 'step2-finetune.csv'), 'utf8').trim().split('\n');
-    assert.equal(csv[0], 'iteration,model,problems,passed,pass@1 %,buffer size,train loss (last step),eval loss before,eval loss after,campaign');
+    assert.equal(csv[0], 'iteration,model,problems,passed,pass@1 %,buffer size,train loss (last step),eval loss before,eval loss after,beams,beams passing all tests,mean beam pass rate,s/step,trainer peak MB,campaign');
+    // Iteration 1 sampled beams, each tested (a pass rate in [0, 1]) and its trainer measured.
+    const it1 = csv[2]!.split(',');
+    assert.ok(Number(it1[9]) > 0 && Number(it1[11]) >= 0 && Number(it1[11]) <= 1 && Number(it1[12]) > 0 && Number(it1[13]) > 0, csv[2]);
     assert.deepEqual(csv.slice(1).map((l) => l.split(',')[0]), ['0', '1', '2'], 'the base model and two trained iterations');
     const svg = readFileSync(join(out, 'step2-finetune.svg'), 'utf8');
     assert.match(svg, /\(simulated model\)/);
