@@ -72,7 +72,7 @@ export async function downCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: downFlags });
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
   const stopped = await stopLocalServers(dataDir);
-  for (const s of stopped) console.error(`[egcfg] stopped llama-server for ${s.name} (pid ${s.pid}, ${s.url})`);
+  for (const s of stopped) console.error(`[egcfg] stopped llama-server for ${s.name}${s.lora ? ` with LoRA adapter ${s.lora.name}` : ''} (pid ${s.pid}, ${s.url})`);
   if (stopped.length === 0) console.error(`[egcfg] no local model server was running for ${dataDir}`);
   if (stopLocalTemporal(dataDir)) console.error(`[egcfg] stopped this data folder's Temporal dev server`);
   if (stopLocalDatabase(dataDir)) console.error(`[egcfg] stopped this data folder's database server`);
