@@ -7,6 +7,7 @@ import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { z } from 'zod';
 import { formFields } from '../campaigns/options.ts';
+import { defOf, unwrapOption } from '../campaigns/options/field.ts';
 import { campaignBodySchema } from './campaign-input.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -31,20 +32,10 @@ export interface FieldSpec {
   description?: string;
 }
 
-interface Def { type: string; innerType?: z.ZodType; defaultValue?: unknown; element?: z.ZodType; options?: unknown[]; entries?: Record<string, unknown> }
-const defOf = (s: z.ZodType): Def => (s as unknown as { def: Def }).def;
 
 /** What a schema field asks for: unwraps default / optional / nullable, reads enum options and number bounds. */
 export function fieldSpec(name: string, schema: z.ZodType): FieldSpec {
-  let s = schema;
-  let optional = false;
-  let defaultValue: unknown;
-  for (;;) {
-    const d = defOf(s);
-    if (d.type === 'default') { defaultValue = d.defaultValue; s = d.innerType!; continue; }
-    if (d.type === 'optional' || d.type === 'nullable') { optional = true; s = d.innerType!; continue; }
-    break;
-  }
+  const { inner: s, optional, defaultValue } = unwrapOption(schema);
   const d = defOf(s);
   const description = (schema as unknown as { description?: string }).description;
   const base = { name, optional, ...(defaultValue === undefined ? {} : { defaultValue }), ...(description ? { description } : {}) };

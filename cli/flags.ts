@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { OptionsError } from '../campaigns/options.ts';
-import { cliRegistry, kebab, type CliMeta } from '../campaigns/options/field.ts';
+import { cliRegistry, defOf, kebab, unwrapOption, type CliMeta } from '../campaigns/options/field.ts';
 
 export interface FlagDecl {
   type: 'string' | 'boolean';
@@ -23,8 +23,6 @@ export interface FlagDecl {
 export type FlagTable = Record<string, FlagDecl>;
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
-interface Def { type: string; innerType?: z.ZodType; defaultValue?: unknown; entries?: Record<string, unknown>; element?: z.ZodType; options?: z.ZodType[] }
-const defOf = (s: z.ZodType): Def => (s as unknown as { def: Def }).def;
 
 /** What an option schema holds, for the help: the inner type, its choices and bounds, its default. */
 /** A number schema's bounds as the help shows them: [1..64] for integers, (0..1] where a bound is exclusive. */
@@ -47,15 +45,7 @@ function numberBounds(s: z.ZodType): string | undefined {
 }
 
 export function schemaInfo(schema: z.ZodType): { type: string; choices?: string[]; bounds?: string; defaultValue?: unknown; optional: boolean } {
-  let s = schema;
-  let optional = false;
-  let defaultValue: unknown;
-  for (;;) {
-    const d = defOf(s);
-    if (d.type === 'default') { defaultValue = d.defaultValue; s = d.innerType!; continue; }
-    if (d.type === 'optional' || d.type === 'nullable') { optional = true; s = d.innerType!; continue; }
-    break;
-  }
+  const { inner: s, optional, defaultValue } = unwrapOption(schema);
   const d = defOf(s);
   const base = { type: d.type, optional, ...(defaultValue === undefined ? {} : { defaultValue }) };
   if (d.type === 'enum') return { ...base, choices: Object.values(d.entries ?? {}).map(String) };

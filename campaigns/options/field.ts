@@ -33,3 +33,20 @@ export function opt<T extends z.ZodType>(schema: T, help: string, cli: CliMeta =
 
 /** `numBeams` -> `num-beams`, `p2valueAlpha` -> `p2value-alpha`, `loraR` -> `lora-r`. */
 export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The parts of a zod schema's definition the CLI help and the dashboard form read. */
+export interface SchemaDef { type: string; innerType?: z.ZodType; defaultValue?: unknown; entries?: Record<string, unknown>; element?: z.ZodType; options?: unknown[] }
+export const defOf = (s: z.ZodType): SchemaDef => (s as unknown as { def: SchemaDef }).def;
+
+/** An option's schema without its default / optional / nullable wrappers, with what they said. */
+export function unwrapOption(schema: z.ZodType): { inner: z.ZodType; optional: boolean; defaultValue: unknown } {
+  let inner = schema;
+  let optional = false;
+  let defaultValue: unknown;
+  for (;;) {
+    const d = defOf(inner);
+    if (d.type === 'default') { defaultValue = d.defaultValue; inner = d.innerType!; continue; }
+    if (d.type === 'optional' || d.type === 'nullable') { optional = true; inner = d.innerType!; continue; }
+    return { inner, optional, defaultValue };
+  }
+}

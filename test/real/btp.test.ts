@@ -5,35 +5,21 @@
 // for any real model, never a pass rate: nothing simulated, every stage's rows stored, the adapter served, and the
 // served model's outputs under the adapter differ from the base model's.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import { ModelClient } from '../../activities/model/openai-client.ts';
 import { listLocalServers } from '../../core/models/local-server.ts';
-import { openDatabase, type DatabaseHandle } from '../../db/client.ts';
+import { openDatabase } from '../../db/client.ts';
 import { beams, btpIterations, campaigns, events, samples, trainingRuns } from '../../db/schema/index.ts';
-import { runEgcfg } from '../support/cli.ts';
+import { realTier } from '../support/real-tier.ts';
 
 const MODEL = 'smollm2-135m-instruct';
 
 describe('BTP on a real model (real-model tier)', { timeout: 30 * 60_000 }, () => {
-  let dataDir: string;
-  let env: NodeJS.ProcessEnv;
-  let db: DatabaseHandle | undefined;
-  const egcfg = (args: string[]) => runEgcfg(args, env);
-
-  before(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'egcfg-real-btp-'));
-    env = { ...process.env, EGCFG_DATA_DIR: dataDir };
-    delete env.TEMPORAL_ADDRESS;
-    delete env.DATABASE_URL;
-  });
-  after(async () => {
-    await db?.close();
-    await egcfg(['down', '--data-dir', dataDir]);
-  });
+  const tier = realTier('egcfg-real-btp-');
+  const egcfg = (args: string[]) => tier.egcfg(args);
 
   test('one iteration: real beams, LoRA on CPU, the adapter served by llama.cpp and evaluated', { timeout: 25 * 60_000 }, async () => {
     const r = await egcfg(['run', '--dataset', 'mbpp', '--method', 'btp', '--model-name', MODEL, '--iterations', '1', '--max-problems', '2',
@@ -45,7 +31,7 @@ describe('BTP on a real model (real-model tier)', { timeout: 30 * 60_000 }, () =
     assert.doesNotMatch(r.stderr, /SIMULATED|malformed/i);
     const campaignId = String(line.campaign_id);
 
-    db = await openDatabase(join(dataDir, 'pglite'));
+    const db = tier.db = await openDatabase(join(tier.dataDir, 'pglite'));
     const [c] = await db.db.select().from(campaigns).where(eq(campaigns.id, campaignId));
     assert.equal(c?.simulated, false);
     // Beams: 4 problems × 2, real logprobs (negative, finite), chat prompts in the model's template, all tested.
@@ -75,7 +61,7 @@ describe('BTP on a real model (real-model tier)', { timeout: 30 * 60_000 }, () =
     assert.equal(payload.adapter, adapterName);
 
     // The adapter's server and the base model's: the same greedy request, different outputs (token logprobs).
-    const servers = listLocalServers(dataDir).filter((s) => s.running);
+    const servers = listLocalServers(tier.dataDir).filter((s) => s.running);
     const base = servers.find((s) => s.name === MODEL && !s.lora);
     const adapted = servers.find((s) => s.lora?.name === adapterName);
     assert.ok(base && adapted, JSON.stringify(servers));

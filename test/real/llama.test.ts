@@ -4,18 +4,18 @@
 // stored, verdicts reproduced when the stored programs run again, guidance that changed at least one argmax, and
 // nothing labelled simulated. test/run.sh pulls the model and builds the server first (cached).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { ModelClient } from '../../activities/model/openai-client.ts';
 import { getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { buildEvaluation, loadDataset } from '../../core/datasets/index.ts';
 import { listLocalServers } from '../../core/models/local-server.ts';
-import { openDatabase, type DatabaseHandle } from '../../db/client.ts';
+import { openDatabase } from '../../db/client.ts';
 import { egcfgSteps, samples } from '../../db/schema/index.ts';
-import { runEgcfg, type CliResult } from '../support/cli.ts';
+import type { CliResult } from '../support/cli.ts';
+import { realTier } from '../support/real-tier.ts';
 
 const MODEL = 'qwen2.5-coder-0.5b-instruct';
 /** EG-CFG makes hundreds of calls per problem: the catalogue's smallest model keeps the tier inside the CI budget. */
@@ -27,24 +27,11 @@ const lastJson = (r: CliResult): Record<string, unknown> => {
 };
 
 describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, () => {
-  let dataDir: string;
-  let env: NodeJS.ProcessEnv;
-  let db: DatabaseHandle | undefined;
-  const egcfg = (args: string[]) => runEgcfg(args, env);
-
-  before(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'egcfg-real-'));
-    env = { ...process.env, EGCFG_DATA_DIR: dataDir };
-    delete env.TEMPORAL_ADDRESS;
-    delete env.DATABASE_URL;
-  });
-  after(async () => {
-    await db?.close();
-    await egcfg(['down', '--data-dir', dataDir]);
-  });
+  const tier = realTier('egcfg-real-');
+  const egcfg = (args: string[]) => tier.egcfg(args);
 
   test('baseline on 10 HumanEval problems: chat template, greedy, real verdicts that re-execute identically', { timeout: 25 * 60_000 }, async () => {
-    const out = join(dataDir, 'he');
+    const out = join(tier.dataDir, 'he');
     const r = await egcfg(['run', '--dataset', 'humaneval', '--model-name', MODEL, '--max-problems', '10', '--output-dir', out, '--quiet']);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     const line = lastJson(r);
@@ -68,7 +55,7 @@ describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, 
     }
 
     // The prompt stored with each sample is the model's own chat template with the answer's opening fence.
-    db = await openDatabase(join(dataDir, 'pglite'));
+    const db = tier.db = await openDatabase(join(tier.dataDir, 'pglite'));
     const stored = await db.db.select({ prompt: samples.prompt, raw: samples.rawCompletion, tokens: samples.completionTokens })
       .from(samples).where(eq(samples.campaignId, String(line.campaign_id)));
     assert.equal(stored.length, 10);
@@ -80,7 +67,7 @@ describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, 
   });
 
   test('tokenize → detokenize round trips are exact on the real tokenizer', { timeout: 60_000 }, async () => {
-    const server = listLocalServers(dataDir).find((s) => s.name === MODEL && s.running);
+    const server = listLocalServers(tier.dataDir).find((s) => s.name === MODEL && s.running);
     assert.ok(server, 'the baseline left its local server running in the data folder');
     const client = new ModelClient({ baseUrl: server.url });
     assert.equal(await client.dialect(), 'llamacpp');
@@ -93,7 +80,7 @@ describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, 
   });
 
   test('EG-CFG on 2 MBPP problems: every step stored, guidance changed an argmax, nothing simulated', { timeout: 25 * 60_000 }, async () => {
-    const out = join(dataDir, 'eg');
+    const out = join(tier.dataDir, 'eg');
     // γ = 3 only, one agent: every line is guided (no γ = 0 completion that could solve the problem unguided).
     const r = await egcfg(['run', '--dataset', 'mbpp', '--method', 'eg-cfg', '--model-name', SMALL, '--max-problems', '2',
       '--gamma', '3', '--num-candidates', '2', '--horizon', '2', '--max-agents', '1', '--max-new-tokens', '40',
@@ -107,7 +94,7 @@ describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, 
     assert.ok(line.cost.guidedTokens > 0, 'tokens were guided');
     assert.ok(line.cost.changedTokens > 0, 'guidance changed at least one argmax');
     assert.ok(line.cost.sandboxRuns > 0, 'candidates were executed for the dynamic signal');
-    db ??= await openDatabase(join(dataDir, 'pglite'));
+    const db = tier.db ??= await openDatabase(join(tier.dataDir, 'pglite'));
     const [steps] = await db.db.select({ n: sql<number>`count(*)::int` }).from(egcfgSteps)
       .where(sql`${egcfgSteps.generationId} in (select id from egcfg_generations where campaign_id = ${line.campaign_id})`);
     assert.ok((steps?.n ?? 0) > 0, 'steps stored');
