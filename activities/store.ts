@@ -64,21 +64,26 @@ export function storeActivities(db: Database) {
     },
 
     async recordResult(input: RecordResultInput): Promise<void> {
-      await db.insert(results).values({
-        campaignId: input.campaignId,
-        problemId: input.problemId,
-        protocol: input.protocol,
-        sampleId: input.sampleId,
-        passed: input.passed,
-        status: input.status,
-        detail: pgJson(input.detail ?? {}),
-      }).onConflictDoUpdate({
-        target: [results.campaignId, results.problemId, results.protocol],
-        set: { passed: input.passed, status: input.status, sampleId: input.sampleId, detail: pgJson(input.detail ?? {}) },
-      });
       const [problem] = await db.select({ taskId: problems.taskId }).from(problems).where(eq(problems.id, input.problemId));
-      await appendEvent(input.campaignId, `result:${input.protocol}:${input.problemId}`, 'problem_finished', {
-        problemId: input.problemId, taskId: problem?.taskId, protocol: input.protocol, passed: input.passed, status: input.status,
+      // The result and its problem_finished event in one transaction: a worker killed between the two would leave a
+      // result whose event a retry (which skips recorded problems) never writes.
+      await db.transaction(async (tx) => {
+        await tx.insert(results).values({
+          campaignId: input.campaignId,
+          problemId: input.problemId,
+          protocol: input.protocol,
+          sampleId: input.sampleId,
+          passed: input.passed,
+          status: input.status,
+          detail: pgJson(input.detail ?? {}),
+        }).onConflictDoUpdate({
+          target: [results.campaignId, results.problemId, results.protocol],
+          set: { passed: input.passed, status: input.status, sampleId: input.sampleId, detail: pgJson(input.detail ?? {}) },
+        });
+        await tx.insert(events).values({
+          campaignId: input.campaignId, key: `result:${input.protocol}:${input.problemId}`, kind: 'problem_finished',
+          payload: pgJson({ problemId: input.problemId, taskId: problem?.taskId, protocol: input.protocol, passed: input.passed, status: input.status }),
+        }).onConflictDoNothing();
       });
       activityLogger({ campaignId: input.campaignId, problemId: input.problemId })
         .info({ taskId: problem?.taskId, protocol: input.protocol, passed: input.passed, status: input.status }, 'result recorded');
