@@ -6,7 +6,6 @@
 // by `# Stdout: <repr of what the program printed>`. Differences, deliberate: each entry shows ITS OWN test's input
 // (their entries all show the first public test's, whichever test was run), and the three texts are bounded
 // (SIGNAL_STDIO_CHARS each) so that a large input cannot fill the model's context.
-import type { IoTest } from '../datasets/types.ts';
 
 /** At most this many characters of a test's stdin, its expected stdout, or the program's stdout in the signal. */
 export const SIGNAL_STDIO_CHARS = 2_000;
@@ -55,7 +54,7 @@ export function boundedRepr(s: string, limit = SIGNAL_STDIO_CHARS): string {
  *   stdin: '<input, repr>'
  *   expected stdout: <output as printed>
  */
-export function stdinInvocation(test: Pick<IoTest, 'input' | 'output'>, limit = SIGNAL_STDIO_CHARS): string {
+export function stdinInvocation(test: { input: string; output: string }, limit = SIGNAL_STDIO_CHARS): string {
   const out = cut(test.output.replace(/\s+$/, ''), limit);
   return `solve()\nstdin: ${boundedRepr(test.input, limit)}\nexpected stdout: ${out.head}${moreNote(out.more)}`;
 }
