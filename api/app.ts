@@ -20,6 +20,8 @@ import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import { parseReplaySamples, samplesPerTask } from '../activities/model/replay.ts';
 import { datasetNames, methods, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
 import { validateCampaign } from '../campaigns/validate.ts';
+import { campaignPins } from '../campaigns/pins.ts';
+import { DatasetFilesSchema } from '../core/datasets/pins.ts';
 import { modelUrlPolicy, type ModelServer } from '../core/model-servers.ts';
 import { repoPath } from '../core/repo.ts';
 import { apiRunOptions, campaignBodySchema, serverFolders, type ServerFolders } from './campaign-input.ts';
@@ -110,8 +112,15 @@ const CampaignSchema = z.looseObject({
   config: z.record(z.string(), z.unknown()),
 }).openapi('Campaign');
 
+const PinsSchema = z.object({
+  datasetFiles: DatasetFilesSchema.openapi({ description: 'The files its problems were read from, with their sha256' }),
+  problems: z.object({ eval: z.number().int(), train: z.number().int() }).openapi({ description: 'Problem versions pinned, per role' }),
+  problemSetHash: z.string().nullable().openapi({ description: 'sha256 over the evaluation problems\' content hashes, in order (one per line)' }),
+}).openapi('CampaignPins');
+
 const CampaignDetailSchema = z.looseObject({
   campaign: CampaignSchema, progress: ProgressSchema, passAt1: z.array(PassAt1Schema),
+  pins: PinsSchema,
   links: z.record(z.string(), z.string()),
 }).openapi('CampaignDetail');
 
@@ -278,8 +287,8 @@ export function createApp(opts: AppOptions) {
   async function campaignDetail(id: string) {
     // Independent reads run side by side: a request costs one database round trip after authentication.
     const [campaign, passAt1] = await Promise.all([getCampaign(db, id), campaignPassAt1(db, id)]);
-    const progress = await progressOf(campaign, passAt1);
-    return { campaign: jsonable(campaign), progress, passAt1, links: links(id, campaign.workflowId) };
+    const [progress, pins] = await Promise.all([progressOf(campaign, passAt1), campaignPins(db, id, campaign.datasetFiles)]);
+    return { campaign: jsonable(campaign), progress, passAt1, pins, links: links(id, campaign.workflowId) };
   }
 
   /** Events after `afterId` in id order, each marked settled once it is older than EVENT_SETTLE_MS (database clock). */
@@ -482,7 +491,9 @@ export function createApp(opts: AppOptions) {
     summary: 'Audit one problem: the problem, every sample, every execution with per-test verdicts, the verdicts, the events',
     description: 'Task ids that contain a slash (HumanEval/0) are URL-encoded: `HumanEval%2F0`.',
     request: { params: CampaignIdParam.extend({ taskId: z.string().min(1).openapi({ param: { name: 'taskId', in: 'path' }, example: '11' }) }) },
-    responses: { 200: { description: 'The audit', content: { 'application/json': { schema: z.looseObject({ problem: z.looseObject({ taskId: z.string() }) }) } } }, ...errors },
+    responses: { 200: { description: 'The audit', content: { 'application/json': { schema: z.looseObject({ problem: z.looseObject({
+      taskId: z.string(), contentHash: z.string().openapi({ description: 'The problem version this campaign ran (sha256 of its canonical JSON; `legacy:` for rows from before versioning)' }),
+    }) }) } } }, ...errors },
   }), async (c) => {
     const { id, taskId } = c.req.valid('param');
     return c.json(jsonable(await problemAudit(db, id, taskId)), 200);

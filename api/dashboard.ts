@@ -191,6 +191,7 @@ ${e.stdout ? `<details><summary>stdout</summary><pre>${esc(e.stdout)}</pre></det
     const viewer = audit.campaign.method === 'eg-cfg' ? await resolveHtml(problemViewer(await problemSteps(db, id, taskId))) : '';
     const body = `<p><a href="/ui/campaigns/${esc(id)}">← campaign ${esc(id)}</a></p>
 <h1>Problem <code>${esc(p.taskId)}</code> <span class="muted">${esc(p.dataset)} · ${esc(p.split)}</span></h1>
+<p class="muted">version <code id="problem-hash">${esc(p.contentHash)}</code> (the content hash of what this campaign ran)</p>
 <p>${audit.results.map((r) => `verdict (${esc(r.protocol)}): <b class="${r.passed ? 'pass' : 'fail'}" id="verdict-${esc(r.protocol)}">${r.passed ? 'passed' : 'failed'}</b> (${esc(r.status)})`).join(' · ') || '<span class="muted">no verdict yet</span>'}
 ${audit.campaign.simulated ? ' <span class="sim">simulated model</span>' : ''}</p>
 <section class="card"><h2>Statement</h2><pre>${esc(p.statement)}</pre>

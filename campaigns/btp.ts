@@ -12,6 +12,7 @@ import type { BtpCycleInput, BtpParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
 import { upsertProblems, type ServiceContext } from './context.ts';
 import { selectProblems } from '../core/datasets/select.ts';
+import { datasetFilesOf, pinCampaign } from './pins.ts';
 
 export function btpParams(opts: RunOptions): BtpParams {
   if (!opts.baseModelDir) throw new OptionsError([{ field: 'baseModelDir', message: 'method btp needs the target model\'s weights folder (--base-model-dir) for the LoRA trainer' }]);
@@ -77,6 +78,11 @@ export async function startBtpCampaign(
     id: c.campaignId, method: 'btp', dataset: opts.dataset, model: target.model, simulated,
     config: { ...opts, sourceModelSpec: sourceModel, targetModelSpec: target, trainProblems: trainProblemIds.length, decoding: 'n-sampling-with-logprobs' },
     workflowId: c.workflowId, problemsTotal: evalProblemIds.length,
+  });
+  const trainFiles = opts.trainDataset === opts.dataset && opts.datasetFile ? opts.datasetFile : undefined;
+  await pinCampaign(ctx.db, c.campaignId, {
+    files: [...await datasetFilesOf(opts.dataset, opts.datasetFile), ...await datasetFilesOf(opts.trainDataset, trainFiles)],
+    problems: [{ role: 'eval', ids: evalProblemIds }, { role: 'train', ids: trainProblemIds }],
   });
   const [run] = await ctx.db.insert(runs).values({ campaignId: c.campaignId, name: 'btp-beams', config: { numBeams: opts.numBeams, temperature: opts.beamTemperature } })
     .returning({ id: runs.id });

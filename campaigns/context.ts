@@ -1,10 +1,11 @@
-// What every part of the campaign service shares: its context, campaign ids, the problems table and reading a
+// What every part of the campaign service shares: its context, campaign ids, storing problem versions and reading a
 // campaign row. Its own module so that service.ts and the per-method starters (btp.ts, egcfg.ts) need not import
 // each other.
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Problem } from '../core/datasets/index.ts';
+import { problemContentHash, storedProblem } from '../core/datasets/pins.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, problems } from '../db/schema/index.ts';
 
@@ -20,15 +21,17 @@ export function newCampaignId(now = new Date()): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** `excluded.<column>` of an upsert: the value the insert proposed. */
-const sqlExcluded = (column: string) => sql.raw(`excluded.${column}`);
-
-/** Insert (or refresh) the problems of a dataset and return their database ids in dataset order. */
+/**
+ * Store the problems (each an immutable version, addressed by its content hash: core/datasets/pins.ts) and return
+ * their version ids in dataset order. A version already stored is reused as it is; nothing is ever rewritten.
+ */
 export async function upsertProblems(db: Database, list: Problem[]): Promise<number[]> {
   const ids: number[] = [];
   const chunk = 200;
   for (let i = 0; i < list.length; i += chunk) {
-    const rows = list.slice(i, i + chunk).map((p) => ({
+    const part = list.slice(i, i + chunk).map((p) => ({ p: storedProblem(p), hash: problemContentHash(p) }));
+    const rows = part.map(({ p, hash }) => ({
+      contentHash: hash,
       dataset: p.dataset,
       taskId: p.taskId,
       split: p.split,
@@ -38,13 +41,11 @@ export async function upsertProblems(db: Database, list: Problem[]): Promise<num
       problem: p as unknown as Record<string, unknown>,
       raw: p.raw,
     }));
-    const inserted = await db.insert(problems).values(rows).onConflictDoUpdate({
-      target: [problems.dataset, problems.taskId],
-      set: { problem: sqlExcluded('problem'), raw: sqlExcluded('raw'), split: sqlExcluded('split'),
-        statement: sqlExcluded('statement'), visibleTests: sqlExcluded('visible_tests'), entryPoint: sqlExcluded('entry_point') },
-    }).returning({ id: problems.id, taskId: problems.taskId });
-    const byTask = new Map(inserted.map((r) => [r.taskId, r.id]));
-    for (const p of list.slice(i, i + chunk)) ids.push(byTask.get(p.taskId)!);
+    await db.insert(problems).values(rows).onConflictDoNothing({ target: problems.contentHash });
+    const found = await db.select({ id: problems.id, contentHash: problems.contentHash }).from(problems)
+      .where(inArray(problems.contentHash, part.map((x) => x.hash)));
+    const byHash = new Map(found.map((r) => [r.contentHash, r.id]));
+    for (const { hash } of part) ids.push(byHash.get(hash)!);
   }
   return ids;
 }

@@ -10,7 +10,7 @@ import { baselineMismatch } from '../core/metrics.ts';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import {
-  campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, problems, results, runs, samples,
+  campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, results, runs, samples,
 } from '../db/schema/index.ts';
 import { taskQueues } from '../workflows/activity-options.ts';
 import { egcfgCampaign } from '../workflows/egcfg.ts';
@@ -18,6 +18,7 @@ import { startOrMarkFailed } from './start-workflow.ts';
 import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
 import { getCampaign, type ServiceContext } from './context.ts';
+import { campaignProblem, datasetFilesOf, pinCampaign } from './pins.ts';
 
 /** The t used when the options say temperature 0 (s unique candidates need sampling): the paper grid's lowest t. */
 export const DEFAULT_AGENT_TEMPERATURE = PAPER_GRID.t[0]!;
@@ -74,6 +75,7 @@ export async function startEgcfgCampaign(
     id: c.campaignId, method: opts.method, dataset: opts.dataset, model: model.model, simulated,
     config: { ...opts, model, agents: agents.map((a) => a.name) }, workflowId: c.workflowId, problemsTotal: c.problemIds.length,
   });
+  await pinCampaign(ctx.db, c.campaignId, { files: await datasetFilesOf(opts.dataset, opts.datasetFile), problems: [{ role: 'eval', ids: c.problemIds }] });
   const specs: EgcfgAgentSpec[] = [];
   for (const [index, a] of agents.entries()) {
     const [run] = await ctx.db.insert(runs).values({
@@ -94,8 +96,9 @@ export async function startEgcfgCampaign(
  */
 export async function egcfgProblemSteps(db: Database, campaignId: string, taskId: string) {
   const campaign = await getCampaign(db, campaignId);
-  const [problem] = await db.select().from(problems).where(and(eq(problems.dataset, campaign.dataset), eq(problems.taskId, taskId)));
-  if (!problem) throw new OptionsError([{ field: 'task_id', message: `dataset ${campaign.dataset} has no task '${taskId}'` }]);
+  // The problem version this campaign pinned (campaign_problems), not whatever the dataset holds now.
+  const problem = await campaignProblem(db, campaignId, taskId);
+  if (!problem) throw new OptionsError([{ field: 'task_id', message: `campaign ${campaignId} (dataset ${campaign.dataset}) has no task '${taskId}'` }]);
   const verdicts = await db.select().from(results).where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol));
   const gens = await db.select().from(egcfgGenerations)
     .where(and(eq(egcfgGenerations.campaignId, campaignId), eq(egcfgGenerations.problemId, problem.id)))

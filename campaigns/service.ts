@@ -17,6 +17,7 @@ import { checkSelectionOptions, type RunOptions } from './options.ts';
 import { selectProblems } from '../core/datasets/select.ts';
 import { SampleCountsSchema } from '../core/metrics.ts';
 import { replayCoverage } from './replay-coverage.ts';
+import { campaignProblem, datasetFilesOf, pinCampaign } from './pins.ts';
 
 export { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext };
 
@@ -58,6 +59,7 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
     config: { ...opts, model, ...(coverage ? { samplesPerProblem: coverage.samplesPerTask, replayCoverage: { covered: coverage.covered, selected: coverage.selected, missing: coverage.missing } } : {}) },
     workflowId, problemsTotal: problemIds.length,
   });
+  await pinCampaign(ctx.db, campaignId, { files: await datasetFilesOf(opts.dataset, opts.datasetFile), problems: [{ role: 'eval', ids: problemIds }] });
   const [run] = await ctx.db.insert(runs).values({ campaignId, name: opts.method, config: { ...opts } }).returning({ id: runs.id });
   const input: CampaignInput = {
     campaignId,
@@ -255,14 +257,14 @@ export class UnknownProblemError extends Error {
 }
 
 /**
- * Everything recorded about one problem of a campaign: the problem itself, every sample (code, completion, model,
+ * Everything recorded about one problem of a campaign: the problem version it ran (with its content hash), every sample (code, completion, model,
  * parameters, token counts), every sandboxed execution with its per-test verdicts, the verdicts per protocol, and
  * the events that name the problem.
  */
 export async function problemAudit(db: Database, campaignId: string, taskId: string) {
   const campaign = await getCampaign(db, campaignId);
-  const [problem] = await db.select().from(problems)
-    .where(and(eq(problems.dataset, campaign.dataset), eq(problems.taskId, taskId)));
+  // The version this campaign pinned (campaign_problems): a task it did not run is unknown here.
+  const problem = await campaignProblem(db, campaignId, taskId);
   if (!problem) throw new UnknownProblemError(campaignId, taskId);
   const sampleRows = await db.select().from(samples)
     .where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id))).orderBy(asc(samples.id));
@@ -271,14 +273,11 @@ export async function problemAudit(db: Database, campaignId: string, taskId: str
     : [];
   const resultRows = await db.select().from(results)
     .where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol));
-  // A problem that is not part of this campaign (never started and not in its problem list) is unknown here.
-  const inCampaign = sampleRows.length > 0 || resultRows.length > 0 || (await campaignHasTask(campaign, taskId));
-  if (!inCampaign) throw new UnknownProblemError(campaignId, taskId);
   const eventRows = await campaignEvents(db, campaignId, { problemId: problem.id });
   return {
     campaign: { id: campaign.id, dataset: campaign.dataset, method: campaign.method, model: campaign.model, simulated: campaign.simulated, status: campaign.status },
     problem: {
-      id: problem.id, dataset: problem.dataset, taskId: problem.taskId, split: problem.split, entryPoint: problem.entryPoint,
+      id: problem.id, contentHash: problem.contentHash, dataset: problem.dataset, taskId: problem.taskId, split: problem.split, entryPoint: problem.entryPoint,
       statement: problem.statement, visibleTests: problem.visibleTests, problem: problem.problem,
     },
     samples: sampleRows.map((s) => ({
@@ -292,17 +291,4 @@ export async function problemAudit(db: Database, campaignId: string, taskId: str
     results: resultRows.map((r) => ({ protocol: r.protocol, passed: r.passed, status: r.status, sampleId: r.sampleId, detail: r.detail, createdAt: r.createdAt })),
     events: eventRows,
   };
-}
-
-/** Whether a task is among the problems a campaign was started with (the same selection startCampaign made). */
-async function campaignHasTask(campaign: { dataset: string; config: Record<string, unknown> }, taskId: string): Promise<boolean> {
-  const c = campaign.config;
-  const all = await loadDataset(campaign.dataset as RunOptions['dataset'], {
-    ...(typeof c.datasetFile === 'string' ? { file: c.datasetFile } : {}),
-    ...(typeof c.split === 'string' ? { split: c.split as NonNullable<RunOptions['split']> } : {}),
-  });
-  const selected = selectProblems(all, {
-    ...(typeof c.maxProblems === 'number' ? { maxProblems: c.maxProblems } : {}), ...(typeof c.subsetSeed === 'number' ? { subsetSeed: c.subsetSeed } : {}),
-  });
-  return selected.some((p) => p.taskId === taskId);
 }

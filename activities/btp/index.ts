@@ -22,7 +22,7 @@ import { buildPrompt, taskText } from '../../core/prompts/index.ts';
 import { CHAT_STOPS, chatPrompt } from '../../core/prompts/chat.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import type { Database } from '../../db/client.ts';
-import { beams, btpIterations, bufferEntries, campaigns, events, problems, runs, samples, trainingRuns } from '../../db/schema/index.ts';
+import { beams, btpIterations, bufferEntries, campaignProblems, campaigns, events, problems, runs, samples, trainingRuns } from '../../db/schema/index.ts';
 import type { BtpParams, ModelSpec, PromptType } from '../../core/contracts.ts';
 import { beamAttempt, evalCampaignIdOf } from '../../core/btp/names.ts';
 import { baselineActivities } from '../baseline.ts';
@@ -608,6 +608,11 @@ export function btpActivities(deps: ActivityDeps) {
         config: { role: 'btp-evaluation', parentCampaignId: input.campaignId, iteration: input.iteration, model: input.modelName },
         workflowId: `campaign-${id}`, problemsTotal: parent.problemsTotal,
       }).onConflictDoNothing();
+      // It evaluates the parent's pinned evaluation problems: the same versions, files and hashes.
+      await db.update(campaigns).set({ datasetFiles: parent.datasetFiles }).where(eq(campaigns.id, id));
+      await db.execute(sql`insert into ${campaignProblems} (campaign_id, problem_id, task_id, content_hash, role, position)
+        select ${id}, problem_id, task_id, content_hash, role, position from ${campaignProblems}
+        where campaign_id = ${input.campaignId} and role = 'eval' on conflict do nothing`);
       await db.insert(runs).values({ campaignId: id, name: 'baseline', config: { role: 'btp-evaluation', iteration: input.iteration } }).onConflictDoNothing();
       const [run] = await db.select({ id: runs.id }).from(runs).where(and(eq(runs.campaignId, id), eq(runs.name, 'baseline')));
       return { campaignId: id, runId: run!.id };

@@ -45,7 +45,7 @@ function render(d: Data, full: boolean): string {
   const c = d.campaign;
   out.push(`campaign ${c.id}: ${c.method} on ${c.dataset}, model ${c.model}${c.simulated ? ' [SIMULATED]' : ''}, ${c.status}`);
   if (c.simulated) out.push(`NOTE: ${SIMULATED_NOTE}.`);
-  out.push(`task ${d.problem.taskId} (entry point ${d.problem.entryPoint}); visible tests:`);
+  out.push(`task ${d.problem.taskId} (entry point ${d.problem.entryPoint}), version ${d.problem.contentHash}; visible tests:`);
   for (const t of d.problem.visibleTests) out.push(`  ${t}`);
   out.push('verdicts:');
   for (const v of d.verdicts) out.push(`  ${v.protocol.padEnd(8)} ${v.passed ? 'PASSED' : 'failed'} (${v.status}) ${JSON.stringify(v.detail)}`);

@@ -4,9 +4,17 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { DatasetFile } from '../../core/datasets/pins.ts';
 
+/**
+ * One immutable version of a benchmark problem, addressed by the hash of its content (core/datasets/pins.ts): a
+ * dataset file that changes a problem adds a row, never rewrites one, so every result stays audited against what ran.
+ * (dataset, task_id) names the problem across its versions; a campaign's versions are in campaign_problems.
+ */
 export const problems = pgTable('problems', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
+  /** sha256 of the stored problem's canonical JSON; rows written before versioning: `legacy:` + sha256 of its jsonb text. */
+  contentHash: text('content_hash').notNull(),
   dataset: text('dataset').notNull(),
   taskId: text('task_id').notNull(),
   split: text('split').notNull(),
@@ -20,7 +28,7 @@ export const problems = pgTable('problems', {
   /** The record exactly as the dataset file had it. */
   raw: jsonb('raw').$type<Record<string, unknown>>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [uniqueIndex('problems_dataset_task').on(t.dataset, t.taskId)]);
+}, (t) => [uniqueIndex('problems_content_hash').on(t.contentHash), index('problems_dataset_task_version').on(t.dataset, t.taskId)]);
 
 export const campaigns = pgTable('campaigns', {
   id: text('id').primaryKey(),
@@ -33,10 +41,29 @@ export const campaigns = pgTable('campaigns', {
   workflowId: text('workflow_id'),
   error: text('error'),
   problemsTotal: integer('problems_total').notNull().default(0),
+  /** The files its problems were read from, with their sha256 ([] for campaigns from before they were recorded). */
+  datasetFiles: jsonb('dataset_files').$type<DatasetFile[]>().notNull().default(sql`'[]'::jsonb`),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
 });
+
+/**
+ * The problem versions a campaign ran (its pins): `eval` problems in the order it was given them, and a BTP campaign's
+ * `train` problems. Audits find a campaign's problem here, never by (dataset, task_id) alone.
+ */
+export const campaignProblems = pgTable('campaign_problems', {
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+  problemId: bigint('problem_id', { mode: 'number' }).notNull().references(() => problems.id),
+  taskId: text('task_id').notNull(),
+  /** The version's content hash, as pinned (equal to problems.content_hash: versions are immutable). */
+  contentHash: text('content_hash').notNull(),
+  role: text('role').notNull().default('eval'),
+  position: integer('position').notNull(),
+}, (t) => [
+  uniqueIndex('campaign_problems_key').on(t.campaignId, t.problemId),
+  index('campaign_problems_task').on(t.campaignId, t.taskId),
+]);
 
 /** One method configuration inside a campaign (e.g. an EG-CFG agent, or the single baseline config). */
 export const runs = pgTable('runs', {

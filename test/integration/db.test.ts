@@ -13,7 +13,7 @@ const isUniqueViolation = (err: unknown): boolean =>
 
 async function seed(h: DatabaseHandle) {
   const [p] = await h.db.insert(problems).values({
-    dataset: 'mbpp', taskId: '11', split: 'test', entryPoint: 'f', statement: 's', visibleTests: ['assert f() == 1'],
+    contentHash: 'h11', dataset: 'mbpp', taskId: '11', split: 'test', entryPoint: 'f', statement: 's', visibleTests: ['assert f() == 1'],
     problem: {}, raw: {},
   }).returning();
   await h.db.insert(campaigns).values({ id: 'c1', method: 'baseline', dataset: 'mbpp', model: 'm', simulated: true, config: {} });
@@ -36,7 +36,7 @@ for (const driver of ['postgres', 'pglite'] as const) {
       await h.db.insert(samples).values(row);
       await assert.rejects(h.db.insert(samples).values(row), isUniqueViolation);
       await assert.rejects(
-        h.db.insert(problems).values({ dataset: 'mbpp', taskId: '11', split: 'test', statement: 's', visibleTests: [], problem: {}, raw: {} }),
+        h.db.insert(problems).values({ contentHash: 'h11', dataset: 'mbpp', taskId: '11', split: 'test', statement: 's', visibleTests: [], problem: {}, raw: {} }),
         isUniqueViolation,
       );
     });

@@ -19,7 +19,7 @@ export async function seedBtpCampaign(db: Database, campaignId: string, trainPro
   const trainTaskIds: string[] = [];
   for (let i = 0; i < trainProblems; i++) {
     const taskId = `${campaignId}-t${i}`;
-    const [p] = await db.insert(problems).values({ dataset: 'mbpp', taskId, split: 'train', statement: `train <${i}>`, visibleTests: [], problem: {}, raw: {} }).returning({ id: problems.id });
+    const [p] = await db.insert(problems).values({ contentHash: `test-${taskId}`, dataset: 'mbpp', taskId, split: 'train', statement: `train <${i}>`, visibleTests: [], problem: {}, raw: {} }).returning({ id: problems.id });
     ids.push(p!.id);
     trainTaskIds.push(taskId);
   }

@@ -25,7 +25,7 @@ export async function seedEgcfgCampaign(db: Database, campaignId: string, proble
     const taskId = `${campaignId}-p${i}`;
     taskIds.push(taskId);
     const [p] = await db.insert(problems).values({
-      dataset: 'mbpp', taskId, split: 'test', entryPoint: 'add', statement: `Write add <b>${i}</b>.`, visibleTests: ['assert add(1, 2) == 3'],
+      contentHash: `test-${taskId}`, dataset: 'mbpp', taskId, split: 'test', entryPoint: 'add', statement: `Write add <b>${i}</b>.`, visibleTests: ['assert add(1, 2) == 3'],
       problem: {}, raw: {},
     }).returning({ id: problems.id });
     const passed = i % 3 !== 2;

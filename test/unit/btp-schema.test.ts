@@ -13,7 +13,7 @@ before(async () => {
   h = await openDatabase('memory://');
   await h.db.insert(campaigns).values({ id: 'c1', method: 'btp', dataset: 'mbpp', model: 'tiny', simulated: true, config: {} });
   const [p] = await h.db.insert(problems).values({
-    dataset: 'mbpp', taskId: '601', split: 'train', statement: 's', visibleTests: [], problem: {}, raw: {},
+    contentHash: 'h601', dataset: 'mbpp', taskId: '601', split: 'train', statement: 's', visibleTests: [], problem: {}, raw: {},
   }).returning({ id: problems.id });
   problemId = p!.id;
 }, { timeout: 60_000 });
