@@ -195,12 +195,19 @@ export function applyToken(
  * Result of 'next_line' (γ = 1): the raw completion of the line call ("\n" for a `newlineOnly` step) and the token
  * count of the text that is appended (its first line, gamma1Step), which is what the max_new_tokens budget is charged
  * (as the authors; not the call's completion tokens). An empty completion (immediate EOS) ends the generation.
+ * `append` is the kept text when the caller cut the line on token boundaries (lineOnTokenBoundary).
  */
-export function applyLine(spec: GenerationSpec, state: GenerationState, r: { completion: string; appendedTokens: number; guided?: boolean }): GenerationState {
+export function applyLine(
+  spec: GenerationSpec,
+  state: GenerationState,
+  r: { completion: string; appendedTokens: number; guided?: boolean; append?: string },
+): GenerationState {
   checkSpec(spec);
   if (state.end !== null) throw new RangeError('applyLine: the generation has ended');
   if (state.pendingCond) throw new RangeError('applyLine: conditional candidates are pending');
-  const step = gamma1Step(r.completion);
+  // `append`: the line as cut on the reply's token boundaries (token-line.ts), which may carry the next line's
+  // indentation in its newline token; else the text-level cut.
+  const step = r.append === undefined ? gamma1Step(r.completion) : { append: r.append, ended: r.append === '' };
   const next: GenerationState = {
     ...state,
     generated: state.generated + step.append,

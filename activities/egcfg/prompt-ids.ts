@@ -1,0 +1,24 @@
+// The prompts of a generation as token ids (issue 11 item 7): the fixed part (base prompt, with the signal for the
+// conditional side, + reasoning prefix) tokenized once, then the ids the model chose for the text generated so far
+// (StoredState.ids). Every call that continues the generation — the decode calls and the candidate requests — sends
+// these ids, so the prompt continues the model's own token sequence instead of a re-tokenization of its text.
+import type { GenerationState } from '../../core/egcfg/index.ts';
+import { insertSignal } from '../../core/egcfg/signal.ts';
+import type { EgcfgModel } from './model.ts';
+
+export type Side = 'uncond' | 'cond';
+
+/** The fixed part's text of one side: the base prompt (with the signal inserted for 'cond') + the reasoning prefix. */
+export function fixedText(basePrompt: string, s: GenerationState, side: Side, signal: string | null = s.signal): string {
+  const base = side === 'uncond' ? basePrompt : insertSignal(basePrompt, signal ?? '');
+  return base + s.prefix;
+}
+
+/** Token ids of both sides' fixed parts, tokenized on first use (one tokenizer call per side per step). */
+export function fixedIdsOf(model: EgcfgModel, basePrompt: string, s: GenerationState): (side: Side) => Promise<number[]> {
+  const fixed: Record<Side, Promise<number[]> | null> = { uncond: null, cond: null };
+  return (side) => {
+    fixed[side] ??= model.tokenize(fixedText(basePrompt, s, side), true);
+    return fixed[side];
+  };
+}

@@ -1,0 +1,129 @@
+// The reasoning-prefix call and γ = 0 (spec §1.3 setup, §1.4): egcfgBegin creates the generation row, egcfgGamma0
+// makes γ = 0's one reasoning-style completion, egcfgReasoning the prefix call before `def <entry_point>(` is forced.
+import { performance } from 'node:perf_hooks';
+import { ApplicationFailure } from '@temporalio/common';
+import { and, eq } from 'drizzle-orm';
+import { pgJson, pgText } from '../../core/pg-text.ts';
+import {
+  candidateMaxTokens, forcedFunctionStart, lastBlockDefining, reasoningRequest, splitReasoningPrefix, startGeneration,
+} from '../../core/egcfg/index.ts';
+import { extractCode, extractProgram, type Problem } from '../../core/datasets/index.ts';
+import { buildPrompt } from '../../core/prompts/index.ts';
+import { egcfgGenerations, problems } from '../../db/schema/index.ts';
+import type { EgcfgGenerationInput } from '../../core/contracts.ts';
+import { heartbeat } from '../heartbeat.ts';
+import type { EgcfgModel } from './model.ts';
+import { callSeed } from '../../core/egcfg/seed.ts';
+import { isLocalPath, localPathSteps } from './local-path.ts';
+import { activityContext, meterColumns, type AgentConfigStored, type GenerationRow, type StepResult, type StepStore, type StoredState } from './step-store.ts';
+
+/** Reasoning-style completion (reasoning prefix and γ=0): up to 10 tries, temperature t·0.9^(r(r+1)/2) on try r (reasoningRequest). */
+async function reasoningTries(model: EgcfgModel, gen: GenerationRow, cfg: AgentConfigStored, accept: (text: string) => boolean) {
+  const tries: Array<{ temperature: number; seed: number; text: string; accepted: boolean }> = [];
+  for (let attempt = 0; ; attempt++) {
+    const req = reasoningRequest(cfg.t, attempt);
+    if (req === null) break;
+    // Its own seed per (γ, try): with the agent's seed on every call, γ = 0 and the reasoning calls of the other γ
+    // were one and the same request (issue 11 item 4). Recorded with the try.
+    const seed = callSeed(gen.seed, ['reasoning', gen.gamma, attempt]);
+    const reply = await model.completions({
+      prompt: gen.basePrompt, temperature: req.temperature, top_p: req.topP,
+      max_tokens: Math.min(req.maxTokens, cfg.reasoningMaxTokens), stop: req.stop, seed,
+    });
+    const text = reply.choices[0]?.text ?? '';
+    const ok = accept(text);
+    tries.push({ temperature: req.temperature, seed, text, accepted: ok });
+    heartbeat({ reasoningTry: attempt });
+    if (ok) break;
+  }
+  return tries;
+}
+
+/** The activities of the reasoning phase. */
+export function reasoningActivities(st: StepStore) {
+  const { db, loadGeneration, existingStep, stepContext, advance, writeStep, modelFor } = st;
+  const local = localPathSteps(st);
+  return {
+    /** Create (or find) the generation row. Default queue. */
+    async egcfgBegin(input: EgcfgGenerationInput): Promise<{ generationId: number; status: string }> {
+      const key = and(
+        eq(egcfgGenerations.campaignId, input.campaignId), eq(egcfgGenerations.problemId, input.problemId),
+        eq(egcfgGenerations.agent, input.agent.name), eq(egcfgGenerations.gamma, input.gamma), eq(egcfgGenerations.attempt, input.attempt),
+      );
+      const [existing] = await db.select({ id: egcfgGenerations.id, status: egcfgGenerations.status }).from(egcfgGenerations).where(key);
+      if (existing) return { generationId: existing.id, status: existing.status };
+      const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, input.problemId));
+      if (!p) throw ApplicationFailure.nonRetryable(`unknown problem id ${input.problemId}`);
+      const problem = p.problem as unknown as Problem;
+      const a = input.agent;
+      const config: AgentConfigStored = {
+        t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType, maxNewTokens: input.params.maxNewTokens,
+        topLogprobs: input.params.topLogprobs, reasoningMaxTokens: input.params.reasoningMaxTokens,
+        earlyStop: input.params.earlyStop, wallCapMs: input.params.wallCapMs, traceTimeoutMs: input.params.traceTimeoutMs,
+        traceMaxChars: input.params.traceMaxChars, candidateMaxTokens: candidateMaxTokens(a.d, input.params.candidateTokens ?? 'paper'),
+        model: input.model,
+      };
+      await db.insert(egcfgGenerations).values({
+        campaignId: input.campaignId, problemId: input.problemId, runId: a.runId, agent: a.name, gamma: input.gamma,
+        attempt: input.attempt, agentIndex: a.index, gammaIndex: input.gammaIndex,
+        config: pgJson(config as unknown as Record<string, unknown>), seed: a.seed + input.attempt, model: pgText(input.model.model),
+        simulated: input.model.kind === 'openai' && input.model.simulated,
+        workflowId: activityContext()?.info.workflowExecution?.workflowId ?? 'direct',
+        basePrompt: pgText(buildPrompt(problem, a.promptType)),
+      }).onConflictDoNothing();
+      const [row] = await db.select({ id: egcfgGenerations.id, status: egcfgGenerations.status }).from(egcfgGenerations).where(key);
+      if (!row) throw new Error('generation row vanished after insert');
+      return { generationId: row.id, status: row.status };
+    },
+
+    /** γ = 0: one reasoning-style completion, no execution feedback (spec §1.4). Inference queue. */
+    async egcfgGamma0(ref: { generationId: number; seq: number }): Promise<StepResult> {
+      const done = await existingStep(ref);
+      if (done) return done;
+      const t0 = performance.now();
+      const { gen, problem, cfg } = await loadGeneration(ref.generationId);
+      if (isLocalPath(cfg)) return local.gamma0(ref);
+      const model = modelFor(gen, cfg, gen.problemId);
+      const hasAnswer = problem.io ? (text: string) => /```/.test(text) : (text: string) => lastBlockDefining(text, problem.entryPoint) !== null;
+      const tries = await reasoningTries(model, gen, cfg, hasAnswer);
+      const last = tries.at(-1)?.text ?? '';
+      const answer = problem.io ? (hasAnswer(last) ? extractProgram(last) : null) : lastBlockDefining(last, problem.entryPoint);
+      // No try defined the entry point: the answer is whatever code the last try holds (it will fail its tests, visibly).
+      const code = answer ?? extractCode(last, { entryPoint: problem.entryPoint });
+      const state: StoredState = {
+        gen: { ...startGeneration('', ''), generated: last, end: { reason: 'eos', code } },
+        ids: [],
+      };
+      return writeStep({
+        generationId: ref.generationId, seq: ref.seq, kind: 'gamma0', lineIndex: 0, appended: last,
+        state: state as unknown as Record<string, unknown>,
+        summary: { seq: ref.seq, next: 'done', stopReason: answer === null ? 'no_entry_point_block' : 'eos', tries },
+        ...meterColumns(model.meter), durationMs: performance.now() - t0,
+      });
+    },
+
+    /** The reasoning-prefix call (spec §1.3 setup), then `def <entry_point>(` is forced. Inference queue. */
+    async egcfgReasoning(ref: { generationId: number; seq: number }): Promise<StepResult> {
+      const done = await existingStep(ref);
+      if (done) return done;
+      const t0 = performance.now();
+      const { gen, problem, cfg, spec } = await loadGeneration(ref.generationId);
+      if (isLocalPath(cfg)) return local.start(ref);
+      const model = modelFor(gen, cfg, gen.problemId);
+      const tries = await reasoningTries(model, gen, cfg, (text) => splitReasoningPrefix(text, problem.entryPoint) !== null);
+      const split = splitReasoningPrefix(tries.at(-1)?.text ?? '', problem.entryPoint);
+      // Ten tries without a block defining the entry point: start the block ourselves (recorded as a fallback).
+      const prefix = split?.prefix ?? '```python\n';
+      const forced = forcedFunctionStart(problem.entryPoint);
+      const ids = await model.tokenize(forced, false);
+      await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));
+      const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen));
+      return writeStep({
+        generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: forced,
+        state: state as unknown as Record<string, unknown>,
+        summary: { seq: ref.seq, ...result, prefixFallback: split === null, tries },
+        ...meterColumns(model.meter), durationMs: performance.now() - t0,
+      });
+    },
+  };
+}

@@ -1,0 +1,151 @@
+// Persistence of one EG-CFG generation's steps (activities/egcfg/generation.ts). The state lives in Postgres
+// (`egcfg_steps.state`), never in the workflow: every step activity gets (generationId, seq), loads the state of the
+// latest earlier step, does its one thing, and writes step `seq`. A retried activity that finds step `seq` already
+// written returns what that row says, without calling the model or the sandbox again.
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { and, desc, eq, isNotNull, lt, ne } from 'drizzle-orm';
+import { pgJson } from '../../core/pg-text.ts';
+import { nextAction, type GenerationSpec, type GenerationState, type StepContext } from '../../core/egcfg/index.ts';
+import type { Problem } from '../../core/datasets/index.ts';
+import type { EgcfgGenerationInput } from '../../core/contracts.ts';
+import { egcfgGenerations, egcfgSteps, problems } from '../../db/schema/index.ts';
+import type { ActivityDeps } from '../deps.ts';
+import { storeActivities } from '../store.ts';
+import { heartbeat } from '../heartbeat.ts';
+import { EgcfgModel, type Meter } from './model.ts';
+
+/** What the workflow does after a step. */
+export type NextKind = 'build_signal' | 'sample_cond_candidates' | 'decode' | 'done';
+
+export interface StepResult {
+  seq: number;
+  next: NextKind;
+  /** Set when next = 'done'. */
+  stopReason?: string;
+}
+
+export interface StepRef { generationId: number; seq: number; lineIndex: number }
+export interface SampleRef extends StepRef { side: 'uncond' | 'cond'; request: number }
+
+/** The step machine's state plus the token ids of `generated` (the decode prompts are sent as token ids). */
+export interface StoredState {
+  gen: GenerationState;
+  ids: number[];
+}
+
+export type GenerationRow = typeof egcfgGenerations.$inferSelect;
+
+export interface AgentConfigStored {
+  t: number; s: number; d: number | null; k: number; promptType: 'deepseek_instruct' | 'long_code';
+  maxNewTokens: number; topLogprobs: number; reasoningMaxTokens: number; earlyStop: boolean; wallCapMs: number;
+  traceTimeoutMs: number; traceMaxChars: number; model: EgcfgGenerationInput['model'];
+  /** max_tokens per candidate request (candidateMaxTokens); absent in older rows = 512. */
+  candidateMaxTokens?: number;
+}
+
+export function activityContext(): Context | null {
+  try { return Context.current(); } catch { return null; }
+}
+export const attemptNo = (): number => activityContext()?.info.attempt ?? 1;
+const cancelSignal = (): AbortSignal | undefined => activityContext()?.cancellationSignal;
+
+/**
+ * The model server refused a prompt as longer than its context (vLLM's 400 "maximum context length"). Only the
+ * conditional side can get there by itself (the signal can be long); that side is then skipped for the rest of the
+ * step: guidance off, recorded as `contextOverflow` in the step's summary.
+ */
+export function contextOverflow(err: unknown): string | null {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (/maximum context length/i.test(e.message)) return e.message;
+  }
+  return null;
+}
+
+export const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+export const meterColumns = (m: Meter) => ({
+  modelCalls: m.modelCalls, tokenizerCalls: m.tokenizerCalls, promptTokens: m.promptTokens,
+  completionTokens: m.completionTokens, modelMs: m.modelMs,
+});
+
+export type StepStore = ReturnType<typeof stepStore>;
+
+/** Reads and writes of a generation's rows, shared by the step activities. */
+export function stepStore(deps: ActivityDeps) {
+  const { db } = deps;
+  const store = storeActivities(db);
+
+  async function loadGeneration(generationId: number): Promise<{ gen: GenerationRow; problem: Problem; cfg: AgentConfigStored; spec: GenerationSpec }> {
+    const [gen] = await db.select().from(egcfgGenerations).where(eq(egcfgGenerations.id, generationId));
+    if (!gen) throw ApplicationFailure.nonRetryable(`unknown EG-CFG generation ${generationId}`);
+    const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, gen.problemId));
+    if (!p) throw ApplicationFailure.nonRetryable(`unknown problem ${gen.problemId}`);
+    const problem = p.problem as unknown as Problem;
+    const cfg = gen.config as unknown as AgentConfigStored;
+    const spec: GenerationSpec = {
+      entryPoint: problem.entryPoint, gamma: gen.gamma, k: cfg.k, maxNewTokens: cfg.maxNewTokens, wallCapMs: cfg.wallCapMs,
+      ...(cfg.earlyStop ? {} : { earlyStop: false as const }),
+    };
+    return { gen, problem, cfg, spec };
+  }
+
+  async function existingStep(ref: { generationId: number; seq: number }) {
+    const [row] = await db.select({ summary: egcfgSteps.summary }).from(egcfgSteps)
+      .where(and(eq(egcfgSteps.generationId, ref.generationId), eq(egcfgSteps.seq, ref.seq)));
+    return row ? (row.summary as unknown as StepResult & Record<string, unknown>) : undefined;
+  }
+
+  async function latestState(generationId: number, beforeSeq: number): Promise<StoredState> {
+    const [row] = await db.select({ state: egcfgSteps.state }).from(egcfgSteps)
+      .where(and(eq(egcfgSteps.generationId, generationId), lt(egcfgSteps.seq, beforeSeq), isNotNull(egcfgSteps.state)))
+      .orderBy(desc(egcfgSteps.seq)).limit(1);
+    if (!row?.state) throw ApplicationFailure.nonRetryable(`generation ${generationId}: no state before step ${beforeSeq}`);
+    return row.state as unknown as StoredState;
+  }
+
+  async function stepContext(gen: GenerationRow): Promise<StepContext> {
+    const [other] = await db.select({ id: egcfgGenerations.id }).from(egcfgGenerations).where(and(
+      eq(egcfgGenerations.campaignId, gen.campaignId), eq(egcfgGenerations.problemId, gen.problemId),
+      eq(egcfgGenerations.status, 'passed'), ne(egcfgGenerations.id, gen.id),
+    )).limit(1);
+    return { elapsedMs: Date.now() - gen.startedAt.getTime(), solvedElsewhere: other !== undefined };
+  }
+
+  /** The next action after a state change; a 'done' decided by nextAction (wall clock, solved elsewhere) is recorded in the state. */
+  function advance(spec: GenerationSpec, state: StoredState, ctx: StepContext): { state: StoredState; result: Omit<StepResult, 'seq'> } {
+    const a = nextAction(spec, state.gen, ctx);
+    if (a.kind === 'done') {
+      const gen = state.gen.end ? state.gen : { ...state.gen, end: a.end };
+      return { state: { ...state, gen }, result: { next: 'done', stopReason: a.end.reason } };
+    }
+    return { state, result: { next: a.kind === 'next_token' || a.kind === 'next_line' ? 'decode' : a.kind } };
+  }
+
+  async function writeStep(values: typeof egcfgSteps.$inferInsert): Promise<StepResult & Record<string, unknown>> {
+    // Postgres text and jsonb cannot hold NUL, which a model can emit: stored as U+FFFD (core/pg-text.ts), else the
+    // insert would fail on every retry. The step says so; the next steps read the stored (replaced) state.
+    const raw = { ...values, activityAttempt: attemptNo() };
+    const clean = pgJson(raw);
+    const nul = JSON.stringify(clean) !== JSON.stringify(raw);
+    await db.insert(egcfgSteps).values(nul ? { ...clean, summary: { ...clean.summary, nulReplaced: true } } : clean).onConflictDoNothing();
+    const stored = await existingStep({ generationId: values.generationId, seq: values.seq });
+    if (!stored) throw new Error(`step ${values.seq} of generation ${values.generationId} vanished after insert`);
+    return stored;
+  }
+
+  function modelFor(gen: GenerationRow, cfg: AgentConfigStored, problemId: number): EgcfgModel {
+    return new EgcfgModel(cfg.model, {
+      signal: cancelSignal(),
+      onRetry: ({ attempt, error }) => {
+        heartbeat({ modelRetry: attempt });
+        void store.appendEvent(gen.campaignId, `model_retry:${problemId}:g${gen.id}:${attempt}:${Date.now()}`, 'model_retry', {
+          problemId, generationId: gen.id, attempt, error,
+        }).catch(() => {});
+      },
+    });
+  }
+
+  return { db, loadGeneration, existingStep, latestState, stepContext, advance, writeStep, modelFor };
+}
