@@ -5,12 +5,10 @@ import { resolve } from 'node:path';
 import { assertTrainingProblems } from '../core/btp/index.ts';
 import { loadDataset, type Problem } from '../core/datasets/index.ts';
 import { campaigns, runs } from '../db/schema/index.ts';
-import { taskQueues } from '../workflows/activity-options.ts';
-import { btpCycle } from '../workflows/btp.ts';
-import { startOrMarkFailed } from './start-workflow.ts';
+import { launchCampaign, type LaunchContext } from './start-workflow.ts';
 import type { BtpCycleInput, BtpParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
-import { upsertProblems, type ServiceContext } from './context.ts';
+import { upsertProblems } from './context.ts';
 import { selectProblems } from '../core/datasets/select.ts';
 import { datasetFilesOf, pinCampaign } from './pins.ts';
 
@@ -54,7 +52,7 @@ export async function btpSelection(opts: RunOptions): Promise<{ evalSel: Problem
 }
 
 /** Training and evaluation problems as database ids; throws TrainEvalLeakError if any training problem is evaluated. */
-export async function btpProblems(ctx: ServiceContext, opts: RunOptions): Promise<{ trainProblemIds: number[]; evalProblemIds: number[] }> {
+export async function btpProblems(ctx: Pick<LaunchContext, 'db'>, opts: RunOptions): Promise<{ trainProblemIds: number[]; evalProblemIds: number[] }> {
   const { evalSel, trainSel } = await btpSelection(opts);
   const evalProblemIds = await upsertProblems(ctx.db, evalSel);
   const trainProblemIds = await upsertProblems(ctx.db, trainSel);
@@ -63,7 +61,7 @@ export async function btpProblems(ctx: ServiceContext, opts: RunOptions): Promis
 }
 
 export async function startBtpCampaign(
-  ctx: ServiceContext, opts: RunOptions, target: ModelSpec, source: ModelSpec | undefined,
+  ctx: LaunchContext, opts: RunOptions, target: ModelSpec, source: ModelSpec | undefined,
   c: { campaignId: string; workflowId: string },
 ): Promise<{ problems: number }> {
   if (target.kind !== 'openai' || (source && source.kind !== 'openai')) {
@@ -90,6 +88,6 @@ export async function startBtpCampaign(
     campaignId: c.campaignId, runId: run!.id, trainProblemIds, evalProblemIds, sourceModel, targetModel: target, params,
     workDir: resolve(opts.workDir, c.campaignId),
   };
-  await startOrMarkFailed(ctx.db, c.campaignId, () => ctx.client.workflow.start(btpCycle, { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] }));
+  await launchCampaign(ctx, { workflow: 'btpCycle', workflowId: c.workflowId, input });
   return { problems: evalProblemIds.length };
 }

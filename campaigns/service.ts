@@ -5,9 +5,7 @@ import { and, asc, count, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { loadDataset } from '../core/datasets/index.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, executions, problems, results, runs, samples } from '../db/schema/index.ts';
-import { taskQueues } from '../workflows/activity-options.ts';
-import { baselineCampaign } from '../workflows/campaign.ts';
-import { startOrMarkFailed } from './start-workflow.ts';
+import { launchCampaign, type LaunchContext } from './start-workflow.ts';
 import { progressQuery, pauseSignal, resumeSignal } from '../workflows/signals.ts';
 import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../core/contracts.ts';
 import { startBtpCampaign } from './btp.ts';
@@ -29,12 +27,15 @@ export interface CreatedCampaign {
   samplesCoverage?: { covered: number; selected: number; missing: 'skip' | 'fail'; samplesPerTask: number };
 }
 
-/** Load the problems, record the campaign and start its workflow. */
-export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model: ModelSpec, extra: { sourceModel?: ModelSpec } = {}): Promise<CreatedCampaign> {
+/**
+ * Load the problems, record the campaign and start its workflow (or hand its launch to `ctx.deferLaunch`).
+ * `extra.campaignId`: the id to use (an experiment's workflow picks it, so that a retried activity finds its rows).
+ */
+export async function startCampaign(ctx: LaunchContext, opts: RunOptions, model: ModelSpec, extra: { sourceModel?: ModelSpec; campaignId?: string } = {}): Promise<CreatedCampaign> {
   checkSelectionOptions(opts);
   if (opts.method === 'btp') {
     // BTP loads its own training and evaluation problems (campaigns/btp.ts); `model` is the target model.
-    const campaignId = newCampaignId();
+    const campaignId = extra.campaignId ?? newCampaignId();
     const workflowId = campaignWorkflowId(campaignId);
     const { problems } = await startBtpCampaign(ctx, opts, model, extra.sourceModel, { campaignId, workflowId });
     return { campaignId, workflowId, problems };
@@ -47,7 +48,7 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
   const selected = coverage?.problems ?? chosen;
   const perProblem = coverage ? coverage.samplesPerTask : opts.samplesPerProblem;
   const problemIds = await upsertProblems(ctx.db, selected);
-  const campaignId = newCampaignId();
+  const campaignId = extra.campaignId ?? newCampaignId();
   const workflowId = campaignWorkflowId(campaignId);
   if (opts.method === 'eg-cfg') {
     await startEgcfgCampaign(ctx, opts, model, { campaignId, workflowId, problemIds });
@@ -73,7 +74,7 @@ export async function startCampaign(ctx: ServiceContext, opts: RunOptions, model
     },
     concurrency: opts.concurrency,
   };
-  await startOrMarkFailed(ctx.db, campaignId, () => ctx.client.workflow.start(baselineCampaign, { workflowId, taskQueue: taskQueues.default, args: [input] }));
+  await launchCampaign(ctx, { workflow: 'baselineCampaign', workflowId, input });
   return {
     campaignId, workflowId, problems: problemIds.length,
     ...(coverage ? { samplesCoverage: { covered: coverage.covered, selected: coverage.selected, missing: coverage.missing, samplesPerTask: coverage.samplesPerTask } } : {}),

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { extractionLine, type ExtractionReport } from '../campaigns/extraction.ts';
 import type { ErrorReport, ResultRow } from '../campaigns/service.ts';
+import { SIMULATED_NOTE } from '../core/simulated-note.ts';
 
 export interface SummaryLine {
   campaign_id: string;
@@ -50,7 +51,7 @@ export const samplesCoverageLine = (c: NonNullable<SummaryLine['samples_coverage
   `Samples file: answers ${c.covered} of ${c.selected} selected problems (${c.samples_per_task} sample${c.samples_per_task === 1 ? '' : 's'} per task); ` +
   (c.missing === 'skip' ? `scored on those ${c.covered} (--missing fail counts the others as failed)` : `the ${c.selected - c.covered} without samples count as failed (--missing fail)`);
 
-export const SIMULATED_NOTE = 'simulated model: these numbers exercise the pipeline and say nothing about any real model';
+export { SIMULATED_NOTE };
 
 /** Scored and wrong: neither passed nor errored. */
 const failedOf = (s: SummaryLine): number => s.problems - s.passed - (s.errors ?? 0);

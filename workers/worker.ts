@@ -1,6 +1,7 @@
 // Workers: one Temporal worker per task queue, all in one process on a laptop, or one kind per machine at scale.
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { experimentActivities } from '../campaigns/experiment-activities.ts';
 import { rootLogger } from '../activities/log.ts';
 import { repoPath } from '../core/repo.ts';
 import { namespacedQueue, taskQueues } from '../workflows/activity-options.ts';
@@ -70,7 +71,8 @@ export async function startWorkers(opts: {
   const queues = opts.queues ?? allQueueKinds;
   const concurrency = { ...defaultConcurrency, ...opts.concurrency,
     activities: { ...defaultConcurrency.activities, ...opts.concurrency?.activities } };
-  const activities = createActivities(opts.deps);
+  // The experiment workflow's two activities live with the campaign service they call (campaigns/).
+  const activities = { ...createActivities(opts.deps), ...experimentActivities(opts.deps.db) };
   const workers: Worker[] = [];
   for (const kind of queues) {
     const hostsWorkflows = kind === 'default';

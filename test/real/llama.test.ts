@@ -85,7 +85,10 @@ describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, 
     const r = await egcfg(['run', '--dataset', 'mbpp', '--method', 'eg-cfg', '--model-name', SMALL, '--max-problems', '2',
       '--gamma', '3', '--num-candidates', '2', '--horizon', '2', '--max-agents', '1', '--max-new-tokens', '40',
       // The short prompt (no few-shot examples) and capped traces keep each call's prompt small on 2 CPU cores.
-      '--prompt-type', 'long_code', '--trace-max-chars', '1500', '--reasoning-max-tokens', '64', '--output-dir', out, '--quiet']);
+      '--prompt-type', 'long_code', '--trace-max-chars', '1500', '--reasoning-max-tokens', '64',
+      // Candidates ask (d + 1) × 64 tokens, not the paper's 512: SmolLM2 rambles to the limit on every candidate
+      // (946 s for this case in a CI check with 512, 124 s before that setting existed).
+      '--candidate-tokens', 'horizon', '--output-dir', out, '--quiet']);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     const line = lastJson(r) as { simulated: boolean; problems: number; errors?: number; campaign_id: string; cost: { guidedTokens: number; changedTokens: number; sandboxRuns: number } };
     assert.equal(line.simulated, false);
