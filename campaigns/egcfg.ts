@@ -12,10 +12,13 @@ import type { Database } from '../db/client.ts';
 import {
   campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, results, runs, samples,
 } from '../db/schema/index.ts';
-import { launchCampaign, type LaunchContext } from './start-workflow.ts';
+import { taskQueues } from '../workflows/activity-options.ts';
+import { egcfgCampaign } from '../workflows/egcfg.ts';
+import { startOrMarkFailed } from './start-workflow.ts';
 import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
-import { getCampaign } from './context.ts';
+import { getCampaign, type ServiceContext } from './context.ts';
+import { AuthorsPromptsError, authorsLabel, loadAuthorsPrompts, type PromptsLabel } from '../core/prompts/authors.ts';
 import { campaignProblem, datasetFilesOf, pinCampaign } from './pins.ts';
 
 /** The t used when the options say temperature 0 (s unique candidates need sampling): the paper grid's lowest t. */
@@ -41,7 +44,19 @@ export function egcfgAgents(opts: RunOptions): NamedAgentConfig[] {
   return [{ ...cfg, name: agentName(cfg) }];
 }
 
+/** The prompts a campaign uses: the authors' texts from --authors-prompts (validated here: a bad checkout is the caller's input), or ours. */
+export function egcfgPromptsLabel(opts: RunOptions): PromptsLabel {
+  if (!opts.authorsPrompts) return { source: 'ours' };
+  try {
+    return authorsLabel(loadAuthorsPrompts(opts.authorsPrompts));
+  } catch (err) {
+    if (err instanceof AuthorsPromptsError) throw new OptionsError([{ field: 'authorsPrompts', message: err.message }]);
+    throw err;
+  }
+}
+
 export function egcfgParams(opts: RunOptions): EgcfgParams {
+  const prompts = egcfgPromptsLabel(opts);
   return {
     gammas: opts.gammas, retries: opts.retries, maxNewTokens: opts.maxNewTokens, topLogprobs: opts.topLogprobs,
     reasoningMaxTokens: opts.reasoningMaxTokens, maxAgents: opts.maxAgents, earlyStop: opts.earlyStop,
@@ -49,6 +64,8 @@ export function egcfgParams(opts: RunOptions): EgcfgParams {
     ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
     protocol: opts.protocol, selectionSuite: selectionSuite(opts.dataset, opts.protocol),
     ...(opts.candidateTokens !== 'paper' ? { candidateTokens: opts.candidateTokens } : {}),
+    ...(prompts.source === 'authors' ? { prompts: { source: 'authors' as const, dir: prompts.dir!, commit: prompts.commit ?? null, sha256: prompts.sha256! } } : {}),
+    fenceInstruction: opts.fenceInstruction, traceFormat: opts.traceFormat, forcedName: opts.forcedName, condPrompt: opts.condPrompt,
   };
 }
 
@@ -61,7 +78,7 @@ async function checkBaseline(db: Database, baselineId: string, campaign: { datas
 }
 
 export async function startEgcfgCampaign(
-  ctx: LaunchContext, opts: RunOptions, model: ModelSpec,
+  ctx: ServiceContext, opts: RunOptions, model: ModelSpec,
   c: { campaignId: string; workflowId: string; problemIds: number[] },
 ): Promise<void> {
   if (model.kind !== 'openai') throw new OptionsError([{ field: 'method', message: 'eg-cfg needs a model server (--model-url or the simulated one), not a samples file' }]);
@@ -69,9 +86,10 @@ export async function startEgcfgCampaign(
   const agents = egcfgAgents(opts);
   if (new Set(opts.gammas).size !== opts.gammas.length) throw new OptionsError([{ field: 'gammas', message: 'duplicate gamma values' }]);
   const simulated = model.simulated;
+  const params = egcfgParams(opts);
   await ctx.db.insert(campaigns).values({
     id: c.campaignId, method: opts.method, dataset: opts.dataset, model: model.model, simulated,
-    config: { ...opts, model, agents: agents.map((a) => a.name) }, workflowId: c.workflowId, problemsTotal: c.problemIds.length,
+    config: { ...opts, model, agents: agents.map((a) => a.name), prompts: params.prompts ?? { source: 'ours' } }, workflowId: c.workflowId, problemsTotal: c.problemIds.length,
   });
   await pinCampaign(ctx.db, c.campaignId, { files: await datasetFilesOf(opts.dataset, opts.datasetFile), problems: [{ role: 'eval', ids: c.problemIds }] });
   const specs: EgcfgAgentSpec[] = [];
@@ -82,10 +100,10 @@ export async function startEgcfgCampaign(
     specs.push({ name: a.name, index, t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType, seed: agentSeed(a, 0, opts.seed), runId: run!.id });
   }
   const input: EgcfgCampaignInput = {
-    campaignId: c.campaignId, problemIds: c.problemIds, model, agents: specs, params: egcfgParams(opts),
+    campaignId: c.campaignId, problemIds: c.problemIds, model, agents: specs, params,
     concurrency: opts.concurrency, ...(opts.baselineCampaign ? { baselineCampaignId: opts.baselineCampaign } : {}),
   };
-  await launchCampaign(ctx, { workflow: 'egcfgCampaign', workflowId: c.workflowId, input });
+  await startOrMarkFailed(ctx.db, c.campaignId, () => ctx.client.workflow.start(egcfgCampaign, { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] }));
 }
 
 /**

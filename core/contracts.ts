@@ -154,6 +154,16 @@ export interface EgcfgParams {
   candidateTokens?: 'paper' | 'horizon';
   /** The suite a generation must pass to win (selectionSuite(dataset, protocol)); absent = 'visible'. */
   selectionSuite?: 'visible' | 'eval' | 'eval-paper';
+  /** The authors' prompt texts (--authors-prompts): the checkout, its commit and the texts' sha256; absent = ours (data/prompts/). */
+  prompts?: { source: 'authors'; dir: string; commit: string | null; sha256: string };
+  /** The fence instruction (core/prompts/egcfg.ts): 'auto' by model name, 'on', 'off'; absent (older campaigns) = 'off'. */
+  fenceInstruction?: 'auto' | 'on' | 'off';
+  /** How trace values are written (python/sandbox/tracer.py): 'authors' or 'python'; absent (older campaigns) = 'python'. */
+  traceFormat?: 'authors' | 'python';
+  /** The function forced after the reasoning prefix (core/egcfg/forced-name.ts); absent (older campaigns) = 'entry-point'. */
+  forcedName?: 'reference' | 'entry-point';
+  /** The conditional prompt of a fenced prompt (core/egcfg/cond-quirk.ts); absent = 'clean'. */
+  condPrompt?: 'clean' | 'authors-quirk';
 }
 
 export interface EgcfgGenerationInput {

@@ -206,7 +206,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const isolation = unsafe ? 'none' as const : 'nsjail' as const;
   let closed = false;
 
-  const limitsFor = (r: { timeoutMs?: number; memoryMb?: number; wallTimeoutMs?: number; traceMaxSteps?: number; traceMaxChars?: number }) => {
+  const limitsFor = (r: { timeoutMs?: number; memoryMb?: number; wallTimeoutMs?: number; traceMaxSteps?: number; traceMaxChars?: number; traceFormat?: 'python' | 'authors' }) => {
     const timeout_ms = r.timeoutMs ?? defaultTimeoutMs;
     const memory_mb = r.memoryMb ?? defaultMemoryMb;
     if (memory_mb > maxMemoryMb) throw new TypeError(`invalid request: memoryMb (${memory_mb}) exceeds the pool's maxMemoryMb (${maxMemoryMb})`);
@@ -214,6 +214,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     return {
       timeout_ms, memory_mb, wall_ms, keep_output_bytes: keepOutputBytes, max_output_bytes: maxOutputBytes,
       trace_max_steps: r.traceMaxSteps ?? defaultTraceMaxSteps, trace_max_chars: r.traceMaxChars ?? defaultTraceMaxChars,
+      ...(r.traceFormat === 'authors' ? { trace_format: 'authors' } : {}),
     };
   };
   /** How long the pool waits for an answer before killing the worker: every phase's wall limit + slack. */

@@ -50,6 +50,8 @@ export const RunRequest = z.object({
   isolateTests: z.boolean().optional(),
   traceMaxSteps: int('traceMaxSteps', LIMITS.traceMaxSteps).optional(),
   traceMaxChars: int('traceMaxChars', LIMITS.traceMaxChars).optional(),
+  /** How trace values are written: 'python' (repr, default) or 'authors' (as the EG-CFG authors' tracer: python/sandbox/tracer.py). */
+  traceFormat: z.enum(['python', 'authors']).optional(),
 }).strict().superRefine((req, ctx) => {
   const seen = new Set<string>();
   for (const [i, t] of req.tests.entries()) {

@@ -15,3 +15,5 @@ export * from './trace-cache.ts';
 export * from './generation.ts';
 export * from './protocol.ts';
 export * from './stdin-signal.ts';
+export * from './forced-name.ts';
+export * from './cond-quirk.ts';

@@ -49,3 +49,19 @@ export function pyJsonDumpsList(items: PyJsonScalar[]): string {
   });
   return `[${parts.join(', ')}]`;
 }
+
+/**
+ * Python's str.format with keyword arguments only: `{name}` is replaced by its value (never expanded again), `{{` and
+ * `}}` are literal braces. A field with no value, a conversion/format spec or a positional field is an error.
+ */
+export function pyFormat(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{|\}\}|\{([^{}]*)\}|[{}]/g, (m, field: string | undefined) => {
+    if (m === '{{') return '{';
+    if (m === '}}') return '}';
+    if (field === undefined) throw new RangeError(`pyFormat: single '${m}' in the template`);
+    if (!/^[A-Za-z_]\w*$/.test(field)) throw new RangeError(`pyFormat: unsupported field '{${field}}'`);
+    const v = values[field];
+    if (v === undefined) throw new RangeError(`pyFormat: no value for '{${field}}'`);
+    return v;
+  });
+}

@@ -1,9 +1,12 @@
 // The dynamic-signal text (spec §2.4) and where it goes in the conditional prompt (§1.3 step 3, §3.4).
 // PURE and deterministic: safe in Temporal workflows.
 //
-// The wording of the introductions is our own paraphrase of what the authors' introduction conveys; the section
+// With the authors' texts (SignalTexts, from a checkout given with --authors-prompts) their templates are used as
+// they are. Otherwise the wording of the introductions is our own paraphrase of what the authors' introduction conveys; the section
 // headings ("### Runtime Behavior ...", "# Function:", "# Invocation:", "# Execution Trace:") are kept as in the
 // spec because the model sees them and the experiments compare against the authors' setup.
+
+import { pyFormat } from './pyrepr.ts';
 
 export const CANDIDATES_SIGNAL_HEADER = '### Runtime Behavior for Candidate Continuations';
 export const PARTIAL_SIGNAL_HEADER = '### Runtime Behavior up to the Last Valid Line';
@@ -48,6 +51,17 @@ function renderBlock(header: string, intro: string, bodies: string[]): string {
 }
 
 /**
+ * The authors' signal templates (read from their eg_cfg/consts.py by core/prompts/authors.ts when --authors-prompts
+ * is given): `prompt` has a `{dynamic_signals}` field, `pattern` the fields of one entry (candidates:
+ * `{function_code}`, `{test_case}`, `{trace}`; partial: `{test_case}`, `{trace}`). Entries are joined by a newline
+ * and nothing is trimmed, as in their code.
+ */
+export interface SignalTexts {
+  candidates: { prompt: string; pattern: string };
+  partial: { prompt: string; pattern: string };
+}
+
+/**
  * The multiple-candidates signal: header, introduction, then one entry per (candidate, test case) in the given order:
  *
  *   # Function:\n<candidate>\n# Invocation:\n<invocation>\n# Execution Trace:\n<trace>\n
@@ -56,7 +70,12 @@ function renderBlock(header: string, intro: string, bodies: string[]): string {
  * fixed. Entries whose trace is empty/blank are left out (a run that produced no trace contributes nothing).
  * Returns '' when no entry is left; an empty signal means guidance is skipped for that token.
  */
-export function renderSignal(entries: SignalEntry[]): string {
+export function renderSignal(entries: SignalEntry[], texts?: SignalTexts): string {
+  if (texts) {
+    const bodies = entries.filter((e) => hasTrace(e.trace))
+      .map((e) => pyFormat(texts.candidates.pattern, { function_code: e.candidate, test_case: e.invocation, trace: e.trace }));
+    return bodies.length === 0 ? '' : pyFormat(texts.candidates.prompt, { dynamic_signals: bodies.join('\n') });
+  }
   const bodies = entries
     .filter((e) => hasTrace(e.trace))
     .map(
@@ -70,7 +89,11 @@ export function renderSignal(entries: SignalEntry[]): string {
  * The PartialExecution signal (only the current prefix made executable; equivalent to d=0; disabled in the paper's
  * grid): same layout without the `# Function:` section. '' when no entry has a trace.
  */
-export function renderPartialSignal(entries: PartialSignalEntry[]): string {
+export function renderPartialSignal(entries: PartialSignalEntry[], texts?: SignalTexts): string {
+  if (texts) {
+    const bodies = entries.filter((e) => hasTrace(e.trace)).map((e) => pyFormat(texts.partial.pattern, { test_case: e.invocation, trace: e.trace }));
+    return bodies.length === 0 ? '' : pyFormat(texts.partial.prompt, { dynamic_signals: bodies.join('\n') });
+  }
   const bodies = entries
     .filter((e) => hasTrace(e.trace))
     .map((e) => `# Invocation:\n${chomp(e.invocation)}\n# Execution Trace:\n${chomp(e.trace)}\n`);

@@ -278,7 +278,8 @@ def run(job: dict) -> None:
         source = program + "\n" + tests[0] if tests and mode != "program" else program
         cpu0, wall0 = cpu_now(), wall_now()
         try:
-            tracer = Tracer(source, PROGRAM_FILE, int(job["trace_max_steps"]), int(job["trace_max_chars"]))
+            tracer = Tracer(source, PROGRAM_FILE, int(job["trace_max_steps"]), int(job["trace_max_chars"]),
+                            str(job.get("trace_format", "python")))
         except MemoryError:
             tracer = None
         status, etype, emsg, exit_code = execute(source, PROGRAM_FILE, tracer)

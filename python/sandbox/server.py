@@ -583,7 +583,7 @@ def run_request(program: str, tests: list, mode: str, trace: bool, isolate: bool
         nonce = os.urandom(16).hex().encode("ascii")
         job = dict(kind="run", program=program, tests=[t["code"] for t in batch], first_index=start, mode=mode,
                    trace=trace, timeout_s=timeout_s, trace_max_steps=limits["trace_max_steps"],
-                   trace_max_chars=limits["trace_max_chars"])
+                   trace_max_chars=limits["trace_max_chars"], trace_format=limits.get("trace_format", "python"))
         if len(batch) == 1 and isinstance(batch[0].get("stdin"), str):
             job["stdin"] = batch[0]["stdin"]  # trace / isolate only (one test per child)
         cpu_limit_s = math.ceil(timeout_s * (len(batch) + 1)) + 1
@@ -721,6 +721,9 @@ def _limits(req: dict) -> dict:
     limits["wall_ms"] = _int_field(dict(req, wall_ms=req.get("wall_ms", 3 * limits["timeout_ms"] + 1000)),
                                    "wall_ms", 10, 1_800_000)
     limits["max_result_bytes"] = 4 * limits["trace_max_chars"] + (1 << 20)
+    limits["trace_format"] = req.get("trace_format", "python")
+    if limits["trace_format"] not in ("python", "authors"):
+        raise ValueError(f"trace_format must be 'python' or 'authors', got {limits['trace_format']!r}")
     return limits
 
 

@@ -20,6 +20,12 @@ Stdlib only.  One entry per step (event) of the traced user code, entries joined
   values; containers beyond VALUE_LIMITS['maxlist'] items, strings beyond 'maxstring' chars, ints beyond 'maxlong'
   digits are abbreviated with '...').  A repr that raises is shown as <repr failed: ExcType>.
 
+Value formats (`value_format`): "python" (default) renders each local with the bounded repr above; "authors" renders
+it as the authors' tracer did (their debugger dumps each frame's locals as JSON and prints the decoded dict): a value
+JSON can encode goes through a JSON round trip (tuples become lists, dict keys int/float/bool/None become the strings
+"1", "1.5", "true", "null"), any other value (sets, objects, functions, modules, a dict with tuple keys, a list holding
+a set, a cycle) becomes the string of its repr, shown quoted.  Return values are a repr in both formats (theirs too).
+
 Limits (explicit, documented): at most `max_steps` entries (default 1000) and at most `max_chars` characters
 (default 100_000) of trace text.  When either would be exceeded, tracing stops (the program keeps running to get its
 verdict) and `truncated` is set; the entry that did not fit is not included.
@@ -97,12 +103,71 @@ def _is_dunder(name) -> bool:
     return isinstance(name, str) and len(name) > 4 and name.startswith("__") and name.endswith("__")
 
 
-def render_locals(f_locals) -> str:
+class _NotJson(Exception):
+    pass
+
+
+_JSON_MAX_DEPTH = 100
+_JSON_KEY = {True: "true", False: "false", None: "null"}
+
+
+def _json_key(k):
+    if isinstance(k, str):
+        return str(k)
+    if k is None or isinstance(k, bool):
+        return _JSON_KEY[k]
+    if isinstance(k, int):
+        return int.__repr__(k)
+    if isinstance(k, float):
+        return "NaN" if k != k else "Infinity" if k == float("inf") else "-Infinity" if k == float("-inf") else float.__repr__(k)
+    raise _NotJson()
+
+
+def _json_round_trip(v, depth, active):
+    """What json.loads(json.dumps(v)) gives, without the text: plain str/int/float/bool/None, lists, str-keyed dicts."""
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        return str(v)
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, float):
+        return float(v)
+    if depth > _JSON_MAX_DEPTH or not isinstance(v, (list, tuple, dict)) or id(v) in active:
+        raise _NotJson()
+    active.add(id(v))
+    try:
+        if isinstance(v, dict):
+            out = {}
+            for k, x in v.items():
+                out[_json_key(k)] = _json_round_trip(x, depth + 1, active)
+            return out
+        return [_json_round_trip(x, depth + 1, active) for x in v]
+    finally:
+        active.discard(id(v))
+
+
+def authors_value(value):
+    """A local as the authors' debugger dumped it: its JSON round trip, or (not JSON-encodable) its repr as a string."""
+    try:
+        return _json_round_trip(value, 0, set())
+    except _NotJson:
+        pass
+    except BaseException:  # noqa: BLE001 - hostile containers (__iter__/items raising) are shown by their repr
+        pass
+    try:
+        return repr(value)
+    except BaseException as e:  # noqa: BLE001
+        return f"<repr failed: {type(e).__name__}>"
+
+
+def render_locals(f_locals, value_format: str = "python") -> str:
     values, types = [], []
     for name, value in list(f_locals.items()):
         if _is_dunder(name):
             continue
-        values.append(f"{name!r}: {value_repr(value)}")
+        shown = value_repr(authors_value(value)) if value_format == "authors" else value_repr(value)
+        values.append(f"{name!r}: {shown}")
         types.append(f"{name!r}: {type(value).__name__!r}")
     return "{" + ", ".join(values) + "} , {" + ", ".join(types) + "}"
 
@@ -112,7 +177,11 @@ class Tracer:
     then t.text() and t.truncated."""
 
     def __init__(self, source: str, filename: str = TRACED_FILENAME,
-                 max_steps: int = DEFAULT_MAX_STEPS, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+                 max_steps: int = DEFAULT_MAX_STEPS, max_chars: int = DEFAULT_MAX_CHARS,
+                 value_format: str = "python") -> None:
+        if value_format not in ("python", "authors"):
+            raise ValueError(f"value_format must be 'python' or 'authors', got {value_format!r}")
+        self.value_format = value_format
         self.lines = source.split("\n")
         self.filename = filename
         self.max_steps = max_steps
@@ -160,7 +229,7 @@ class Tracer:
         if len(self.entries) >= self.max_steps:
             self._stop()
             return
-        entry = f"{'=' * self._depth(frame)} {render_locals(frame.f_locals)}\n{event}: {self._source_line(frame.f_lineno)}"
+        entry = f"{'=' * self._depth(frame)} {render_locals(frame.f_locals, self.value_format)}\n{event}: {self._source_line(frame.f_lineno)}"
         if value is not None:
             entry += f"\nReturn Value: {value}"
         entry = clean(entry)
@@ -180,13 +249,14 @@ class Tracer:
         return "\n".join(self.entries)
 
 
-def trace_source(source: str, max_steps: int = DEFAULT_MAX_STEPS, max_chars: int = DEFAULT_MAX_CHARS) -> dict:
+def trace_source(source: str, max_steps: int = DEFAULT_MAX_STEPS, max_chars: int = DEFAULT_MAX_CHARS,
+                 value_format: str = "python") -> dict:
     """Trace `source` in a fresh namespace in THIS process (trusted input only: used by unit tests and by the
     sandbox harness, which runs it inside the jail).  Returns {trace, truncated, error}."""
     import builtins
     code = compile(source, TRACED_FILENAME, "exec", dont_inherit=True)
     ns = {"__name__": "__main__", "__builtins__": builtins}
-    tracer = Tracer(source, max_steps=max_steps, max_chars=max_chars)
+    tracer = Tracer(source, max_steps=max_steps, max_chars=max_chars, value_format=value_format)
     error = None
     sys.settrace(tracer.global_trace)
     try:
@@ -203,5 +273,5 @@ if __name__ == "__main__":
 
     req = json.loads(sys.stdin.read())
     out = trace_source(req["source"], int(req.get("max_steps", DEFAULT_MAX_STEPS)),
-                       int(req.get("max_chars", DEFAULT_MAX_CHARS)))
+                       int(req.get("max_chars", DEFAULT_MAX_CHARS)), str(req.get("value_format", "python")))
     sys.stdout.write(json.dumps(out))

@@ -7,7 +7,7 @@ import { repoPath } from '../../core/repo.ts';
 import { sandboxPython } from '../../core/tools.ts';
 
 interface Traced { trace: string; truncated: boolean; error: { type: string; message: string } | null }
-function trace(source: string, limits: { max_steps?: number; max_chars?: number } = {}): Traced {
+function trace(source: string, limits: { max_steps?: number; max_chars?: number; value_format?: 'python' | 'authors' } = {}): Traced {
   const r = spawnSync(sandboxPython(), [repoPath('python', 'sandbox', 'tracer.py')], { input: JSON.stringify({ source, ...limits }), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -89,4 +89,16 @@ test('big values are abbreviated (bounded repr), small ones are exactly repr()',
   assert.ok(line.includes('[0, 1, 2, 3'), line.slice(0, 100));
   assert.ok(line.includes('...'));
   assert.ok(line.length < 2000);
+});
+
+test("value_format 'authors': locals as the authors' tracer dumped them (JSON round trip, else the repr as a string)", { timeout: 60_000 }, () => {
+  const src = 'def f(t):\n    d = {1: (2, 3), "k": [(4,)], None: True, 1.5: 0}\n    s = {5}\n    m = {(1, 2): 3}\n    return t\nf((1, "a"))';
+  const lines = trace(src, { value_format: 'authors' }).trace.split('\n');
+  assert.ok(lines.includes("= {'f': '<function f>'} , {'f': 'function'}"), 'a function is its repr, quoted (address removed)');
+  assert.ok(lines.includes("== {'t': [1, 'a']} , {'t': 'tuple'}"), 'tuples as lists');
+  assert.ok(lines.includes("== {'t': [1, 'a'], 'd': {'1': [2, 3], 'k': [[4]], 'null': True, '1.5': 0}, 's': '{5}', 'm': '{(1, 2): 3}'} , "
+    + "{'t': 'tuple', 'd': 'dict', 's': 'set', 'm': 'dict'}"), 'int/None/float keys as strings; a set and a dict with tuple keys as their repr strings');
+  assert.ok(lines.includes("Return Value: (1, 'a')"), 'return values stay a repr (theirs too)');
+  const py = trace(src).trace;
+  assert.ok(py.includes("{'t': (1, 'a'), 'd': {1: (2, 3), 'k': [(4,)], None: True, 1.5: 0}, 's': {5}, 'm': {(1, 2): 3}}"), 'python keeps the repr');
 });
