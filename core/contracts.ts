@@ -5,7 +5,12 @@ import type { VisibleTestAudit } from './egcfg/protocol.ts';
 
 /** How to reach the model. The API key never enters a workflow history: activities read EGCFG_MODEL_API_KEY. */
 export type ModelSpec =
-  | { kind: 'openai'; baseUrl: string; model: string; simulated: boolean; dialect?: 'vllm' | 'llamacpp' | 'openai' }
+  | {
+    kind: 'openai'; baseUrl: string; model: string; simulated: boolean; dialect?: 'vllm' | 'llamacpp' | 'openai';
+    /** EG-CFG's procedure on this server (core/egcfg/local-path.ts): 'local' = the local inference service's
+     *  full-vocabulary CFG line route (python/local_infer/); absent or 'endpoint' = top-k logprobs over HTTP. */
+    egcfgPath?: 'endpoint' | 'local';
+  }
   | { kind: 'replay'; samplesFile: string; model: string };
 
 export type PromptType = 'deepseek_instruct' | 'long_code';
@@ -272,6 +277,8 @@ export interface EgcfgCampaignSummary extends CampaignSummary {
   cost: EgcfgCostSummary;
   /** The --protocol whose selection the search used (core/egcfg/protocol.ts); absent in older summaries. */
   selectionProtocol?: 'strict' | 'paper';
+  /** EG-CFG's procedure (--egcfg-path, core/egcfg/local-path.ts); absent in older summaries (= endpoint). */
+  egcfgPath?: 'endpoint' | 'local';
   /** HumanEval: problems without docstring-derived visible tests, and with wrong ones (null for other datasets). */
   visibleTests?: VisibleTestAudit | null;
 }

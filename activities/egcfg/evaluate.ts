@@ -27,6 +27,7 @@ import type { Database } from '../../db/client.ts';
 import type { EgcfgCampaignSummary, EgcfgCostSummary, EgcfgProblemOutcome, EgcfgProtocolSummary } from '../../core/contracts.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { storeActivities } from '../store.ts';
+import { problemOfRow } from '../problem-row.ts';
 import { executeOnce } from './generation.ts';
 
 type GenerationRow = typeof egcfgGenerations.$inferSelect;
@@ -84,7 +85,7 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
       campaignId: string; problemId: number; winnerGenerationId: number | null; selectionSuite?: SelectionSuite;
     }): Promise<EgcfgProblemOutcome> {
       const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, input.problemId));
-      const problem = p!.problem as unknown as Problem;
+      const problem = problemOfRow(p?.problem, input.problemId);
       const searchSuite = input.selectionSuite ?? 'visible';
       const gens = await db.select().from(egcfgGenerations)
         .where(and(eq(egcfgGenerations.campaignId, input.campaignId), eq(egcfgGenerations.problemId, input.problemId)))
@@ -168,10 +169,11 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
       const paper = protocols[0]!;
       const cost = await campaignCost(db, input.campaignId, paper.problems, paper.passed);
       const selectionProtocol = (campaign.config as { protocol?: 'strict' | 'paper' } | null)?.protocol ?? 'strict';
+      const egcfgPath = (campaign.config as { egcfgPath?: 'endpoint' | 'local' } | null)?.egcfgPath ?? 'endpoint';
       return {
         campaignId: input.campaignId, dataset: campaign.dataset, problems: paper.problems, passed: paper.passed,
         passAt1: paper.passAt1, model: campaign.model, simulated: campaign.simulated, method: 'eg-cfg', protocols,
-        baselineCampaignId: input.baselineCampaignId ?? null, cost, selectionProtocol,
+        baselineCampaignId: input.baselineCampaignId ?? null, cost, selectionProtocol, egcfgPath,
         visibleTests: campaign.dataset.startsWith('humaneval') ? await visibleTestAudit(db, input.campaignId) : null,
       };
     },

@@ -38,6 +38,8 @@ export const egcfgFields = {
     "the function forced after the reasoning prefix: 'reference' = the first def of the reference solution (MBPP, as the authors), 'entry-point' = the tested function", { value: 'N' }),
   condPrompt: opt(z.enum(['clean', 'authors-quirk']).default('clean'),
     "the conditional prompt of a model with the fence instruction: 'clean' (the sent prompt with the signal), 'authors-quirk' (as their code: the prompt without the instruction, with the signal, then the sent prompt's tokens from that prompt's length on)", { value: 'C' }),
+  egcfgPath: opt(z.enum(['endpoint', 'local']).optional(),
+    "EG-CFG's procedure: 'endpoint' (top-k logprobs over HTTP, reasoning prefix) or 'local' (the authors' small-model path: greedy from the prompt, full-vocabulary CFG, gamma 0 plain greedy, on the local inference service); default: local when a local inference service serves the model, else endpoint", { value: 'P' }),
   baselineCampaign: opt(text('baseline campaign', 200).optional(), 'a baseline campaign of the same model and dataset: RSR is computed against its pass@1', { value: 'ID', form: true }),
   heartbeatTimeoutMs: opt(z.number().int().min(1000).max(600_000).optional(), "heartbeat timeout of the generation activities (how soon a killed worker's step is retried), ms", { cli: false }),
 };

@@ -21,6 +21,8 @@ import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 import { localBtpModels } from '../btp-local.ts';
 import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
 import { ensureLocalServer, LOCAL_SLOTS } from '../../core/models/local-server.ts';
+import { ensureLocalInfer, runningLocalInfer } from '../../core/models/local-infer.ts';
+import { withEgcfgPath } from '../../campaigns/egcfg-path.ts';
 import { signalCampaign } from '../../campaigns/service.ts';
 import { trustModelUrl } from '../../core/model-servers.ts';
 
@@ -49,6 +51,12 @@ async function resolveModel(opts: RunOptions, dataDir: string, simulatedFlag: bo
     return { kind: 'openai', baseUrl: sim.url, model: opts.modelName, simulated: true };
   }
   const m = catalogueModel(opts.modelName);
+  // EG-CFG's local path: the local inference service (transformers, full-vocabulary CFG), asked for or already running.
+  if (opts.method === 'eg-cfg' && (opts.egcfgPath === 'local' || (opts.egcfgPath === undefined && runningLocalInfer(dataDir, m.name)))) {
+    const svc = await ensureLocalInfer(dataDir, m);
+    console.error(`[egcfg] Model: ${m.title} on the local inference service at ${svc.url} (pid ${svc.pid}; ${svc.file}); EG-CFG path local`);
+    return { kind: 'openai', baseUrl: svc.url, model: m.name, simulated: false, dialect: 'vllm', egcfgPath: 'local' };
+  }
   const server = await ensureLocalServer(dataDir, m);
   console.error(`[egcfg] Model: ${m.title} on llama.cpp's llama-server at ${server.url} (pid ${server.pid}); file ${server.file}, sha256 ${server.sha256}; prompt format ${opts.promptFormat ?? 'raw'}`);
   return { kind: 'openai', baseUrl: server.url, model: m.name, simulated: false, dialect: 'llamacpp' };
@@ -178,8 +186,9 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
 
 type CommonValues = ServiceFlagValues & { 'output-dir'?: string; quiet?: boolean; simulated?: boolean };
 
-async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill?: number; simAdapterSkill?: number; simSourceSkill?: number }): Promise<number> {
-  if (opts.method === 'btp') return executeBtp(opts, values, extra);
+async function execute(given: RunOptions, values: CommonValues, extra: { simSkill?: number; simAdapterSkill?: number; simSourceSkill?: number }): Promise<number> {
+  if (given.method === 'btp') return executeBtp(given, values, extra);
+  let opts = given;
   // A name that is neither served by a URL, simulated, nor in the catalogue is bad input: say so before starting anything.
   if (!opts.samplesFile && !opts.modelUrl && !values.simulated && !isSimulatedName(opts.modelName)) catalogueModel(opts.modelName);
   checkSelectionOptions(opts);
@@ -187,11 +196,15 @@ async function execute(opts: RunOptions, values: CommonValues, extra: { simSkill
   let simulator: Awaited<ReturnType<typeof startSimulatedModel>> | undefined;
   let interrupted = false;
   try {
-    const model = await resolveModel(opts, runtime.dataDir, values.simulated === true, async () => {
+    let model = await resolveModel(opts, runtime.dataDir, values.simulated === true, async () => {
       const problems = await loadDataset(opts.dataset, { ...(opts.datasetFile ? { file: opts.datasetFile } : {}), split: 'all' });
       simulator = await startSimulatedModel(problems, opts.modelName, extra.simSkill !== undefined ? { skill: extra.simSkill } : {});
       return simulator;
     });
+    if (opts.method === 'eg-cfg') {
+      model = await withEgcfgPath(opts.egcfgPath, model);
+      if (model.kind === 'openai') opts = { ...opts, egcfgPath: model.egcfgPath };
+    }
     const ctx: ServiceContext = { db: runtime.database.db, client: runtime.client };
     const created = await startCampaign(ctx, opts, model);
     // The handler goes in before the line that tells a watcher the campaign exists: a Ctrl-C right after it must cancel.
@@ -331,6 +344,8 @@ function egcfgSummaryFields(s: EgcfgCampaignSummary) {
     // Which selection the search used (--protocol): under 'strict' the HumanEval / CodeContests paper rows are not the
     // authors' selection; under 'paper' the strict rows saw hidden tests.
     selection_protocol: s.selectionProtocol ?? 'strict',
+    // Which EG-CFG procedure ran (--egcfg-path): the endpoint's top-k or the local service's full-vocabulary CFG.
+    egcfg_path: s.egcfgPath ?? 'endpoint',
     ...(s.visibleTests ? {
       visible_tests: {
         problems: s.visibleTests.problems, no_visible_tests: s.visibleTests.noVisibleTests, wrong_visible_asserts: s.visibleTests.wrongVisibleAsserts,

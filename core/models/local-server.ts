@@ -16,19 +16,21 @@ const StateSchema = z.object({
   contextPerSlot: z.number().int().positive(), startedAt: z.string(),
   /** A LoRA adapter (GGUF) the server applies to every request: a BTP iteration's model. */
   lora: z.object({ name: z.string(), file: z.string() }).optional(),
+  /** 'local-infer': the EG-CFG local-path inference service (core/models/local-infer.ts); absent: llama-server. */
+  kind: z.literal('local-infer').optional(),
 });
 export type LocalServerState = z.infer<typeof StateSchema>;
 
 type Log = (line: string) => void;
 
 export const serversDir = (dataDir: string): string => join(dataDir, 'model-servers');
-const stateFile = (dataDir: string, name: string): string => join(serversDir(dataDir), `${name}.json`);
+export const stateFile = (dataDir: string, name: string): string => join(serversDir(dataDir), `${name}.json`);
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-function readState(path: string): LocalServerState | undefined {
+export function readState(path: string): LocalServerState | undefined {
   try { return StateSchema.parse(JSON.parse(readFileSync(path, 'utf8'))); } catch { return undefined; }
 }
 
@@ -42,24 +44,24 @@ async function servedFile(url: string): Promise<string | undefined> {
   } catch { return undefined; }
 }
 
-async function waitHealthy(url: string, pid: number, exited: () => boolean, deadlineMs: number, logFile: string): Promise<void> {
+export async function waitHealthy(url: string, pid: number, exited: () => boolean, deadlineMs: number, logFile: string, what = 'llama-server'): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
     if (exited()) {
       const tail = (() => { try { return readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n'); } catch { return ''; } })();
-      throw new Error(`llama-server (pid ${pid}) exited while loading; its log ${logFile} ends:\n${tail}`);
+      throw new Error(`${what} (pid ${pid}) exited while loading; its log ${logFile} ends:\n${tail}`);
     }
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
       if (res.status === 200) return;
     } catch { /* still starting */ }
-    if (Date.now() > until) throw new Error(`llama-server at ${url} did not become healthy within ${deadlineMs / 1000} s (log: ${logFile})`);
+    if (Date.now() > until) throw new Error(`${what} at ${url} did not become healthy within ${deadlineMs / 1000} s (log: ${logFile})`);
     await new Promise((r) => setTimeout(r, delay));
   }
 }
 
 /** Serializes starts within one data folder (two CLIs starting the same model wait for each other). */
-async function withLock<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
   const lock = join(dir, `${name}.lock`);
   const until = Date.now() + 15 * 60_000;
   for (;;) {
@@ -152,7 +154,9 @@ export async function ensureLocalServer(dataDir: string, m: CatalogueModel, opts
   });
 }
 
-const serverKeyOf = (s: LocalServerState): string => keyOf(s.name, s.lora);
+const serverKeyOf = (s: LocalServerState): string => (s.kind === 'local-infer' ? localInferKey(s.name) : keyOf(s.name, s.lora));
+/** The registry name of a model's local inference service (EG-CFG's local path). */
+export const localInferKey = (name: string): string => `${name}--local-infer`;
 
 /** Every local model server recorded in this data folder, with whether it is still running. */
 export function listLocalServers(dataDir: string): Array<LocalServerState & { running: boolean }> {
