@@ -1,4 +1,4 @@
-// Workflow determinism: the histories recorded from real runs of the baseline, EG-CFG and BTP workflows
+// Workflow determinism: the histories recorded from real runs of the baseline, EG-CFG, BTP and experiment workflows
 // (test/fixtures/histories/, `npm run record-histories`) replay against the current workflow code, bundled as the
 // workers bundle it. A change that makes a workflow issue different commands for the same history (a new activity,
 // a reordered call, a changed timer) fails here: guard it with patched() (see the README's development notes).
@@ -12,7 +12,7 @@ import { fixtureWorkflowType, historiesDir as dir, historyFromFixture } from '..
 
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 /** Each of these workflow types has at least one recorded history. */
-const required = ['baselineCampaign', 'baselineProblem', 'egcfgCampaign', 'egcfgProblem', 'egcfgAgent', 'egcfgGeneration', 'btpCycle'];
+const required = ['baselineCampaign', 'baselineProblem', 'egcfgCampaign', 'egcfgProblem', 'egcfgAgent', 'egcfgGeneration', 'btpCycle', 'btpExperiment'];
 
 describe('workflow replay (recorded histories against the current workflow code)', { timeout: 300_000 }, () => {
   test('every workflow type has a recorded history', () => {

@@ -4,8 +4,9 @@
 // test/fixtures/histories/<workflowType>-<status>[-<n>].json (format: test/support/histories.ts): every run of the
 // campaign workflows, and per child workflow type and status the run with the longest history.
 //
-//   npm run record-histories            (all three; BTP is skipped, with a message, when the trainer env is missing)
+//   npm run record-histories            (baseline, eg-cfg, btp; BTP is skipped, with a message, when the trainer env is missing)
 //   npm run record-histories -- baseline eg-cfg
+//   npm run record-histories -- experiment   (a two-campaign experiment workflow; keeps only btpExperiment's history)
 //
 // Re-record after a deliberate, patched() change of workflow code, and commit the new files with it.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,12 +22,15 @@ import { loadDataset } from '../../core/datasets/index.ts';
 import { repoPath } from '../../core/repo.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import { startWorkers } from '../../workers/worker.ts';
+import { runExperimentWorkflow } from '../../cli/experiment-workflow.ts';
 import { fixtureWorkflowType, historiesDir, historyToFixture, isRecordedName } from './histories.ts';
 import { freshPostgresDatabase, startTestTemporal } from './services.ts';
 /** The workflows whose every run is kept (the rest: the longest run per type and status). */
 const campaignTypes = new Set(['baselineCampaign', 'egcfgCampaign', 'btpCycle']);
 
 const methods = process.argv.slice(2).length ? process.argv.slice(2) : ['baseline', 'eg-cfg', 'btp'];
+/** An experiment's children are ordinary campaigns already recorded by the other methods: keep only its own history. */
+const onlyTypes = methods.length === 1 && methods[0] === 'experiment' ? new Set(['btpExperiment']) : undefined;
 const log = (line: string): void => { process.stderr.write(`record-histories: ${line}\n`); };
 
 const [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
@@ -46,6 +50,17 @@ try {
     if (methods.includes('baseline')) await run({ dataset: 'mbpp', modelName: 'sim', maxProblems: 3, concurrency: 2 });
     if (methods.includes('eg-cfg')) {
       await run({ dataset: 'mbpp', method: 'eg-cfg', modelName: 'sim', maxProblems: 1, gammas: [0, 3], temperature: 0.7, numCandidates: 2, horizon: 2, maxNewTokens: 256 });
+    }
+    if (methods.includes('experiment')) {
+      const entry = (seed: number) => ({
+        options: { ...parseRunOptions({ dataset: 'mbpp', modelName: 'sim', maxProblems: 2, concurrency: 2, seed }) }, target: model,
+        variants: [{ step: 'step1', group: 'baseline', label: `seed ${seed}`, value: seed, method: 'baseline' as const, over: {} }],
+      });
+      const r = await runExperimentWorkflow(ctx.client, {
+        meta: { name: 'record', mode: 'quick', steps: ['step1'], simulated: true, targetModel: 'sim', sourceModel: 'sim', dataset: 'mbpp', seed: 1, outputDir: join(dir, 'experiment'), database: 'record' },
+        entries: [entry(1), entry(2)],
+      }, log);
+      log(`experiment: ${r.campaigns} campaigns, files ${r.files.join(', ')}`);
     }
     if (methods.includes('btp')) {
       const trainer = trainerEnvStatus();
@@ -70,11 +85,11 @@ try {
   const chosen = new Map<string, { name: string; events: number; json: string }>();
   const kept: Array<{ name: string; json: string }> = [];
   for await (const wf of env.client.workflow.list()) {
-    if (wf.status.name === 'RUNNING') continue;
+    if (wf.status.name === 'RUNNING' || (onlyTypes && !onlyTypes.has(wf.type))) continue;
     const history = await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     const status = wf.status.name.toLowerCase();
     const entry = { name: `${wf.type}-${status}`, events: history.events?.length ?? 0, json: historyToFixture(history) };
-    if (campaignTypes.has(wf.type)) kept.push(entry);
+    if (campaignTypes.has(wf.type) || onlyTypes) kept.push(entry);
     else if ((chosen.get(entry.name)?.events ?? -1) < entry.events) chosen.set(entry.name, entry);
   }
   kept.push(...chosen.values());
