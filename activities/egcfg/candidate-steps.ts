@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq } from 'drizzle-orm';
 import { pgJson, pgText } from '../../core/pg-text.ts';
 import {
-  addCandidates, applyCondCandidates, candidateRequestPlan, currentCode, cutCandidate, emptyCandidatePool, needsAnotherRequest,
+  addCandidates, applyCondCandidates, candidateComplete, candidateRequestPlan, currentCode, cutCandidate, emptyCandidatePool, needsAnotherRequest,
   newRawCandidates, CANDIDATE_MAX_TOKENS, type CandidateForm, type CandidatePool,
 } from '../../core/egcfg/index.ts';
 import { egcfgCandidates } from '../../db/schema/index.ts';
@@ -35,15 +35,20 @@ export function candidateActivities(deps: ActivityDeps, st: StepStore) {
       const seed = callSeed(gen.seed, ['candidates', gen.gamma, ref.lineIndex, ref.side, ref.request]);
       // Token ids (prompt-ids.ts): the prompt continues the model's own token sequence, as the decode calls do.
       const prompt = [...await fixedIdsOf(model, gen.basePrompt, state.gen)(ref.side), ...state.ids];
-      const reply = await model.completions({
-        prompt,
-        n: plan.n, temperature: plan.temperature, top_p: plan.topP, max_tokens: Math.min(plan.maxTokens, CANDIDATE_MAX_TOKENS),
+      const req = {
+        prompt, n: plan.n, temperature: plan.temperature, top_p: plan.topP, max_tokens: Math.min(plan.maxTokens, CANDIDATE_MAX_TOKENS),
         stop: plan.stop, seed,
-      }).catch((e: unknown) => {
+      };
+      // Only d + 1 lines of a candidate are kept: on a real server each sample is streamed and cut off there
+      // (candidateComplete), the paper's 512-token setting included. The simulated server answers at once, unstreamed.
+      const streamed = cfg.d !== null && !(cfg.model.kind === 'openai' && cfg.model.simulated);
+      const d = cfg.d;
+      const reply = await (streamed ? model.completionsUntil(req, (text) => candidateComplete(text, d)) : model.completions(req)).catch((e: unknown) => {
         overflow = ref.side === 'cond' ? contextOverflow(e) : null;
         if (overflow === null) throw e;
         return { choices: [] as Array<{ text: string }> };
       });
+      const cut = 'cut' in reply ? reply.cut : undefined;
       const code = currentCode(state.gen);
       const rows = reply.choices.map((c, i) => ({
         generationId: ref.generationId, lineIndex: ref.lineIndex, side: ref.side, requestIndex: ref.request,
@@ -55,6 +60,7 @@ export function candidateActivities(deps: ActivityDeps, st: StepStore) {
         summary: {
           seq: ref.seq, next: ref.side === 'uncond' ? 'build_signal' : 'sample_cond_candidates', side: ref.side,
           request: ref.request, n: plan.n, temperature: plan.temperature, maxTokens: plan.maxTokens, seed, kept: rows.filter((r) => r.raw !== null).length,
+          ...(cut !== undefined ? { streamed: true, cutAtHorizon: cut } : {}),
           ...(overflow !== null ? { contextOverflow: overflow } : {}),
         },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,

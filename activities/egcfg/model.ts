@@ -66,6 +66,22 @@ export class EgcfgModel {
     }
   }
 
+  /** Streamed completions cut by the client once `isDone(text)` (ModelClient.completionsUntil); metered as n calls. */
+  async completionsUntil(req: Omit<CompletionRequest, 'model'>, isDone: (text: string) => boolean): Promise<CompletionResponse & { cut: number }> {
+    const t0 = performance.now();
+    try {
+      const reply = await this.client.completionsUntil({ ...req, model: this.name }, isDone, this.opts.signal ? { signal: this.opts.signal } : {});
+      this.meter.modelCalls += reply.choices.length;
+      this.meter.promptTokens += reply.usage?.prompt_tokens ?? 0;
+      this.meter.completionTokens += reply.usage?.completion_tokens ?? 0;
+      return reply;
+    } catch (err) {
+      throw toApplicationFailure(err);
+    } finally {
+      this.meter.modelMs += performance.now() - t0;
+    }
+  }
+
   async tokenize(text: string, addSpecialTokens: boolean): Promise<number[]> {
     const t0 = performance.now();
     try {

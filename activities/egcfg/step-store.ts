@@ -52,13 +52,14 @@ export const attemptNo = (): number => activityContext()?.info.attempt ?? 1;
 const cancelSignal = (): AbortSignal | undefined => activityContext()?.cancellationSignal;
 
 /**
- * The model server refused a prompt as longer than its context (vLLM's 400 "maximum context length"). Only the
+ * The model server refused a prompt as longer than its context (vLLM's 400 "maximum context length", llama.cpp's
+ * "exceeds the available context size"). Only the
  * conditional side can get there by itself (the signal can be long); that side is then skipped for the rest of the
  * step: guidance off, recorded as `contextOverflow` in the step's summary.
  */
 export function contextOverflow(err: unknown): string | null {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (/maximum context length/i.test(e.message)) return e.message;
+    if (/maximum context length|exceeds the available context size/i.test(e.message)) return e.message;
   }
   return null;
 }

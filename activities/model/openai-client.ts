@@ -2,6 +2,7 @@
 // Every request and every reply is validated with zod (./protocol.ts). Transient failures (429, 5xx, timeouts,
 // refused or reset connections) are retried with exponential backoff; everything else fails at once with a
 // ModelServerError whose `retryable` flag tells a Temporal activity how to map it (see toApplicationFailure).
+import { streamCompletion } from './stream.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import http from 'node:http';
 import https from 'node:https';
@@ -257,6 +258,44 @@ export class ModelClient {
     }
     this.observeSpeed(reply.usage?.completion_tokens ?? 0, Date.now() - t0);
     return reply;
+  }
+
+  /**
+   * Streamed completions that the client cuts off (stream.ts): one request of one choice per sample (part i seeded
+   * seed + i, as splitN), each aborted as soon as `isDone(text)` holds, so the server stops generating. Not retried
+   * here (a failure is a retryable ModelServerError: the activity is retried). `cut` counts the choices cut off.
+   */
+  async completionsUntil(req: CompletionRequest, isDone: (text: string) => boolean, opts: CallOptions = {}): Promise<CompletionResponse & { cut: number }> {
+    this.validate(CompletionRequestSchema, req, '/v1/completions');
+    const dialect = await this.dialectForCall();
+    const sent = { ...req, ...(req.stop === undefined ? {} : { stop: stopsFor(dialect === 'unknown' ? 'vllm' : dialect, req.stop) }) };
+    const url = `${this.baseUrl}/v1/completions`;
+    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs({ ...req, n: 1 });
+    const t0 = Date.now();
+    const parts = await Promise.all(splitN(sent, 1).map(async (part) => {
+      const signal = AbortSignal.any([...(opts.signal ? [opts.signal] : []), AbortSignal.timeout(timeoutMs)]);
+      const body = dialect === 'llamacpp' ? llamaCompletionBody(part) : { ...part };
+      try {
+        return await streamCompletion(new URL(url), this.headers(true), body, signal, this.agent, isDone);
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        const aborted = opts.signal?.aborted === true;
+        throw new ModelServerError(`POST ${url} (stream) failed: ${(err as Error).message}`, {
+          retryable: !aborted && (status === undefined || status === 408 || status === 429 || status >= 500),
+          kind: aborted ? 'aborted' : status === undefined ? 'connection' : 'http', url, attempts: 1,
+          ...(status === undefined ? {} : { status, serverMessage: (err as Error).message }), cause: err,
+        });
+      }
+    }));
+    const completionTokens = parts.reduce((a, p) => a + (p.completionTokens ?? p.events), 0);
+    const promptTokens = parts.reduce((a, p) => a + (p.promptTokens ?? (Array.isArray(req.prompt) ? req.prompt.length : 0)), 0);
+    this.observeSpeed(Math.round(completionTokens / Math.max(1, parts.length)), Date.now() - t0);
+    return {
+      id: 'stream', object: 'text_completion', created: 0, model: req.model,
+      choices: parts.map((p, index) => ({ index, text: p.text, logprobs: null, finish_reason: p.finishReason })),
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      cut: parts.filter((p) => p.finishReason === 'client_cut').length,
+    };
   }
 
   /** vLLM's shape as is, or llama.cpp's converted (a server reached before its dialect was known may send either). */

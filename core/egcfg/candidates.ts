@@ -61,6 +61,20 @@ export function cutCandidate(codeSoFar: string, sampledText: string, horizonLine
   return program;
 }
 
+/**
+ * Whether a sampled completion already holds everything cutCandidate keeps (issue 11 item 9): d + 1 newlines, or a
+ * fence / EOS marker (the text after it is cut). A streamed candidate request is stopped there: the rest would be
+ * generated only to be cut away. Never with an unbounded horizon (d = inf).
+ */
+export function candidateComplete(sampledText: string, horizonLines: number | null): boolean {
+  if (horizonLines === null) return false;
+  const stop = firstStopIndex(sampledText);
+  if (stop < sampledText.length) return true;
+  let newlines = 0;
+  for (const ch of sampledText) if (ch === '\n' && ++newlines > horizonLines) return true;
+  return false;
+}
+
 /** One candidate after make_executable; `executable` null = could not be made executable (discarded). */
 export interface CandidateForm {
   raw: string;
