@@ -6,6 +6,7 @@ import { currentCode, nextAction, type StepContext } from '../../core/egcfg/inde
 import { heartbeat } from '../heartbeat.ts';
 import { gamma1LineStep } from './line-step.ts';
 import { fixedIdsOf } from './prompt-ids.ts';
+import { promptsConfigOf } from './prompts.ts';
 import { isLocalPath, localPathSteps } from './local-path.ts';
 import { meterColumns, type StepRef, type StepResult, type StepStore } from './step-store.ts';
 import { cfgTokenStep } from './token-step.ts';
@@ -34,7 +35,7 @@ export function decodeActivities(st: StepStore) {
       let guidedTokens = 0;
       let changedTokens = 0;
       let appended = '';
-      const fixedIds = fixedIdsOf(model, gen.basePrompt, s);
+      const fixedIds = fixedIdsOf(model, gen.basePrompt, s, promptsConfigOf(cfg).condBase);
       const noRefresh: StepContext = { elapsedMs: 0, solvedElsewhere: false };
       let overflow: string | null = null;
       // Wall-clock time spent waiting for the model server (the two CFG calls of a token run concurrently).

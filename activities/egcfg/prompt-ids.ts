@@ -4,6 +4,7 @@
 // these ids, so the prompt continues the model's own token sequence instead of a re-tokenization of its text.
 import type { GenerationState } from '../../core/egcfg/index.ts';
 import { insertSignal } from '../../core/egcfg/signal.ts';
+import { quirkConditionalIds } from '../../core/egcfg/cond-quirk.ts';
 import type { EgcfgModel } from './model.ts';
 
 export type Side = 'uncond' | 'cond';
@@ -14,11 +15,23 @@ export function fixedText(basePrompt: string, s: GenerationState, side: Side, si
   return base + s.prefix;
 }
 
+/**
+ * --cond-prompt authors-quirk (core/egcfg/cond-quirk.ts): the conditional fixed part as the authors' code builds it for
+ * a fenced prompt: `condBase` (the prompt without the fence instruction) with the signal, then the unconditional
+ * fixed part's tokens from condBase's token length on.
+ */
+async function quirkIds(model: EgcfgModel, condBase: string, basePrompt: string, s: GenerationState): Promise<number[]> {
+  const [signalled, sent, base] = await Promise.all([
+    model.tokenize(insertSignal(condBase, s.signal ?? ''), true), model.tokenize(fixedText(basePrompt, s, 'uncond'), true), model.tokenize(condBase, true),
+  ]);
+  return quirkConditionalIds(signalled, sent, base.length);
+}
+
 /** Token ids of both sides' fixed parts, tokenized on first use (one tokenizer call per side per step). */
-export function fixedIdsOf(model: EgcfgModel, basePrompt: string, s: GenerationState): (side: Side) => Promise<number[]> {
+export function fixedIdsOf(model: EgcfgModel, basePrompt: string, s: GenerationState, condBase?: string): (side: Side) => Promise<number[]> {
   const fixed: Record<Side, Promise<number[]> | null> = { uncond: null, cond: null };
   return (side) => {
-    fixed[side] ??= model.tokenize(fixedText(basePrompt, s, side), true);
+    fixed[side] ??= side === 'cond' && condBase !== undefined ? quirkIds(model, condBase, basePrompt, s) : model.tokenize(fixedText(basePrompt, s, side), true);
     return fixed[side];
   };
 }

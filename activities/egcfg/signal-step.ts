@@ -1,6 +1,7 @@
 // The dynamic signal of one refresh (spec §2): traced runs of the accepted candidates on the visible-test
 // invocations (sandbox), rendered as the signal, then applySignal. Sandbox queue.
 import { performance } from 'node:perf_hooks';
+import { promptsConfigOf, signalTextsOf } from './prompts.ts';
 import { and, asc, eq } from 'drizzle-orm';
 import { pgJson } from '../../core/pg-text.ts';
 import { applySignal, currentCode, renderSignal, type SignalEntry } from '../../core/egcfg/index.ts';
@@ -65,6 +66,7 @@ export function signalActivities(deps: ActivityDeps, st: StepStore) {
         if (pending.length === 0) return;
         const r = await sandbox.run({
           program: runnableProgram(program, problem), mode: 'trace', timeoutMs: cfg.traceTimeoutMs, traceMaxChars: cfg.traceMaxChars,
+          ...(promptsConfigOf(cfg).traceFormat === 'authors' ? { traceFormat: 'authors' as const } : {}),
           tests: pending.map((inv, i) => {
             const c = callOf.get(inv)!;
             return { id: `inv/${i}`, code: c.code, ...(c.stdin !== undefined ? { stdin: c.stdin } : {}) };
@@ -88,7 +90,7 @@ export function signalActivities(deps: ActivityDeps, st: StepStore) {
           if (typeof trace === 'string') entries.push({ candidate: program, invocation, trace });
         }
       }
-      const signal = renderSignal(entries);
+      const signal = renderSignal(entries, signalTextsOf(promptsConfigOf(cfg).prompts));
       const applied: StoredState = { ...state, gen: applySignal(spec, state.gen, { signal, uniqueExecutables: programs }) };
       const { state: next, result } = advance(spec, applied, await stepContext(gen));
       return writeStep({
