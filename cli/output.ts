@@ -25,6 +25,8 @@ export interface SummaryLine {
   samples_per_problem?: number;
   pass_at_10?: number;
   pass_at_100?: number;
+  /** EG-CFG: which prompt texts ran, `ours` or `authors (<dir>, <commit>)`. */
+  prompts?: string;
   /** Baseline: which rule found each program in the replies, and how many do not compile. */
   extraction?: ExtractionReport;
   output_dir: string;
@@ -85,6 +87,7 @@ export function summaryMarkdown(s: SummaryLine): string {
     s.extraction ? `\n${extractionLine(s.extraction)}` : '',
     s.samples_coverage ? `\n${samplesCoverageLine(s.samples_coverage)}` : '',
     s.samples_per_problem ? `\n${passAtKNote(s)}` : '',
+    s.prompts ? `\nPrompts: ${s.prompts}` : '',
     s.visible_tests ? `\nVisible tests (docstring examples): ${s.visible_tests.no_visible_tests} of ${s.visible_tests.problems} problems have none, ${s.visible_tests.wrong_visible_asserts} have asserts the canonical solution fails.` : '',
     '',
   ];

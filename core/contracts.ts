@@ -279,6 +279,8 @@ export interface EgcfgCampaignSummary extends CampaignSummary {
   selectionProtocol?: 'strict' | 'paper';
   /** EG-CFG's procedure (--egcfg-path, core/egcfg/local-path.ts); absent in older summaries (= endpoint). */
   egcfgPath?: 'endpoint' | 'local';
+  /** Which prompt texts ran: `ours`, or `authors (<dir>, <commit>)` (--authors-prompts; core/prompts/authors.ts). */
+  prompts?: string;
   /** HumanEval: problems without docstring-derived visible tests, and with wrong ones (null for other datasets). */
   visibleTests?: VisibleTestAudit | null;
 }

@@ -19,6 +19,7 @@
 // `contaminated: true` under --protocol paper. HumanEval rows carry `visibleTests` {count, canonicalFails}: the
 // campaign summary counts the problems without docstring examples and those whose examples are wrong.
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { promptsLabelText, type PromptsLabel } from '../../core/prompts/authors.ts';
 import { buildEvaluation, type Problem } from '../../core/datasets/index.ts';
 import { auditVisibleTests, paperSelectionMatches, type SelectionSuite, type VisibleTestAudit } from '../../core/egcfg/protocol.ts';
 import { baselineMismatch, rsrOnCommonProblems } from '../../core/metrics.ts';
@@ -170,10 +171,11 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
       const cost = await campaignCost(db, input.campaignId, paper.problems, paper.passed);
       const selectionProtocol = (campaign.config as { protocol?: 'strict' | 'paper' } | null)?.protocol ?? 'strict';
       const egcfgPath = (campaign.config as { egcfgPath?: 'endpoint' | 'local' } | null)?.egcfgPath ?? 'endpoint';
+      const prompts = promptsLabelText((campaign.config as { prompts?: PromptsLabel } | null)?.prompts);
       return {
         campaignId: input.campaignId, dataset: campaign.dataset, problems: paper.problems, passed: paper.passed,
         passAt1: paper.passAt1, model: campaign.model, simulated: campaign.simulated, method: 'eg-cfg', protocols,
-        baselineCampaignId: input.baselineCampaignId ?? null, cost, selectionProtocol, egcfgPath,
+        baselineCampaignId: input.baselineCampaignId ?? null, cost, selectionProtocol, egcfgPath, prompts,
         visibleTests: campaign.dataset.startsWith('humaneval') ? await visibleTestAudit(db, input.campaignId) : null,
       };
     },

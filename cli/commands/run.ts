@@ -346,6 +346,8 @@ function egcfgSummaryFields(s: EgcfgCampaignSummary) {
     selection_protocol: s.selectionProtocol ?? 'strict',
     // Which EG-CFG procedure ran (--egcfg-path): the endpoint's top-k or the local service's full-vocabulary CFG.
     egcfg_path: s.egcfgPath ?? 'endpoint',
+    // Which prompt texts ran (--authors-prompts): ours, or the authors' from a checkout (its folder and commit).
+    prompts: s.prompts ?? 'ours',
     ...(s.visibleTests ? {
       visible_tests: {
         problems: s.visibleTests.problems, no_visible_tests: s.visibleTests.noVisibleTests, wrong_visible_asserts: s.visibleTests.wrongVisibleAsserts,
@@ -363,6 +365,7 @@ function egcfgProtocolNotes(e: ReturnType<typeof egcfgSummaryFields>): string[] 
   const r = e.protocols.find((p) => p.rsr_problems !== undefined);
   if (r?.rsr_note !== undefined) lines.push(`RSR: none (${r.rsr_note})`);
   else if (r) lines.push(`RSR on the ${r.rsr_problems} problems both campaigns scored (baseline pass@1 there: ${r.baseline_pass_at_1 === null ? '–' : (100 * r.baseline_pass_at_1).toFixed(2)} %)`);
+  lines.push(`prompts: ${e.prompts}`);
   const v = e.visible_tests;
   if (v) lines.push(`visible tests (docstring examples): ${v.no_visible_tests} of ${v.problems} problems have none, ${v.wrong_visible_asserts} have asserts the canonical solution fails`);
   return lines;

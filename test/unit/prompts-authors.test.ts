@@ -14,6 +14,7 @@ import { authorsBasePrompt, egcfgBasePrompt, fenceFamilyFor, insertFenceInstruct
 import { buildPrompt } from '../../core/prompts/index.ts';
 import { renderPartialSignal, renderSignal } from '../../core/egcfg/signal.ts';
 import { repoPath } from '../../core/repo.ts';
+import { summaryMarkdown } from '../../cli/output.ts';
 
 const FIXTURE = repoPath('test', 'fixtures', 'authors-prompts');
 const a = loadAuthorsPrompts(FIXTURE);
@@ -170,5 +171,15 @@ describe("the dynamic signal in their templates", { timeout: 60_000 }, () => {
       + '\n');
     assert.equal(renderSignal([], texts), '');
     assert.equal(renderPartialSignal([{ invocation: 'f(1)', trace: 'T' }], texts), '\n### PLACEHOLDER PARTIAL HEADER \\n stays raw\n\n# I: f(1)\n# T: T\n\n');
+  });
+});
+
+describe('tables say which prompts ran', { timeout: 60_000 }, () => {
+  it('summary.md carries the label: ours, or authors (<dir>, <commit>)', () => {
+    const line = { campaign_id: 'c', dataset: 'mbpp', method: 'eg-cfg', model: 'm', simulated: false, problems: 1, passed: 1, pass_at_1: 1, output_dir: '/o', database: 'db' };
+    const label = promptsLabelText({ source: 'authors', dir: '/src/eg_cfg', commit: '639abe9e', sha256: 'x' });
+    assert.equal(label, 'authors (/src/eg_cfg, 639abe9e)');
+    assert.match(summaryMarkdown({ ...line, prompts: label }), /\nPrompts: authors \(\/src\/eg_cfg, 639abe9e\)\n/);
+    assert.match(summaryMarkdown({ ...line, prompts: 'ours' }), /\nPrompts: ours\n/);
   });
 });
