@@ -15,7 +15,8 @@ import { alive, heartbeat } from './heartbeat.ts';
 import { activityLogger } from './log.ts';
 import { ModelServerError } from './model/openai-client.ts';
 import { storeActivities } from './store.ts';
-import { runContest } from './contest.ts';
+import { runContest, type ContestExecution } from './contest.ts';
+import type { ExecutionResult, Sandbox } from './sandbox/index.ts';
 
 export interface GenerateSampleInput {
   campaignId: string;
@@ -45,6 +46,29 @@ export const sampleIndexOf = (attempt: string): number => {
   const m = /^sample-(\d+)$/.exec(attempt);
   return m ? Number(m[1]) : 0;
 };
+
+/** What a sandbox run of a stored sample gives (a function's tests, or a stdin/stdout problem's cases). */
+export type SampleRun = ExecutionResult | ContestExecution;
+
+/**
+ * Run a stored sample's code (`code`, `params` as in its samples row: a NUL it held is restored) against a suite of
+ * its problem's tests in the sandbox.
+ */
+export async function runSampleInSandbox(sandbox: Sandbox, problem: Problem, storedCode: string, params: unknown, suite: EvaluationSuite): Promise<SampleRun> {
+  const hadNul = (params as { codeHadNul?: boolean } | null)?.codeHadNul === true;
+  const code = hadNul ? programWithNul(storedCode) : storedCode;
+  if (problem.io) return runContest(sandbox, problem, code, suite);
+  const evaluation = buildEvaluation(problem, code, suite);
+  return sandbox.run({ program: evaluation.program, tests: evaluation.tests, mode: 'verdict' });
+}
+
+/** The executions row of a sample's run (natural key: sample, suite). */
+export function executionRow(sampleId: number, suite: EvaluationSuite, result: SampleRun): typeof executions.$inferInsert {
+  return {
+    sampleId, suite, status: result.status, passed: result.passed, testsPassed: result.testsPassed, testsTotal: result.testsTotal,
+    perTest: pgJson(result.tests), stdout: pgText(result.stdout), stderr: pgText(result.stderr), durationMs: result.durationMs,
+  };
+}
 
 /** The two baseline steps without their heartbeat wrappers (the batched activity, activities/baseline-batch.ts, runs them in its own). */
 export function baselineSteps(deps: ActivityDeps) {
@@ -145,32 +169,10 @@ export function baselineSteps(deps: ActivityDeps) {
         activityLogger({ sampleId: input.sampleId }).info({ executionId: found.executionId }, 'execution already stored: reused');
         return { executionId: found.executionId, passed: found.passed!, status: found.status!, testsPassed: found.testsPassed!, testsTotal: found.testsTotal! };
       }
-      const problem = found.problem as unknown as Problem;
-      const hadNul = (found.params as { codeHadNul?: boolean } | null)?.codeHadNul === true;
-      const code = hadNul ? programWithNul(found.code) : found.code;
-      const sandbox = await deps.sandbox();
-      let result;
-      if (problem.io) {
-        heartbeat({ sampleId: input.sampleId, suite: input.suite });
-        result = await runContest(sandbox, problem, code, input.suite);
-      } else {
-        const evaluation = buildEvaluation(problem, code, input.suite);
-        heartbeat({ sampleId: input.sampleId, tests: evaluation.tests.length });
-        result = await sandbox.run({ program: evaluation.program, tests: evaluation.tests, mode: 'verdict' });
-      }
+      heartbeat({ sampleId: input.sampleId, suite: input.suite });
+      const result = await runSampleInSandbox(await deps.sandbox(), found.problem as unknown as Problem, found.code, found.params, input.suite);
       const verdict = { executionId: executions.id, passed: executions.passed, status: executions.status, testsPassed: executions.testsPassed, testsTotal: executions.testsTotal };
-      const [inserted] = await db.insert(executions).values({
-        sampleId: input.sampleId,
-        suite: input.suite,
-        status: result.status,
-        passed: result.passed,
-        testsPassed: result.testsPassed,
-        testsTotal: result.testsTotal,
-        perTest: pgJson(result.tests),
-        stdout: pgText(result.stdout),
-        stderr: pgText(result.stderr),
-        durationMs: result.durationMs,
-      }).onConflictDoNothing().returning(verdict);
+      const [inserted] = await db.insert(executions).values(executionRow(input.sampleId, input.suite, result)).onConflictDoNothing().returning(verdict);
       // A concurrent attempt stored it first: its row is the verdict.
       const [row] = inserted ? [inserted] : await db.select(verdict).from(executions)
         .where(and(eq(executions.sampleId, input.sampleId), eq(executions.suite, input.suite)));

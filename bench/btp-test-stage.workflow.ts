@@ -1,23 +1,11 @@
-// The BTP test stage's orchestration (workflows/btp.ts: problems in lanes, one btpTestBeams activity per problem on
-// the sandbox queue), alone, for bench/btp-test-stage.bench.ts: the beams are written by the bench, not sampled.
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
-import { activityOptions } from '../workflows/activity-options.ts';
+// The BTP test stage's orchestration alone (workflows/btp-test-stage.ts, as workflows/btp.ts runs it: batches of
+// problems in btpTestBeamsBatch activities on the sandbox queue, `concurrency` in flight), for
+// bench/btp-test-stage.bench.ts: the beams are written by the bench, not sampled, so every problem is pending at once.
+import { TestStage } from '../workflows/btp-test-stage.ts';
 
-const sandbox = proxyActivities<Activities>(activityOptions.sandbox);
-
-export async function btpTestStageBench(input: { campaignId: string; iteration: number; problemIds: number[]; concurrency: number }): Promise<{ tested: number; passed: number }> {
-  let next = 0;
-  let tested = 0;
-  let passed = 0;
-  const lane = async () => {
-    while (next < input.problemIds.length) {
-      const problemId = input.problemIds[next++]!;
-      const t = await sandbox.btpTestBeams({ campaignId: input.campaignId, iteration: input.iteration, problemId });
-      tested += t.tested;
-      passed += t.passed;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, input.problemIds.length)) }, lane));
-  return { tested, passed };
+export async function btpTestStageBench(input: { campaignId: string; iteration: number; problemIds: number[]; numBeams: number; concurrency: number }): Promise<{ tested: number; passed: number }> {
+  const tests = new TestStage({ campaignId: input.campaignId, iteration: input.iteration, numBeams: input.numBeams, testers: input.concurrency });
+  for (const id of input.problemIds) tests.add(id);
+  tests.close();
+  return tests.done;
 }

@@ -1,7 +1,8 @@
 // The BTP fine-tuning cycle as one durable workflow per campaign. Iteration 0 evaluates the base target model; each
 // iteration i ≥ 1 then runs
 //   (1) beam sampling per training problem (n samples with logprobs, 'inference')  → beams rows
-//   (2) testing each candidate against all of the problem's tests ('sandbox')      → pass_rate
+//   (2) testing each candidate against all of the problem's tests ('sandbox'; several problems per activity as
+//       they are sampled: btp-test-stage.ts)                                       → pass_rate
 //   (3) P2Value and (4) the experience buffer (dedupe, capacity, eviction; state in Postgres, 'default')
 //   (5) prioritized sampling of the training set (power|rank, seeded; split guard)  → train.jsonl + training_runs
 //   (6) LoRA training ('training': resumable Python trainer, heartbeats step+loss)   → adapter
@@ -12,12 +13,13 @@
 // baseline campaign (a pause is forwarded to the running evaluation campaign).
 import {
   ActivityCancellationType, CancellationScope, condition, ContinueAsNew, continueAsNew, getExternalWorkflowHandle, isCancellation,
-  proxyActivities, setHandler, startChild,
+  patched, proxyActivities, setHandler, startChild,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { activityOptions, taskQueues } from './activity-options.ts';
 import { adapterNameOf, beamSeed, evalCampaignIdOf } from '../core/btp/names.ts';
 import { btpProgressQuery } from './btp-names.ts';
+import { BTP_TEST_BATCHES_PATCH, TestStage } from './btp-test-stage.ts';
 export { btpProgressQuery } from './btp-names.ts';
 import { baselineCampaign, failureMessage } from './campaign.ts';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
@@ -73,7 +75,8 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
 
   const gate = () => condition(() => !paused);
 
-  async function forEachLimited<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
+  /** `count`: whether each item done counts in the progress (false: the caller counts). */
+  async function forEachLimited<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>, opts: { count: boolean } = { count: true }): Promise<void> {
     let next = 0;
     problemsDone = 0;
     problemsTotal = items.length;
@@ -82,7 +85,7 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
         await gate();
         const x = items[next++]!;
         await fn(x);
-        problemsDone++;
+        if (opts.count) problemsDone++;
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
@@ -132,16 +135,29 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
 
       stage = 'sampling';
       let candidatesPassed = 0;
-      await forEachLimited(input.trainProblemIds, p.concurrency, async (problemId) => {
-        await inference.btpSampleBeams({
-          campaignId: input.campaignId, runId: input.runId, iteration: it, problemId, model: sampler, numBeams: p.numBeams,
-          temperature: p.beamTemperature, topP: p.beamTopP, maxTokens: p.maxTokens, promptType: p.promptType,
-          ...(p.promptFormat ? { promptFormat: p.promptFormat } : {}),
-          seed: beamSeed(p.seed, it), possibility: p.possibility,
-        });
-        const t = await sandbox.btpTestBeams({ campaignId: input.campaignId, iteration: it, problemId });
-        candidatesPassed += t.passed;
+      const sample = (problemId: number) => inference.btpSampleBeams({
+        campaignId: input.campaignId, runId: input.runId, iteration: it, problemId, model: sampler, numBeams: p.numBeams,
+        temperature: p.beamTemperature, topP: p.beamTopP, maxTokens: p.maxTokens, promptType: p.promptType,
+        ...(p.promptFormat ? { promptFormat: p.promptFormat } : {}),
+        seed: beamSeed(p.seed, it), possibility: p.possibility,
       });
+      if (patched(BTP_TEST_BATCHES_PATCH)) {
+        // Sampling lanes hand each problem to the test stage, whose batches test several problems per activity.
+        const tests = new TestStage({
+          campaignId: input.campaignId, iteration: it, numBeams: p.numBeams, testers: p.concurrency, gate, onTested: (n) => { problemsDone += n; },
+        });
+        const sampling = forEachLimited(input.trainProblemIds, p.concurrency, async (problemId) => {
+          await sample(problemId);
+          tests.add(problemId);
+        }, { count: false }).then(() => tests.close());
+        candidatesPassed = (await Promise.all([tests.done, sampling]))[0].passed;
+      } else {
+        await forEachLimited(input.trainProblemIds, p.concurrency, async (problemId) => {
+          await sample(problemId);
+          const t = await sandbox.btpTestBeams({ campaignId: input.campaignId, iteration: it, problemId });
+          candidatesPassed += t.passed;
+        });
+      }
 
       await gate();
       stage = 'buffer';

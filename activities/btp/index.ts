@@ -25,13 +25,13 @@ import type { Database } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaignProblems, campaigns, events, problems, runs, samples, trainingRuns } from '../../db/schema/index.ts';
 import type { BtpParams, ModelSpec, PromptType } from '../../core/contracts.ts';
 import { beamAttempt, evalCampaignIdOf } from '../../core/btp/names.ts';
-import { baselineActivities } from '../baseline.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { alive, heartbeat } from '../heartbeat.ts';
 import { ModelClient, ModelServerError } from '../model/openai-client.ts';
 import { findCatalogueModel } from '../../core/models/catalogue.ts';
 import { ensureLocalServer } from '../../core/models/local-server.ts';
 import { loraToGguf } from '../../core/models/lora-gguf.ts';
+import { testBeams, type TestBeamsInput, type TestBeamsOutcome } from './test-beams.ts';
 
 /** Rows per set-based statement. */
 const CHUNK = 500;
@@ -206,7 +206,6 @@ async function reapOrphanTrainer(outputDir: string): Promise<number | null> {
 
 export function btpActivities(deps: ActivityDeps) {
   const { db } = deps;
-  const baseline = baselineActivities(deps);
 
   async function loadProblem(problemId: number): Promise<{ taskId: string; problem: Problem }> {
     const [row] = await db.select().from(problems).where(eq(problems.id, problemId));
@@ -307,37 +306,11 @@ export function btpActivities(deps: ActivityDeps) {
     }),
 
     /** (2) Each candidate of one problem against all of its tests in the sandbox → tests passed, pass_rate. */
-    btpTestBeams: alive(async (input: { campaignId: string; iteration: number; problemId: number }): Promise<{ tested: number; passed: number }> => {
-      const rows = await db.select().from(beams).where(and(eq(beams.campaignId, input.campaignId),
-        eq(beams.iteration, input.iteration), eq(beams.problemId, input.problemId))).orderBy(asc(beams.beamIndex));
-      // One sandbox run per distinct program of the problem, all at once (the sandbox pool bounds the concurrency);
-      // duplicates share its verdict. Then one set-based update of the untested beams.
-      const verdicts = new Map<string, { testsPassed: number; testsTotal: number }>();
-      for (const b of rows) {
-        if (b.passRate !== null && b.testsTotal !== null) verdicts.set(b.codeHash, { testsPassed: b.testsPassed!, testsTotal: b.testsTotal });
-      }
-      const untested = [...new Map(rows.filter((b) => !verdicts.has(b.codeHash)).map((b) => [b.codeHash, b])).values()];
-      heartbeat({ problemId: input.problemId, programs: untested.length });
-      await Promise.all(untested.map(async (b) => {
-        const r = await baseline.executeSample({ sampleId: b.sampleId!, suite: 'eval' });
-        verdicts.set(b.codeHash, { testsPassed: r.testsPassed, testsTotal: r.testsTotal });
-      }));
-      const updates = rows.filter((b) => b.passRate === null).map((b) => {
-        const v = verdicts.get(b.codeHash)!;
-        const total = Math.max(v.testsTotal, 1);
-        return sql`(${b.id}::bigint, ${v.testsPassed}::integer, ${v.testsTotal}::integer, ${Math.min(v.testsPassed, total) / total}::double precision)`;
-      });
-      if (updates.length > 0) {
-        await db.execute(sql`update ${beams} set tests_passed = v.p, tests_total = v.t, pass_rate = v.r
-          from (values ${sql.join(updates, sql`, `)}) as v(id, p, t, r) where ${beams.id} = v.id`);
-      }
-      let passed = 0;
-      for (const b of rows) {
-        const v = verdicts.get(b.codeHash)!;
-        if (v.testsTotal > 0 && v.testsPassed === v.testsTotal) passed++;
-      }
-      return { tested: rows.length, passed };
-    }),
+    btpTestBeams: alive((input: { campaignId: string; iteration: number; problemId: number }): Promise<TestBeamsOutcome> =>
+      testBeams(deps, { campaignId: input.campaignId, iteration: input.iteration, problemIds: [input.problemId] })),
+
+    /** (2) for several problems in one activity (workflows/btp-test-stage.ts): a constant number of database round trips. */
+    btpTestBeamsBatch: alive((input: TestBeamsInput): Promise<TestBeamsOutcome> => testBeams(deps, input)),
 
     /**
      * (3)+(4) P2Value of every candidate of the iteration, then the experience buffer: dedupe by (problem, normalised
