@@ -19,6 +19,12 @@ export function heartbeat(details?: unknown): void {
   ctx.heartbeat(details);
 }
 
+/** The details of this activity's latest heartbeat (undefined outside an activity or before the first). */
+export function latestHeartbeat(): unknown {
+  const ctx = current();
+  return ctx ? latest.get(ctx) : undefined;
+}
+
 /** Wraps an activity so that it heartbeats every `everyMs` while it runs. */
 export function alive<A extends unknown[], R>(f: (...args: A) => Promise<R>, everyMs = 1000): (...args: A) => Promise<R> {
   return async (...args: A): Promise<R> => {

@@ -5,39 +5,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
 import { pgJson, pgText } from '../../core/pg-text.ts';
 import {
-  candidateMaxTokens, forcedFunctionStart, lastBlockDefining, reasoningRequest, splitReasoningPrefix, startGeneration,
+  candidateMaxTokens, forcedFunctionStart, lastBlockDefining, splitReasoningPrefix, startGeneration,
 } from '../../core/egcfg/index.ts';
 import { extractCode, extractProgram, type Problem } from '../../core/datasets/index.ts';
-import { generationPrompts, promptsConfigOf } from './prompts.ts';
+import { buildPrompt } from '../../core/prompts/index.ts';
 import { egcfgGenerations, problems } from '../../db/schema/index.ts';
 import type { EgcfgGenerationInput } from '../../core/contracts.ts';
-import { heartbeat } from '../heartbeat.ts';
-import type { EgcfgModel } from './model.ts';
-import { callSeed } from '../../core/egcfg/seed.ts';
+import { reasoningTries } from './reasoning-tries.ts';
 import { isLocalPath, localPathSteps } from './local-path.ts';
-import { activityContext, meterColumns, type AgentConfigStored, type GenerationRow, type StepResult, type StepStore, type StoredState } from './step-store.ts';
-
-/** Reasoning-style completion (reasoning prefix and γ=0): up to 10 tries, temperature t·0.9^(r(r+1)/2) on try r (reasoningRequest). */
-async function reasoningTries(model: EgcfgModel, gen: GenerationRow, cfg: AgentConfigStored, accept: (text: string) => boolean) {
-  const tries: Array<{ temperature: number; seed: number; text: string; accepted: boolean }> = [];
-  for (let attempt = 0; ; attempt++) {
-    const req = reasoningRequest(cfg.t, attempt);
-    if (req === null) break;
-    // Its own seed per (γ, try): with the agent's seed on every call, γ = 0 and the reasoning calls of the other γ
-    // were one and the same request (issue 11 item 4). Recorded with the try.
-    const seed = callSeed(gen.seed, ['reasoning', gen.gamma, attempt]);
-    const reply = await model.completions({
-      prompt: gen.basePrompt, temperature: req.temperature, top_p: req.topP,
-      max_tokens: Math.min(req.maxTokens, cfg.reasoningMaxTokens), stop: req.stop, seed,
-    });
-    const text = reply.choices[0]?.text ?? '';
-    const ok = accept(text);
-    tries.push({ temperature: req.temperature, seed, text, accepted: ok });
-    heartbeat({ reasoningTry: attempt });
-    if (ok) break;
-  }
-  return tries;
-}
+import { activityContext, meterColumns, type AgentConfigStored, type StepResult, type StepStore, type StoredState } from './step-store.ts';
 
 /** The activities of the reasoning phase. */
 export function reasoningActivities(st: StepStore) {
@@ -56,14 +32,12 @@ export function reasoningActivities(st: StepStore) {
       if (!p) throw ApplicationFailure.nonRetryable(`unknown problem id ${input.problemId}`);
       const problem = p.problem as unknown as Problem;
       const a = input.agent;
-      // Ours or the authors' texts, the fence instruction, the forced name, the trace format (activities/egcfg/prompts.ts).
-      const built = generationPrompts(problem, a.promptType, input.params, input.model.model);
-      const config: AgentConfigStored & ReturnType<typeof promptsConfigOf> = {
+      const config: AgentConfigStored = {
         t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType, maxNewTokens: input.params.maxNewTokens,
         topLogprobs: input.params.topLogprobs, reasoningMaxTokens: input.params.reasoningMaxTokens,
         earlyStop: input.params.earlyStop, wallCapMs: input.params.wallCapMs, traceTimeoutMs: input.params.traceTimeoutMs,
         traceMaxChars: input.params.traceMaxChars, candidateMaxTokens: candidateMaxTokens(a.d, input.params.candidateTokens ?? 'paper'),
-        model: input.model, ...promptsConfigOf(built),
+        model: input.model,
       };
       await db.insert(egcfgGenerations).values({
         campaignId: input.campaignId, problemId: input.problemId, runId: a.runId, agent: a.name, gamma: input.gamma,
@@ -71,7 +45,7 @@ export function reasoningActivities(st: StepStore) {
         config: pgJson(config as unknown as Record<string, unknown>), seed: a.seed + input.attempt, model: pgText(input.model.model),
         simulated: input.model.kind === 'openai' && input.model.simulated,
         workflowId: activityContext()?.info.workflowExecution?.workflowId ?? 'direct',
-        basePrompt: pgText(built.basePrompt),
+        basePrompt: pgText(buildPrompt(problem, a.promptType)),
       }).onConflictDoNothing();
       const [row] = await db.select({ id: egcfgGenerations.id, status: egcfgGenerations.status }).from(egcfgGenerations).where(key);
       if (!row) throw new Error('generation row vanished after insert');
@@ -86,11 +60,10 @@ export function reasoningActivities(st: StepStore) {
       const { gen, problem, cfg } = await loadGeneration(ref.generationId);
       if (isLocalPath(cfg)) return local.gamma0(ref);
       const model = modelFor(gen, cfg, gen.problemId);
-      const name = promptsConfigOf(cfg).forcedName ?? problem.entryPoint;
-      const hasAnswer = problem.io ? (text: string) => /```/.test(text) : (text: string) => lastBlockDefining(text, name) !== null;
-      const tries = await reasoningTries(model, gen, cfg, hasAnswer);
+      const hasAnswer = problem.io ? (text: string) => /```/.test(text) : (text: string) => lastBlockDefining(text, problem.entryPoint) !== null;
+      const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, hasAnswer);
       const last = tries.at(-1)?.text ?? '';
-      const answer = problem.io ? (hasAnswer(last) ? extractProgram(last) : null) : lastBlockDefining(last, name);
+      const answer = problem.io ? (hasAnswer(last) ? extractProgram(last) : null) : lastBlockDefining(last, problem.entryPoint);
       // No try defined the entry point: the answer is whatever code the last try holds (it will fail its tests, visibly).
       const code = answer ?? extractCode(last, { entryPoint: problem.entryPoint });
       const state: StoredState = {
@@ -100,7 +73,7 @@ export function reasoningActivities(st: StepStore) {
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'gamma0', lineIndex: 0, appended: last,
         state: state as unknown as Record<string, unknown>,
-        summary: { seq: ref.seq, next: 'done', stopReason: answer === null ? 'no_entry_point_block' : 'eos', tries },
+        summary: { seq: ref.seq, next: 'done', stopReason: answer === null ? 'no_entry_point_block' : 'eos', tries, budget, ...(resumed > 0 ? { resumedTries: resumed } : {}) },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,
       });
     },
@@ -113,20 +86,18 @@ export function reasoningActivities(st: StepStore) {
       const { gen, problem, cfg, spec } = await loadGeneration(ref.generationId);
       if (isLocalPath(cfg)) return local.start(ref);
       const model = modelFor(gen, cfg, gen.problemId);
-      // The forced function: the entry point, or (--forced-name reference) the authors' choice (core/egcfg/forced-name.ts).
-      const name = promptsConfigOf(cfg).forcedName ?? problem.entryPoint;
-      const tries = await reasoningTries(model, gen, cfg, (text) => splitReasoningPrefix(text, name) !== null);
-      const split = splitReasoningPrefix(tries.at(-1)?.text ?? '', name);
+      const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, (text) => splitReasoningPrefix(text, problem.entryPoint) !== null);
+      const split = splitReasoningPrefix(tries.at(-1)?.text ?? '', problem.entryPoint);
       // Ten tries without a block defining the entry point: start the block ourselves (recorded as a fallback).
       const prefix = split?.prefix ?? '```python\n';
-      const forced = forcedFunctionStart(name);
+      const forced = forcedFunctionStart(problem.entryPoint);
       const ids = await model.tokenize(forced, false);
       await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));
       const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: forced,
         state: state as unknown as Record<string, unknown>,
-        summary: { seq: ref.seq, ...result, prefixFallback: split === null, tries },
+        summary: { seq: ref.seq, ...result, prefixFallback: split === null, tries, budget, ...(resumed > 0 ? { resumedTries: resumed } : {}) },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,
       });
     },

@@ -13,7 +13,7 @@ import type { EgcfgGenerationInput } from '../../core/contracts.ts';
 import { egcfgGenerations, egcfgSteps, problems } from '../../db/schema/index.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { storeActivities } from '../store.ts';
-import { heartbeat } from '../heartbeat.ts';
+import { heartbeat, latestHeartbeat } from '../heartbeat.ts';
 import { EgcfgModel, type Meter } from './model.ts';
 
 /** What the workflow does after a step. */
@@ -43,6 +43,8 @@ export interface AgentConfigStored {
   traceTimeoutMs: number; traceMaxChars: number; model: EgcfgGenerationInput['model'];
   /** max_tokens per candidate request (candidateMaxTokens); absent in older rows = 512. */
   candidateMaxTokens?: number;
+  /** Reasoning tries and their tokens per γ (core/egcfg/reasoning-budget.ts); absent = the authors' 10 × max_tokens. */
+  reasoningBudget?: { tries: number; tokens: number };
 }
 
 export function activityContext(): Context | null {
@@ -140,7 +142,9 @@ export function stepStore(deps: ActivityDeps) {
     return new EgcfgModel(cfg.model, {
       signal: cancelSignal(),
       onRetry: ({ attempt, error }) => {
-        heartbeat({ modelRetry: attempt });
+        // Keep the step's checkpoint (e.g. the reasoning tries so far) in the details: a retry resumes from it.
+        const last = latestHeartbeat();
+        heartbeat(last !== null && typeof last === 'object' ? { ...last, modelRetry: attempt } : { modelRetry: attempt });
         void store.appendEvent(gen.campaignId, `model_retry:${problemId}:g${gen.id}:${attempt}:${Date.now()}`, 'model_retry', {
           problemId, generationId: gen.id, attempt, error,
         }).catch(() => {});
