@@ -225,4 +225,25 @@ describe('EG-CFG campaign (Temporal + Postgres + nsjail + simulated model)', { t
     const strict = rows.find((r) => r.protocol === 'strict')!.detail as { contaminated?: boolean };
     assert.deepEqual([paper.asAuthors, paper.selection, strict.contaminated], [true, 'eval', true]);
   });
+
+  test('--authors-prompts (the hand-made fixture): base prompt, fence instruction, signal and traces as the authors ran them', async () => {
+    const dir = repoPath('test', 'fixtures', 'authors-prompts');
+    const opts = parseRunOptions({
+      dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [1], promptType: 'long_code',
+      numCandidates: 2, horizon: 1, maxNewTokens: 96, authorsPrompts: dir, fenceInstruction: 'on',
+    });
+    const created = await startCampaign(ctx(), opts, model());
+    const summary = await waitForCampaign(ctx(), created.campaignId) as EgcfgCampaignSummary;
+    assert.equal(summary.prompts, `authors (${dir})`);
+    const [gen] = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, created.campaignId));
+    assert.ok(gen!.basePrompt.startsWith('PLACEHOLDER SYSTEM LINE\n### Instruction:\n'), 'their long_code template');
+    assert.ok(gen!.basePrompt.includes('incremental execution and debugging**\n# PLACEHOLDER FENCES (ds)\n'), 'their fence instruction, where they insert it');
+    const cfg = gen!.config as { prompts?: { source: string; sha256: string }; forcedName?: string; traceFormat?: string };
+    assert.deepEqual([cfg.prompts?.source, cfg.forcedName, cfg.traceFormat], ['authors', mbpp[0]!.entryPoint, 'authors']);
+    const signals = (await db.db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, gen!.id))).filter((st) => st.kind === 'signal' && st.signal !== '');
+    assert.ok(signals.length > 0);
+    for (const st of signals) assert.ok(st.signal!.startsWith('\n### PLACEHOLDER CANDIDATES HEADER\n') && st.signal!.includes('\n# F:\n'), 'their signal templates');
+    const traces = await db.db.select().from(egcfgTraces).where(eq(egcfgTraces.generationId, gen!.id));
+    assert.ok(traces.some((t) => t.trace?.includes(`'${mbpp[0]!.entryPoint}': '<function ${mbpp[0]!.entryPoint}>'`)), 'a function local is its repr as a string (their tracer)');
+  });
 });
