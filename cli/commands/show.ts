@@ -40,6 +40,10 @@ export async function showCommand(argv: string[]): Promise<number> {
 
 type Data = Awaited<ReturnType<typeof egcfgProblemSteps>>;
 
+/** Why a step ran unguided although a signal existed: the conditional prompt did not fit the model's context. */
+const overflowNote = (sum: Record<string, unknown>): string =>
+  typeof sum.contextOverflow === 'string' ? ' — GUIDANCE SKIPPED: the conditional prompt (with the signal) exceeds the model\'s context' : '';
+
 function render(d: Data, full: boolean): string {
   const out: string[] = [];
   const c = d.campaign;
@@ -64,12 +68,13 @@ function render(d: Data, full: boolean): string {
       const sum = s.summary;
       switch (s.kind) {
         case 'line': {
-          out.push(`${head}: +${JSON.stringify(s.appended ?? '')} (${s.tokenCount} tokens, ${s.guidedTokens} guided, ${s.changedTokens} changed by guidance; ${counters}) → ${String(sum.next)}`);
+          out.push(`${head}: +${JSON.stringify(s.appended ?? '')} (${s.tokenCount} tokens, ${s.guidedTokens} guided, ${s.changedTokens} changed by guidance; ${counters}) → ${String(sum.next)}${overflowNote(sum)}`);
           if (full) for (const t of (s.tokens ?? []) as Array<Record<string, unknown>>) out.push(`        ${JSON.stringify(t)}`);
           break;
         }
         case 'sample': {
-          out.push(`${head}: ${String(sum.side)} request ${String(sum.request)} n=${String(sum.n)} t=${String(sum.temperature)} (${counters})`);
+          const stream = sum.streamed === true ? `, streamed: ${String(sum.cutAtHorizon)} of ${String(sum.n)} cut after d + 1 lines` : '';
+          out.push(`${head}: ${String(sum.side)} request ${String(sum.request)} n=${String(sum.n)} t=${String(sum.temperature)} max_tokens=${String(sum.maxTokens)}${stream} (${counters})${overflowNote(sum)}`);
           for (const k of candidates.filter((x) => x.lineIndex === s.lineIndex && x.side === sum.side && x.requestIndex === sum.request)) {
             const mark = k.accepted ? 'ACCEPTED' : k.raw === null ? 'rejected (first line)' : k.executable === null ? (k.prepareError ? 'not executable' : 'duplicate') : 'duplicate';
             out.push(`      candidate ${k.candidateIndex}: ${mark}`);
