@@ -99,7 +99,8 @@ export function loadAuthorsPrompts(dirArg: string): AuthorsPrompts {
   try {
     mbpp = mbppPromptsSchema.parse(JSON.parse(mbppText));
   } catch (e) {
-    return fail(dir, `${AUTHORS_MBPP_PROMPTS_FILE} is not a JSON object of task id -> prompt string (${(e as Error).message.split('\n')[0]})`);
+    // The message names the problem, never the file's contents (the path may come from an API request).
+    return fail(dir, `${AUTHORS_MBPP_PROMPTS_FILE} is not a JSON object of task id -> prompt string (${e instanceof SyntaxError ? 'not valid JSON' : 'wrong shape'})`);
   }
   const used = createHash('sha256');
   for (const name of AUTHORS_CONSTANTS) used.update(texts[name]).update('\0');

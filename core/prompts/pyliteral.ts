@@ -92,7 +92,8 @@ export function pyStringConstant(src: string, name: string): string {
   if (paren && text[skipSpace(text, i, true)] !== ')') throw new PyLiteralError(`${name}: expected ')' after its string literals`);
   if (!paren) {
     const rest = text.slice(i, text.indexOf('\n', i) === -1 ? undefined : text.indexOf('\n', i)).trim();
-    if (rest !== '' && !rest.startsWith('#')) throw new PyLiteralError(`${name} is not a plain string literal (found '${rest.slice(0, 40)}' after it)`);
+    // (The message never quotes the file: the path may come from an API request.)
+    if (rest !== '' && !rest.startsWith('#')) throw new PyLiteralError(`${name} is not a plain string literal (an expression follows it)`);
   }
   return value;
 }
