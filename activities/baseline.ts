@@ -15,6 +15,7 @@ import { alive, heartbeat } from './heartbeat.ts';
 import { activityLogger } from './log.ts';
 import { ModelServerError } from './model/openai-client.ts';
 import { storeActivities } from './store.ts';
+import { problemOfRow } from './problem-row.ts';
 import { runContest, type ContestExecution } from './contest.ts';
 import type { ExecutionResult, Sandbox } from './sandbox/index.ts';
 
@@ -91,7 +92,7 @@ export function baselineSteps(deps: ActivityDeps) {
         return found.sampleId;
       }
       const taskId = found.taskId;
-      const problem = found.problem as unknown as Problem;
+      const problem = problemOfRow(found.problem, input.problemId);
       const backend = deps.model(input.model);
       const chat = input.params.promptFormat === 'chat' ? chatPrompt(problem) : undefined;
       const prompt = chat ? '' : buildPrompt(problem, input.params.promptType);

@@ -24,7 +24,7 @@ import { campaignPins } from '../campaigns/pins.ts';
 import { DatasetFilesSchema } from '../core/datasets/pins.ts';
 import { modelUrlPolicy, type ModelServer } from '../core/model-servers.ts';
 import { repoPath } from '../core/repo.ts';
-import { apiRunOptions, campaignBodySchema, serverFolders, type ServerFolders } from './campaign-input.ts';
+import { apiRunOptions, campaignBodyIssues, campaignBodySchema, serverFolders, type ServerFolders } from './campaign-input.ts';
 import {
   campaignPassAt1, campaignProgress, campaignResults, type DatasetPassAt1, getCampaign, listCampaigns, problemAudit,
   signalCampaign, startCampaign, type ResultRow, type ServiceContext,
@@ -361,6 +361,15 @@ export function createApp(opts: AppOptions) {
     const r = await startCampaign(ctx, o, model);
     log(`[api] campaign ${r.campaignId} started by ${c.get('tokenName') ?? 'anonymous'}: ${o.dataset} ${o.method} ${r.problems} problems`);
     return created(c, r, model);
+  }, (result, c) => {
+    // A refused body: each issue names its field (a field of another method names that method). The refused input is
+    // the result's `data` (@hono/zod-validator's Hook passes it; @hono/zod-openapi's type leaves it out).
+    if (!result.success && result.target === 'json') {
+      const issues = campaignBodyIssues(result.error, (result as { data?: unknown }).data);
+      throw new ApiError(400, issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+    }
+    validationHook(result, c);
+    return undefined;
   });
 
   app.openapi(createRoute({

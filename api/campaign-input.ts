@@ -7,7 +7,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from '@hono/zod-openapi';
-import { inlineGridSchema, OptionsError, parseRunOptions, runOptionsSchema, type RunOptions } from '../campaigns/options.ts';
+import { inlineGridSchema, methodFields, methods, OptionsError, parseRunOptions, type Method, type RunOptions } from '../campaigns/options.ts';
+import { commonFields, methodSchema } from '../campaigns/options/common.ts';
+import { experimentLabelSchema } from '../campaigns/options/experiment.ts';
+import { zodIssues, type Issue } from './errors.ts';
 import { modelUrlRefusal, type ModelUrlPolicy } from '../core/model-servers.ts';
 import { repoPath } from '../core/repo.ts';
 
@@ -29,16 +32,65 @@ export function serverFolders(dataDir: string, env: Record<string, string | unde
   return { gridsDir: repoPath('data', 'egcfg'), workRoot: resolve(dataDir, 'btp'), modelDirs: [resolve(dataDir, 'models'), ...extra] };
 }
 
-/** POST /campaigns: the campaign options of campaigns/options.ts, with names instead of server-side paths. */
-export const campaignBodySchema = z.strictObject(runOptionsSchema.omit({ datasetFile: true, samplesFile: true }).extend({
-  grid: z.union([serverName('grid'), inlineGridSchema]).optional()
-    .openapi({ description: 'a grid file of data/egcfg by name (e.g. "quick_grid"), or the grid itself' }),
-  workDir: serverName('workDir').optional().openapi({ description: "BTP: a folder name under the server's data folder (btp/NAME)" }),
-  baseModelDir: serverName('baseModelDir').optional().openapi({ description: "BTP: a model folder's name under the server's model folders" }),
-}).shape).openapi('CampaignOptions', {
-  description: 'The options of `egcfg run` (campaigns/options.ts), with names for grids and folders. Without modelUrl the simulated model server of this API process answers.',
+// The API's spellings of the path options: names resolved on the server (see the threat model).
+const apiGrid = z.union([serverName('grid'), inlineGridSchema]).optional()
+  .openapi({ description: 'a grid file of data/egcfg by name (e.g. "quick_grid"), or the grid itself' });
+const apiWorkDir = serverName('workDir').optional().openapi({ description: "BTP: a folder name under the server's data folder (btp/NAME)" });
+const apiBaseModelDir = serverName('baseModelDir').optional().openapi({ description: "BTP: a model folder's name under the server's model folders" });
+
+/** Each method's fields as the API takes them: no server-side file paths (datasetFile, samplesFile), names for the others. */
+const { datasetFile: _datasetFile, ...apiCommonFields } = commonFields;
+const { samplesFile: _samplesFile, ...apiBaselineFields } = methodFields.baseline;
+const apiMethodFields = {
+  baseline: apiBaselineFields,
+  'eg-cfg': { ...methodFields['eg-cfg'], grid: apiGrid },
+  btp: { ...methodFields.btp, workDir: apiWorkDir, baseModelDir: apiBaseModelDir },
+} as const;
+
+const bodyOf = <M extends z.ZodType, F extends z.ZodRawShape>(method: M, fields: F) =>
+  z.strictObject({ ...apiCommonFields, method, ...fields, experiment: experimentLabelSchema });
+
+/**
+ * POST /campaigns: exactly one method's options (campaigns/options/), a discriminated union on `method`. A body
+ * without `method` is a baseline campaign (the default of `egcfg run`, kept explicitly); a field of another method
+ * is refused (400, naming the field and its method).
+ */
+export const campaignBodySchema = z.discriminatedUnion('method', [
+  bodyOf(z.literal('baseline').default('baseline').openapi({ description: 'baseline (the default when absent): one completion per problem' }), apiMethodFields.baseline),
+  bodyOf(z.literal('eg-cfg').openapi({ description: 'eg-cfg: execution-guided decoding' }), apiMethodFields['eg-cfg']),
+  bodyOf(z.literal('btp').openapi({ description: 'btp: beam sampling, testing, prioritized replay, LoRA' }), apiMethodFields.btp),
+]).openapi('CampaignOptions', {
+  description: 'The options of `egcfg run` (campaigns/options/) for one method, with names for grids and folders; `method` defaults to baseline. Without modelUrl the simulated model server of this API process answers.',
 });
 export type CampaignBody = z.infer<typeof campaignBodySchema>;
+
+/** Every method's API fields in one object: the dashboard's start form (a fieldset per method) is built from it. */
+export const campaignFieldsSchema = z.strictObject({
+  ...apiCommonFields, method: methodSchema.default('baseline'), ...apiMethodFields.baseline, ...apiMethodFields['eg-cfg'], ...apiMethodFields.btp,
+  experiment: experimentLabelSchema,
+});
+
+/** The method whose options hold `field`, if any. */
+const ownerOf = (field: string): Method | undefined => methods.find((m) => field in apiMethodFields[m]);
+
+/**
+ * The 400's issues for a body the union refused, each naming its field: an unknown method lists the known ones, a
+ * field of another method names that method.
+ */
+export function campaignBodyIssues(error: z.ZodError, input: unknown): Issue[] {
+  const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>).method : undefined;
+  // A body without `method` is a baseline campaign.
+  const method = given === undefined ? 'baseline' : methods.find((m) => m === given);
+  return zodIssues(error).map((i) => {
+    if (method === undefined) {
+      return i.field === 'method' ? { field: 'method', message: `unknown method ${JSON.stringify(given) ?? '(none)'}; known methods: ${methods.join(', ')}` } : i;
+    }
+    const owner = i.message === 'unknown field' ? ownerOf(i.field) : undefined;
+    if (owner === undefined || owner === method) return i;
+    const hint = given === undefined ? ` (a body without method is a ${method} campaign; set "method": "${owner}")` : '';
+    return { field: i.field, message: `an option of method ${owner}, not of ${method}${hint}` };
+  });
+}
 
 const list = (dir: string, suffix = ''): string[] => {
   try {
@@ -77,7 +129,11 @@ export function checkModelUrls(body: { modelUrl?: string | undefined; sourceMode
 /** A validated body -> campaign options, names resolved inside the server's folders. Throws OptionsError (400). */
 export function apiRunOptions(body: CampaignBody, folders: ServerFolders, policy: ModelUrlPolicy): RunOptions {
   checkModelUrls(body, policy);
-  const { grid, workDir, baseModelDir, ...rest } = body;
+  const grid = body.method === 'eg-cfg' ? body.grid : undefined;
+  const workDir = body.method === 'btp' ? body.workDir : undefined;
+  const baseModelDir = body.method === 'btp' ? body.baseModelDir : undefined;
+  const rest: Record<string, unknown> = { ...body };
+  delete rest.grid; delete rest.workDir; delete rest.baseModelDir;
   return parseRunOptions({
     ...rest,
     ...(grid === undefined ? {} : { grid: typeof grid === 'string' ? gridPath(grid, folders.gridsDir) : grid }),

@@ -1,5 +1,5 @@
 // The dashboard's start-campaign form, generated from the zod schema POST /campaigns validates with
-// (api/campaign-input.ts campaignBodySchema, built on campaigns/options.ts): which fields it shows, each field's
+// (api/campaign-input.ts campaignFieldsSchema: every method's fields of its campaignBodySchema, built on campaigns/options.ts): which fields it shows, each field's
 // input kind, choices, bounds and default come from the schema, so the form cannot drift from the API. One fieldset
 // per method (baseline, eg-cfg, btp); the script enables the chosen method's fieldset (a disabled fieldset's inputs are not sent) and shows
 // each validation error beside its field.
@@ -8,16 +8,16 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import type { z } from 'zod';
 import { formFields } from '../campaigns/options.ts';
 import { defOf, unwrapOption } from '../campaigns/options/field.ts';
-import { campaignBodySchema } from './campaign-input.ts';
+import { campaignFieldsSchema } from './campaign-input.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-type Shape = typeof campaignBodySchema.shape;
+type Shape = typeof campaignFieldsSchema.shape;
 type FieldName = keyof Shape;
 
 /** Fields shown for every method, then per method: marked `form` in the option modules (campaigns/options/). */
 const form = formFields();
-const inBody = (names: string[]): FieldName[] => names.filter((n): n is FieldName => n in campaignBodySchema.shape);
+const inBody = (names: string[]): FieldName[] => names.filter((n): n is FieldName => n in campaignFieldsSchema.shape);
 export const commonFields = inBody(form.common);
 export const methodFields = { baseline: inBody(form.methods.baseline), 'eg-cfg': inBody(form.methods['eg-cfg']), btp: inBody(form.methods.btp) };
 
@@ -49,7 +49,7 @@ export function fieldSpec(name: string, schema: z.ZodType): FieldSpec {
   return { ...base, kind: 'text' };
 }
 
-const spec = (name: FieldName): FieldSpec => fieldSpec(name, campaignBodySchema.shape[name]);
+const spec = (name: FieldName): FieldSpec => fieldSpec(name, campaignFieldsSchema.shape[name]);
 
 /** Values the form starts with where the schema's default is not the demo's (a short simulated run). */
 const formDefaults: Record<string, unknown> = { modelName: 'simulated-deepseek', maxProblems: 10 };

@@ -31,7 +31,8 @@ async function seed(db: Database): Promise<void> {
   const ids: number[] = [];
   for (const part of chunks(Array.from({ length: N }, (_, i) => i))) {
     const rows = await db.insert(problems).values(part.map((i) => ({
-      contentHash: `bench-${campaignId}-${i}`, dataset: 'mbpp', taskId: `bench-${String(i).padStart(5, '0')}`, split: 'test', statement: `problem ${i}`, visibleTests: ['assert f(1) == 1'], problem: {}, raw: {},
+      contentHash: `bench-${campaignId}-${i}`, dataset: 'mbpp', taskId: `bench-${String(i).padStart(5, '0')}`, split: 'test', statement: `problem ${i}`, visibleTests: ['assert f(1) == 1'],
+      problem: { dataset: 'mbpp' as const, taskId: `bench-${i}`, split: 'test' as const, entryPoint: 'f', statement: `problem ${i}`, visibleTests: ['assert f(1) == 1'], evalProgramTests: [], canonicalSolution: '', raw: {} }, raw: {},
     }))).returning({ id: problems.id });
     ids.push(...rows.map((r) => r.id));
   }

@@ -38,7 +38,7 @@ export async function upsertProblems(db: Database, list: Problem[]): Promise<num
       entryPoint: p.entryPoint,
       statement: p.statement,
       visibleTests: p.visibleTests,
-      problem: p as unknown as Record<string, unknown>,
+      problem: p,
       raw: p.raw,
     }));
     await db.insert(problems).values(rows).onConflictDoNothing({ target: problems.contentHash });

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { datasetFile, type DatasetName } from '../core/datasets/index.ts';
 import { datasetFileRecords, DatasetFilesSchema, type DatasetFile } from '../core/datasets/pins.ts';
+import { parseStoredProblem } from '../core/datasets/problem-schema.ts';
 import type { Database } from '../db/client.ts';
 import { campaignProblems, campaigns, problems, results, samples } from '../db/schema/index.ts';
 
@@ -46,15 +47,18 @@ export async function campaignProblem(db: Database, campaignId: string, taskId: 
     .innerJoin(problems, eq(problems.id, campaignProblems.problemId))
     .where(and(eq(campaignProblems.campaignId, campaignId), eq(campaignProblems.taskId, taskId)))
     .orderBy(sql`${campaignProblems.role} = 'eval' desc`, asc(campaignProblems.position)).limit(1);
-  if (pinned) return pinned.problem;
+  if (pinned) return checked(pinned.problem);
   // Rows written by a worker of the previous version after the migration (its pins were never recorded).
   const [ran] = await db.select({ problem: problems }).from(problems)
     .where(and(eq(problems.taskId, taskId), sql`${problems.id} in (
       select ${results.problemId} from ${results} where ${results.campaignId} = ${campaignId}
       union select ${samples.problemId} from ${samples} where ${samples.campaignId} = ${campaignId})`))
     .orderBy(asc(problems.id)).limit(1);
-  return ran?.problem;
+  return ran ? checked(ran.problem) : undefined;
 }
+
+/** A problems row with its `problem` validated (core/datasets/problem-schema.ts) as it is read back. */
+const checked = <R extends { id: number; problem: unknown }>(row: R) => ({ ...row, problem: parseStoredProblem(row.problem, `problem version ${row.id}`) });
 
 export interface CampaignPins {
   datasetFiles: DatasetFile[];

@@ -31,6 +31,7 @@ import { ModelClient, ModelServerError } from '../model/openai-client.ts';
 import { findCatalogueModel } from '../../core/models/catalogue.ts';
 import { ensureLocalServer } from '../../core/models/local-server.ts';
 import { loraToGguf } from '../../core/models/lora-gguf.ts';
+import { problemOfRow } from '../problem-row.ts';
 import { testBeams, type TestBeamsInput, type TestBeamsOutcome } from './test-beams.ts';
 
 /** Rows per set-based statement. */
@@ -210,7 +211,7 @@ export function btpActivities(deps: ActivityDeps) {
   async function loadProblem(problemId: number): Promise<{ taskId: string; problem: Problem }> {
     const [row] = await db.select().from(problems).where(eq(problems.id, problemId));
     if (!row) throw ApplicationFailure.nonRetryable(`unknown problem id ${problemId}`);
-    return { taskId: row.taskId, problem: row.problem as unknown as Problem };
+    return { taskId: row.taskId, problem: problemOfRow(row.problem, problemId) };
   }
 
   async function appendEvent(campaignId: string, key: string, kind: string, payload: Record<string, unknown>) {

@@ -5,6 +5,7 @@ import {
   bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { DatasetFile } from '../../core/datasets/pins.ts';
+import type { StoredProblem } from '../../core/datasets/problem-schema.ts';
 
 /**
  * One immutable version of a benchmark problem, addressed by the hash of its content (core/datasets/pins.ts): a
@@ -23,8 +24,8 @@ export const problems = pgTable('problems', {
   statement: text('statement').notNull(),
   /** Tests shown in the prompt and used for guidance/selection. */
   visibleTests: jsonb('visible_tests').$type<string[]>().notNull(),
-  /** The normalised problem as the dataset loader produced it (tests of every suite, entry point, prompt code). */
-  problem: jsonb('problem').$type<Record<string, unknown>>().notNull(),
+  /** The normalised problem as the dataset loader produced it (tests of every suite, entry point, prompt code); read back with parseStoredProblem. */
+  problem: jsonb('problem').$type<StoredProblem>().notNull(),
   /** The record exactly as the dataset file had it. */
   raw: jsonb('raw').$type<Record<string, unknown>>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

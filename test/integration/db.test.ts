@@ -6,6 +6,7 @@ import { storeActivities } from '../../activities/store.ts';
 import { openDatabase, redactUrl, type DatabaseHandle } from '../../db/client.ts';
 import { campaigns, problems, results, runs, samples, summaries } from '../../db/schema/index.ts';
 import { freshPostgresDatabase, type TestDatabase } from '../support/services.ts';
+import { stubProblem } from '../support/stub-problem.ts';
 
 /** drizzle wraps the driver's error; the driver's message is its cause. */
 const isUniqueViolation = (err: unknown): boolean =>
@@ -14,7 +15,7 @@ const isUniqueViolation = (err: unknown): boolean =>
 async function seed(h: DatabaseHandle) {
   const [p] = await h.db.insert(problems).values({
     contentHash: 'h11', dataset: 'mbpp', taskId: '11', split: 'test', entryPoint: 'f', statement: 's', visibleTests: ['assert f() == 1'],
-    problem: {}, raw: {},
+    problem: stubProblem('11'), raw: {},
   }).returning();
   await h.db.insert(campaigns).values({ id: 'c1', method: 'baseline', dataset: 'mbpp', model: 'm', simulated: true, config: {} });
   const [r] = await h.db.insert(runs).values({ campaignId: 'c1', name: 'baseline', config: {} }).returning();
@@ -36,7 +37,7 @@ for (const driver of ['postgres', 'pglite'] as const) {
       await h.db.insert(samples).values(row);
       await assert.rejects(h.db.insert(samples).values(row), isUniqueViolation);
       await assert.rejects(
-        h.db.insert(problems).values({ contentHash: 'h11', dataset: 'mbpp', taskId: '11', split: 'test', statement: 's', visibleTests: [], problem: {}, raw: {} }),
+        h.db.insert(problems).values({ contentHash: 'h11', dataset: 'mbpp', taskId: '11', split: 'test', statement: 's', visibleTests: [], problem: stubProblem('11'), raw: {} }),
         isUniqueViolation,
       );
     });

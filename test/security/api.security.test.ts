@@ -137,6 +137,37 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
     await healthy();
   });
 
+  test('POST /campaigns takes exactly one method\'s options: a field of another method, an unknown or hostile method is a 400 naming it', T, async () => {
+    const before = await rows();
+    const base = { dataset: 'mbpp', modelName: 'm', maxProblems: 1 };
+    const why = async (body: unknown, field: string, message: RegExp) => {
+      const answer = await refused(await postJson('/campaigns', body), 400, field, before);
+      const issue = (answer.issues as Array<{ field: string; message: string }>).find((i) => i.field === field)!;
+      assert.match(issue.message, message, JSON.stringify(answer));
+    };
+    // No method: a baseline campaign (the documented default), so another method's field names its method.
+    await why({ ...base, numBeams: 3 }, 'numBeams', /an option of method btp, not of baseline.*set "method": "btp"/);
+    await why({ ...base, method: 'eg-cfg', numBeams: 3, trainDataset: 'mbpp' }, 'trainDataset', /an option of method btp, not of eg-cfg/);
+    await why({ ...base, method: 'btp', gammas: [0, 3] }, 'gammas', /an option of method eg-cfg, not of btp/);
+    await why({ ...base, method: 'baseline', grid: 'quick_grid' }, 'grid', /an option of method eg-cfg/);
+    await why({ ...base, method: 'BTP' }, 'method', /unknown method "BTP"; known methods: baseline, eg-cfg, btp/);
+    await why({ ...base, method: ['btp'] }, 'method', /unknown method/);
+    await why({ ...base, method: null }, 'method', /unknown method/);
+    await why({ ...base, method: { toString: 'btp' } }, 'method', /unknown method/);
+    await why(JSON.parse('{"dataset":"mbpp","modelName":"m","__proto__":{"method":"btp","numBeams":3}}'), '__proto__', /unknown field/);
+    await why({ ...base, colour: 'red' }, 'colour', /unknown field/);
+    await refused(await postJson('/campaigns', [base]), 400, undefined, before);
+    await refused(await postJson('/campaigns', 'baseline'), 400, undefined, before);
+    // The OpenAPI document carries the same union: one schema per method, each closed, method defaulting to baseline.
+    const doc = await (await app.request('/openapi.json')).json() as { components: { schemas: Record<string, { oneOf?: Array<{ properties: Record<string, { default?: unknown }>; additionalProperties?: boolean; required?: string[] }> }> } };
+    const members = doc.components.schemas.CampaignOptions!.oneOf!;
+    assert.equal(members.length, 3);
+    assert.ok(members.every((m) => m.additionalProperties === false));
+    assert.equal(members[0]!.properties.method!.default, 'baseline');
+    assert.ok('numBeams' in members[2]!.properties && !('numBeams' in members[0]!.properties) && !('gammas' in members[2]!.properties));
+    await healthy();
+  });
+
   test('NUL bytes: in body fields, ids in paths, query parameters: 400, no SQL in the answer', T, async () => {
     const before = await rows();
     await refused(await postJson('/campaigns', { dataset: 'mbpp', modelName: 'a\u0000b', maxProblems: 1 }), 400, 'modelName', before);

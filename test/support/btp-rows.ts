@@ -4,6 +4,7 @@
 // cli/commands/experiment.ts names them in each campaign's config), for tests of the read side without a model.
 import type { Database } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaigns, problems, results, trainingRuns } from '../../db/schema/index.ts';
+import { stubProblem } from './stub-problem.ts';
 
 export interface SeededBtp { campaignId: string; trainTaskIds: string[]; losses: Record<number, number[]> }
 
@@ -19,7 +20,7 @@ export async function seedBtpCampaign(db: Database, campaignId: string, trainPro
   const trainTaskIds: string[] = [];
   for (let i = 0; i < trainProblems; i++) {
     const taskId = `${campaignId}-t${i}`;
-    const [p] = await db.insert(problems).values({ contentHash: `test-${taskId}`, dataset: 'mbpp', taskId, split: 'train', statement: `train <${i}>`, visibleTests: [], problem: {}, raw: {} }).returning({ id: problems.id });
+    const [p] = await db.insert(problems).values({ contentHash: `test-${taskId}`, dataset: 'mbpp', taskId, split: 'train', statement: `train <${i}>`, visibleTests: [], problem: stubProblem(taskId, { split: 'train' }), raw: {} }).returning({ id: problems.id });
     ids.push(p!.id);
     trainTaskIds.push(taskId);
   }

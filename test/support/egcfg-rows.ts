@@ -5,6 +5,7 @@ import type { Database } from '../../db/client.ts';
 import {
   campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, events, executions, problems, results, runs, samples,
 } from '../../db/schema/index.ts';
+import { stubProblem } from './stub-problem.ts';
 
 export interface SeededCampaign { campaignId: string; taskIds: string[]; generationId: number }
 
@@ -26,7 +27,7 @@ export async function seedEgcfgCampaign(db: Database, campaignId: string, proble
     taskIds.push(taskId);
     const [p] = await db.insert(problems).values({
       contentHash: `test-${taskId}`, dataset: 'mbpp', taskId, split: 'test', entryPoint: 'add', statement: `Write add <b>${i}</b>.`, visibleTests: ['assert add(1, 2) == 3'],
-      problem: {}, raw: {},
+      problem: stubProblem(taskId, { entryPoint: 'add', statement: `Write add <b>${i}</b>.`, visibleTests: ['assert add(1, 2) == 3'] }), raw: {},
     }).returning({ id: problems.id });
     const passed = i % 3 !== 2;
     const [s] = await db.insert(samples).values({

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { openDatabase, type DatabaseHandle } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaigns, problems, trainingRuns } from '../../db/schema/index.ts';
 import { codeHash } from '../../core/btp/buffer.ts';
+import { stubProblem } from '../support/stub-problem.ts';
 
 let h: DatabaseHandle;
 let problemId = 0;
@@ -13,7 +14,7 @@ before(async () => {
   h = await openDatabase('memory://');
   await h.db.insert(campaigns).values({ id: 'c1', method: 'btp', dataset: 'mbpp', model: 'tiny', simulated: true, config: {} });
   const [p] = await h.db.insert(problems).values({
-    contentHash: 'h601', dataset: 'mbpp', taskId: '601', split: 'train', statement: 's', visibleTests: [], problem: {}, raw: {},
+    contentHash: 'h601', dataset: 'mbpp', taskId: '601', split: 'train', statement: 's', visibleTests: [], problem: stubProblem('601', { split: 'train' }), raw: {},
   }).returning({ id: problems.id });
   problemId = p!.id;
 }, { timeout: 60_000 });
