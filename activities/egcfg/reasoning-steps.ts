@@ -8,7 +8,7 @@ import {
   candidateMaxTokens, forcedFunctionStart, lastBlockDefining, splitReasoningPrefix, startGeneration,
 } from '../../core/egcfg/index.ts';
 import { extractCode, extractProgram, type Problem } from '../../core/datasets/index.ts';
-import { buildPrompt } from '../../core/prompts/index.ts';
+import { generationPrompts, promptsConfigOf } from './prompts.ts';
 import { egcfgGenerations, problems } from '../../db/schema/index.ts';
 import type { EgcfgGenerationInput } from '../../core/contracts.ts';
 import { reasoningTries } from './reasoning-tries.ts';
@@ -32,12 +32,14 @@ export function reasoningActivities(st: StepStore) {
       if (!p) throw ApplicationFailure.nonRetryable(`unknown problem id ${input.problemId}`);
       const problem = p.problem as unknown as Problem;
       const a = input.agent;
-      const config: AgentConfigStored = {
+      // Ours or the authors' texts, the fence instruction, the forced name, the trace format (activities/egcfg/prompts.ts).
+      const built = generationPrompts(problem, a.promptType, input.params, input.model.model);
+      const config: AgentConfigStored & ReturnType<typeof promptsConfigOf> = {
         t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType, maxNewTokens: input.params.maxNewTokens,
         topLogprobs: input.params.topLogprobs, reasoningMaxTokens: input.params.reasoningMaxTokens,
         earlyStop: input.params.earlyStop, wallCapMs: input.params.wallCapMs, traceTimeoutMs: input.params.traceTimeoutMs,
         traceMaxChars: input.params.traceMaxChars, candidateMaxTokens: candidateMaxTokens(a.d, input.params.candidateTokens ?? 'paper'),
-        model: input.model,
+        model: input.model, ...promptsConfigOf(built),
       };
       await db.insert(egcfgGenerations).values({
         campaignId: input.campaignId, problemId: input.problemId, runId: a.runId, agent: a.name, gamma: input.gamma,
@@ -45,7 +47,7 @@ export function reasoningActivities(st: StepStore) {
         config: pgJson(config as unknown as Record<string, unknown>), seed: a.seed + input.attempt, model: pgText(input.model.model),
         simulated: input.model.kind === 'openai' && input.model.simulated,
         workflowId: activityContext()?.info.workflowExecution?.workflowId ?? 'direct',
-        basePrompt: pgText(buildPrompt(problem, a.promptType)),
+        basePrompt: pgText(built.basePrompt),
       }).onConflictDoNothing();
       const [row] = await db.select({ id: egcfgGenerations.id, status: egcfgGenerations.status }).from(egcfgGenerations).where(key);
       if (!row) throw new Error('generation row vanished after insert');
@@ -60,10 +62,11 @@ export function reasoningActivities(st: StepStore) {
       const { gen, problem, cfg } = await loadGeneration(ref.generationId);
       if (isLocalPath(cfg)) return local.gamma0(ref);
       const model = modelFor(gen, cfg, gen.problemId);
-      const hasAnswer = problem.io ? (text: string) => /```/.test(text) : (text: string) => lastBlockDefining(text, problem.entryPoint) !== null;
+      const name = promptsConfigOf(cfg).forcedName ?? problem.entryPoint;
+      const hasAnswer = problem.io ? (text: string) => /```/.test(text) : (text: string) => lastBlockDefining(text, name) !== null;
       const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, hasAnswer);
       const last = tries.at(-1)?.text ?? '';
-      const answer = problem.io ? (hasAnswer(last) ? extractProgram(last) : null) : lastBlockDefining(last, problem.entryPoint);
+      const answer = problem.io ? (hasAnswer(last) ? extractProgram(last) : null) : lastBlockDefining(last, name);
       // No try defined the entry point: the answer is whatever code the last try holds (it will fail its tests, visibly).
       const code = answer ?? extractCode(last, { entryPoint: problem.entryPoint });
       const state: StoredState = {
@@ -86,11 +89,13 @@ export function reasoningActivities(st: StepStore) {
       const { gen, problem, cfg, spec } = await loadGeneration(ref.generationId);
       if (isLocalPath(cfg)) return local.start(ref);
       const model = modelFor(gen, cfg, gen.problemId);
-      const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, (text) => splitReasoningPrefix(text, problem.entryPoint) !== null);
-      const split = splitReasoningPrefix(tries.at(-1)?.text ?? '', problem.entryPoint);
+      // The forced function: the entry point, or (--forced-name reference) the authors' choice (core/egcfg/forced-name.ts).
+      const name = promptsConfigOf(cfg).forcedName ?? problem.entryPoint;
+      const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, (text) => splitReasoningPrefix(text, name) !== null);
+      const split = splitReasoningPrefix(tries.at(-1)?.text ?? '', name);
       // Ten tries without a block defining the entry point: start the block ourselves (recorded as a fallback).
       const prefix = split?.prefix ?? '```python\n';
-      const forced = forcedFunctionStart(problem.entryPoint);
+      const forced = forcedFunctionStart(name);
       const ids = await model.tokenize(forced, false);
       await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));
       const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen));
