@@ -171,7 +171,7 @@ export function baselineSteps(deps: ActivityDeps) {
         return { executionId: found.executionId, passed: found.passed!, status: found.status!, testsPassed: found.testsPassed!, testsTotal: found.testsTotal! };
       }
       heartbeat({ sampleId: input.sampleId, suite: input.suite });
-      const result = await runSampleInSandbox(await deps.sandbox(), found.problem as unknown as Problem, found.code, found.params, input.suite);
+      const result = await runSampleInSandbox(await deps.sandbox(), problemOfRow(found.problem, found.problemId), found.code, found.params, input.suite);
       const verdict = { executionId: executions.id, passed: executions.passed, status: executions.status, testsPassed: executions.testsPassed, testsTotal: executions.testsTotal };
       const [inserted] = await db.insert(executions).values(executionRow(input.sampleId, input.suite, result)).onConflictDoNothing().returning(verdict);
       // A concurrent attempt stored it first: its row is the verdict.

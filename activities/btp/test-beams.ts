@@ -9,11 +9,11 @@
 // a concurrent attempt stored one first, its row is the verdict.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Problem } from '../../core/datasets/index.ts';
 import { beams, executions, problems, samples } from '../../db/schema/index.ts';
 import { executionRow, runSampleInSandbox } from '../baseline.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { heartbeat } from '../heartbeat.ts';
+import { problemOfRow } from '../problem-row.ts';
 
 export interface TestBeamsInput { campaignId: string; iteration: number; problemIds: number[] }
 export interface TestBeamsOutcome { tested: number; passed: number }
@@ -39,7 +39,7 @@ export async function testBeams(deps: ActivityDeps, input: TestBeamsInput): Prom
       .orderBy(asc(beams.problemId), asc(beams.beamIndex)),
     db.select({ id: problems.id, problem: problems.problem }).from(problems).where(inArray(problems.id, input.problemIds)),
   ]);
-  const problemOf = new Map(problemRows.map((r) => [r.id, r.problem as unknown as Problem]));
+  const problemOf = new Map(problemRows.map((r) => [r.id, problemOfRow(r.problem, r.id)]));
   const key = (b: { problemId: number; codeHash: string }) => `${b.problemId}:${b.codeHash}`;
   const verdicts = new Map<string, Verdict>();
   for (const b of rows) {
