@@ -3,15 +3,11 @@
 // as the LoRA trainer's base model. Each iteration's adapter is later served by a llama-server of its own
 // (activities/btp: btpRegisterAdapter).
 import { catalogueModel, type CatalogueModel } from '../core/models/catalogue.ts';
-import { ensureLocalServer } from '../core/models/local-server.ts';
+import { localLlamaSpec } from './local-model.ts';
 import { pullHf } from '../core/models/pull.ts';
 import type { ModelSpec } from '../core/contracts.ts';
 
-async function localSpec(dataDir: string, m: CatalogueModel, role: string): Promise<ModelSpec> {
-  const server = await ensureLocalServer(dataDir, m);
-  console.error(`[egcfg] BTP ${role}: ${m.title} on llama.cpp's llama-server at ${server.url} (pid ${server.pid}); file ${server.file}, sha256 ${server.sha256}`);
-  return { kind: 'openai', baseUrl: server.url, model: m.name, simulated: false, dialect: 'llamacpp' };
-}
+const localSpec = (dataDir: string, m: CatalogueModel, role: string): Promise<ModelSpec> => localLlamaSpec(dataDir, m, `BTP ${role}`);
 
 export interface LocalBtpModels { target: ModelSpec; source: ModelSpec; baseModelDir: string | undefined }
 

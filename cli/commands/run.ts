@@ -20,7 +20,8 @@ import { evaluateFlags, runFlags, runGroups } from '../spec.ts';
 import { knowledgeFor, startSimulatedModel } from '../simulated.ts';
 import { localBtpModels } from '../btp-local.ts';
 import { catalogueModel, findCatalogueModel, isSimulatedName } from '../../core/models/catalogue.ts';
-import { ensureLocalServer, LOCAL_SLOTS } from '../../core/models/local-server.ts';
+import { LOCAL_SLOTS } from '../../core/models/local-server.ts';
+import { localLlamaSpec } from '../local-model.ts';
 import { ensureLocalInfer, runningLocalInfer } from '../../core/models/local-infer.ts';
 import { withEgcfgPath } from '../../campaigns/egcfg-path.ts';
 import { signalCampaign } from '../../campaigns/service.ts';
@@ -57,9 +58,7 @@ async function resolveModel(opts: RunOptions, dataDir: string, simulatedFlag: bo
     console.error(`[egcfg] Model: ${m.title} on the local inference service at ${svc.url} (pid ${svc.pid}; ${svc.file}); EG-CFG path local`);
     return { kind: 'openai', baseUrl: svc.url, model: m.name, simulated: false, dialect: 'vllm', egcfgPath: 'local' };
   }
-  const server = await ensureLocalServer(dataDir, m);
-  console.error(`[egcfg] Model: ${m.title} on llama.cpp's llama-server at ${server.url} (pid ${server.pid}); file ${server.file}, sha256 ${server.sha256}; prompt format ${opts.promptFormat ?? 'raw'}`);
-  return { kind: 'openai', baseUrl: server.url, model: m.name, simulated: false, dialect: 'llamacpp' };
+  return localLlamaSpec(dataDir, m, 'Model', `; prompt format ${opts.promptFormat ?? 'raw'}`);
 }
 
 /** Ctrl-C / SIGTERM: cancel the campaign (its rows stay), and let the caller exit 130 once cancellation is recorded. */
