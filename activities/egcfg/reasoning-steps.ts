@@ -30,7 +30,7 @@ export function reasoningActivities(st: StepStore) {
       if (existing) return { generationId: existing.id, status: existing.status };
       const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, input.problemId));
       if (!p) throw ApplicationFailure.nonRetryable(`unknown problem id ${input.problemId}`);
-      const problem = p.problem as unknown as Problem;
+      const problem: Problem = p.problem;
       const a = input.agent;
       // Ours or the authors' texts, the fence instruction, the forced name, the trace format (activities/egcfg/prompts.ts).
       const built = generationPrompts(problem, a.promptType, input.params, input.model.model);
