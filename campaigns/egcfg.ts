@@ -12,12 +12,10 @@ import type { Database } from '../db/client.ts';
 import {
   campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, executions, results, runs, samples,
 } from '../db/schema/index.ts';
-import { taskQueues } from '../workflows/activity-options.ts';
-import { egcfgCampaign } from '../workflows/egcfg.ts';
-import { startOrMarkFailed } from './start-workflow.ts';
+import { launchCampaign, type LaunchContext } from './start-workflow.ts';
 import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
-import { getCampaign, type ServiceContext } from './context.ts';
+import { getCampaign } from './context.ts';
 import { AuthorsPromptsError, authorsLabel, loadAuthorsPrompts, type PromptsLabel } from '../core/prompts/authors.ts';
 import { campaignProblem, datasetFilesOf, pinCampaign } from './pins.ts';
 
@@ -78,7 +76,7 @@ async function checkBaseline(db: Database, baselineId: string, campaign: { datas
 }
 
 export async function startEgcfgCampaign(
-  ctx: ServiceContext, opts: RunOptions, model: ModelSpec,
+  ctx: LaunchContext, opts: RunOptions, model: ModelSpec,
   c: { campaignId: string; workflowId: string; problemIds: number[] },
 ): Promise<void> {
   if (model.kind !== 'openai') throw new OptionsError([{ field: 'method', message: 'eg-cfg needs a model server (--model-url or the simulated one), not a samples file' }]);
@@ -103,7 +101,7 @@ export async function startEgcfgCampaign(
     campaignId: c.campaignId, problemIds: c.problemIds, model, agents: specs, params,
     concurrency: opts.concurrency, ...(opts.baselineCampaign ? { baselineCampaignId: opts.baselineCampaign } : {}),
   };
-  await startOrMarkFailed(ctx.db, c.campaignId, () => ctx.client.workflow.start(egcfgCampaign, { workflowId: c.workflowId, taskQueue: taskQueues.default, args: [input] }));
+  await launchCampaign(ctx, { workflow: 'egcfgCampaign', workflowId: c.workflowId, input });
 }
 
 /**
