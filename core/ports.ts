@@ -23,3 +23,13 @@ export async function freePort(range?: [number, number], avoid: number[] = [], h
   }
   throw new Error(`no free port${range ? ` in ${range[0]}-${range[1]}` : ''} on ${host}`);
 }
+
+/** EGCFG_LOCAL_PORTS=LOW-HIGH: the range the local model servers take free ports from (undefined: any port). */
+export function localPortRange(env: NodeJS.ProcessEnv = process.env): [number, number] | undefined {
+  const raw = env.EGCFG_LOCAL_PORTS;
+  if (raw === undefined || raw === '') return undefined;
+  const m = /^(\d+)-(\d+)$/.exec(raw.trim());
+  const lo = Number(m?.[1]), hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new Error(`EGCFG_LOCAL_PORTS: expected LOW-HIGH (e.g. 19000-19999), got '${raw}'`);
+  return [lo, hi];
+}

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { freePort } from '../ports.ts';
+import { freePort, localPortRange } from '../ports.ts';
 import { repoPath } from '../repo.ts';
 import { trainerEnvStatus, trainerSpawnEnv } from '../trainer-env.ts';
 import { modelHfDir, type CatalogueModel } from './catalogue.ts';
@@ -59,7 +59,7 @@ export async function ensureLocalInfer(dataDir: string, m: CatalogueModel, opts:
     if (!env.installed) throw new Error(`the EG-CFG local path needs the trainer's Python environment: ${env.reason}`);
     const hf = modelHfDir(m);
     if (!existsSync(join(hf, 'config.json')) || hfStamp(hf) !== m.sha256) await pullHf(m, { log });
-    const port = await freePort();
+    const port = await freePort(localPortRange());
     const url = `http://127.0.0.1:${port}`;
     const threads = opts.threads ?? localThreads();
     const logFile = join(dir, `${key}.log`);

@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writ
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { freePort } from '../ports.ts';
+import { freePort, localPortRange } from '../ports.ts';
 import { modelFile, type CatalogueModel } from './catalogue.ts';
 import { ensureLlamaServer, pullModel } from './pull.ts';
 
@@ -128,7 +128,7 @@ export async function ensureLocalServer(dataDir: string, m: CatalogueModel, opts
     if (prev && alive(prev.pid)) process.kill(prev.pid, 'SIGTERM');
     const pulled = await pullModel(m, { log });
     const binary = await ensureLlamaServer({ log });
-    const port = await freePort();
+    const port = await freePort(localPortRange());
     const url = `http://127.0.0.1:${port}`;
     const slots = opts.slots ?? LOCAL_SLOTS;
     const contextPerSlot = m.servedContext;

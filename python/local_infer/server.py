@@ -68,7 +68,7 @@ class Model:
             # the same ids again: crop the last token off and feed it again (its logits are needed)
             for i, (cids, cache) in enumerate(self.caches):
                 if cids == tuple(ids) and len(ids) > 1:
-                    cache.crop(len(ids) - 1)
+                    cache.crop(-1)  # drop the last token (transformers refuses a positive length on some caches)
                     del self.caches[i]
                     return list(ids[:-1]), cache
             return None, None
@@ -235,58 +235,73 @@ def guided_line(m, req):
     return reply
 
 
-def completions(m, req):
-    """POST /v1/completions (vLLM shapes): greedy or sampled, n choices, stop strings, top-k logprobs."""
+def sample_rows(lp, temperature, top_p, gen):
+    """One token per row of lp [n, V]: argmax at temperature 0, else nucleus sampling at the temperature."""
+    if temperature == 0:
+        return torch.argmax(lp, -1).tolist()
+    probs = torch.softmax(lp / temperature, -1)
+    sp, si = torch.sort(probs, descending=True, dim=-1)
+    sp = sp * ((torch.cumsum(sp, -1) - sp) < top_p)
+    pick = torch.multinomial(sp / sp.sum(-1, keepdim=True), 1, generator=gen)
+    return si.gather(-1, pick).squeeze(-1).tolist()
+
+
+def completions(m, req, emit=None):
+    """POST /v1/completions (vLLM shapes): greedy or sampled, n choices decoded as one batch (the prompt's prefill
+    shared), stop strings, top-k logprobs. `emit(index, piece)` receives each choice's text as it grows (streaming);
+    it returns False once the client has gone away, which ends the request."""
     prompt = req["prompt"]
     ids = m.tok.encode(prompt, add_special_tokens=bool(req.get("add_special_tokens", False))) if isinstance(prompt, str) else list(prompt)
     max_tokens = int(req.get("max_tokens") or 16)
-    temperature = float(req.get("temperature", 1.0))
-    top_p = float(req.get("top_p", 1.0))
-    n = int(req.get("n", 1))
+    temperature, top_p, n = float(req.get("temperature", 1.0)), float(req.get("top_p", 1.0)), int(req.get("n", 1))
     stops = req.get("stop") or []
     stops = [stops] if isinstance(stops, str) else list(stops)
     k = req.get("logprobs")
     as_ids = bool(req.get("return_tokens_as_token_ids"))
     gen = torch.Generator().manual_seed(int(req["seed"])) if req.get("seed") is not None else None
-    choices, completion_tokens = [], 0
+    key = lambda a: f"token_id:{a}" if as_ids else m.tok.decode([a])
+    rows = [{"out": [], "lps": [], "tops": [], "text": "", "finish": "length", "done": False} for _ in range(n)]
+    gone = False
     with m.lock, torch.no_grad():
-        for c in range(n):
-            lp, cache = m.prefill(ids, use_cache=False)
-            out, tops, lps = [], [], []
-            finish, text = "length", ""
-            for i in range(max_tokens):
-                if temperature == 0:
-                    choice = int(torch.argmax(lp))
-                else:
-                    probs = torch.softmax(lp / temperature, -1)
-                    sp, si = torch.sort(probs, descending=True)
-                    keep = torch.cumsum(sp, 0) - sp < top_p
-                    sp = sp * keep
-                    choice = int(si[torch.multinomial(sp / sp.sum(), 1, generator=gen)])
+        lp1, cache = m.prefill(ids, use_cache=False)
+        lp = lp1.unsqueeze(0).expand(n, -1)
+        if n > 1:
+            expanded = DynamicCache()
+            for layer in range(len(cache.layers)):
+                expanded.update(cache.layers[layer].keys.repeat(n, 1, 1, 1), cache.layers[layer].values.repeat(n, 1, 1, 1), layer)
+            cache = expanded
+        for step in range(max_tokens):
+            picks = sample_rows(lp, temperature, top_p, gen)
+            for i, (r, choice) in enumerate(zip(rows, picks)):
+                if r["done"]:
+                    continue
                 if choice in m.eos_ids:
-                    finish = "stop"
-                    break
-                out.append(choice)
-                lps.append(float(lp[choice]))
+                    r["finish"], r["done"] = "stop", True
+                    continue
+                r["out"].append(choice)
+                r["lps"].append(float(lp[i, choice]))
                 if k is not None:
-                    tops.append({(f"token_id:{a}" if as_ids else m.tok.decode([a])): b for a, b in top_pairs(lp, int(k))})
-                text = m.tok.decode(out)
-                hit = min((text.find(s) for s in stops if s and s in text), default=-1)
+                    r["tops"].append({key(a): b for a, b in top_pairs(lp[i], int(k))})
+                prev, r["text"] = r["text"], m.tok.decode(r["out"])
+                hit = min((r["text"].find(x) for x in stops if x and x in r["text"]), default=-1)
                 if hit >= 0:
-                    text, finish = text[:hit], "stop"
-                    break
-                if i + 1 == max_tokens:
-                    break
-                o = m.model(input_ids=torch.tensor([[choice]]), past_key_values=cache,
-                            position_ids=torch.tensor([[len(ids) + len(out) - 1]]), use_cache=True)
-                lp, cache = torch.log_softmax(o.logits[0, -1].double(), -1), o.past_key_values
-            completion_tokens += len(out)
-            choice_obj = {"index": c, "text": text, "finish_reason": finish, "stop_reason": None}
-            if k is not None:
-                choice_obj["logprobs"] = {
-                    "tokens": [f"token_id:{t}" if as_ids else m.tok.decode([t]) for t in out],
-                    "token_logprobs": lps, "top_logprobs": tops, "text_offset": [0] * len(out)}
-            choices.append(choice_obj)
+                    r["text"], r["finish"], r["done"] = r["text"][:hit], "stop", True
+                if emit is not None and r["text"].startswith(prev) and len(r["text"]) > len(prev) and not emit(i, r["text"][len(prev):]):
+                    gone = True
+            if gone or all(r["done"] for r in rows) or step + 1 == max_tokens:
+                break
+            pos = len(ids) + step
+            o = m.model(input_ids=torch.tensor([[p] for p in picks]), past_key_values=cache,
+                        position_ids=torch.full((n, 1), pos), use_cache=True)
+            lp, cache = torch.log_softmax(o.logits[:, -1].double(), -1), o.past_key_values
+    choices = []
+    for i, r in enumerate(rows):
+        c = {"index": i, "text": r["text"], "finish_reason": "client_gone" if gone else r["finish"], "stop_reason": None}
+        if k is not None:
+            c["logprobs"] = {"tokens": [key(t) for t in r["out"]], "token_logprobs": r["lps"], "top_logprobs": r["tops"],
+                             "text_offset": [0] * len(r["out"])}
+        choices.append(c)
+    completion_tokens = sum(len(r["out"]) for r in rows)
     return {"id": f"cmpl-{time.time_ns()}", "object": "text_completion", "created": int(time.time()), "model": m.name,
             "choices": choices, "usage": {"prompt_tokens": len(ids) * n, "completion_tokens": completion_tokens,
                                           "total_tokens": len(ids) * n + completion_tokens}}
@@ -306,6 +321,29 @@ def make_handler(m):
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def stream(self, req):
+            """Server-sent events as OpenAI's streaming completions; the connection closes at the end."""
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("connection", "close")
+            self.end_headers()
+            self.close_connection = True
+
+            def send(obj):
+                try:
+                    self.wfile.write(b"data: " + (obj if isinstance(obj, bytes) else json.dumps(obj).encode()) + b"\n\n")
+                    self.wfile.flush()
+                    return True
+                except (BrokenPipeError, ConnectionResetError):
+                    return False
+
+            r = completions(m, req, lambda i, piece: send({"choices": [{"index": i, "text": piece, "finish_reason": None}]}))
+            for ch in r["choices"]:
+                if ch["finish_reason"] != "client_gone":
+                    send({"choices": [{"index": ch["index"], "text": "", "finish_reason": ch["finish_reason"]}]})
+            send({"choices": [], "usage": r["usage"]})
+            send(b"[DONE]")
 
         def do_GET(self):
             if self.path == "/health":
@@ -330,6 +368,8 @@ def make_handler(m):
                     return self.reply(200, {"tokens": ids, "count": len(ids), "max_model_len": m.max_len})
                 if self.path == "/detokenize":
                     return self.reply(200, {"prompt": m.tok.decode(req["tokens"])})
+                if self.path == "/v1/completions" and req.get("stream"):
+                    return self.stream(req)
                 if self.path == "/v1/completions":
                     return self.reply(200, completions(m, req))
                 if self.path == "/v1/egcfg/line":
