@@ -3,8 +3,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
 import { NUL_REPLACEMENT, pgJson, pgText, programWithNul } from '../../core/pg-text.ts';
-import { buildEvaluation, type Problem } from '../../core/datasets/index.ts';
+import { buildEvaluation } from '../../core/datasets/index.ts';
 import { runContest } from '../contest.ts';
+import { problemOfRow } from '../problem-row.ts';
 import type { Database } from '../../db/client.ts';
 import { egcfgGenerations, egcfgSteps, executions, problems, samples } from '../../db/schema/index.ts';
 import type { ActivityDeps } from '../deps.ts';
@@ -154,7 +155,8 @@ export async function executeOnce(deps: ActivityDeps, sampleId: number, suite: '
   const [sample] = await db.select().from(samples).where(eq(samples.id, sampleId));
   if (!sample) throw ApplicationFailure.nonRetryable(`unknown sample ${sampleId}`);
   const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, sample.problemId));
-  const problem = p!.problem as unknown as Problem;
+  if (!p) throw ApplicationFailure.nonRetryable(`unknown problem ${sample.problemId}`);
+  const problem = problemOfRow(p.problem, sample.problemId);
   const sandbox = await deps.sandbox();
   heartbeat({ sampleId, suite });
   // Stored text has U+FFFD where the program had NUL; the verdict is the original program's (as in the baseline).

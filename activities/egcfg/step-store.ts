@@ -9,6 +9,7 @@ import { and, desc, eq, isNotNull, lt, ne } from 'drizzle-orm';
 import { pgJson } from '../../core/pg-text.ts';
 import { nextAction, type GenerationSpec, type GenerationState, type StepContext } from '../../core/egcfg/index.ts';
 import type { Problem } from '../../core/datasets/index.ts';
+import { problemOfRow } from '../problem-row.ts';
 import type { EgcfgGenerationInput } from '../../core/contracts.ts';
 import { egcfgGenerations, egcfgSteps, problems } from '../../db/schema/index.ts';
 import type { ActivityDeps } from '../deps.ts';
@@ -85,7 +86,7 @@ export function stepStore(deps: ActivityDeps) {
     if (!gen) throw ApplicationFailure.nonRetryable(`unknown EG-CFG generation ${generationId}`);
     const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, gen.problemId));
     if (!p) throw ApplicationFailure.nonRetryable(`unknown problem ${gen.problemId}`);
-    const problem = p.problem as unknown as Problem;
+    const problem = problemOfRow(p.problem, gen.problemId);
     const cfg = gen.config as unknown as AgentConfigStored;
     const spec: GenerationSpec = {
       entryPoint: problem.entryPoint, gamma: gen.gamma, k: cfg.k, maxNewTokens: cfg.maxNewTokens, wallCapMs: cfg.wallCapMs,
