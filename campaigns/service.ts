@@ -62,10 +62,12 @@ export async function startCampaign(ctx: LaunchContext, opts: RunOptions, model:
   });
   await pinCampaign(ctx.db, campaignId, { files: await datasetFilesOf(opts.dataset, opts.datasetFile), problems: [{ role: 'eval', ids: problemIds }] });
   const [run] = await ctx.db.insert(runs).values({ campaignId, name: opts.method, config: { ...opts } }).returning({ id: runs.id });
+  // The workflow reads the pinned ids a page at a time (each pinned once: a list with a repeated id stays inline).
+  const pages = new Set(problemIds).size === problemIds.length;
   const input: CampaignInput = {
     campaignId,
     runId: run!.id,
-    problemIds,
+    ...(pages ? { problemsTotal: problemIds.length } : { problemIds }),
     model,
     params: {
       promptType: opts.promptType, ...(opts.promptFormat ? { promptFormat: opts.promptFormat } : {}),

@@ -56,7 +56,10 @@ export interface CampaignCursor {
 export interface CampaignInput extends CampaignCursor {
   campaignId: string;
   runId: number;
-  problemIds: number[];
+  /** The problems in order; absent: the campaign's pinned problems (campaign_problems, role 'eval', by position),
+   *  `problemsTotal` of them, read a page at a time, so that the input stays small (workflows/campaign.ts). */
+  problemIds?: number[];
+  problemsTotal?: number;
   model: ModelSpec;
   params: BaselineParams;
   /** Problems in flight at once. */

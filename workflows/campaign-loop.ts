@@ -1,13 +1,16 @@
 // The part every campaign workflow shares: one child per problem with bounded concurrency, pause/resume signals,
 // the progress query, cancellation, and the cursor carried across continue-as-new. The caller says how to run one
 // problem, how to record a failed one, and what to do when the campaign is cancelled.
-import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
 import type { CampaignCursor, CampaignProgress } from '../core/contracts.ts';
 
 export interface CampaignLoopOptions {
   campaignId: string;
+  /** The problems in order (carried in the workflow input), unless `pages` reads them from the database. */
   problemIds: number[];
+  /** The campaign's problems read a page at a time (the input carries only their count and the cursor). */
+  pages?: ProblemPages;
   concurrency: number;
   /** Problems started in this run before the caller should continue as new. */
   budget: number;
@@ -21,6 +24,15 @@ export interface CampaignLoopOptions {
   /** Several problems per unit of work (one batched activity each) instead of one `runProblem` per problem. */
   batches?: CampaignBatches;
 }
+
+export interface ProblemPages {
+  total: number;
+  /** The ids at positions [offset, offset + limit), in order (an activity: activities/problem-pages.ts). */
+  fetch(offset: number, limit: number): Promise<number[]>;
+}
+
+/** Problem ids read per page: ~7 KB of history per page, one page per 1,000 problems. */
+export const PROBLEM_PAGE = 1000;
 
 export interface CampaignBatches {
   /** The most problems in one batch. */
@@ -64,7 +76,7 @@ export class CampaignLoop {
     setHandler(pauseSignal, () => { this.paused = true; this.state = 'paused'; });
     setHandler(resumeSignal, () => { this.paused = false; this.state = 'running'; });
     setHandler(progressQuery, (): CampaignProgress => ({
-      campaignId: opts.campaignId, total: opts.problemIds.length, done: this.done, passed: this.passed, errors: this.errors,
+      campaignId: opts.campaignId, total: this.total, done: this.done, passed: this.passed, errors: this.errors,
       running: this.running.size, paused: this.paused, state: this.state,
     }));
   }
@@ -85,20 +97,23 @@ export class CampaignLoop {
    */
   async run(): Promise<{ finished: boolean }> {
     const { problemIds, concurrency, budget } = this.opts;
+    const total = this.total;
     let startedThisRun = 0;
     try {
       const inFlight = new Set<Promise<void>>();
-      while (this.cursor < problemIds.length && startedThisRun < budget) {
+      while (this.cursor < total && startedThisRun < budget) {
         await condition(() => !this.paused && inFlight.size < concurrency);
         let unit: Promise<void>;
         if (this.opts.batches) {
-          const left = Math.min(problemIds.length - this.cursor, budget - startedThisRun);
-          const ids = problemIds.slice(this.cursor, this.cursor + nextBatchSize(left, concurrency, this.opts.batches.maxBatch));
+          const left = Math.min(total - this.cursor, budget - startedThisRun);
+          const n = nextBatchSize(left, concurrency, this.opts.batches.maxBatch);
+          // Inline ids are taken without an await (the commands of histories recorded before pages stay in order).
+          const ids = this.opts.pages ? await this.page(n) : problemIds.slice(this.cursor, this.cursor + n);
           this.cursor += ids.length;
           startedThisRun += ids.length;
           unit = this.runBatch(this.opts.batches, ids);
         } else {
-          const problemId = problemIds[this.cursor]!;
+          const problemId = this.opts.pages ? (await this.page(1))[0]! : problemIds[this.cursor]!;
           this.cursor++;
           startedThisRun++;
           unit = this.runOne(problemId);
@@ -117,7 +132,28 @@ export class CampaignLoop {
       }
       throw err;
     }
-    return { finished: this.cursor >= problemIds.length };
+    return { finished: this.cursor >= total };
+  }
+
+  private get total(): number {
+    return this.opts.pages?.total ?? this.opts.problemIds.length;
+  }
+
+  private window: { start: number; ids: number[] } = { start: 0, ids: [] };
+
+  /** The next `n` ids from the cursor (n ≤ PROBLEM_PAGE), reading a page from the database when the window ends. */
+  private async page(n: number): Promise<number[]> {
+    const pages = this.opts.pages!;
+    const end = Math.min(this.cursor + n, pages.total);
+    if (this.cursor < this.window.start || end > this.window.start + this.window.ids.length) {
+      const limit = Math.min(PROBLEM_PAGE, pages.total - this.cursor);
+      const ids = await pages.fetch(this.cursor, limit);
+      if (ids.length !== limit) {
+        throw ApplicationFailure.nonRetryable(`campaign ${this.opts.campaignId}: ${ids.length} stored problems at positions ${this.cursor}..${this.cursor + limit - 1}, expected ${limit}`);
+      }
+      this.window = { start: this.cursor, ids };
+    }
+    return this.window.ids.slice(this.cursor - this.window.start, end - this.window.start);
   }
 
   private async runBatch(batches: CampaignBatches, ids: number[]): Promise<void> {

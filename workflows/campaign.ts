@@ -24,6 +24,15 @@ const DEFAULT_BATCHED_CONTINUE_AS_NEW_AFTER = 1000;
 const DEFAULT_MAX_BATCH = 25;
 /** Patch marker of the batched replay path: histories recorded before it replay the per-problem path. */
 export const REPLAY_BATCHES_PATCH = 'replay-batches';
+/** Patch marker of problems read in pages (an input with `problemsTotal` and no `problemIds`). */
+export const PROBLEM_PAGES_PATCH = 'problem-pages';
+
+/** How many problems a campaign input names: its ids, or (ids read in pages) its count. */
+export function problemCount(input: Pick<CampaignInput, 'problemIds' | 'problemsTotal'>): number {
+  if (input.problemIds) return input.problemIds.length;
+  if (input.problemsTotal === undefined) throw ApplicationFailure.nonRetryable('a campaign input needs problemIds or problemsTotal');
+  return input.problemsTotal;
+}
 
 export const problemWorkflowId = (campaignId: string, problemId: number): string =>
   `campaign-${campaignId}-problem-${problemId}`;
@@ -31,9 +40,14 @@ export const problemWorkflowId = (campaignId: string, problemId: number): string
 export async function baselineCampaign(input: CampaignInput): Promise<CampaignSummary> {
   const { campaignId } = input;
   const batched = input.model.kind === 'replay' && patched(REPLAY_BATCHES_PATCH);
+  // An input without its ids (campaigns/service.ts) reads them a page at a time: it and every continue-as-new carry
+  // only the campaign id, the count and the cursor, whatever the campaign's size.
+  const paged = input.problemIds === undefined && patched(PROBLEM_PAGES_PATCH);
+  const total = problemCount(input);
   const loop = new CampaignLoop({
     campaignId,
-    problemIds: input.problemIds,
+    problemIds: input.problemIds ?? [],
+    ...(paged ? { pages: { total, fetch: (offset: number, limit: number) => store.campaignProblemPage({ campaignId, offset, limit }) } } : {}),
     concurrency: input.concurrency,
     budget: input.continueAsNewAfter ?? (batched ? DEFAULT_BATCHED_CONTINUE_AS_NEW_AFTER : DEFAULT_CONTINUE_AS_NEW_AFTER),
     carried: input,
@@ -68,9 +82,9 @@ export async function baselineCampaign(input: CampaignInput): Promise<CampaignSu
   const summary = await store.summarizeCampaign({ campaignId });
   await store.markCampaign({ campaignId, status: 'completed' });
   loop.state = 'completed';
-  if (summary.problems !== input.problemIds.length) {
+  if (summary.problems !== total) {
     throw ApplicationFailure.nonRetryable(
-      `campaign ${campaignId} (${workflowInfo().workflowId}) recorded ${summary.problems} results for ${input.problemIds.length} problems`,
+      `campaign ${campaignId} (${workflowInfo().workflowId}) recorded ${summary.problems} results for ${total} problems`,
     );
   }
   return summary;

@@ -1,0 +1,30 @@
+// A campaign's problems a page at a time, for workflows that carry only the campaign id and a cursor (issue 16: a
+// 250,000-problem id list in the workflow input and in every continue-as-new would exceed Temporal's 2 MB payload
+// limit). The ordered ids are the campaign's pins (campaign_problems, role 'eval', by position), written before the
+// workflow starts (campaigns/pins.ts); a page is the ids at positions [offset, offset + limit).
+import { and, eq, gte, lt } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../db/client.ts';
+import { campaignProblems } from '../db/schema/index.ts';
+
+export const ProblemPageInput = z.object({
+  campaignId: z.string().min(1),
+  offset: z.number().int().min(0),
+  limit: z.number().int().min(1).max(10_000),
+});
+export type ProblemPageInput = z.infer<typeof ProblemPageInput>;
+
+const PinRows = z.array(z.object({ problemId: z.number().int().positive(), position: z.number().int().min(0) }));
+
+export function problemPageActivities(db: Database) {
+  return {
+    /** The problem ids at positions [offset, offset + limit) of the campaign's pinned problems, in order. */
+    async campaignProblemPage(raw: ProblemPageInput): Promise<number[]> {
+      const input = ProblemPageInput.parse(raw);
+      const rows = PinRows.parse(await db.select({ problemId: campaignProblems.problemId, position: campaignProblems.position })
+        .from(campaignProblems).where(and(eq(campaignProblems.campaignId, input.campaignId), eq(campaignProblems.role, 'eval'),
+          gte(campaignProblems.position, input.offset), lt(campaignProblems.position, input.offset + input.limit))));
+      return rows.sort((a, b) => a.position - b.position).map((r) => r.problemId);
+    },
+  };
+}

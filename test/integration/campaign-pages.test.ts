@@ -1,0 +1,117 @@
+// A campaign's workflow carries its problem count and a cursor, not its problem ids (workflows/campaign.ts,
+// activities/problem-pages.ts): with 300,000 pinned problems — whose id list alone is over Temporal's 2 MB payload
+// limit — the start input and every continue-as-new input stay a few hundred bytes, and the problems run in their
+// pinned order. Real Temporal dev server, Postgres server and nsjail; the campaign runs a few continue-as-new runs
+// of a replay model and is then cancelled (the 300,000 problems are rows, not work).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { asc, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { modelBackendCache } from '../../activities/model-backend.ts';
+import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
+import { campaignWorkflowId, upsertProblems } from '../../campaigns/service.ts';
+import { pinCampaign } from '../../campaigns/pins.ts';
+import { loadDataset } from '../../core/datasets/index.ts';
+import { campaignProblems, campaigns, problems, results, runs } from '../../db/schema/index.ts';
+import { taskQueues } from '../../workflows/activity-options.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
+import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { waitFor } from '../support/wait.ts';
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+const TOTAL = 300_000;
+const REAL = 8;
+
+describe('campaign problems read in pages (Temporal + Postgres + nsjail)', { timeout: 600_000 }, () => {
+  let env: TestWorkflowEnvironment;
+  let db: TestDatabase;
+  let workers: RunningWorkers;
+  let dir: string;
+
+  before(async () => {
+    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
+    dir = mkdtempSync(join(tmpdir(), 'egcfg-pages-'));
+    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
+  }, { timeout: 300_000 });
+  after(async () => {
+    await workers?.shutdown();
+    await closeSharedSandbox();
+    await env?.teardown();
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, { timeout: 120_000 });
+
+  test(`${TOTAL.toLocaleString('en')} pinned problems: the input and each continue-as-new input stay small`, { timeout: 480_000 }, async () => {
+    const campaignId = 'pages-300k';
+    const mbpp = (await loadDataset('mbpp', { split: 'test' })).slice(0, REAL);
+    const realIds = await upsertProblems(db.db, mbpp);
+    await db.db.insert(campaigns).values({ id: campaignId, method: 'baseline', dataset: 'mbpp', model: 'replay', simulated: false, config: {},
+      workflowId: campaignWorkflowId(campaignId), problemsTotal: TOTAL });
+    await pinCampaign(db.db, campaignId, { files: [], problems: [{ role: 'eval', ids: realIds }] });
+    // The rest: versions of the first problem under generated task ids (the samples file has no answer for them).
+    await db.db.execute(sql`insert into ${problems} (content_hash, dataset, task_id, split, statement, visible_tests, problem, raw)
+      select 'gen-' || g, dataset, 'gen-' || g, split, statement, visible_tests, problem, raw
+      from ${problems}, generate_series(1, ${TOTAL - REAL}) g where ${problems.id} = ${realIds[0]!}`);
+    await db.db.execute(sql`insert into ${campaignProblems} (campaign_id, problem_id, task_id, content_hash, role, position)
+      select ${campaignId}, id, task_id, content_hash, 'eval', ${REAL - 1} + row_number() over (order by id)
+      from ${problems} where task_id like 'gen-%'`);
+    const pinned = (await db.db.select({ id: campaignProblems.problemId }).from(campaignProblems)
+      .where(eq(campaignProblems.campaignId, campaignId)).orderBy(asc(campaignProblems.position))).map((r) => r.id);
+    assert.equal(pinned.length, TOTAL);
+    const inlineBytes = Buffer.byteLength(JSON.stringify(pinned));
+    // ~2 MB here (ids of a fresh database, 6 digits); over Temporal's 256 KB payload warning by far, and over its 2 MB
+    // limit with the longer ids of a database in use.
+    assert.ok(inlineBytes > 1.5 * 1024 * 1024, `the id list alone is ${inlineBytes} bytes`);
+
+    const [run] = await db.db.insert(runs).values({ campaignId, name: 'baseline', config: {} }).returning({ id: runs.id });
+    const samplesFile = join(dir, 'samples.jsonl');
+    writeFileSync(samplesFile, mbpp.map((p) => JSON.stringify({ task_id: p.taskId, solution: p.canonicalSolution })).join('\n') + '\n');
+    const handle = await env.client.workflow.start('baselineCampaign', {
+      workflowId: campaignWorkflowId(campaignId), taskQueue: taskQueues.default,
+      args: [{ campaignId, runId: run!.id, problemsTotal: TOTAL, model: { kind: 'replay', samplesFile, model: 'replay' },
+        params: { promptType: 'deepseek_instruct', temperature: 0, topP: 1, maxTokens: 64, seed: 0 }, concurrency: 2, continueAsNewAfter: 4, maxBatch: 2 }],
+    });
+    // Three continue-as-new runs (12 problems), then cancel.
+    const recorded = async () => (await db.db.select({ problemId: results.problemId }).from(results).where(eq(results.campaignId, campaignId))).map((r) => r.problemId);
+    await waitFor('12 results', async () => (await recorded()).length >= 12, { timeoutMs: 300_000 });
+    // A cancel that reaches a run as it continues as new is not carried into the next run: ask the current run again.
+    const current = env.client.workflow.getHandle(campaignWorkflowId(campaignId));
+    await waitFor('the campaign to stop', async () => {
+      if ((await current.describe()).status.name !== 'RUNNING') return true;
+      await current.cancel();
+      return false;
+    }, { timeoutMs: 120_000, intervalMs: 2000 });
+
+    const done = await recorded();
+    assert.deepEqual(pinned.slice(0, 12).filter((id) => !done.includes(id)), [], 'the first 12 pinned problems ran first');
+    assert.equal((await db.db.select().from(results).where(eq(results.campaignId, campaignId))).filter((r) => r.passed).length, REAL,
+      'the 8 answered problems passed, the generated ones (no answer) failed');
+
+    // Every run's input (the first one's start, each continue-as-new) and each page read by an activity.
+    const Payload = z.object({ data: z.union([z.instanceof(Uint8Array), z.array(z.number())]).optional() }).passthrough();
+    const sizes: number[] = [];
+    const pages: number[] = [];
+    let runId: string | undefined = (await handle.describe()).runId;
+    const runIds: string[] = [];
+    while (runId) {
+      runIds.unshift(runId);
+      const h: History = await env.client.workflow.getHandle(campaignWorkflowId(campaignId), runId).fetchHistory();
+      const started = h.events![0]!.workflowExecutionStartedEventAttributes!;
+      sizes.push(...(started.input?.payloads ?? []).map((p) => Payload.parse(p).data?.length ?? 0));
+      for (const e of h.events!) {
+        const r = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+        const bytes = r ? Buffer.from(Payload.parse(r).data ?? []) : Buffer.alloc(0);
+        if (bytes[0] === 0x5b) pages.push(bytes.length); // '[': a page of ids (no other activity of the campaign returns an array)
+      }
+      runId = started.continuedExecutionRunId ?? undefined;
+    }
+    assert.ok(runIds.length >= 3, `${runIds.length} runs`);
+    assert.ok(sizes.length >= 3 && sizes.every((n) => n < 2048), `input bytes per run: ${sizes.join(', ')}`);
+    assert.ok(pages.length >= 3 && pages.every((n) => n < 16 * 1024), `page bytes: ${pages.join(', ')}`);
+  });
+});
