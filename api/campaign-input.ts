@@ -38,12 +38,16 @@ const apiGrid = z.union([serverName('grid'), inlineGridSchema]).optional()
 const apiWorkDir = serverName('workDir').optional().openapi({ description: "BTP: a folder name under the server's data folder (btp/NAME)" });
 const apiBaseModelDir = serverName('baseModelDir').optional().openapi({ description: "BTP: a model folder's name under the server's model folders" });
 
-/** Each method's fields as the API takes them: no server-side file paths (datasetFile, samplesFile), names for the others. */
+/**
+ * Each method's fields as the API takes them: no server-side file paths (datasetFile, samplesFile, authorsPrompts — a
+ * checkout folder the server would read), names for the others.
+ */
 const { datasetFile: _datasetFile, ...apiCommonFields } = commonFields;
 const { samplesFile: _samplesFile, ...apiBaselineFields } = methodFields.baseline;
+const { authorsPrompts: _authorsPrompts, ...apiEgcfgFields } = methodFields['eg-cfg'];
 const apiMethodFields = {
   baseline: apiBaselineFields,
-  'eg-cfg': { ...methodFields['eg-cfg'], grid: apiGrid },
+  'eg-cfg': { ...apiEgcfgFields, grid: apiGrid },
   btp: { ...methodFields.btp, workDir: apiWorkDir, baseModelDir: apiBaseModelDir },
 } as const;
 

@@ -133,6 +133,10 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
     for (const extra of [{ datasetFile: '/etc/passwd' }, { samplesFile: '/etc/passwd' }]) {
       await refused(await postJson('/campaigns', { dataset: 'mbpp', modelName: 'x', ...extra }), 400, Object.keys(extra)[0], before);
     }
+    // The authors' prompt checkout is a folder the server would read: the CLI's option only, never the API's.
+    for (const authorsPrompts of ['/etc', '/root', '.']) {
+      await refused(await postJson('/campaigns', { dataset: 'mbpp', method: 'eg-cfg', modelName: 'x', authorsPrompts, maxProblems: 1 }), 400, 'authorsPrompts', before);
+    }
     assert.deepEqual(sims.running(), {}, 'a rejected request starts no simulated server');
     await healthy();
   });
