@@ -15,6 +15,7 @@ import {
 import { launchCampaign, type LaunchContext } from './start-workflow.ts';
 import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
+import { withEgcfgPath } from './egcfg-path.ts';
 import { getCampaign } from './context.ts';
 import { AuthorsPromptsError, authorsLabel, loadAuthorsPrompts, type PromptsLabel } from '../core/prompts/authors.ts';
 import { campaignProblem, datasetFilesOf, pinCampaign } from './pins.ts';
@@ -76,9 +77,13 @@ async function checkBaseline(db: Database, baselineId: string, campaign: { datas
 }
 
 export async function startEgcfgCampaign(
-  ctx: LaunchContext, opts: RunOptions, model: ModelSpec,
+  ctx: LaunchContext, given: RunOptions, asked: ModelSpec,
   c: { campaignId: string; workflowId: string; problemIds: number[] },
 ): Promise<void> {
+  // The EG-CFG path (--egcfg-path, campaigns/egcfg-path.ts), for the CLI and the API alike: in the model spec the
+  // generations read, and in the recorded options.
+  const model = await withEgcfgPath(given.egcfgPath, asked);
+  const opts: RunOptions = model.kind === 'openai' && model.egcfgPath !== undefined ? { ...given, egcfgPath: model.egcfgPath } : given;
   if (model.kind !== 'openai') throw new OptionsError([{ field: 'method', message: 'eg-cfg needs a model server (--model-url or the simulated one), not a samples file' }]);
   if (opts.baselineCampaign) await checkBaseline(ctx.db, opts.baselineCampaign, { dataset: opts.dataset, model: model.model });
   const agents = egcfgAgents(opts);
