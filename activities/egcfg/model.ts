@@ -51,11 +51,12 @@ export class EgcfgModel {
     return { ...(this.opts.signal ? { signal: this.opts.signal } : {}), onRetry: this.opts.onRetry };
   }
 
-  async completions(req: Omit<CompletionRequest, 'model'>): Promise<CompletionResponse> {
+  /** One metered model request: its calls (`calls` of the reply), prompt/completion tokens and wall time. */
+  private async metered<R extends CompletionResponse>(request: () => Promise<R>, calls: (reply: R) => number): Promise<R> {
     const t0 = performance.now();
     try {
-      const reply = await this.client.completions({ ...req, model: this.name }, this.callOpts());
-      this.meter.modelCalls++;
+      const reply = await request();
+      this.meter.modelCalls += calls(reply);
       this.meter.promptTokens += reply.usage?.prompt_tokens ?? 0;
       this.meter.completionTokens += reply.usage?.completion_tokens ?? 0;
       return reply;
@@ -66,20 +67,16 @@ export class EgcfgModel {
     }
   }
 
+  completions(req: Omit<CompletionRequest, 'model'>): Promise<CompletionResponse> {
+    return this.metered(() => this.client.completions({ ...req, model: this.name }, this.callOpts()), () => 1);
+  }
+
   /** Streamed completions cut by the client once `isDone(text)` (ModelClient.completionsUntil); metered as n calls. */
-  async completionsUntil(req: Omit<CompletionRequest, 'model'>, isDone: (text: string) => boolean): Promise<CompletionResponse & { cut: number }> {
-    const t0 = performance.now();
-    try {
-      const reply = await this.client.completionsUntil({ ...req, model: this.name }, isDone, this.opts.signal ? { signal: this.opts.signal } : {});
-      this.meter.modelCalls += reply.choices.length;
-      this.meter.promptTokens += reply.usage?.prompt_tokens ?? 0;
-      this.meter.completionTokens += reply.usage?.completion_tokens ?? 0;
-      return reply;
-    } catch (err) {
-      throw toApplicationFailure(err);
-    } finally {
-      this.meter.modelMs += performance.now() - t0;
-    }
+  completionsUntil(req: Omit<CompletionRequest, 'model'>, isDone: (text: string) => boolean): Promise<CompletionResponse & { cut: number }> {
+    return this.metered(
+      () => this.client.completionsUntil({ ...req, model: this.name }, isDone, this.opts.signal ? { signal: this.opts.signal } : {}),
+      (reply) => reply.choices.length,
+    );
   }
 
   async tokenize(text: string, addSpecialTokens: boolean): Promise<number[]> {
