@@ -35,6 +35,17 @@ function schemaTable(doc: Doc, raw: Schema | undefined, depth = 0): string {
   const s = resolveRef(doc, raw);
   if (!s || depth > 3) return '';
   const props = s.properties as Record<string, Schema> | undefined;
+  // A union of objects (POST /campaigns: one object per method): one table per variant, named by its tag.
+  const variants = (s.oneOf ?? s.anyOf) as Schema[] | undefined;
+  if (!props && Array.isArray(variants) && variants.some((v) => resolveRef(doc, v)?.properties)) {
+    const tag = (v: Schema, i: number): string => {
+      const m = (resolveRef(doc, v)?.properties as Record<string, Schema> | undefined)?.method;
+      const value: unknown = m?.const ?? (Array.isArray(m?.enum) ? (m.enum as unknown[])[0] : undefined);
+      return value === undefined ? `variant ${i + 1}` : `method ${JSON.stringify(value)}`;
+    };
+    return `${s.description && depth === 0 ? `<p>${esc(s.description)}</p>` : ''}<p>one of:</p>` +
+      variants.map((v, i) => `<h5>${esc(tag(v, i))}</h5>${schemaTable(doc, v, depth + 1)}`).join('');
+  }
   if (!props) return `<p><code>${esc(typeOf(doc, raw))}</code>${s.description ? ` — ${esc(s.description)}` : ''}</p>`;
   const required = new Set((s.required as string[] | undefined) ?? []);
   const rows = Object.entries(props).map(([name, p]) => {
