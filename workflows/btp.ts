@@ -22,6 +22,7 @@ import { btpProgressQuery } from './btp-names.ts';
 import { BTP_TEST_BATCHES_PATCH, TestStage } from './btp-test-stage.ts';
 export { btpProgressQuery } from './btp-names.ts';
 import { baselineCampaign, failureMessage } from './campaign.ts';
+import { cancelRequestedBeforeContinue } from './campaign-loop.ts';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
 import type {
   BtpCycleInput, BtpCycleSummary, BtpIterationRecord, BtpProgress, BtpStage, CampaignProgress, ModelSpec,
@@ -190,6 +191,8 @@ export async function btpCycle(input: BtpCycleInput): Promise<BtpCycleSummary> {
         ...(served.baseUrl ? { servedAt: served.baseUrl } : {}),
       }, served.baseUrl);
       if (it < p.iterations && !shouldStop(history, p.patience)) {
+        const cancelled = cancelRequestedBeforeContinue(input.campaignId); // a cancel that came with the last result
+        if (cancelled) throw cancelled;
         await continueAsNew<typeof btpCycle>({ ...input, nextIteration: it + 1, history, paused });
       }
       if (it < p.iterations && shouldStop(history, p.patience)) stoppedBecause = 'no-improvement';

@@ -1,7 +1,7 @@
 // The part every campaign workflow shares: one child per problem with bounded concurrency, pause/resume signals,
 // the progress query, cancellation, and the cursor carried across continue-as-new. The caller says how to run one
 // problem, how to record a failed one, and what to do when the campaign is cancelled.
-import { ApplicationFailure, CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, CancelledFailure, condition, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
 import type { CampaignCursor, CampaignProgress } from '../core/contracts.ts';
 
@@ -29,6 +29,18 @@ export interface ProblemPages {
   total: number;
   /** The ids at positions [offset, offset + limit), in order (an activity: activities/problem-pages.ts). */
   fetch(offset: number, limit: number): Promise<number[]>;
+}
+
+/** Patch marker of the cancellation check before continue-as-new (histories recorded before it continued as new). */
+export const CANCEL_BEFORE_CONTINUE_PATCH = 'cancel-before-continue';
+
+/**
+ * The cancellation to throw instead of continuing as new, when the workflow was cancelled and nothing was left to
+ * interrupt (`CampaignLoop.cancelIfRequested`; the BTP cycle calls it directly); null otherwise.
+ */
+export function cancelRequestedBeforeContinue(campaignId: string): CancelledFailure | null {
+  if (!CancellationScope.current().consideredCancelled || !patched(CANCEL_BEFORE_CONTINUE_PATCH)) return null;
+  return new CancelledFailure(`campaign ${campaignId} cancelled as its run ended`);
 }
 
 /** Problem ids read per page: ~7 KB of history per page, one page per 1,000 problems. */
@@ -89,6 +101,22 @@ export class CampaignLoop {
   /** What to carry into the next run. */
   carry(): Required<CampaignCursor> {
     return { cursor: this.cursor, done: this.done, passed: this.passed, errors: this.errors, paused: this.paused };
+  }
+
+  /**
+   * Call before continuing as new. A cancel request that arrives in the workflow task that ends the run (with the
+   * run's last result) cancels the root scope when nothing is left to interrupt: the run would continue as new and
+   * the next run, which starts uncancelled, would never see it (the cancel was asked by workflow id, of the run that
+   * was current then). Here it ends the campaign as a cancel during the run does: `onCancelled`, then the
+   * cancellation. (A cancel that arrives while that workflow task is in flight makes the server refuse the
+   * continue-as-new and deliver the cancel in a new task, which comes here.)
+   */
+  async cancelIfRequested(): Promise<void> {
+    const cancelled = cancelRequestedBeforeContinue(this.opts.campaignId);
+    if (!cancelled) return;
+    this.state = 'cancelled';
+    await CancellationScope.nonCancellable(() => this.opts.onCancelled());
+    throw cancelled;
   }
 
   /**

@@ -76,7 +76,10 @@ export async function baselineCampaign(input: CampaignInput): Promise<CampaignSu
 
   if (loop.isFirstRun) await store.markCampaign({ campaignId, status: 'running' });
   const { finished } = await loop.run();
-  if (!finished) await continueAsNew<typeof baselineCampaign>({ ...input, ...loop.carry() });
+  if (!finished) {
+    await loop.cancelIfRequested();
+    await continueAsNew<typeof baselineCampaign>({ ...input, ...loop.carry() });
+  }
 
   loop.state = 'finishing';
   const summary = await store.summarizeCampaign({ campaignId });

@@ -191,7 +191,10 @@ export async function egcfgCampaign(input: EgcfgCampaignInput): Promise<EgcfgCam
 
   if (loop.isFirstRun) await store.markCampaign({ campaignId, status: 'running' });
   const { finished } = await loop.run();
-  if (!finished) await continueAsNew<typeof egcfgCampaign>({ ...input, ...loop.carry() });
+  if (!finished) {
+    await loop.cancelIfRequested();
+    await continueAsNew<typeof egcfgCampaign>({ ...input, ...loop.carry() });
+  }
   loop.state = 'finishing';
   const summary = await summarize();
   await store.markCampaign({ campaignId, status: 'completed' });

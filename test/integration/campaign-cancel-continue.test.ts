@@ -1,0 +1,101 @@
+// A cancel that reaches a campaign run in the same workflow task as the result that ends the run (so the run would
+// continue as new) stops the campaign: it is not swallowed by the run that continues, and the next run does not
+// start (workflows/campaign-loop.ts, `cancelIfRequested`). The cancel goes the user's way: `signalCampaign`, which
+// the API's POST /campaigns/:id/cancel and `egcfg campaigns cancel` call, by workflow id without a run id.
+// Deterministic: the workflow worker is stopped while the run's last batch is held on the sandbox queue, the batch then
+// runs and completes, the cancel is sent, and the workflow worker starts again: its next workflow task holds both the
+// batch's completion and the cancel request. Real Temporal dev server, Postgres server and nsjail.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eq } from 'drizzle-orm';
+import { modelBackendCache } from '../../activities/model-backend.ts';
+import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
+import { campaignWorkflowId, signalCampaign, upsertProblems } from '../../campaigns/service.ts';
+import { pinCampaign } from '../../campaigns/pins.ts';
+import { loadDataset } from '../../core/datasets/index.ts';
+import { campaigns, events, results, runs } from '../../db/schema/index.ts';
+import { taskQueues } from '../../workflows/activity-options.ts';
+import { startWorkers, type QueueKind, type RunningWorkers } from '../../workers/worker.ts';
+import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { waitFor } from '../support/wait.ts';
+
+const PROBLEMS = 6;
+
+describe('a cancel that meets continue-as-new (Temporal + Postgres + nsjail)', { timeout: 600_000 }, () => {
+  let env: TestWorkflowEnvironment;
+  let db: TestDatabase;
+  let dir: string;
+  const running: RunningWorkers[] = [];
+  const start = async (queues: QueueKind[]): Promise<RunningWorkers> => {
+    const w = await startWorkers({ connection: env.nativeConnection, queues, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
+    running.push(w);
+    return w;
+  };
+
+  before(async () => {
+    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
+    dir = mkdtempSync(join(tmpdir(), 'egcfg-cancel-can-'));
+  }, { timeout: 300_000 });
+  const stopAll = async () => { for (const w of running.splice(0)) await w.shutdown(); };
+  after(async () => {
+    await stopAll();
+    await closeSharedSandbox();
+    await env?.teardown();
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, { timeout: 120_000 });
+
+  for (const paged of [false, true]) {
+    test(`a cancel in the workflow task that ends a run stops the campaign (${paged ? 'problems read in pages' : 'ids in the input'})`, { timeout: 400_000 }, async (t) => {
+      t.after(stopAll);
+      const campaignId = `cancel-can-${paged ? 'paged' : 'inline'}`;
+      const mbpp = (await loadDataset('mbpp', { split: 'test' })).slice(0, PROBLEMS);
+      const ids = await upsertProblems(db.db, mbpp);
+      await db.db.insert(campaigns).values({ id: campaignId, method: 'baseline', dataset: 'mbpp', model: 'replay', simulated: false, config: {},
+        workflowId: campaignWorkflowId(campaignId), problemsTotal: PROBLEMS });
+      await pinCampaign(db.db, campaignId, { files: [], problems: [{ role: 'eval', ids }] });
+      const [run] = await db.db.insert(runs).values({ campaignId, name: 'baseline', config: {} }).returning({ id: runs.id });
+      const samplesFile = join(dir, `${campaignId}.jsonl`);
+      writeFileSync(samplesFile, mbpp.map((p) => JSON.stringify({ task_id: p.taskId, solution: p.canonicalSolution })).join('\n') + '\n');
+
+      // The workflow worker only: the run's one batch waits on the sandbox queue.
+      const workflows = await start(['default']);
+      const handle = await env.client.workflow.start('baselineCampaign', {
+        workflowId: campaignWorkflowId(campaignId), taskQueue: taskQueues.default,
+        args: [{ campaignId, runId: run!.id, ...(paged ? { problemsTotal: PROBLEMS } : { problemIds: ids }),
+          model: { kind: 'replay', samplesFile, model: 'replay' },
+          params: { promptType: 'deepseek_instruct', temperature: 0, topP: 1, maxTokens: 64, seed: 0 }, concurrency: 1, continueAsNewAfter: 1, maxBatch: 1 }],
+      });
+      const firstRun = (await handle.describe()).runId;
+      const pending = async () => (await env.client.workflow.getHandle(campaignWorkflowId(campaignId), firstRun).describe()).raw.pendingActivities ?? [];
+      await waitFor('the first run\'s batch to be scheduled', async () => (await pending()).length === 1, { timeoutMs: 120_000 });
+      await workflows.shutdown();
+
+      // The batch runs and completes while no worker takes workflow tasks; then the user cancels.
+      const sandbox = await start(['sandbox']);
+      const recorded = async () => (await db.db.select({ id: results.problemId }).from(results).where(eq(results.campaignId, campaignId))).length;
+      await waitFor('the batch to complete', async () => (await pending()).length === 0 && (await recorded()) === 1, { timeoutMs: 120_000 });
+      await sandbox.shutdown();
+      await signalCampaign({ db: db.db, client: env.client }, campaignId, 'cancel');
+
+      await start(['default', 'sandbox']);
+      const latest = env.client.workflow.getHandle(campaignWorkflowId(campaignId));
+      const status = await waitFor('the campaign to stop', async () => {
+        const s = (await latest.describe()).status.name;
+        return s === 'RUNNING' ? false : s;
+      }, { timeoutMs: 180_000 });
+      const d = await latest.describe();
+      assert.equal(status, 'CANCELLED', `the campaign ended ${status} (run ${d.runId}; the first run was ${firstRun})`);
+      assert.equal(d.runId, firstRun, 'the run that met the cancel did not continue as new');
+      assert.equal(await recorded(), 1, 'no problem ran after the cancel');
+      const [row] = await db.db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, campaignId));
+      assert.equal(row?.status, 'cancelled');
+      const control = await db.db.select({ kind: events.kind }).from(events).where(eq(events.campaignId, campaignId));
+      assert.ok(control.some((e) => e.kind === 'campaign_control'), 'the cancel is recorded as a campaign_control event');
+    });
+  }
+});
