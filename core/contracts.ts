@@ -257,6 +257,14 @@ export interface EgcfgProtocolSummary {
   rsrNote?: string;
 }
 
+/** Guidance lost to the model's context (activities/egcfg/guidance-loss.ts): signals fitted, fitted to nothing, and
+ *  steps whose conditional prompt the server refused. */
+export interface EgcfgGuidanceLoss {
+  signalsFitted: number;
+  signalsEmptied: number;
+  overflowSteps: number;
+}
+
 export interface EgcfgCostSummary {
   generations: number;
   cancelledGenerations: number;
@@ -271,6 +279,8 @@ export interface EgcfgCostSummary {
   perProblem: { modelCalls: number; promptTokens: number; completionTokens: number; sandboxRuns: number } | null;
   /** Totals divided by the problems solved under the paper protocol (null when none). */
   perSolvedProblem: { modelCalls: number; promptTokens: number; completionTokens: number; sandboxRuns: number } | null;
+  /** Absent in summaries written before it was counted. */
+  guidanceLoss?: EgcfgGuidanceLoss;
 }
 
 export interface EgcfgCampaignSummary extends CampaignSummary {

@@ -18,6 +18,7 @@
 // scoring are only reproduced under --protocol paper, except for MBPP where both coincide), strict rows say
 // `contaminated: true` under --protocol paper. HumanEval rows carry `visibleTests` {count, canonicalFails}: the
 // campaign summary counts the problems without docstring examples and those whose examples are wrong.
+import { guidanceLoss } from './guidance-loss.ts';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { promptsLabelText, type PromptsLabel } from '../../core/prompts/authors.ts';
 import { buildEvaluation, type Problem } from '../../core/datasets/index.ts';
@@ -245,6 +246,6 @@ async function campaignCost(db: Database, campaignId: string, problemsCount: num
   } : null);
   return {
     generations: g?.n ?? 0, cancelledGenerations: g?.cancelled ?? 0, ...t,
-    perProblem: per(problemsCount), perSolvedProblem: per(solved),
+    perProblem: per(problemsCount), perSolvedProblem: per(solved), guidanceLoss: await guidanceLoss(db, campaignId),
   };
 }

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { EOS_MARKERS } from '../../core/egcfg/index.ts';
 import type { ModelSpec } from '../../core/contracts.ts';
 import { apiKeyFor } from '../../core/model-servers.ts';
-import { ModelClient, toApplicationFailure, type CompletionRequest, type CompletionResponse, type RetryInfo } from '../model/openai-client.ts';
+import { ModelClient, toApplicationFailure, type ModelContext, type CompletionRequest, type CompletionResponse, type RetryInfo } from '../model/openai-client.ts';
 
 /** Counters of one step; written to its `egcfg_steps` row. */
 export interface Meter {
@@ -89,6 +89,15 @@ export class EgcfgModel {
       throw toApplicationFailure(err);
     } finally {
       this.meter.modelMs += performance.now() - t0;
+    }
+  }
+
+  /** The model's context in tokens per request (asked once per server), or undefined when the server does not say. */
+  async contextLength(): Promise<ModelContext | undefined> {
+    try {
+      return await this.client.contextLength(this.name, this.callOpts());
+    } catch (err) {
+      throw toApplicationFailure(err);
     }
   }
 

@@ -11,7 +11,14 @@ import type { ActivityDeps } from '../deps.ts';
 import type { TestResult, TestStatus } from '../sandbox/index.ts';
 import { heartbeat } from '../heartbeat.ts';
 import { stdinInvocation, withStdout } from '../../core/egcfg/stdin-signal.ts';
-import { sha256, type StepRef, type StepResult, type StepStore, type StoredState } from './step-store.ts';
+import { meterColumns, sha256, type AgentConfigStored, type StepRef, type StepResult, type StepStore, type StoredState } from './step-store.ts';
+import { fixedIdsOf } from './prompt-ids.ts';
+import { fitSignalToContext } from './signal-context.ts';
+import { CANDIDATE_MAX_TOKENS, GAMMA1_LINE_MAX_TOKENS } from '../../core/egcfg/constants.ts';
+
+/** The largest max_tokens a conditional request of this agent asks for: a candidate request, or a γ = 1 line. */
+export const condRequestTokens = (cfg: AgentConfigStored): number =>
+  Math.max(Math.min(cfg.candidateMaxTokens ?? CANDIDATE_MAX_TOKENS, CANDIDATE_MAX_TOKENS), GAMMA1_LINE_MAX_TOKENS);
 
 /** Runs that were cut off leave a partial trace that would mislead the model: the spec (§2.2) leaves them out. */
 const UNTRACEABLE: readonly TestStatus[] = ['timeout', 'killed', 'memory_limit'];
@@ -38,7 +45,7 @@ export function signalTrace(t: TestResult, stdinProgram: boolean): string | null
 
 /** The signal step of a refresh. */
 export function signalActivities(deps: ActivityDeps, st: StepStore) {
-  const { db, loadGeneration, existingStep, latestState, stepContext, advance, writeStep } = st;
+  const { db, loadGeneration, existingStep, latestState, stepContext, advance, writeStep, modelFor } = st;
   return {
     /** Traced runs of the accepted candidates on the visible-test invocations, the signal, and applySignal. Sandbox queue. */
     async egcfgBuildSignal(ref: StepRef): Promise<StepResult> {
@@ -90,14 +97,21 @@ export function signalActivities(deps: ActivityDeps, st: StepStore) {
           if (typeof trace === 'string') entries.push({ candidate: program, invocation, trace });
         }
       }
-      const signal = renderSignal(entries, signalTextsOf(promptsConfigOf(cfg).prompts));
-      const applied: StoredState = { ...state, gen: applySignal(spec, state.gen, { signal, uniqueExecutables: programs }) };
+      const prompts = promptsConfigOf(cfg);
+      const texts = signalTextsOf(prompts.prompts);
+      const model = modelFor(gen, cfg, gen.problemId);
+      const withSignal = (sig: string) => applySignal(spec, state.gen, { signal: sig, uniqueExecutables: programs });
+      const { signal, fit } = await fitSignalToContext({
+        model, entries, render: (es) => renderSignal(es, texts), requestTokens: condRequestTokens(cfg),
+        condTokens: async (sig) => (await fixedIdsOf(model, gen.basePrompt, withSignal(sig), prompts.condBase)('cond')).length + state.ids.length,
+      });
+      const applied: StoredState = { ...state, gen: withSignal(signal) };
       const { state: next, result } = advance(spec, applied, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'signal', lineIndex: ref.lineIndex, codeBefore: currentCode(state.gen),
         signal, state: next as unknown as Record<string, unknown>,
-        summary: { seq: ref.seq, ...result, candidates: programs.length, entries: entries.length, signalChars: signal.length },
-        sandboxRuns: runs, sandboxMs, durationMs: performance.now() - t0,
+        summary: { seq: ref.seq, ...result, candidates: programs.length, entries: entries.length, signalChars: signal.length, ...(fit ? { signalFit: fit } : {}) },
+        sandboxRuns: runs, sandboxMs, ...meterColumns(model.meter), durationMs: performance.now() - t0,
       });
     },
   };

@@ -91,6 +91,9 @@ export const LlamaPropsSchema = z.looseObject({
   total_slots: z.number().int().optional(),
 }).refine((p) => p.default_generation_settings !== undefined || p.build_info !== undefined, 'not llama-server /props');
 
+/** `default_generation_settings` of /props: `n_ctx` is one slot's context (the whole context / --parallel). */
+export const LlamaSlotContextSchema = z.looseObject({ n_ctx: z.number().int().positive() });
+
 /** llama-server refuses n above 4 (HTTP 400 "Field 'n': Value must be between 1 <= value <= 4"). */
 export const LLAMA_MAX_N = 4;
 

@@ -14,7 +14,7 @@ import {
   type TokenizeResponse,
 } from './protocol.ts';
 import {
-  LlamaApplyTemplateResponseSchema, LlamaCompletionResponseSchema, LlamaPropsSchema, fromLlamaCompletion, llamaCompletionBody,
+  LlamaApplyTemplateResponseSchema, LlamaCompletionResponseSchema, LlamaPropsSchema, LlamaSlotContextSchema, fromLlamaCompletion, llamaCompletionBody,
   LLAMA_MAX_N, mergeChoices, splitN, stopsFor, type Dialect,
 } from './dialects.ts';
 import type { ChatMessage } from './protocol.ts';
@@ -121,6 +121,9 @@ export interface CallOptions {
   onRetry?: ((info: RetryInfo) => void | Promise<void>) | undefined;
 }
 
+/** The context a request gets (ModelClient.contextLength). */
+export interface ModelContext { tokens: number; countsCompletion: boolean }
+
 export interface LoraLoadResult { name: string; alreadyLoaded: boolean; message: string }
 export interface LoraUnloadResult { name: string; wasLoaded: boolean; message: string }
 
@@ -210,6 +213,8 @@ export class ModelClient {
   private readonly timeoutMs: number | undefined;
   private readonly dialectOption: Dialect | 'auto';
   private detected: Dialect | undefined;
+  /** The model's context (contextLength), asked once. */
+  private context: Promise<ModelContext | undefined> | undefined;
   /** Slowest recently observed generation speed (tokens/s per request), for derived timeouts. */
   private observedTokensPerS: number | undefined;
   private readonly maxRetries: number;
@@ -420,6 +425,35 @@ export class ModelClient {
   /** GET /v1/models: the base model and any loaded LoRA adapters. */
   async models(opts: CallOptions = {}): Promise<ModelList> {
     return this.call('GET', '/v1/models', undefined, { kind: 'json', schema: ModelListSchema }, opts) as Promise<ModelList>;
+  }
+
+  /**
+   * The model's context in tokens per request, asked once per client (issue 11 item 10: the dynamic signal is fitted
+   * to it): llama.cpp GET /props `default_generation_settings.n_ctx` (the context of one slot, which is what a request
+   * gets); vLLM GET /v1/models `max_model_len` of `model` (else of the first card). undefined when the server does not
+   * say (a generic endpoint): the caller then relies on the server's own refusal (contextOverflow). `countsCompletion`:
+   * whether the server refuses prompt + max_tokens over the context (vLLM) or only a prompt over it (llama.cpp, which
+   * ends the completion at the context's end).
+   */
+  async contextLength(model: string, opts: CallOptions = {}): Promise<ModelContext | undefined> {
+    this.context ??= this.askContextLength(model, opts).catch((err: unknown) => { this.context = undefined; throw err; });
+    return this.context;
+  }
+
+  private async askContextLength(model: string, opts: CallOptions): Promise<ModelContext | undefined> {
+    const dialect = await this.dialect();
+    if (dialect === 'llamacpp') {
+      const props = await this.call('GET', '/props', undefined, { kind: 'json', schema: LlamaPropsSchema }, opts) as z.infer<typeof LlamaPropsSchema>;
+      const n = LlamaSlotContextSchema.safeParse(props.default_generation_settings);
+      return n.success ? { tokens: n.data.n_ctx, countsCompletion: false } : undefined;
+    }
+    if (dialect === 'vllm') {
+      const list = await this.models(opts);
+      const card = list.data.find((m) => m.id === model) ?? list.data[0];
+      const len = card?.max_model_len;
+      return typeof len === 'number' ? { tokens: len, countsCompletion: true } : undefined;
+    }
+    return undefined;
   }
 
   /** GET /health: true when the server answers 200. Never retries; never throws for connection errors. */

@@ -55,6 +55,9 @@ export interface SimulatedServerOptions {
   /** The base model's id. Default 'simulated-model'. */
   modelName?: string;
   maxModelLen?: number;
+  /** Whether /v1/models and /tokenize report max_model_len (default true); false acts like a server that does not
+   *  say its context, so only its 400 refusal tells (the contextOverflow path). */
+  advertiseContext?: boolean;
   /** Added before every answer (faults included). Default 0. */
   latencyMs?: number;
   faults?: SimulatedFaults;
@@ -113,6 +116,7 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
   const signalSkill = opts.signalSkill ?? skill + (1 - skill) / 2;
   const adapterSkill = opts.adapterSkill ?? skill;
   const maxModelLen = opts.maxModelLen ?? 16384;
+  const advertisedLen = opts.advertiseContext === false ? null : maxModelLen;
   const maxLogprobs = opts.maxLogprobs ?? 20;
   const latencyMs = opts.latencyMs ?? 0;
   const problems = buildProblems(opts.knowledge);
@@ -284,7 +288,7 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
         json: {
           object: 'list', simulated: true,
           data: [
-            { id: modelName, object: 'model', created: 0, owned_by: 'simulated', root: modelName, parent: null, max_model_len: maxModelLen },
+            { id: modelName, object: 'model', created: 0, owned_by: 'simulated', root: modelName, parent: null, max_model_len: advertisedLen },
             ...[...adapters].map(([id, path]) => ({ id, object: 'model', created: 0, owned_by: 'simulated', root: path, parent: modelName, max_model_len: null })),
           ],
         },
@@ -296,7 +300,7 @@ export async function startSimulatedModelServer(opts: SimulatedServerOptions): P
         const r = parse(TokenizeRequestSchema, body);
         checkModel(r.model);
         const tokens = tok.encode(r.prompt);
-        return { status: 200, json: { count: tokens.length, max_model_len: maxModelLen, tokens, simulated: true } };
+        return { status: 200, json: { count: tokens.length, max_model_len: advertisedLen, tokens, simulated: true } };
       }
       case '/detokenize': {
         want('POST');

@@ -11,7 +11,7 @@ import { selectProblems } from '../../core/datasets/select.ts';
 import { checkSelectionOptions, OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
 import { campaignErrors, campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
-import type { BtpCycleSummary, EgcfgCampaignSummary, ModelSpec } from '../../core/contracts.ts';
+import type { BtpCycleSummary, EgcfgCampaignSummary, EgcfgGuidanceLoss, ModelSpec } from '../../core/contracts.ts';
 import { campaignExtraction, extractionLine } from '../../campaigns/extraction.ts';
 import { passAtKFields, reportErrors, samplesCoverageLine, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, type ServiceFlagValues } from '../runtime.ts';
@@ -370,6 +370,12 @@ function egcfgProtocolNotes(e: ReturnType<typeof egcfgSummaryFields>): string[] 
   return lines;
 }
 
+/** Guidance lost to the model's context, said only when there was some. */
+function guidanceLossLines(g: EgcfgGuidanceLoss | undefined): string[] {
+  if (!g || g.signalsFitted + g.overflowSteps === 0) return [];
+  return [`context: ${g.signalsFitted} signals fitted to the model's context (${g.signalsEmptied} to nothing: guidance skipped for the line), ${g.overflowSteps} steps unguided because the server refused the conditional prompt (egcfg show marks each)`];
+}
+
 function egcfgTable(e: ReturnType<typeof egcfgSummaryFields>): string {
   const rows = e.protocols.map((p) => `${p.protocol.padEnd(8)}${String(p.passed).padStart(7)}/${String(p.problems).padEnd(7)}${(100 * p.pass_at_1).toFixed(2).padStart(9)}${(p.rsr === null ? '–' : p.rsr.toFixed(2)).padStart(9)}`);
   const c = e.cost;
@@ -379,6 +385,7 @@ function egcfgTable(e: ReturnType<typeof egcfgSummaryFields>): string {
     '', 'protocol  passed/problems  pass@1 %      RSR', ...rows,
     `cost: ${c.generations} generations (${c.cancelledGenerations} cancelled), ${c.modelCalls} model calls, ${c.guidedTokens} guided tokens (${c.changedTokens} changed by guidance), ${c.sandboxRuns} sandbox runs`,
     `per problem: ${per(c.perProblem)}; per solved problem (paper): ${per(c.perSolvedProblem)}`,
+    ...guidanceLossLines(c.guidanceLoss),
     ...egcfgProtocolNotes(e),
   ].join('\n');
 }

@@ -9,6 +9,7 @@ import { egcfgProblemSteps } from '../../campaigns/egcfg.ts';
 import { OptionsError } from '../../campaigns/options.ts';
 import { openDatabase } from '../../db/client.ts';
 import { SIMULATED_NOTE } from '../output.ts';
+import type { SignalFitRecord } from '../../core/egcfg/signal-fit.ts';
 import { executionLabel, generationVerdictLabel, traceRunLabel } from '../show-labels.ts';
 import { defaultDataDir } from '../runtime.ts';
 import { showFlags as flags } from '../spec.ts';
@@ -43,6 +44,17 @@ type Data = Awaited<ReturnType<typeof egcfgProblemSteps>>;
 /** Why a step ran unguided although a signal existed: the conditional prompt did not fit the model's context. */
 const overflowNote = (sum: Record<string, unknown>): string =>
   typeof sum.contextOverflow === 'string' ? ' — GUIDANCE SKIPPED: the conditional prompt (with the signal) exceeds the model\'s context' : '';
+
+/** A signal fitted to the model's context (activities/egcfg/signal-context.ts): what was left out, said plainly. */
+function fitNote(sum: Record<string, unknown>): string {
+  const f = sum.signalFit as Partial<SignalFitRecord> | undefined;
+  if (!f) return '';
+  if (f.kept === 0) {
+    return ` — GUIDANCE SKIPPED: not even a shortened trace fits the model's ${String(f.contextTokens)}-token context`;
+  }
+  const cut = f.shortened ? `, the first entry's trace cut by ${String(f.linesOmitted)} earlier lines` : '';
+  return ` — SIGNAL FITTED to the model's ${String(f.contextTokens)}-token context: ${String(f.dropped)} entries dropped${cut} (conditional prompt ${String(f.condTokens)} tokens)`;
+}
 
 function render(d: Data, full: boolean): string {
   const out: string[] = [];
@@ -87,7 +99,7 @@ function render(d: Data, full: boolean): string {
           out.push(`${head}: make_executable ${String(sum.examined)} → ${String(sum.accepted)} unique${sum.needAnother ? ', another request due' : ''} (${counters})`);
           break;
         case 'signal': {
-          out.push(`${head}: signal of ${String(sum.entries)} entries, ${String(sum.signalChars)} chars (${counters}) → ${String(sum.next)}`);
+          out.push(`${head}: signal of ${String(sum.entries)} entries, ${String(sum.signalChars)} chars (${counters}) → ${String(sum.next)}${fitNote(sum)}`);
           for (const t of traces.filter((x) => x.lineIndex === s.lineIndex)) {
             out.push(`      trace ${t.invocation} [${traceRunLabel(t.status)}, ${t.durationMs.toFixed(0)} ms${t.traceTruncated ? ', truncated' : ''}]${t.trace === null ? ' (no trace)' : ''}`);
           }

@@ -22,6 +22,14 @@ export interface SignalFit {
   linesOmitted: number;
 }
 
+/** What a fitted signal left out, as stored in the signal step's summary (`signalFit`): kept 0 = the signal is empty
+ *  and guidance is skipped for the line; contextTokens the server's context, condTokens the fitted conditional prompt. */
+export interface SignalFitRecord extends Omit<SignalFit, 'entries'> {
+  kept: number;
+  contextTokens: number;
+  condTokens: number;
+}
+
 /** The entry with only the last `keep` lines of its trace, marked. */
 export function lastTraceLines(e: SignalEntry, keep: number): SignalEntry {
   const lines = e.trace.split('\n');

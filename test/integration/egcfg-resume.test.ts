@@ -143,32 +143,57 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i));
   });
 
-  test('a conditional prompt longer than the model context: guidance is skipped for that line, recorded, and the generation goes on', async () => {
+  /** One EG-CFG problem against a simulated server whose context has room for the prompt, the code and a 512-token
+   *  candidate request, but not for a signal of several traces. */
+  async function smallContextRun(advertiseContext: boolean) {
     const one = [problem];
     const probe = await startSimulatedModelServer({ knowledge: knowledgeFor(one) });
     const base = probe.tokenizer.encode(buildPrompt(one[0]!, 'deepseek_instruct')).length;
     await probe.close();
-    // Room for the prompt, the code and a 512-token candidate request, but not for a signal of several traces.
-    const small = await startSimulatedModelServer({ knowledge: knowledgeFor(one), skill: 0, maxModelLen: base + 700 });
+    const maxModelLen = base + 700;
+    const small = await startSimulatedModelServer({ knowledge: knowledgeFor(one), skill: 0, maxModelLen, advertiseContext });
     try {
       const opts = parseRunOptions({
         dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [3], temperature: 0.7,
         numCandidates: 3, horizon: null, maxNewTokens: 128, reasoningMaxTokens: 150,
       });
       const created = await startCampaign(ctx(), opts, { ...model(), baseUrl: small.url });
-      await waitForCampaign(ctx(), created.campaignId);
+      const summary = await waitForCampaign(ctx(), created.campaignId) as { cost?: { guidanceLoss?: Record<string, number> } };
       const { gen, steps } = await stepsOf(created.campaignId);
       assert.ok(['passed', 'failed'].includes(gen.status), `the generation finished (${gen.status}: ${gen.error})`);
       assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i));
-      const lines = steps.filter((s) => s.kind === 'line');
-      const over = lines.filter((l) => typeof (l.summary as { contextOverflow?: string }).contextOverflow === 'string');
-      assert.ok(over.length > 0, 'some line met a conditional prompt over the context');
-      for (const l of over) {
-        assert.match((l.summary as { contextOverflow: string }).contextOverflow, /maximum context length/);
-        assert.ok((l.tokens as Array<{ guided: boolean }>).some((t) => !t.guided), 'tokens after the overflow are unguided');
-      }
+      const over = steps.filter((l) => typeof (l.summary as { contextOverflow?: string }).contextOverflow === 'string');
+      return { steps, over, maxModelLen, loss: summary.cost?.guidanceLoss };
     } finally {
       await small.close();
     }
+  }
+
+  test('a server that does not say its context refuses a long conditional prompt: guidance is skipped for that line, recorded, and the generation goes on', async () => {
+    const { steps, over, loss } = await smallContextRun(false);
+    const lines = over.filter((s) => s.kind === 'line');
+    assert.ok(lines.length > 0, 'some line met a conditional prompt over the context');
+    for (const l of lines) {
+      assert.match((l.summary as { contextOverflow: string }).contextOverflow, /maximum context length/);
+      assert.ok((l.tokens as Array<{ guided: boolean }>).some((t) => !t.guided), 'tokens after the overflow are unguided');
+    }
+    assert.ok(steps.every((s) => !('signalFit' in (s.summary as object))), 'nothing to fit against: no signal was fitted');
+    assert.equal(loss?.overflowSteps, over.length, 'the summary counts the refused steps');
+  });
+
+  test("a server that says its context (vLLM max_model_len): the signal is fitted to it, no conditional prompt is refused, and the summary counts the fitted signals", async () => {
+    const { steps, over, maxModelLen, loss } = await smallContextRun(true);
+    assert.equal(over.length, 0, 'no step met a refusal');
+    const fitted = steps.filter((s) => s.kind === 'signal' && 'signalFit' in (s.summary as object));
+    assert.ok(fitted.length > 0, 'some signal was fitted to the context');
+    for (const s of fitted) {
+      const f = (s.summary as { signalFit: { kept: number; dropped: number; condTokens: number; contextTokens: number } }).signalFit;
+      assert.equal(f.contextTokens, maxModelLen);
+      assert.ok(f.dropped > 0 || f.kept === 0 || (s.summary as { signalChars: number }).signalChars > 0);
+      assert.ok(f.condTokens + 64 + 512 <= maxModelLen, `fitted prompt ${f.condTokens} tokens leaves room for a 512-token request`);
+      assert.ok(s.tokenizerCalls > 0, 'the fit was measured with the server tokenizer');
+    }
+    assert.equal(loss?.signalsFitted, fitted.length);
+    assert.equal(loss?.overflowSteps, 0);
   });
 });
