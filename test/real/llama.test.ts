@@ -12,6 +12,7 @@ import { ModelClient } from '../../activities/model/openai-client.ts';
 import { getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { buildEvaluation, loadDataset } from '../../core/datasets/index.ts';
 import { listLocalServers } from '../../core/models/local-server.ts';
+import { catalogueModel } from '../../core/models/catalogue.ts';
 import { openDatabase } from '../../db/client.ts';
 import { egcfgSteps, samples } from '../../db/schema/index.ts';
 import type { CliResult } from '../support/cli.ts';
@@ -76,6 +77,8 @@ describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, 
       assert.ok(tokens.length > 0);
       assert.equal(await client.detokenize(MODEL, tokens), text);
     }
+    // The context a request gets (the signal is fitted to it): one slot's share, as the catalogue serves it.
+    assert.deepEqual(await client.contextLength(MODEL), { tokens: catalogueModel(MODEL).servedContext, countsCompletion: false });
     client.close();
   });
 
