@@ -2,7 +2,7 @@
 // 250,000-problem id list in the workflow input and in every continue-as-new would exceed Temporal's 2 MB payload
 // limit). The ordered ids are the campaign's pins (campaign_problems, role 'eval', by position), written before the
 // workflow starts (campaigns/pins.ts); a page is the ids at positions [offset, offset + limit).
-import { and, eq, gte, lt } from 'drizzle-orm';
+import { and, asc, eq, gte, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import { campaignProblems } from '../db/schema/index.ts';
@@ -14,17 +14,21 @@ export const ProblemPageInput = z.object({
 });
 export type ProblemPageInput = z.infer<typeof ProblemPageInput>;
 
-const PinRows = z.array(z.object({ problemId: z.number().int().positive(), position: z.number().int().min(0) }));
+const PinRows = z.array(z.object({ problemId: z.number().int().positive() }));
+
+/** The page's query: a range scan of the `campaign_problems_position` index (campaign, role, position), in order. */
+export function problemPageQuery(db: Database, input: ProblemPageInput) {
+  return db.select({ problemId: campaignProblems.problemId }).from(campaignProblems)
+    .where(and(eq(campaignProblems.campaignId, input.campaignId), eq(campaignProblems.role, 'eval'),
+      gte(campaignProblems.position, input.offset), lt(campaignProblems.position, input.offset + input.limit)))
+    .orderBy(asc(campaignProblems.position));
+}
 
 export function problemPageActivities(db: Database) {
   return {
     /** The problem ids at positions [offset, offset + limit) of the campaign's pinned problems, in order. */
     async campaignProblemPage(raw: ProblemPageInput): Promise<number[]> {
-      const input = ProblemPageInput.parse(raw);
-      const rows = PinRows.parse(await db.select({ problemId: campaignProblems.problemId, position: campaignProblems.position })
-        .from(campaignProblems).where(and(eq(campaignProblems.campaignId, input.campaignId), eq(campaignProblems.role, 'eval'),
-          gte(campaignProblems.position, input.offset), lt(campaignProblems.position, input.offset + input.limit))));
-      return rows.sort((a, b) => a.position - b.position).map((r) => r.problemId);
+      return PinRows.parse(await problemPageQuery(db, ProblemPageInput.parse(raw))).map((r) => r.problemId);
     },
   };
 }

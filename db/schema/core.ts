@@ -64,6 +64,8 @@ export const campaignProblems = pgTable('campaign_problems', {
 }, (t) => [
   uniqueIndex('campaign_problems_key').on(t.campaignId, t.problemId),
   index('campaign_problems_task').on(t.campaignId, t.taskId),
+  // A position names one problem of a role; the page query (activities/problem-pages.ts) is a range scan of this index.
+  uniqueIndex('campaign_problems_position').on(t.campaignId, t.role, t.position),
 ]);
 
 /** One method configuration inside a campaign (e.g. an EG-CFG agent, or the single baseline config). */

@@ -13,6 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { modelBackendCache } from '../../activities/model-backend.ts';
+import { problemPageQuery } from '../../activities/problem-pages.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { campaignWorkflowId, signalCampaign, upsertProblems } from '../../campaigns/service.ts';
 import { pinCampaign } from '../../campaigns/pins.ts';
@@ -63,6 +64,12 @@ describe('campaign problems read in pages (Temporal + Postgres + nsjail)', { tim
     const pinned = (await db.db.select({ id: campaignProblems.problemId }).from(campaignProblems)
       .where(eq(campaignProblems.campaignId, campaignId)).orderBy(asc(campaignProblems.position))).map((r) => r.id);
     assert.equal(pinned.length, TOTAL);
+    // A page is a range scan of the (campaign, role, position) index, not a scan of the campaign's 300,000 rows.
+    await db.db.execute(sql`analyze ${campaignProblems}`);
+    const plan = z.array(z.object({ 'QUERY PLAN': z.string() }))
+      .parse(await db.db.execute(sql`explain ${problemPageQuery(db.db, { campaignId, offset: 150_000, limit: 1000 })}`))
+      .map((r) => r['QUERY PLAN']).join('\n');
+    assert.match(plan, /Index (Only )?Scan using campaign_problems_position/, plan);
     const inlineBytes = Buffer.byteLength(JSON.stringify(pinned));
     // ~2 MB here (ids of a fresh database, 6 digits); over Temporal's 256 KB payload warning by far, and over its 2 MB
     // limit with the longer ids of a database in use.

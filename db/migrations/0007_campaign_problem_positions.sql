@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "campaign_problems_position" ON "campaign_problems" USING btree ("campaign_id","role","position");
