@@ -1,0 +1,92 @@
+// The inputs and results of the BTP activities (activities/btp/index.ts composes them).
+import { z } from 'zod';
+import type { BtpParams, ModelSpec, PromptType } from '../../core/contracts.ts';
+
+export interface SampleBeamsInput {
+  campaignId: string;
+  runId: number;
+  iteration: number;
+  problemId: number;
+  model: ModelSpec;
+  numBeams: number;
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  promptType: PromptType;
+  /** 'chat': the model's template, the answer opened with a ```python fence and stopped at its close (absent: raw). */
+  promptFormat?: 'chat' | 'raw';
+  seed: number;
+  possibility: 'mean' | 'sum';
+}
+
+export interface RegisterAdapterInput {
+  model: ModelSpec;
+  adapterName: string;
+  adapterPath: string;
+  campaignId: string;
+  iteration: number;
+  /** The target model's Hugging Face folder (the trainer's base model): the GGUF converter reads its layout. */
+  baseModelDir?: string;
+}
+
+export interface UpdateBufferInput {
+  campaignId: string;
+  iteration: number;
+  p2valueAlpha: number;
+  bufferSize: number;
+  eviction: 'lowest-p2value' | 'oldest';
+}
+
+/** What one iteration's buffer update did; stored (with the iteration) as the payload of its 'btp:buffer:<it>' event. */
+export const BufferUpdateOutcomeSchema = z.object({
+  candidates: z.number(),
+  added: z.number(),
+  replaced: z.number(),
+  duplicates: z.number(),
+  rejected: z.number(),
+  evicted: z.number(),
+  skippedEmpty: z.number(),
+  size: z.number(),
+  meanPassRate: z.number(),
+  meanP2value: z.number(),
+});
+export type BufferUpdateOutcome = z.infer<typeof BufferUpdateOutcomeSchema>;
+
+export interface SampleTrainingSetInput {
+  campaignId: string;
+  iteration: number;
+  trainSetSize: number;
+  sampling: BtpParams['sampling'];
+  seed: number;
+  /** The evaluation problems: no training example may come from one of them. */
+  evalProblemIds: number[];
+  promptType: PromptType;
+  /** Training example format (see trainingExample); with promptFormat 'chat' every example is in the chat format. */
+  trainPrompt: 'compact' | 'eval';
+  promptFormat?: 'chat' | 'raw';
+  bufferSize: number;
+  eviction: 'lowest-p2value' | 'oldest';
+  trainer: BtpParams['trainer'];
+  workDir: string;
+}
+
+export interface TrainAdapterResult {
+  trainingRunId: number;
+  adapterPath: string;
+  steps: number;
+  finalLoss: number | null;
+  initialEvalLoss: number | null;
+  finalEvalLoss: number | null;
+  resumedFromStep: number | null;
+}
+
+export interface RecordIterationInput {
+  campaignId: string;
+  iteration: number;
+  model: string;
+  trainingRunId: number | null;
+  problems: number;
+  passed: number;
+  passAt1: number;
+  detail: Record<string, unknown>;
+}
