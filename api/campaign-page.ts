@@ -2,7 +2,7 @@
 // cancel buttons (disabled where they cannot apply), score cards per dataset and protocol, cost, plots, the problems
 // table (server-side sort, filter, search, pagination through query parameters), the latest events. Every value is
 // escaped by Hono's `html` tag.
-import { html, raw } from 'hono/html';
+import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { CampaignCost, ProblemsPage, ProblemsQuery, ScoreCard, WinCount } from './campaign-views.ts';
 import { btpCards, btpProblemsNote, btpSections } from './btp-page.ts';
@@ -16,7 +16,7 @@ export interface CampaignPageData {
   campaign: Record<string, unknown> & { status: string; method: string; dataset: string; model: string; simulated: boolean; error?: string | null; createdAt: string; finishedAt: string | null; config: Record<string, unknown> };
   progress: { total: number; done: number; passed: number; errors: number; running: number; paused: boolean; state: string };
   links: Record<string, string>;
-  passAt1Table: string;
+  passAt1Table: Html;
   cards: ScoreCard[];
   cost: CampaignCost;
   problems: ProblemsPage;
@@ -153,7 +153,7 @@ ${c.status === 'failed' ? html`<p class="error card" id="failure-reason" role="a
 <p id="progress-detail">${p.passed} passed · ${p.errors} errors · ${p.running} running · state <b id="state">${p.state}</b></p>
 ${controls(d)}</section>
 <h2>Scores</h2>${d.btp ? btpCards(d.btp) : cardsHtml(d.cards)}
-<details><summary>pass@1 table</summary><div id="pass-wrap">${raw(d.passAt1Table)}</div></details>
+<details><summary>pass@1 table</summary><div id="pass-wrap">${d.passAt1Table}</div></details>
 <h2>Cost</h2>${costHtml(d.cost)}
 ${d.btp ? btpSections(d.id, d.btp) : ''}
 ${plotsHtml(d)}

@@ -64,6 +64,8 @@ export function errorResponse(err: unknown, c: Context, log: (msg: string) => vo
   if (err instanceof DatasetFormatError) return c.json({ error: err.message, issues: [{ field: err.field ?? 'dataset', message: err.message }] }, 400);
   if (err instanceof SimulatedCapacityError) return c.json({ error: err.message }, 503, { 'retry-after': '30' });
   if (err instanceof HTTPException) {
+    // A refusal that carries its own response (bearerAuth's, see ./auth.ts) is answered with it.
+    if (err.res) return err.getResponse();
     const status = err.status;
     const message = err.message || (status === 400 ? 'bad request' : `HTTP ${status}`);
     const field = /JSON/i.test(message) ? '(body)' : undefined;

@@ -1,4 +1,5 @@
 // Serving the app over HTTP with @hono/node-server.
+import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp, type AppOptions } from './app.ts';
@@ -24,8 +25,9 @@ export async function startApiServer(opts: AppOptions & { port?: number; host?: 
     port,
     app,
     close: () => new Promise<void>((resolve) => {
-      // Open SSE streams would hold close() forever: end every connection.
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      // Open SSE streams would hold close() forever: end every connection (serve() without createServer makes an
+      // http.Server).
+      if (server instanceof Server) server.closeAllConnections();
       server!.close(() => resolve());
     }),
   };

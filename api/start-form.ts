@@ -5,7 +5,7 @@
 // each validation error beside its field.
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { formFields } from '../campaigns/options.ts';
 import { defOf, unwrapOption } from '../campaigns/options/field.ts';
 import { campaignFieldsSchema } from './campaign-input.ts';
@@ -37,13 +37,14 @@ export interface FieldSpec {
 export function fieldSpec(name: string, schema: z.ZodType): FieldSpec {
   const { inner: s, optional, defaultValue } = unwrapOption(schema);
   const d = defOf(s);
-  const description = (schema as unknown as { description?: string }).description;
+  const description = schema.description;
   const base = { name, optional, ...(defaultValue === undefined ? {} : { defaultValue }), ...(description ? { description } : {}) };
   if (d.type === 'enum') return { ...base, kind: 'enum', options: Object.values(d.entries ?? {}).map(String) };
   if (d.type === 'boolean') return { ...base, kind: 'boolean' };
-  if (d.type === 'number') {
-    const n = s as unknown as { minValue: number | null; maxValue: number | null; isInt: boolean };
-    return { ...base, kind: n.isInt ? 'integer' : 'number', ...(Number.isFinite(n.minValue) && n.minValue! > Number.MIN_SAFE_INTEGER ? { min: n.minValue! } : {}), ...(Number.isFinite(n.maxValue) && n.maxValue! < Number.MAX_SAFE_INTEGER ? { max: n.maxValue! } : {}) };
+  if (s instanceof z.ZodNumber) {
+    // Bounds beyond the safe integers are z.int()'s implicit ones, not the option's.
+    const { minValue: min, maxValue: max, isInt } = s;
+    return { ...base, kind: isInt ? 'integer' : 'number', ...(min !== null && Number.isFinite(min) && min > Number.MIN_SAFE_INTEGER ? { min } : {}), ...(max !== null && Number.isFinite(max) && max < Number.MAX_SAFE_INTEGER ? { max } : {}) };
   }
   if (d.type === 'array' && d.element && defOf(d.element).type === 'number') return { ...base, kind: 'numbers' };
   return { ...base, kind: 'text' };
