@@ -1,0 +1,66 @@
+// The BTP cycle's in-workflow state (workflows/btp.ts): what its signals change and its queries report, the pause
+// gate, and the bounded-concurrency loop over problems whose progress the state counts.
+import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import type { BtpCycleInput, BtpIterationRecord, BtpProgress, BtpStage, CampaignProgress } from '../core/contracts.ts';
+import { btpProgressQuery } from './btp-names.ts';
+import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
+
+export interface BtpCycleState {
+  readonly input: BtpCycleInput;
+  readonly history: BtpIterationRecord[];
+  iteration: number;
+  paused: boolean;
+  stage: BtpStage;
+  problemsDone: number;
+  problemsTotal: number;
+  /** The workflow id of the running evaluation campaign (pause and resume are forwarded to it). */
+  evalChild: string | null;
+}
+
+/** The state a run starts in (after continue-as-new: the history, next iteration and pause it was handed). */
+export function initialState(input: BtpCycleInput): BtpCycleState {
+  return {
+    input, history: [...(input.history ?? [])], iteration: input.nextIteration ?? 0, paused: input.paused ?? false,
+    stage: 'starting', problemsDone: 0, problemsTotal: 0, evalChild: null,
+  };
+}
+
+/** Pause/resume (forwarded to the running evaluation campaign) and the progress queries. */
+export function installHandlers(s: BtpCycleState): void {
+  const { input } = s;
+  const p = input.params;
+  const forward = (signal: typeof pauseSignal | typeof resumeSignal) => {
+    if (s.evalChild) void getExternalWorkflowHandle(s.evalChild).signal(signal).catch(() => { /* the child may have finished */ });
+  };
+  setHandler(pauseSignal, () => { s.paused = true; forward(pauseSignal); });
+  setHandler(resumeSignal, () => { s.paused = false; forward(resumeSignal); });
+  const state = (): CampaignProgress['state'] => (s.stage === 'cancelled' ? 'cancelled' : s.stage === 'done' ? 'completed' : s.paused ? 'paused' : 'running');
+  setHandler(progressQuery, (): CampaignProgress => ({
+    campaignId: input.campaignId, total: p.iterations + 1, done: s.history.length, passed: s.history.at(-1)?.passed ?? 0, errors: 0,
+    running: s.stage === 'done' || s.stage === 'cancelled' ? 0 : 1, paused: s.paused, state: state(),
+  }));
+  setHandler(btpProgressQuery, (): BtpProgress => ({
+    campaignId: input.campaignId, iteration: s.iteration, iterations: p.iterations, stage: s.stage, paused: s.paused, history: [...s.history],
+    problemsDone: s.problemsDone, problemsTotal: s.problemsTotal,
+  }));
+}
+
+/** Resolves once the campaign is not paused. */
+export const gate = (s: BtpCycleState): Promise<void> => condition(() => !s.paused);
+
+/** fn over items, `limit` at a time, each after the gate. `count`: whether each item done counts in the progress (false: the caller counts). */
+export async function forEachLimited<T>(s: BtpCycleState, items: readonly T[], limit: number, fn: (x: T) => Promise<void>,
+  opts: { count: boolean } = { count: true }): Promise<void> {
+  let next = 0;
+  s.problemsDone = 0;
+  s.problemsTotal = items.length;
+  const lane = async () => {
+    while (next < items.length) {
+      await gate(s);
+      const x = items[next++]!;
+      await fn(x);
+      if (opts.count) s.problemsDone++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+}
