@@ -69,6 +69,12 @@ export const ViewerLineSchema = z.object({
   tokens: z.array(ViewerTokenSchema),
   guidedTokens: z.number().int(), changedTokens: z.number().int(),
   next: z.string().nullable(),
+  /** Guidance lost to the model's context on this line (activities/egcfg/signal-context.ts): the signal was fitted
+   *  (entries dropped, a trace shortened, or fitted to nothing) or the server refused the conditional prompt. */
+  contextLoss: z.object({
+    fitted: z.object({ kept: z.number().int(), dropped: z.number().int(), linesOmitted: z.number().int(), contextTokens: z.number().int() }).nullable(),
+    refused: z.boolean(),
+  }).nullable(),
   steps: z.array(z.object({ seq: z.number().int(), kind: z.string(), summary: z.record(z.string(), z.unknown()), activityAttempt: z.number().int() })),
   cost: LineCostSchema,
 }).openapi('ViewerLine');
@@ -171,11 +177,23 @@ function linesOf(rows: GenRows): ViewerLine[] {
       candidates: candidatesOf(rows, index),
       tokens, guidedTokens: line?.guidedTokens ?? 0, changedTokens: line?.changedTokens ?? 0,
       next: typeof (line ?? steps[steps.length - 1]!).summary.next === 'string' ? String((line ?? steps[steps.length - 1]!).summary.next) : null,
+      contextLoss: contextLossOf(steps),
       steps: steps.map((s) => ({ seq: s.seq, kind: s.kind, summary: s.summary, activityAttempt: s.activityAttempt })),
       cost,
     });
   }
   return lines;
+}
+
+const SignalFitSummary = z.object({ signalFit: z.object({ kept: z.number().int(), dropped: z.number().int(), linesOmitted: z.number().int(), contextTokens: z.number().int() }) });
+
+/** What the line's steps say of guidance lost to the context: a fitted signal, a refused conditional prompt. */
+function contextLossOf(steps: Step[]): ViewerLine['contextLoss'] {
+  const fit = steps.map((s) => SignalFitSummary.safeParse(s.summary)).find((r) => r.success);
+  const refused = steps.some((s) => typeof s.summary.contextOverflow === 'string');
+  if (!fit && !refused) return null;
+  const f = fit?.data?.signalFit;
+  return { fitted: f ? { kept: f.kept, dropped: f.dropped, linesOmitted: f.linesOmitted, contextTokens: f.contextTokens } : null, refused };
 }
 
 /** Token id → text, from every token the generation chose (top-k alternatives are stored as ids only). */

@@ -45,6 +45,18 @@ function costHtml(c: ViewerLine['cost']): Html {
 · ${c.tokenizerCalls} tokenizer call(s) · ${c.sandboxRuns} sandbox run(s), ${ms(c.sandboxMs)} · model wait ${ms(c.modelMs)} · ${ms(c.durationMs)} in all</p>`;
 }
 
+/** Guidance lost to the model's context on this line, said where the signal is shown. */
+function contextLossHtml(line: ViewerLine): Html | string {
+  const l = line.contextLoss;
+  if (l === null) return '';
+  const f = l.fitted;
+  const fitted = f === null ? ''
+    : f.kept === 0 ? html`<p class="error" data-context-loss="emptied">GUIDANCE SKIPPED: not even a shortened trace fits the model's ${f.contextTokens}-token context</p>`
+      : html`<p class="error" data-context-loss="fitted">SIGNAL FITTED to the model's ${f.contextTokens}-token context: ${f.dropped} entries dropped${f.linesOmitted ? `, ${f.linesOmitted} earlier trace lines cut` : ''}</p>`;
+  const refused = l.refused ? html`<p class="error" data-context-loss="refused">GUIDANCE SKIPPED: the server refused the conditional prompt as longer than its context</p>` : '';
+  return html`${fitted}${refused}`;
+}
+
 function lineHtml(g: ViewerGeneration, line: ViewerLine, n: number): Html {
   const signal = line.signal === null ? html`<p class="muted">no signal built yet</p>`
     : line.signal === '' ? html`<p class="muted">empty signal (no candidate produced a trace): guidance skipped</p>`
@@ -54,7 +66,7 @@ function lineHtml(g: ViewerGeneration, line: ViewerLine, n: number): Html {
 ${costHtml(line.cost)}
 <div class="cols"><div><h4>code so far</h4><pre class="code code-before">${line.codeBefore}</pre></div>
 <div><h4>appended</h4>${line.appended === null ? html`<p class="muted">(the generation ended before this line)</p>` : html`<pre class="code appended">${line.appended}</pre>`}</div></div>
-<h4>dynamic signal</h4>${signal}
+<h4>dynamic signal</h4>${signal}${contextLossHtml(line)}
 <h4>candidates</h4>${candidatesHtml(line)}
 <h4>tokens</h4>${tokensTable(line)}
 <details><summary>steps</summary><ul>${line.steps.map((s) => html`<li><code>[${s.seq}] ${s.kind}</code> ${JSON.stringify(s.summary)}${s.activityAttempt > 1 ? ` (activity attempt ${s.activityAttempt})` : ''}</li>`)}</ul></details>

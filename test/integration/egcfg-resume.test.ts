@@ -8,6 +8,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, asc, eq } from 'drizzle-orm';
 import { modelBackendCache } from '../../activities/model-backend.ts';
+import { problemSteps } from '../../api/problem-steps.ts';
+import { problemViewer } from '../../api/problem-viewer.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
@@ -163,14 +165,16 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
       assert.ok(['passed', 'failed'].includes(gen.status), `the generation finished (${gen.status}: ${gen.error})`);
       assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i));
       const over = steps.filter((l) => typeof (l.summary as { contextOverflow?: string }).contextOverflow === 'string');
-      return { steps, over, maxModelLen, loss: summary.cost?.guidanceLoss };
+      const viewer = await problemSteps(db.db, created.campaignId, problem.taskId);
+      const page = String(await problemViewer(viewer));
+      return { steps, over, maxModelLen, loss: summary.cost?.guidanceLoss, lines: viewer.generations.flatMap((g) => g.lines), page };
     } finally {
       await small.close();
     }
   }
 
   test('a server that does not say its context refuses a long conditional prompt: guidance is skipped for that line, recorded, and the generation goes on', async () => {
-    const { steps, over, loss } = await smallContextRun(false);
+    const { steps, over, loss, lines: viewLines, page } = await smallContextRun(false);
     const lines = over.filter((s) => s.kind === 'line');
     assert.ok(lines.length > 0, 'some line met a conditional prompt over the context');
     for (const l of lines) {
@@ -179,10 +183,12 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     }
     assert.ok(steps.every((s) => !('signalFit' in (s.summary as object))), 'nothing to fit against: no signal was fitted');
     assert.equal(loss?.overflowSteps, over.length, 'the summary counts the refused steps');
+    assert.ok(viewLines.some((l) => l.contextLoss?.refused === true), 'the dashboard marks a line whose conditional prompt was refused');
+    assert.match(page, /data-context-loss="refused"/);
   });
 
   test("a server that says its context (vLLM max_model_len): the signal is fitted to it, no conditional prompt is refused, and the summary counts the fitted signals", async () => {
-    const { steps, over, maxModelLen, loss } = await smallContextRun(true);
+    const { steps, over, maxModelLen, loss, lines: viewLines, page } = await smallContextRun(true);
     assert.equal(over.length, 0, 'no step met a refusal');
     const fitted = steps.filter((s) => s.kind === 'signal' && 'signalFit' in (s.summary as object));
     assert.ok(fitted.length > 0, 'some signal was fitted to the context');
@@ -195,5 +201,7 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     }
     assert.equal(loss?.signalsFitted, fitted.length);
     assert.equal(loss?.overflowSteps, 0);
+    assert.ok(viewLines.some((l) => l.contextLoss?.fitted !== null && l.contextLoss?.fitted !== undefined), 'the dashboard marks a fitted signal');
+    assert.match(page, /data-context-loss="(fitted|emptied)"/);
   });
 });
