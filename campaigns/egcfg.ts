@@ -16,6 +16,7 @@ import { launchCampaign, type LaunchContext } from './start-workflow.ts';
 import type { EgcfgAgentSpec, EgcfgCampaignInput, EgcfgParams, ModelSpec } from '../core/contracts.ts';
 import { OptionsError, type RunOptions } from './options.ts';
 import { withEgcfgPath } from './egcfg-path.ts';
+import { checkChatTemplate, egcfgPromptFormat } from './egcfg-chat.ts';
 import { getCampaign } from './context.ts';
 import { AuthorsPromptsError, authorsLabel, loadAuthorsPrompts, type PromptsLabel } from '../core/prompts/authors.ts';
 import { campaignProblem, datasetFilesOf, pinCampaign } from './pins.ts';
@@ -56,6 +57,7 @@ export function egcfgPromptsLabel(opts: RunOptions): PromptsLabel {
 
 export function egcfgParams(opts: RunOptions): EgcfgParams {
   const prompts = egcfgPromptsLabel(opts);
+  const promptFormat = egcfgPromptFormat(opts);
   return {
     gammas: opts.gammas, retries: opts.retries, maxNewTokens: opts.maxNewTokens, topLogprobs: opts.topLogprobs,
     reasoningMaxTokens: opts.reasoningMaxTokens, maxAgents: opts.maxAgents, earlyStop: opts.earlyStop,
@@ -65,6 +67,7 @@ export function egcfgParams(opts: RunOptions): EgcfgParams {
     ...(opts.candidateTokens !== 'paper' ? { candidateTokens: opts.candidateTokens } : {}),
     ...(prompts.source === 'authors' ? { prompts: { source: 'authors' as const, dir: prompts.dir!, commit: prompts.commit ?? null, sha256: prompts.sha256! } } : {}),
     fenceInstruction: opts.fenceInstruction, traceFormat: opts.traceFormat, forcedName: opts.forcedName, condPrompt: opts.condPrompt,
+    promptFormat,
   };
 }
 
@@ -90,9 +93,11 @@ export async function startEgcfgCampaign(
   if (new Set(opts.gammas).size !== opts.gammas.length) throw new OptionsError([{ field: 'gammas', message: 'duplicate gamma values' }]);
   const simulated = model.simulated;
   const params = egcfgParams(opts);
+  // Chat format renders each problem's prompts with the model's template on its server: refused now if it cannot.
+  if (params.promptFormat === 'chat') await checkChatTemplate(model);
   await ctx.db.insert(campaigns).values({
     id: c.campaignId, method: opts.method, dataset: opts.dataset, model: model.model, simulated,
-    config: { ...opts, model, agents: agents.map((a) => a.name), prompts: params.prompts ?? { source: 'ours' } }, workflowId: c.workflowId, problemsTotal: c.problemIds.length,
+    config: { ...opts, promptFormat: params.promptFormat, model, agents: agents.map((a) => a.name), prompts: params.prompts ?? { source: 'ours' } }, workflowId: c.workflowId, problemsTotal: c.problemIds.length,
   });
   await pinCampaign(ctx.db, c.campaignId, { files: await datasetFilesOf(opts.dataset, opts.datasetFile), problems: [{ role: 'eval', ids: c.problemIds }] });
   const specs: EgcfgAgentSpec[] = [];

@@ -28,6 +28,7 @@ export type WorkflowInputChecks = [
   Check<Same<EgcfgParams['earlyStop'], EgcfgOptions['earlyStop']>>,
   Check<Same<EgcfgAgentSpec['d'], EgcfgOptions['horizon']>>,
   Check<Same<EgcfgAgentSpec['promptType'], EgcfgOptions['promptType']>>,
+  Check<Same<Defined<EgcfgParams['promptFormat']>, Defined<EgcfgOptions['promptFormat']>>>,
   // btpCycle (BtpCycleInput.params)
   Check<Same<BtpParams['possibility'], BtpOptions['possibility']>>,
   Check<Same<BtpParams['eviction'], BtpOptions['eviction']>>,

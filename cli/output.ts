@@ -27,6 +27,8 @@ export interface SummaryLine {
   pass_at_100?: number;
   /** EG-CFG: which prompt texts ran, `ours` or `authors (<dir>, <commit>)`. */
   prompts?: string;
+  /** EG-CFG: the prompt format, 'chat' (the model's chat template) or 'raw' (--prompt-format). */
+  prompt_format?: 'chat' | 'raw';
   /** Baseline: which rule found each program in the replies, and how many do not compile. */
   extraction?: ExtractionReport;
   output_dir: string;
@@ -87,7 +89,7 @@ export function summaryMarkdown(s: SummaryLine): string {
     s.extraction ? `\n${extractionLine(s.extraction)}` : '',
     s.samples_coverage ? `\n${samplesCoverageLine(s.samples_coverage)}` : '',
     s.samples_per_problem ? `\n${passAtKNote(s)}` : '',
-    s.prompts ? `\nPrompts: ${s.prompts}` : '',
+    s.prompts ? `\nPrompts: ${s.prompts}${s.prompt_format ? `, prompt format ${s.prompt_format}` : ''}` : '',
     s.visible_tests ? `\nVisible tests (docstring examples): ${s.visible_tests.no_visible_tests} of ${s.visible_tests.problems} problems have none, ${s.visible_tests.wrong_visible_asserts} have asserts the canonical solution fails.` : '',
     '',
   ];

@@ -172,6 +172,8 @@ export interface EgcfgParams {
   forcedName?: 'reference' | 'entry-point';
   /** The conditional prompt of a fenced prompt (core/egcfg/cond-quirk.ts); absent = 'clean'. */
   condPrompt?: 'clean' | 'authors-quirk';
+  /** 'chat': both sides rendered by the model's chat template (core/egcfg/chat-prompt.ts); absent (older campaigns) = 'raw'. */
+  promptFormat?: 'chat' | 'raw';
 }
 
 export interface EgcfgGenerationInput {
@@ -294,6 +296,8 @@ export interface EgcfgCampaignSummary extends CampaignSummary {
   egcfgPath?: 'endpoint' | 'local';
   /** Which prompt texts ran: `ours`, or `authors (<dir>, <commit>)` (--authors-prompts; core/prompts/authors.ts). */
   prompts?: string;
+  /** The prompt format (--prompt-format): 'chat' (the model's template) or 'raw'; absent in older summaries (= raw). */
+  promptFormat?: 'chat' | 'raw';
   /** HumanEval: problems without docstring-derived visible tests, and with wrong ones (null for other datasets). */
   visibleTests?: VisibleTestAudit | null;
 }

@@ -14,6 +14,7 @@ import type { ActivityDeps } from '../deps.ts';
 import { heartbeat } from '../heartbeat.ts';
 import { callSeed } from '../../core/egcfg/seed.ts';
 import { fixedIdsOf } from './prompt-ids.ts';
+import { promptsConfigOf } from './prompts.ts';
 import { contextOverflow, meterColumns, type SampleRef, type StepRef, type StepResult, type StepStore, type StoredState } from './step-store.ts';
 
 /** The candidate steps of a refresh. */
@@ -34,7 +35,7 @@ export function candidateActivities(deps: ActivityDeps, st: StepStore) {
       // One seed per (γ, line, side, request): the refreshes of a generation and its two sides draw independently.
       const seed = callSeed(gen.seed, ['candidates', gen.gamma, ref.lineIndex, ref.side, ref.request]);
       // Token ids (prompt-ids.ts): the prompt continues the model's own token sequence, as the decode calls do.
-      const prompt = [...await fixedIdsOf(model, gen.basePrompt, state.gen)(ref.side), ...state.ids];
+      const prompt = [...await fixedIdsOf(model, { basePrompt: gen.basePrompt, chat: promptsConfigOf(cfg).chat }, state.gen)(ref.side), ...state.ids];
       const req = {
         prompt, n: plan.n, temperature: plan.temperature, top_p: plan.topP, max_tokens: Math.min(plan.maxTokens, CANDIDATE_MAX_TOKENS),
         stop: plan.stop, seed,

@@ -35,7 +35,7 @@ export function decodeActivities(st: StepStore) {
       let guidedTokens = 0;
       let changedTokens = 0;
       let appended = '';
-      const fixedIds = fixedIdsOf(model, gen.basePrompt, s, promptsConfigOf(cfg).condBase);
+      const fixedIds = fixedIdsOf(model, { basePrompt: gen.basePrompt, chat: promptsConfigOf(cfg).chat }, s, promptsConfigOf(cfg).condBase);
       const noRefresh: StepContext = { elapsedMs: 0, solvedElsewhere: false };
       let overflow: string | null = null;
       // Wall-clock time spent waiting for the model server (the two CFG calls of a token run concurrently).

@@ -173,10 +173,11 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
       const selectionProtocol = (campaign.config as { protocol?: 'strict' | 'paper' } | null)?.protocol ?? 'strict';
       const egcfgPath = (campaign.config as { egcfgPath?: 'endpoint' | 'local' } | null)?.egcfgPath ?? 'endpoint';
       const prompts = promptsLabelText((campaign.config as { prompts?: PromptsLabel } | null)?.prompts);
+      const promptFormat = (campaign.config as { promptFormat?: 'chat' | 'raw' } | null)?.promptFormat ?? 'raw';
       return {
         campaignId: input.campaignId, dataset: campaign.dataset, problems: paper.problems, passed: paper.passed,
         passAt1: paper.passAt1, model: campaign.model, simulated: campaign.simulated, method: 'eg-cfg', protocols,
-        baselineCampaignId: input.baselineCampaignId ?? null, cost, selectionProtocol, egcfgPath, prompts,
+        baselineCampaignId: input.baselineCampaignId ?? null, cost, selectionProtocol, egcfgPath, prompts, promptFormat,
         visibleTests: campaign.dataset.startsWith('humaneval') ? await visibleTestAudit(db, input.campaignId) : null,
       };
     },

@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { ApplicationFailure } from '@temporalio/common';
 import { currentCode, finalCode, nextAction, type StepContext } from '../../core/egcfg/index.ts';
 import { applyLocalLine, LOCAL_PATH_PREFIX, localLineRequest, startLocalGeneration } from '../../core/egcfg/local-path.ts';
-import { insertSignal } from '../../core/egcfg/signal.ts';
+import { fixedText } from './prompt-ids.ts';
+import { chatLead, promptsConfigOf } from './prompts.ts';
 import { pgText } from '../../core/pg-text.ts';
 import { eq } from 'drizzle-orm';
 import { egcfgGenerations } from '../../db/schema/index.ts';
@@ -63,12 +64,14 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
       const t0 = performance.now();
       const { gen, cfg } = await loadGeneration(ref.generationId);
       const model = modelFor(gen, cfg, gen.problemId);
-      const prompt = await model.tokenize(gen.basePrompt + LOCAL_PATH_PREFIX, true);
+      // Chat format: the assistant turn opens with the response prefix (its open fence) instead of the bare fence.
+      const prefix = chatLead(cfg) || LOCAL_PATH_PREFIX;
+      const prompt = await model.tokenize(gen.basePrompt + prefix, true);
       const reply = await model.completions({ prompt, temperature: 0, max_tokens: cfg.maxNewTokens, stop: ['```'] });
       const choice = reply.choices[0];
       const text = choice?.text ?? '';
-      const code = finalCode(LOCAL_PATH_PREFIX + text);
-      const state: StoredState = { gen: { ...startLocalGeneration(), generated: text, end: { reason: 'eos', code } }, ids: [] };
+      const code = finalCode(prefix + text);
+      const state: StoredState = { gen: { ...startLocalGeneration(prefix), generated: text, end: { reason: 'eos', code } }, ids: [] };
       const stopReason = choice?.finish_reason === 'length' ? 'max_new_tokens' : 'eos';
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'gamma0', lineIndex: 0, appended: text,
@@ -80,9 +83,10 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
 
     /** The start of a guided generation: no reasoning call, the code block opened, nothing forced. */
     async start(ref: { generationId: number; seq: number }): Promise<StepResult> {
-      const { gen, spec } = await loadGeneration(ref.generationId);
-      await db.update(egcfgGenerations).set({ prefix: pgText(LOCAL_PATH_PREFIX) }).where(eq(egcfgGenerations.id, gen.id));
-      const { state, result } = advance(spec, { gen: startLocalGeneration(), ids: [] }, await stepContext(gen));
+      const { gen, cfg, spec } = await loadGeneration(ref.generationId);
+      const prefix = chatLead(cfg) || LOCAL_PATH_PREFIX;
+      await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));
+      const { state, result } = advance(spec, { gen: startLocalGeneration(prefix), ids: [] }, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: '',
         state: state as unknown as Record<string, unknown>,
@@ -107,8 +111,9 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
       let waitMs = 0;
       let appended = '';
       if (a.kind === 'next_token' || a.kind === 'next_line') {
-        const uncondIds = [...await model.tokenize(gen.basePrompt + s.prefix, true), ...ids];
-        const condIds = a.guided ? [...await model.tokenize(insertSignal(gen.basePrompt, s.signal ?? '') + s.prefix, true), ...ids] : [];
+        const frame = { basePrompt: gen.basePrompt, chat: promptsConfigOf(cfg).chat };
+        const uncondIds = [...await model.tokenize(fixedText(frame, s, 'uncond'), true), ...ids];
+        const condIds = a.guided ? [...await model.tokenize(fixedText(frame, s, 'cond'), true), ...ids] : [];
         const req = localLineRequest(spec, s, a.guided, cfg.topLogprobs);
         heartbeat({ seq: ref.seq, line: 'decoding' });
         const w0 = performance.now();

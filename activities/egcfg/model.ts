@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { EOS_MARKERS } from '../../core/egcfg/index.ts';
 import type { ModelSpec } from '../../core/contracts.ts';
 import { apiKeyFor } from '../../core/model-servers.ts';
+import type { ChatMessage } from '../model/protocol.ts';
 import { ModelClient, toApplicationFailure, type ModelContext, type CompletionRequest, type CompletionResponse, type RetryInfo } from '../model/openai-client.ts';
 
 /** Counters of one step; written to its `egcfg_steps` row. */
@@ -98,6 +99,23 @@ export class EgcfgModel {
       return await this.client.contextLength(this.name, this.callOpts());
     } catch (err) {
       throw toApplicationFailure(err);
+    }
+  }
+
+  /**
+   * The model's chat template applied to `messages`, the assistant turn opened (llama.cpp /apply-template, vLLM
+   * /tokenize with messages); undefined on a server without such a route. Metered as a tokenizer call.
+   */
+  async renderChat(messages: ChatMessage[]): Promise<string | undefined> {
+    const t0 = performance.now();
+    try {
+      const r = await this.client.renderChat(this.name, messages, this.callOpts());
+      this.meter.tokenizerCalls++;
+      return r;
+    } catch (err) {
+      throw toApplicationFailure(err);
+    } finally {
+      this.meter.modelMs += performance.now() - t0;
     }
   }
 

@@ -9,6 +9,7 @@ import { forcedFunctionName } from '../../core/egcfg/forced-name.ts';
 import type { SignalTexts } from '../../core/egcfg/signal.ts';
 import type { Problem } from '../../core/datasets/types.ts';
 import type { EgcfgParams } from '../../core/contracts.ts';
+import type { ChatFrame } from '../../core/egcfg/chat-prompt.ts';
 
 export type PromptsRef = NonNullable<EgcfgParams['prompts']>;
 
@@ -35,11 +36,20 @@ export interface GenerationPrompts {
   traceFormat: 'authors' | 'python';
   /** --cond-prompt authors-quirk with a fenced prompt: the prompt without the instruction (core/egcfg/cond-quirk.ts). */
   condBase?: string;
+  /**
+   * --prompt-format chat (core/egcfg/chat-prompt.ts): the response prefix and the conditional side's rendered text
+   * around the signal; `basePrompt` is then the unconditional side rendered by the model's template. Absent: raw.
+   */
+  chat?: ChatFrame;
 }
 
+/** The prompt texts of a generation; in chat format the raw prompt here is what the user turn is cut from (chat-render.ts). */
 export function generationPrompts(problem: Problem, promptType: PromptType, params: EgcfgParams, modelName: string): GenerationPrompts {
   const authors = params.prompts ? authorsTexts(params.prompts) : undefined;
-  const base = egcfgBasePrompt(problem, promptType, { authors, model: modelName, fence: params.fenceInstruction ?? 'off' });
+  // Chat format: no fence instruction (the response prefix opens the block, its closing fence ends the answer);
+  // the campaign refuses --fence-instruction on and --cond-prompt authors-quirk with it (campaigns/egcfg-chat.ts).
+  const fence = params.promptFormat === 'chat' ? 'off' : params.fenceInstruction ?? 'off';
+  const base = egcfgBasePrompt(problem, promptType, { authors, model: modelName, fence });
   return {
     basePrompt: base.prompt,
     prompts: params.prompts ?? { source: 'ours' },
@@ -57,6 +67,7 @@ export interface PromptsConfig {
   forcedName?: string;
   traceFormat?: GenerationPrompts['traceFormat'];
   condBase?: string;
+  chat?: ChatFrame;
 }
 
 /** The prompt fields of a stored generation config, or of a freshly built GenerationPrompts (to store). */
@@ -65,8 +76,13 @@ export function promptsConfigOf(c: object): PromptsConfig {
   return {
     ...(x.prompts !== undefined ? { prompts: x.prompts } : {}), ...(x.fence !== undefined ? { fence: x.fence } : {}),
     ...(x.forcedName !== undefined ? { forcedName: x.forcedName } : {}), ...(x.traceFormat !== undefined ? { traceFormat: x.traceFormat } : {}),
-    ...(x.condBase !== undefined ? { condBase: x.condBase } : {}),
+    ...(x.condBase !== undefined ? { condBase: x.condBase } : {}), ...(x.chat !== undefined ? { chat: x.chat } : {}),
   };
+}
+
+/** The text the assistant turn opens with before the model writes (chat: the response prefix); '' for raw prompts. */
+export function chatLead(cfg: object): string {
+  return promptsConfigOf(cfg).chat?.responsePrefix ?? '';
 }
 
 /** The signal templates of a generation: the authors' when it uses their texts, else none (ours, core/egcfg/signal.ts). */

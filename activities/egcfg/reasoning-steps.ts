@@ -8,7 +8,9 @@ import {
   candidateMaxTokens, forcedFunctionStart, lastBlockDefining, splitReasoningPrefix, startGeneration,
 } from '../../core/egcfg/index.ts';
 import { extractCode, extractProgram, type Problem } from '../../core/datasets/index.ts';
-import { generationPrompts, promptsConfigOf } from './prompts.ts';
+import { chatLead, generationPrompts, promptsConfigOf } from './prompts.ts';
+import { withChatTemplate } from './chat-render.ts';
+import { EgcfgModel } from './model.ts';
 import { egcfgGenerations, problems } from '../../db/schema/index.ts';
 import type { EgcfgGenerationInput } from '../../core/contracts.ts';
 import { reasoningTries } from './reasoning-tries.ts';
@@ -33,7 +35,11 @@ export function reasoningActivities(st: StepStore) {
       const problem: Problem = p.problem;
       const a = input.agent;
       // Ours or the authors' texts, the fence instruction, the forced name, the trace format (activities/egcfg/prompts.ts).
-      const built = generationPrompts(problem, a.promptType, input.params, input.model.model);
+      const raw = generationPrompts(problem, a.promptType, input.params, input.model.model);
+      // Chat format: both sides rendered by the model's template on its server (cached per problem in this process).
+      // A model call from the default queue, like the tokenizer calls of the other steps: cheap, no sampling.
+      const built = input.params.promptFormat === 'chat' && input.model.kind === 'openai'
+        ? await withChatTemplate(raw, problem, new EgcfgModel(input.model), input.model.baseUrl) : raw;
       const config: AgentConfigStored & ReturnType<typeof promptsConfigOf> = {
         t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType, maxNewTokens: input.params.maxNewTokens,
         topLogprobs: input.params.topLogprobs, reasoningMaxTokens: input.params.reasoningMaxTokens,
@@ -65,16 +71,18 @@ export function reasoningActivities(st: StepStore) {
       const name = promptsConfigOf(cfg).forcedName ?? problem.entryPoint;
       const hasAnswer = problem.io ? (text: string) => /```/.test(text) : (text: string) => lastBlockDefining(text, name) !== null;
       const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, hasAnswer);
-      const last = tries.at(-1)?.text ?? '';
+      // Chat format: the answer is the response prefix (its open fence) + what the model wrote.
+      const lead = chatLead(cfg);
+      const last = lead + (tries.at(-1)?.text ?? '');
       const answer = problem.io ? (hasAnswer(last) ? extractProgram(last) : null) : lastBlockDefining(last, name);
       // No try defined the entry point: the answer is whatever code the last try holds (it will fail its tests, visibly).
       const code = answer ?? extractCode(last, { entryPoint: problem.entryPoint });
       const state: StoredState = {
-        gen: { ...startGeneration('', ''), generated: last, end: { reason: 'eos', code } },
+        gen: { ...startGeneration(lead, ''), generated: last.slice(lead.length), end: { reason: 'eos', code } },
         ids: [],
       };
       return writeStep({
-        generationId: ref.generationId, seq: ref.seq, kind: 'gamma0', lineIndex: 0, appended: last,
+        generationId: ref.generationId, seq: ref.seq, kind: 'gamma0', lineIndex: 0, appended: last.slice(lead.length),
         state: state as unknown as Record<string, unknown>,
         summary: { seq: ref.seq, next: 'done', stopReason: answer === null ? 'no_entry_point_block' : 'eos', tries, budget, ...(resumed > 0 ? { resumedTries: resumed } : {}) },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,
@@ -92,9 +100,11 @@ export function reasoningActivities(st: StepStore) {
       // The forced function: the entry point, or (--forced-name reference) the authors' choice (core/egcfg/forced-name.ts).
       const name = promptsConfigOf(cfg).forcedName ?? problem.entryPoint;
       const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, (text) => splitReasoningPrefix(text, name) !== null);
-      const split = splitReasoningPrefix(tries.at(-1)?.text ?? '', name);
+      // Chat format: the prefix starts with the response prefix (the assistant turn's opening, its open fence).
+      const lead = chatLead(cfg);
+      const split = splitReasoningPrefix(lead + (tries.at(-1)?.text ?? ''), name);
       // Ten tries without a block defining the entry point: start the block ourselves (recorded as a fallback).
-      const prefix = split?.prefix ?? '```python\n';
+      const prefix = split?.prefix ?? (lead === '' ? '```python\n' : lead);
       const forced = forcedFunctionStart(name);
       const ids = await model.tokenize(forced, false);
       await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));

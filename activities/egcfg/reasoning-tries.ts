@@ -8,6 +8,8 @@ import { defaultReasoningBudget, nextReasoningTry, type ReasoningBudget } from '
 import { callSeed } from '../../core/egcfg/seed.ts';
 import { heartbeat } from '../heartbeat.ts';
 import type { EgcfgModel } from './model.ts';
+import { CHAT_STOPS } from '../../core/prompts/chat.ts';
+import { chatLead } from './prompts.ts';
 import { activityContext, type AgentConfigStored, type GenerationRow } from './step-store.ts';
 
 const TrySchema = z.object({
@@ -31,7 +33,12 @@ export interface ReasoningRun {
   budget: ReasoningBudget & { usedTokens: number; exhausted: 'tries' | 'tokens' | null };
 }
 
-/** Tries until one is accepted or the budget is spent: temperature t·0.9^(r(r+1)/2) on try r (reasoningRequest). */
+/**
+ * Tries until one is accepted or the budget is spent: temperature t·0.9^(r(r+1)/2) on try r (reasoningRequest).
+ * In chat format the prompt ends with the response prefix (its open ```python fence), a try stops at the closing
+ * fence (CHAT_STOPS, as the baseline's chat calls), and `accept` sees the prefix + the try's text (a try's stored
+ * `text` is what the model wrote).
+ */
 export async function reasoningTries(
   model: EgcfgModel, gen: GenerationRow, cfg: AgentConfigStored, ref: { generationId: number; seq: number }, accept: (text: string) => boolean,
 ): Promise<ReasoningRun> {
@@ -40,6 +47,7 @@ export async function reasoningTries(
   const resumed = tries.length;
   const used = () => tries.reduce((a, t) => a + t.completionTokens, 0);
   let exhausted: 'tries' | 'tokens' | null = null;
+  const lead = chatLead(cfg);
   for (let attempt = tries.length; tries.at(-1)?.accepted !== true; attempt++) {
     const req = reasoningRequest(cfg.t, attempt);
     const next = nextReasoningTry(budget, attempt, used(), Math.min(req?.maxTokens ?? 0, cfg.reasoningMaxTokens));
@@ -48,10 +56,10 @@ export async function reasoningTries(
     // were one and the same request (issue 11 item 4). Recorded with the try.
     const seed = callSeed(gen.seed, ['reasoning', gen.gamma, attempt]);
     const reply = await model.completions({
-      prompt: gen.basePrompt, temperature: req.temperature, top_p: req.topP, max_tokens: next.maxTokens, stop: req.stop, seed,
+      prompt: gen.basePrompt + lead, temperature: req.temperature, top_p: req.topP, max_tokens: next.maxTokens, stop: lead === '' ? req.stop : [...CHAT_STOPS], seed,
     });
     const text = reply.choices[0]?.text ?? '';
-    tries.push({ temperature: req.temperature, seed, text, accepted: accept(text), completionTokens: reply.usage?.completion_tokens ?? 0 });
+    tries.push({ temperature: req.temperature, seed, text, accepted: accept(lead + text), completionTokens: reply.usage?.completion_tokens ?? 0 });
     heartbeat({ generationId: ref.generationId, seq: ref.seq, reasoningTries: tries });
   }
   return { tries, resumed, budget: { ...budget, usedTokens: used(), exhausted } };

@@ -24,6 +24,7 @@ import { LOCAL_SLOTS } from '../../core/models/local-server.ts';
 import { localLlamaSpec } from '../local-model.ts';
 import { ensureLocalInfer, runningLocalInfer } from '../../core/models/local-infer.ts';
 import { withEgcfgPath } from '../../campaigns/egcfg-path.ts';
+import { egcfgPromptFormat } from '../../campaigns/egcfg-chat.ts';
 import { signalCampaign } from '../../campaigns/service.ts';
 import { trustModelUrl } from '../../core/model-servers.ts';
 
@@ -191,6 +192,8 @@ async function execute(given: RunOptions, values: CommonValues, extra: { simSkil
   // A name that is neither served by a URL, simulated, nor in the catalogue is bad input: say so before starting anything.
   if (!opts.samplesFile && !opts.modelUrl && !values.simulated && !isSimulatedName(opts.modelName)) catalogueModel(opts.modelName);
   checkSelectionOptions(opts);
+  // --prompt-format chat with a flag it gives no meaning (exit 2, naming both), before any service starts.
+  if (opts.method === 'eg-cfg') egcfgPromptFormat(opts);
   const runtime = await openRuntime(runtimeOptionsFrom(values));
   let simulator: Awaited<ReturnType<typeof startSimulatedModel>> | undefined;
   let interrupted = false;
@@ -347,6 +350,8 @@ function egcfgSummaryFields(s: EgcfgCampaignSummary) {
     egcfg_path: s.egcfgPath ?? 'endpoint',
     // Which prompt texts ran (--authors-prompts): ours, or the authors' from a checkout (its folder and commit).
     prompts: s.prompts ?? 'ours',
+    // Which prompt format ran (--prompt-format): the model's chat template, or the raw DeepSeek instruct text.
+    prompt_format: s.promptFormat ?? 'raw',
     ...(s.visibleTests ? {
       visible_tests: {
         problems: s.visibleTests.problems, no_visible_tests: s.visibleTests.noVisibleTests, wrong_visible_asserts: s.visibleTests.wrongVisibleAsserts,
@@ -364,7 +369,7 @@ function egcfgProtocolNotes(e: ReturnType<typeof egcfgSummaryFields>): string[] 
   const r = e.protocols.find((p) => p.rsr_problems !== undefined);
   if (r?.rsr_note !== undefined) lines.push(`RSR: none (${r.rsr_note})`);
   else if (r) lines.push(`RSR on the ${r.rsr_problems} problems both campaigns scored (baseline pass@1 there: ${r.baseline_pass_at_1 === null ? '–' : (100 * r.baseline_pass_at_1).toFixed(2)} %)`);
-  lines.push(`prompts: ${e.prompts}`);
+  lines.push(`prompts: ${e.prompts}, prompt format ${e.prompt_format}${e.prompt_format === 'chat' ? " (the model's chat template)" : ''}`);
   const v = e.visible_tests;
   if (v) lines.push(`visible tests (docstring examples): ${v.no_visible_tests} of ${v.problems} problems have none, ${v.wrong_visible_asserts} have asserts the canonical solution fails`);
   return lines;

@@ -13,6 +13,7 @@ import type { SignalFitRecord } from '../../core/egcfg/signal-fit.ts';
 import { executionLabel, generationVerdictLabel, traceRunLabel } from '../show-labels.ts';
 import { defaultDataDir } from '../runtime.ts';
 import { showFlags as flags } from '../spec.ts';
+import { promptsConfigOf } from '../../activities/egcfg/prompts.ts';
 
 
 const clip = (s: string, full: boolean, n = 400): string => (full || s.length <= n ? s : `${s.slice(0, n)}… [${s.length - n} more chars; --full shows all]`);
@@ -56,6 +57,20 @@ function fitNote(sum: Record<string, unknown>): string {
   return ` — SIGNAL FITTED to the model's ${String(f.contextTokens)}-token context: ${String(f.dropped)} entries dropped${cut} (conditional prompt ${String(f.condTokens)} tokens)`;
 }
 
+/** The generation's prompt: raw (its base prompt), or chat (both sides' texts as the model's template rendered them). */
+function promptLines(g: Data['generations'][number]['generation'], full: boolean): string[] {
+  const chat = promptsConfigOf(g.config).chat;
+  if (!chat) return [full ? `   prompt format raw, base prompt:\n${indent(g.basePrompt)}` : `   prompt format raw, base prompt of ${g.basePrompt.length} chars (--full prints it)`];
+  const head = full || chat.condHead.length <= 300 ? chat.condHead : `…${chat.condHead.slice(-300)}`;
+  return [
+    "   prompt format chat (the model's template, rendered by its server); unconditional side:",
+    indent(clip(g.basePrompt, full, 600)),
+    '   conditional side: the same turns with the signal of each refresh at the end of the user turn:',
+    indent(`${head}⟨signal⟩${chat.condTail}`),
+    `   the assistant turn opens with: ${JSON.stringify(chat.responsePrefix)}`,
+  ];
+}
+
 function render(d: Data, full: boolean): string {
   const out: string[] = [];
   const c = d.campaign;
@@ -73,6 +88,7 @@ function render(d: Data, full: boolean): string {
     out.push('');
     const selection = (g.stats as { selection?: { suite?: string } } | null)?.selection?.suite;
     out.push(`== ${g.agent} γ=${g.gamma} try ${g.attempt}: ${generationVerdictLabel(g.status, selection)}${g.stopReason ? `, stop ${g.stopReason}` : ''}, seed ${g.seed}${g.error ? `, ${g.error}` : ''}`);
+    out.push(...promptLines(g, full));
     if (g.prefix !== null) out.push(`   reasoning prefix:\n${indent(clip(g.prefix, full))}`);
     for (const s of steps) {
       const head = `   [${s.seq}] ${s.kind.padEnd(9)} line ${s.lineIndex}`;

@@ -22,9 +22,9 @@ export type EgcfgPath = (typeof egcfgPaths)[number];
 /** Opens the code block after `### Response:` (see the file comment). */
 export const LOCAL_PATH_PREFIX = '```python\n';
 
-/** A local-path generation before its first token. */
-export function startLocalGeneration(): GenerationState {
-  return startGeneration(LOCAL_PATH_PREFIX, '');
+/** A local-path generation before its first token; in chat format the prefix is the response prefix (its open fence). */
+export function startLocalGeneration(prefix: string = LOCAL_PATH_PREFIX): GenerationState {
+  return startGeneration(prefix, '');
 }
 
 /** The body of POST /v1/egcfg/line, less the prompt ids. */
