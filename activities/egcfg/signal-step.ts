@@ -103,7 +103,7 @@ export function signalActivities(deps: ActivityDeps, st: StepStore) {
       const withSignal = (sig: string) => applySignal(spec, state.gen, { signal: sig, uniqueExecutables: programs });
       const { signal, fit } = await fitSignalToContext({
         model, entries, render: (es) => renderSignal(es, texts), requestTokens: condRequestTokens(cfg),
-        condTokens: async (sig) => (await fixedIdsOf(model, gen.basePrompt, withSignal(sig), prompts.condBase)('cond')).length + state.ids.length,
+        condTokens: async (sig) => (await fixedIdsOf(model, { basePrompt: gen.basePrompt, chat: prompts.chat }, withSignal(sig), prompts.condBase)('cond')).length + state.ids.length,
       });
       const applied: StoredState = { ...state, gen: withSignal(signal) };
       const { state: next, result } = advance(spec, applied, await stepContext(gen));

@@ -363,6 +363,15 @@ def make_handler(m):
             except ValueError as e:
                 return self.reply(400, {"error": {"message": f"bad JSON: {e}"}})
             try:
+                if self.path == "/tokenize" and "messages" in req:
+                    # vLLM's /tokenize with messages: the model's chat template applied, the assistant turn opened
+                    # (EG-CFG --prompt-format chat renders each problem's two sides this way).
+                    if not getattr(m.tok, "chat_template", None):
+                        return self.reply(400, {"error": {"message": "this model's tokenizer has no chat template"}})
+                    text = m.tok.apply_chat_template(req["messages"], tokenize=False,
+                                                     add_generation_prompt=bool(req.get("add_generation_prompt", True)))
+                    ids = m.tok.encode(text, add_special_tokens=False)
+                    return self.reply(200, {"tokens": ids, "count": len(ids), "max_model_len": m.max_len})
                 if self.path == "/tokenize":
                     ids = m.tok.encode(req["prompt"], add_special_tokens=bool(req.get("add_special_tokens", False)))
                     return self.reply(200, {"tokens": ids, "count": len(ids), "max_model_len": m.max_len})

@@ -89,6 +89,9 @@ describe('real model on llama.cpp (real-model tier)', { timeout: 40 * 60_000 }, 
       '--gamma', '3', '--num-candidates', '2', '--horizon', '2', '--max-agents', '1', '--max-new-tokens', '40',
       // The short prompt (no few-shot examples) and capped traces keep each call's prompt small on 2 CPU cores.
       '--prompt-type', 'long_code', '--trace-max-chars', '1500', '--reasoning-max-tokens', '64',
+      // The raw DeepSeek prompt, as this case measured before EG-CFG took the catalogue's chat format
+      // (test/real/egcfg-chat.test.ts runs the chat template).
+      '--prompt-format', 'raw',
       // Candidates ask (d + 1) × 64 tokens, not the paper's 512: SmolLM2 rambles to the limit on every candidate
       // (946 s for this case in a CI check with 512, 124 s before that setting existed).
       '--candidate-tokens', 'horizon', '--output-dir', out, '--quiet']);
