@@ -108,7 +108,9 @@ export async function startEgcfgCampaign(
     specs.push({ name: a.name, index, t: a.t, s: a.s, d: a.d, k: a.k, promptType: a.promptType, seed: agentSeed(a, 0, opts.seed), runId: run!.id });
   }
   const input: EgcfgCampaignInput = {
-    campaignId: c.campaignId, problemIds: c.problemIds, model, agents: specs, params,
+    // The workflow reads the pinned ids a page at a time (each pinned once: a list with a repeated id stays inline).
+    campaignId: c.campaignId, ...(new Set(c.problemIds).size === c.problemIds.length ? { problemsTotal: c.problemIds.length } : { problemIds: c.problemIds }),
+    model, agents: specs, params,
     concurrency: opts.concurrency, ...(opts.baselineCampaign ? { baselineCampaignId: opts.baselineCampaign } : {}),
   };
   await launchCampaign(ctx, { workflow: 'egcfgCampaign', workflowId: c.workflowId, input });

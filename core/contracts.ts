@@ -232,7 +232,10 @@ export interface EgcfgProblemOutcome {
 
 export interface EgcfgCampaignInput extends CampaignCursor {
   campaignId: string;
-  problemIds: number[];
+  /** The problems in order; absent: the campaign's pinned problems, `problemsTotal` of them, read a page at a time
+   *  (as for CampaignInput). */
+  problemIds?: number[];
+  problemsTotal?: number;
   model: ModelSpec;
   agents: EgcfgAgentSpec[];
   params: EgcfgParams;

@@ -9,13 +9,14 @@
 // A generation is a loop over small activities; the step machine's state lives in Postgres, the workflow carries only
 // the generation id, the step number `seq` and the line index.
 import {
-  ApplicationFailure, CancellationScope, condition, continueAsNew, executeChild, isCancellation, proxyActivities,
+  ApplicationFailure, CancellationScope, condition, continueAsNew, executeChild, isCancellation, patched, proxyActivities,
   startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { attemptsFor } from '../core/egcfg/gamma1.ts';
 import { activityOptions, taskQueues } from './activity-options.ts';
+import { PROBLEM_PAGES_PATCH, problemCount } from './campaign.ts';
 import { CampaignLoop, failureMessage } from './campaign-loop.ts';
 import type {
   EgcfgAgentInput, EgcfgAgentOutcome, EgcfgCampaignInput, EgcfgCampaignSummary, EgcfgGenerationInput,
@@ -166,11 +167,15 @@ const DEFAULT_CONTINUE_AS_NEW_AFTER = 100;
 /** An EG-CFG campaign: one problem workflow per problem, bounded concurrency, pause/resume, progress, continue-as-new. */
 export async function egcfgCampaign(input: EgcfgCampaignInput): Promise<EgcfgCampaignSummary> {
   const { campaignId } = input;
-  const total = input.problemIds.length;
+  // An input without its ids reads the campaign's pins a page at a time (as the baseline campaign does): neither it
+  // nor any continue-as-new input grows with the campaign.
+  const paged = input.problemIds === undefined && patched(PROBLEM_PAGES_PATCH);
+  const total = problemCount(input);
   const summarize = () => store.egcfgSummarizeCampaign({ campaignId, ...(input.baselineCampaignId ? { baselineCampaignId: input.baselineCampaignId } : {}) });
   const loop = new CampaignLoop({
     campaignId,
-    problemIds: input.problemIds,
+    problemIds: input.problemIds ?? [],
+    ...(paged ? { pages: { total, fetch: (offset: number, limit: number) => store.campaignProblemPage({ campaignId, offset, limit }) } } : {}),
     concurrency: input.concurrency,
     budget: input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER,
     carried: input,

@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -22,9 +21,9 @@ import { campaignProblems, campaigns, problems, results, runs } from '../../db/s
 import { taskQueues } from '../../workflows/activity-options.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { runInputSizes } from '../support/run-inputs.ts';
 import { waitFor } from '../support/wait.ts';
 
-type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 const TOTAL = 300_000;
 const REAL = 8;
 
@@ -78,7 +77,7 @@ describe('campaign problems read in pages (Temporal + Postgres + nsjail)', { tim
     const [run] = await db.db.insert(runs).values({ campaignId, name: 'baseline', config: {} }).returning({ id: runs.id });
     const samplesFile = join(dir, 'samples.jsonl');
     writeFileSync(samplesFile, mbpp.map((p) => JSON.stringify({ task_id: p.taskId, solution: p.canonicalSolution })).join('\n') + '\n');
-    const handle = await env.client.workflow.start('baselineCampaign', {
+    await env.client.workflow.start('baselineCampaign', {
       workflowId: campaignWorkflowId(campaignId), taskQueue: taskQueues.default,
       args: [{ campaignId, runId: run!.id, problemsTotal: TOTAL, model: { kind: 'replay', samplesFile, model: 'replay' },
         params: { promptType: 'deepseek_instruct', temperature: 0, topP: 1, maxTokens: 64, seed: 0 }, concurrency: 2, continueAsNewAfter: 4, maxBatch: 2 }],
@@ -102,24 +101,8 @@ describe('campaign problems read in pages (Temporal + Postgres + nsjail)', { tim
       'the 8 answered problems passed, the generated ones (no answer) failed');
 
     // Every run's input (the first one's start, each continue-as-new) and each page read by an activity.
-    const Payload = z.object({ data: z.union([z.instanceof(Uint8Array), z.array(z.number())]).optional() }).passthrough();
-    const sizes: number[] = [];
-    const pages: number[] = [];
-    let runId: string | undefined = (await handle.describe()).runId;
-    const runIds: string[] = [];
-    while (runId) {
-      runIds.unshift(runId);
-      const h: History = await env.client.workflow.getHandle(campaignWorkflowId(campaignId), runId).fetchHistory();
-      const started = h.events![0]!.workflowExecutionStartedEventAttributes!;
-      sizes.push(...(started.input?.payloads ?? []).map((p) => Payload.parse(p).data?.length ?? 0));
-      for (const e of h.events!) {
-        const r = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
-        const bytes = r ? Buffer.from(Payload.parse(r).data ?? []) : Buffer.alloc(0);
-        if (bytes[0] === 0x5b) pages.push(bytes.length); // '[': a page of ids (no other activity of the campaign returns an array)
-      }
-      runId = started.continuedExecutionRunId ?? undefined;
-    }
-    assert.ok(runIds.length >= 3, `${runIds.length} runs`);
+    const { runs: runCount, inputs: sizes, pages } = await runInputSizes(env.client, campaignWorkflowId(campaignId));
+    assert.ok(runCount >= 3, `${runCount} runs`);
     assert.ok(sizes.length >= 3 && sizes.every((n) => n < 2048), `input bytes per run: ${sizes.join(', ')}`);
     assert.ok(pages.length >= 3 && pages.every((n) => n < 16 * 1024), `page bytes: ${pages.join(', ')}`);
   });
