@@ -5,9 +5,12 @@
 // Up to 500 problems are the MBPP test split; more replicate it under new task ids (renamed entry points, bench/volume-support.ts)
 // in the bench's own temporary data folder. Prints one JSON line: both wall times, their ratio (goal: ≤ 1.3), and the
 // campaign's workflow history per continue-as-new run (events, bytes), read with the Temporal client.
-// Usage: npx tsx bench/baseline-orchestration.bench.ts [--problems N] [--concurrency C] [--max-batch B]
+// Worker tuning: --sandbox-slots S (sandbox activities in flight; default C), --workflow-slots W (workflow tasks in flight;
+// default the worker's 40), --pollers P (per queue; default the SDK's), --max-cached N (sticky cache; default the SDK's).
+// The JSON line records the settings and os.loadavg() before and after (the machine may be shared).
+// Usage: npx tsx bench/baseline-orchestration.bench.ts [--problems N] [--concurrency C] [--max-batch B] [worker tuning]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createActivities } from '../activities/index.ts';
@@ -20,10 +23,20 @@ import { startTestTemporal, freshPostgresDatabase } from '../test/support/servic
 import { startWorkers } from '../workers/worker.ts';
 import { historySizes, renameProblem, startProblemsCampaign, writeReplayFile } from './volume-support.ts';
 
-const { values } = parseArgs({ options: { problems: { type: 'string' }, concurrency: { type: 'string' }, 'max-batch': { type: 'string' } } });
+const { values } = parseArgs({ options: {
+  problems: { type: 'string' }, concurrency: { type: 'string' }, 'max-batch': { type: 'string' },
+  'sandbox-slots': { type: 'string' }, 'workflow-slots': { type: 'string' }, pollers: { type: 'string' }, 'max-cached': { type: 'string' },
+} });
 const limit = Number(values.problems ?? 500);
 const concurrency = Number(values.concurrency ?? 16);
 const maxBatch = values['max-batch'] ? Number(values['max-batch']) : undefined;
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+const tuning = {
+  sandboxSlots: num(values['sandbox-slots']) ?? concurrency, workflowSlots: num(values['workflow-slots']),
+  pollers: num(values.pollers), maxCached: num(values['max-cached']),
+};
+const load = (): number[] => loadavg().map((x) => +x.toFixed(2));
+const loadBefore = load();
 
 const mbpp = await loadDataset('mbpp', { split: 'test' });
 const all: Problem[] = limit <= mbpp.length ? mbpp.slice(0, limit) : Array.from({ length: limit }, (_, i) => renameProblem(mbpp[i % mbpp.length]!, i));
@@ -36,7 +49,12 @@ const deps = { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() 
 const sandbox = await getSharedSandbox();
 try {
   // Warm-up: the sandbox pool and the workflow bundle, outside both timings.
-  const workers = await startWorkers({ connection: env.nativeConnection, deps, concurrency: { activities: { sandbox: concurrency, inference: concurrency, default: concurrency * 2 } } });
+  const workers = await startWorkers({ connection: env.nativeConnection, deps, concurrency: {
+    activities: { sandbox: tuning.sandboxSlots, inference: concurrency, default: concurrency * 2 },
+    ...(tuning.workflowSlots ? { workflowTasks: tuning.workflowSlots } : {}),
+    ...(tuning.pollers ? { pollers: tuning.pollers } : {}),
+    ...(tuning.maxCached !== undefined ? { maxCachedWorkflows: tuning.maxCached } : {}),
+  } });
   await Promise.all(Array.from({ length: 8 }, () => sandbox.run({ program: 'x = 1', tests: [{ id: 't', code: 'assert x == 1' }] })));
 
   // (a) plain loop over the same activity functions, same concurrency.
@@ -80,6 +98,8 @@ try {
   }
   console.log(JSON.stringify({
     bench: 'baseline-orchestration', problems: all.length, concurrency, max_batch: maxBatch ?? 'default',
+    worker: { sandbox_slots: tuning.sandboxSlots, workflow_slots: tuning.workflowSlots ?? 'default', pollers: tuning.pollers ?? 'sdk', max_cached: tuning.maxCached ?? 'sdk' },
+    loadavg: { before: loadBefore, after: load() }, cpus: os.availableParallelism(),
     workflow_ms: Math.round(workflowMs), loop_ms: Math.round(loopMs), ratio: +(workflowMs / loopMs).toFixed(3),
     workflow_passed: summary.passed, loop_passed: loopPassed, goal_ratio_max: 1.3,
     problems_per_s: { workflow: +(all.length / workflowMs * 1000).toFixed(1), loop: +(all.length / loopMs * 1000).toFixed(1) },

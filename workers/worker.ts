@@ -15,6 +15,10 @@ export interface WorkerConcurrency {
   /** Activities in flight per queue kind (model calls, sandbox runs, …). */
   activities: Partial<Record<QueueKind, number>>;
   workflowTasks: number;
+  /** Pollers per queue (activity task polls; workflow task polls on the default queue); default: the SDK's. */
+  pollers?: number;
+  /** Workflow executions kept in the sticky cache; default: the SDK's (sized from the worker's memory). */
+  maxCachedWorkflows?: number;
 }
 
 const defaultConcurrency: WorkerConcurrency = {
@@ -87,9 +91,12 @@ export async function startWorkers(opts: {
       ...(hostsWorkflows ? {
         workflowBundle: await workflowBundle({ tracing: Boolean(tracing) }),
         maxConcurrentWorkflowTaskExecutions: concurrency.workflowTasks,
+        ...(concurrency.pollers ? { maxConcurrentWorkflowTaskPolls: Math.max(2, concurrency.pollers) } : {}),
+        ...(concurrency.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: concurrency.maxCachedWorkflows } : {}),
         ...(tracing ? { sinks: tracing.sinks } : {}),
       } : {}),
       maxConcurrentActivityTaskExecutions: concurrency.activities[kind] ?? 8,
+      ...(concurrency.pollers ? { maxConcurrentActivityTaskPolls: concurrency.pollers } : {}),
     }));
   }
   const log = rootLogger().child({ identity: opts.identity, namespace: opts.namespace ?? 'default' });
