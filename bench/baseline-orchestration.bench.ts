@@ -98,7 +98,7 @@ try {
   }
   console.log(JSON.stringify({
     bench: 'baseline-orchestration', problems: all.length, concurrency, max_batch: maxBatch ?? 'default',
-    worker: { sandbox_slots: tuning.sandboxSlots, workflow_slots: tuning.workflowSlots ?? 'default', pollers: tuning.pollers ?? 'sdk', max_cached: tuning.maxCached ?? 'sdk' },
+    worker: { sandbox_slots: tuning.sandboxSlots, workflow_slots: tuning.workflowSlots ?? 'default', pollers: tuning.pollers ?? 'worker default', max_cached: tuning.maxCached ?? 'worker default' },
     loadavg: { before: loadBefore, after: load() }, cpus: os.availableParallelism(),
     workflow_ms: Math.round(workflowMs), loop_ms: Math.round(loopMs), ratio: +(workflowMs / loopMs).toFixed(3),
     workflow_passed: summary.passed, loop_passed: loopPassed, goal_ratio_max: 1.3,
