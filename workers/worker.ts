@@ -22,7 +22,8 @@ export interface WorkerConcurrency {
 }
 
 // Pollers and sticky cache measured on bench/baseline-orchestration.bench.ts (500 problems, README): 4 pollers per
-// queue and 200 cached workflows gave ratio 1.00 against 1.41 with the SDK's defaults (one run each, loaded machine).
+// queue and 200 cached workflows gave ratio 1.00 against 1.41 with the SDK's defaults, then 1.39 when repeated at a
+// lower load: single runs on the loaded machine do not separate the settings (README, Sizing).
 const defaultConcurrency: WorkerConcurrency = {
   activities: { default: 50, inference: 32, sandbox: 8, training: 1 },
   workflowTasks: 40,
