@@ -7,7 +7,8 @@ import type { Database } from '../db/client.ts';
 import { campaigns, events, executions, problems, results, runs, samples } from '../db/schema/index.ts';
 import { launchCampaign, type LaunchContext } from './start-workflow.ts';
 import { progressQuery, pauseSignal, resumeSignal } from '../workflows/signals.ts';
-import type { CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../core/contracts.ts';
+import type { BtpCycleSummary, CampaignInput, CampaignProgress, CampaignSummary, ModelSpec } from '../core/contracts.ts';
+import type { btpCycle } from '../workflows/btp.ts';
 import { startBtpCampaign } from './btp.ts';
 import { startEgcfgCampaign } from './egcfg.ts';
 import { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, UnknownCampaignError, type ServiceContext } from './context.ts';
@@ -117,6 +118,11 @@ export async function signalCampaign(ctx: ServiceContext, campaignId: string, ac
 
 export async function waitForCampaign(ctx: ServiceContext, campaignId: string): Promise<CampaignSummary> {
   return (await ctx.client.workflow.getHandle(campaignWorkflowId(campaignId)).result()) as CampaignSummary;
+}
+
+/** The summary of a BTP campaign: its workflow's result, typed by the workflow function. */
+export async function waitForBtpCampaign(ctx: ServiceContext, campaignId: string): Promise<BtpCycleSummary> {
+  return ctx.client.workflow.getHandle<typeof btpCycle>(campaignWorkflowId(campaignId)).result();
 }
 
 export interface ResultRow {

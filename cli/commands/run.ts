@@ -9,9 +9,11 @@ import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import { replayCoverage } from '../../campaigns/replay-coverage.ts';
 import { selectProblems } from '../../core/datasets/select.ts';
 import { checkSelectionOptions, OptionsError, parseRunOptions, type RunOptions } from '../../campaigns/options.ts';
-import { campaignErrors, campaignProgress, campaignResults, startCampaign, waitForCampaign, type ServiceContext } from '../../campaigns/service.ts';
+import {
+  campaignErrors, campaignProgress, campaignResults, startCampaign, waitForBtpCampaign, waitForCampaign, type ServiceContext,
+} from '../../campaigns/service.ts';
 import { datasetCoverage, loadDataset } from '../../core/datasets/index.ts';
-import type { BtpCycleSummary, EgcfgCampaignSummary, EgcfgGuidanceLoss, ModelSpec } from '../../core/contracts.ts';
+import type { EgcfgCampaignSummary, EgcfgGuidanceLoss, ModelSpec } from '../../core/contracts.ts';
 import { campaignExtraction, extractionLine } from '../../campaigns/extraction.ts';
 import { passAtKFields, reportErrors, samplesCoverageLine, SIMULATED_NOTE, summaryTable, writeCampaignOutputs, type SummaryLine } from '../output.ts';
 import { openRuntime, runtimeOptionsFrom, type ServiceFlagValues } from '../runtime.ts';
@@ -276,7 +278,7 @@ async function executeBtp(opts: RunOptions, values: CommonValues, extra: { simSk
     const ctx: ServiceContext = { db: runtime.database.db, client: runtime.client };
     const created = await startCampaign(ctx, models.opts, models.target, { sourceModel: models.source });
     console.error(`[egcfg] Campaign ${created.campaignId}: BTP, ${created.problems} ${opts.dataset} evaluation problems, workflow ${created.workflowId}`);
-    const summary = await waitForCampaign(ctx, created.campaignId) as unknown as BtpCycleSummary;
+    const summary = await waitForBtpCampaign(ctx, created.campaignId);
     const last = summary.iterations.at(-1)!;
     const rows = await campaignResults(runtime.database.db, last.evalCampaignId);
     const errored = await campaignErrors(runtime.database.db, last.evalCampaignId); // the last evaluation's 'error' problems

@@ -19,7 +19,7 @@ import { modelBackendCache } from '../../activities/model-backend.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions, type RunOptionsInput } from '../../campaigns/options.ts';
-import { campaignProgress, signalCampaign, startCampaign, waitForCampaign } from '../../campaigns/service.ts';
+import { campaignProgress, signalCampaign, startCampaign, waitForBtpCampaign } from '../../campaigns/service.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
 import { p2value, TrainEvalLeakError } from '../../core/btp/index.ts';
 import { loadDataset } from '../../core/datasets/index.ts';
@@ -136,7 +136,7 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
       const training = await trainingWorker();
       try {
         const created = await startCampaign(ctx(), options(), model());
-        const summary = await waitForCampaign(ctx(), created.campaignId) as unknown as BtpCycleSummary;
+        const summary = await waitForBtpCampaign(ctx(), created.campaignId);
         assert.equal(summary.method, 'btp');
         assert.equal(summary.simulated, true);
         assert.deepEqual(summary.iterations.map((h) => h.iteration), [0, 1]);
@@ -174,7 +174,7 @@ if (process.env.BTP_TRAINING_WORKER === '1') {
         child.kill('SIGKILL');
         await new Promise((r) => child!.once('exit', r));
         training = await trainingWorker();
-        const summary = await waitForCampaign(ctx(), created.campaignId) as unknown as BtpCycleSummary;
+        const summary = await waitForBtpCampaign(ctx(), created.campaignId);
         const [run] = await db.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, created.campaignId));
         assert.equal(run!.status, 'succeeded');
         const m = run!.metrics as { steps: number; resumed_from_step: number; losses: number[] };
