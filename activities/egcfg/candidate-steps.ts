@@ -15,11 +15,12 @@ import { heartbeat } from '../heartbeat.ts';
 import { callSeed } from '../../core/egcfg/seed.ts';
 import { fixedIdsOf } from './prompt-ids.ts';
 import { promptsConfigOf } from './prompts.ts';
+import { prepareSummarySchema, type PrepareSummary } from '../../core/stored/egcfg-step.ts';
 import { contextOverflow, meterColumns, type SampleRef, type StepRef, type StepResult, type StepStore, type StoredState } from './step-store.ts';
 
 /** The candidate steps of a refresh. */
 export function candidateActivities(deps: ActivityDeps, st: StepStore) {
-  const { db, loadGeneration, existingStep, latestState, stepContext, advance, writeStep, modelFor } = st;
+  const { db, loadGeneration, existingStep, existingStepAs, latestState, stepContext, advance, writeStep, writeStepAs, modelFor } = st;
   return {
     /** One candidate-sampling request (spec §1.5) on the unconditional (or, for early stop, conditional) prompt. Inference queue. */
     async egcfgSampleCandidates(ref: SampleRef): Promise<StepResult> {
@@ -69,9 +70,9 @@ export function candidateActivities(deps: ActivityDeps, st: StepStore) {
     },
 
     /** make_executable (in the sandbox) and dedupe of one request's candidates; says whether a second request is due. Sandbox queue. */
-    async egcfgPrepareCandidates(ref: SampleRef): Promise<StepResult & { accepted: number; needAnother: boolean }> {
-      const done = await existingStep(ref);
-      if (done) return done as unknown as StepResult & { accepted: number; needAnother: boolean };
+    async egcfgPrepareCandidates(ref: SampleRef): Promise<PrepareSummary> {
+      const done = await existingStepAs(ref, prepareSummarySchema);
+      if (done) return done;
       const t0 = performance.now();
       const { cfg } = await loadGeneration(ref.generationId);
       const all = await db.select().from(egcfgCandidates).where(and(
@@ -109,14 +110,14 @@ export function candidateActivities(deps: ActivityDeps, st: StepStore) {
         }).where(eq(egcfgCandidates.id, c.id));
       }
       const needAnother = needsAnotherRequest(after.accepted.length, cfg.s, ref.request + 1);
-      return writeStep({
+      return writeStepAs({
         generationId: ref.generationId, seq: ref.seq, kind: 'prepare', lineIndex: ref.lineIndex,
         summary: {
           seq: ref.seq, next: ref.side === 'uncond' ? 'build_signal' : 'sample_cond_candidates', side: ref.side, request: ref.request,
           accepted: after.accepted.length, needAnother, examined: fresh.length,
         },
         sandboxRuns: fresh.length, sandboxMs, durationMs: performance.now() - t0,
-      }) as unknown as Promise<StepResult & { accepted: number; needAnother: boolean }>;
+      }, prepareSummarySchema);
     },
 
     /** Early stop: the conditional side's unique candidates (applyCondCandidates). Default queue. */
@@ -133,7 +134,7 @@ export function candidateActivities(deps: ActivityDeps, st: StepStore) {
       const { state: next, result } = advance(spec, applied, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'cond', lineIndex: ref.lineIndex, codeBefore: currentCode(state.gen),
-        state: next as unknown as Record<string, unknown>,
+        state: next,
         summary: { seq: ref.seq, ...result, condCandidates: accepted.length },
       });
     },

@@ -73,7 +73,7 @@ export function decodeActivities(st: StepStore) {
       const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'line', lineIndex: ref.lineIndex, codeBefore, appended,
-        state: state as unknown as Record<string, unknown>, tokens,
+        state: state, tokens,
         summary: {
           seq: ref.seq, ...result, tokens: tokens.length, guided: guidedTokens, changed: changedTokens,
           ...(overflow !== null ? { contextOverflow: overflow } : {}),

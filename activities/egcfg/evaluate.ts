@@ -31,6 +31,7 @@ import type { ActivityDeps } from '../deps.ts';
 import { storeActivities } from '../store.ts';
 import { problemOfRow } from '../problem-row.ts';
 import { executeOnce } from './generation.ts';
+import { stepSums } from './step-sums.ts';
 
 type GenerationRow = typeof egcfgGenerations.$inferSelect;
 
@@ -184,17 +185,6 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
   };
 }
 
-const sums = {
-  modelCalls: sql<number>`coalesce(sum(${egcfgSteps.modelCalls}), 0)`.mapWith(Number),
-  tokenizerCalls: sql<number>`coalesce(sum(${egcfgSteps.tokenizerCalls}), 0)`.mapWith(Number),
-  promptTokens: sql<number>`coalesce(sum(${egcfgSteps.promptTokens}), 0)`.mapWith(Number),
-  completionTokens: sql<number>`coalesce(sum(${egcfgSteps.completionTokens}), 0)`.mapWith(Number),
-  guidedTokens: sql<number>`coalesce(sum(${egcfgSteps.guidedTokens}), 0)`.mapWith(Number),
-  changedTokens: sql<number>`coalesce(sum(${egcfgSteps.changedTokens}), 0)`.mapWith(Number),
-  sandboxRuns: sql<number>`coalesce(sum(${egcfgSteps.sandboxRuns}), 0)`.mapWith(Number),
-  sandboxMs: sql<number>`coalesce(sum(${egcfgSteps.sandboxMs}), 0)`.mapWith(Number),
-};
-
 /** Verdicts of a campaign under one protocol, keyed by problem id (errors count as not passed, as in pass@1). */
 async function verdictsOf(db: Database, campaignId: string, protocol: string): Promise<Map<number, boolean>> {
   const rows = await db.select({ problemId: results.problemId, passed: results.passed }).from(results)
@@ -227,14 +217,14 @@ async function visibleTestAudit(db: Database, campaignId: string): Promise<Visib
 
 /** Everything one problem cost, over all its generations (cancelled ones included). */
 async function problemCost(db: Database, campaignId: string, problemId: number) {
-  const [row] = await db.select(sums).from(egcfgSteps)
+  const [row] = await db.select(stepSums).from(egcfgSteps)
     .innerJoin(egcfgGenerations, eq(egcfgGenerations.id, egcfgSteps.generationId))
     .where(and(eq(egcfgGenerations.campaignId, campaignId), eq(egcfgGenerations.problemId, problemId)));
   return row!;
 }
 
 async function campaignCost(db: Database, campaignId: string, problemsCount: number, solved: number): Promise<EgcfgCostSummary> {
-  const [row] = await db.select(sums).from(egcfgSteps)
+  const [row] = await db.select(stepSums).from(egcfgSteps)
     .innerJoin(egcfgGenerations, eq(egcfgGenerations.id, egcfgSteps.generationId))
     .where(eq(egcfgGenerations.campaignId, campaignId));
   const [g] = await db.select({

@@ -12,6 +12,8 @@ import type { ActivityDeps } from '../deps.ts';
 import { heartbeat } from '../heartbeat.ts';
 import { runnableProgram } from './signal-step.ts';
 import type { StepStore } from './step-store.ts';
+import { stepSums, stepTimeSums } from './step-sums.ts';
+import type { StepTotals } from '../../core/stored/egcfg-generation.ts';
 
 /** The closing steps of a generation. */
 export function finishActivities(deps: ActivityDeps, st: StepStore) {
@@ -68,7 +70,7 @@ export function finishActivities(deps: ActivityDeps, st: StepStore) {
       await db.update(egcfgGenerations).set({
         status: passed ? 'passed' : 'failed', passedVisible: input.passedVisible,
         ...(input.selectionSuite === undefined ? {} : { stats: sql`coalesce(${egcfgGenerations.stats}, '{}'::jsonb) || ${JSON.stringify(selection)}::jsonb` }),
-        visiblePassed: input.testsPassed, visibleTotal: input.testsTotal, cost: totals as unknown as Record<string, unknown>,
+        visiblePassed: input.testsPassed, visibleTotal: input.testsTotal, cost: totals,
         finishedAt: new Date(),
       }).where(and(eq(egcfgGenerations.id, input.generationId), eq(egcfgGenerations.status, 'running')));
     },
@@ -77,7 +79,7 @@ export function finishActivities(deps: ActivityDeps, st: StepStore) {
     async egcfgMarkCancelled(input: { generationId: number; reason: string }): Promise<void> {
       const totals = await stepTotals(db, input.generationId);
       await db.update(egcfgGenerations).set({
-        status: 'cancelled', error: pgText(input.reason), cost: totals as unknown as Record<string, unknown>, finishedAt: new Date(),
+        status: 'cancelled', error: pgText(input.reason), cost: totals, finishedAt: new Date(),
       }).where(and(eq(egcfgGenerations.id, input.generationId), eq(egcfgGenerations.status, 'running')));
     },
 
@@ -85,45 +87,16 @@ export function finishActivities(deps: ActivityDeps, st: StepStore) {
     async egcfgMarkError(input: { generationId: number; error: string }): Promise<void> {
       const totals = await stepTotals(db, input.generationId);
       await db.update(egcfgGenerations).set({
-        status: 'error', error: pgText(input.error), cost: totals as unknown as Record<string, unknown>, finishedAt: new Date(),
+        status: 'error', error: pgText(input.error), cost: totals, finishedAt: new Date(),
       }).where(and(eq(egcfgGenerations.id, input.generationId), eq(egcfgGenerations.status, 'running')));
     },
   };
 }
 
-export interface StepTotals {
-  steps: number;
-  lines: number;
-  tokens: number;
-  guidedTokens: number;
-  changedTokens: number;
-  modelCalls: number;
-  tokenizerCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  sandboxRuns: number;
-  sandboxMs: number;
-  modelMs: number;
-  /** Per phase, mirroring the authors' guidance vs beam-search counters. */
-  phases: Record<'reasoning' | 'guidance' | 'candidates', { modelCalls: number; promptTokens: number; completionTokens: number; sandboxRuns: number; sandboxMs: number }>;
-}
-
 /** Sums over a generation's steps. */
 export async function stepTotals(db: Database, generationId: number): Promise<StepTotals> {
-  const rows = await db.select({
-    kind: egcfgSteps.kind,
-    steps: sql<number>`count(*)`.mapWith(Number),
-    tokens: sql<number>`coalesce(sum(${egcfgSteps.tokenCount}), 0)`.mapWith(Number),
-    guided: sql<number>`coalesce(sum(${egcfgSteps.guidedTokens}), 0)`.mapWith(Number),
-    changed: sql<number>`coalesce(sum(${egcfgSteps.changedTokens}), 0)`.mapWith(Number),
-    modelCalls: sql<number>`coalesce(sum(${egcfgSteps.modelCalls}), 0)`.mapWith(Number),
-    tokenizerCalls: sql<number>`coalesce(sum(${egcfgSteps.tokenizerCalls}), 0)`.mapWith(Number),
-    promptTokens: sql<number>`coalesce(sum(${egcfgSteps.promptTokens}), 0)`.mapWith(Number),
-    completionTokens: sql<number>`coalesce(sum(${egcfgSteps.completionTokens}), 0)`.mapWith(Number),
-    sandboxRuns: sql<number>`coalesce(sum(${egcfgSteps.sandboxRuns}), 0)`.mapWith(Number),
-    sandboxMs: sql<number>`coalesce(sum(${egcfgSteps.sandboxMs}), 0)`.mapWith(Number),
-    modelMs: sql<number>`coalesce(sum(${egcfgSteps.modelMs}), 0)`.mapWith(Number),
-  }).from(egcfgSteps).where(eq(egcfgSteps.generationId, generationId)).groupBy(egcfgSteps.kind);
+  const rows = await db.select({ kind: egcfgSteps.kind, steps: sql<number>`count(*)`.mapWith(Number), ...stepSums, ...stepTimeSums })
+    .from(egcfgSteps).where(eq(egcfgSteps.generationId, generationId)).groupBy(egcfgSteps.kind);
   const zero = () => ({ modelCalls: 0, promptTokens: 0, completionTokens: 0, sandboxRuns: 0, sandboxMs: 0 });
   const t: StepTotals = {
     steps: 0, lines: 0, tokens: 0, guidedTokens: 0, changedTokens: 0, modelCalls: 0, tokenizerCalls: 0, promptTokens: 0,
@@ -132,7 +105,7 @@ export async function stepTotals(db: Database, generationId: number): Promise<St
   for (const r of rows) {
     t.steps += r.steps;
     if (r.kind === 'line') t.lines += r.steps;
-    t.tokens += r.tokens; t.guidedTokens += r.guided; t.changedTokens += r.changed; t.modelCalls += r.modelCalls;
+    t.tokens += r.tokens; t.guidedTokens += r.guidedTokens; t.changedTokens += r.changedTokens; t.modelCalls += r.modelCalls;
     t.tokenizerCalls += r.tokenizerCalls; t.promptTokens += r.promptTokens; t.completionTokens += r.completionTokens;
     t.sandboxRuns += r.sandboxRuns; t.sandboxMs += r.sandboxMs; t.modelMs += r.modelMs;
     const phase = r.kind === 'reasoning' || r.kind === 'gamma0' ? 'reasoning' : r.kind === 'line' ? 'guidance' : 'candidates';

@@ -18,7 +18,8 @@ import { stepStore } from './step-store.ts';
 
 export { contextOverflow, sha256, type NextKind, type SampleRef, type StepRef, type StepResult } from './step-store.ts';
 export { runnableProgram, signalTrace, traceCalls } from './signal-step.ts';
-export { executeOnce, stepTotals, type StepTotals } from './finish-steps.ts';
+export { executeOnce, stepTotals } from './finish-steps.ts';
+export type { StepTotals } from '../../core/stored/egcfg-generation.ts';
 
 export function egcfgGenerationActivities(deps: ActivityDeps) {
   const st = stepStore(deps);

@@ -75,7 +75,7 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
       const stopReason = choice?.finish_reason === 'length' ? 'max_new_tokens' : 'eos';
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'gamma0', lineIndex: 0, appended: text,
-        state: state as unknown as Record<string, unknown>,
+        state: state,
         summary: { seq: ref.seq, next: 'done', stopReason, egcfgPath: 'local', tries: [{ temperature: 0, text, accepted: true }] },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,
       });
@@ -89,7 +89,7 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
       const { state, result } = advance(spec, { gen: startLocalGeneration(prefix), ids: [] }, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: '',
-        state: state as unknown as Record<string, unknown>,
+        state: state,
         summary: { seq: ref.seq, ...result, egcfgPath: 'local', prefixFallback: false, tries: [] },
       });
     },
@@ -136,7 +136,7 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
       const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'line', lineIndex: ref.lineIndex, codeBefore: currentCode(start.gen), appended,
-        state: state as unknown as Record<string, unknown>, tokens,
+        state: state, tokens,
         summary: {
           seq: ref.seq, ...result, tokens: tokens.length, guided: guided ? tokens.length : 0, changed, egcfgPath: 'local',
           ...(overflow !== null ? { contextOverflow: overflow } : {}),

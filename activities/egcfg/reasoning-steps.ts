@@ -50,7 +50,7 @@ export function reasoningActivities(st: StepStore) {
       await db.insert(egcfgGenerations).values({
         campaignId: input.campaignId, problemId: input.problemId, runId: a.runId, agent: a.name, gamma: input.gamma,
         attempt: input.attempt, agentIndex: a.index, gammaIndex: input.gammaIndex,
-        config: pgJson(config as unknown as Record<string, unknown>), seed: a.seed + input.attempt, model: pgText(input.model.model),
+        config: pgJson(config), seed: a.seed + input.attempt, model: pgText(input.model.model),
         simulated: input.model.kind === 'openai' && input.model.simulated,
         workflowId: activityContext()?.info.workflowExecution?.workflowId ?? 'direct',
         basePrompt: pgText(built.basePrompt),
@@ -83,7 +83,7 @@ export function reasoningActivities(st: StepStore) {
       };
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'gamma0', lineIndex: 0, appended: last.slice(lead.length),
-        state: state as unknown as Record<string, unknown>,
+        state,
         summary: { seq: ref.seq, next: 'done', stopReason: answer === null ? 'no_entry_point_block' : 'eos', tries, budget, ...(resumed > 0 ? { resumedTries: resumed } : {}) },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,
       });
@@ -111,7 +111,7 @@ export function reasoningActivities(st: StepStore) {
       const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: forced,
-        state: state as unknown as Record<string, unknown>,
+        state: state,
         summary: { seq: ref.seq, ...result, prefixFallback: split === null, tries, budget, ...(resumed > 0 ? { resumedTries: resumed } : {}) },
         ...meterColumns(model.meter), durationMs: performance.now() - t0,
       });

@@ -109,7 +109,7 @@ export function signalActivities(deps: ActivityDeps, st: StepStore) {
       const { state: next, result } = advance(spec, applied, await stepContext(gen));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'signal', lineIndex: ref.lineIndex, codeBefore: currentCode(state.gen),
-        signal, state: next as unknown as Record<string, unknown>,
+        signal, state: next,
         summary: { seq: ref.seq, ...result, candidates: programs.length, entries: entries.length, signalChars: signal.length, ...(fit ? { signalFit: fit } : {}) },
         sandboxRuns: runs, sandboxMs, ...meterColumns(model.meter), durationMs: performance.now() - t0,
       });

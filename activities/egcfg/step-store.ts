@@ -6,47 +6,29 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, desc, eq, isNotNull, lt, ne } from 'drizzle-orm';
+import type { z } from 'zod';
 import { pgJson } from '../../core/pg-text.ts';
-import { nextAction, type GenerationSpec, type GenerationState, type StepContext } from '../../core/egcfg/index.ts';
+import { nextAction, type GenerationSpec, type StepContext } from '../../core/egcfg/index.ts';
 import type { Problem } from '../../core/datasets/index.ts';
 import { problemOfRow } from '../problem-row.ts';
-import type { EgcfgGenerationInput } from '../../core/contracts.ts';
+import { agentConfigStoredSchema, type AgentConfigStored } from '../../core/stored/egcfg-generation.ts';
+import { stepSummarySchema, storedStateSchema, type StepResult, type StepSummary, type StoredState } from '../../core/stored/egcfg-step.ts';
 import { egcfgGenerations, egcfgSteps, problems } from '../../db/schema/index.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { storeActivities } from '../store.ts';
+import { storedOfRow } from '../stored-row.ts';
 import { heartbeat, latestHeartbeat } from '../heartbeat.ts';
 import { EgcfgModel, type Meter } from './model.ts';
 
-/** What the workflow does after a step. */
-export type NextKind = 'build_signal' | 'sample_cond_candidates' | 'decode' | 'done';
-
-export interface StepResult {
-  seq: number;
-  next: NextKind;
-  /** Set when next = 'done'. */
-  stopReason?: string;
-}
+// The stored shapes (egcfg_steps.state / .summary, egcfg_generations.config): zod schemas in core/stored/, read back
+// through storedOfRow so a row that does not fit fails the activity for good, naming the row.
+export type { AgentConfigStored } from '../../core/stored/egcfg-generation.ts';
+export type { NextKind, PrepareSummary, StepResult, StepSummary, StoredState } from '../../core/stored/egcfg-step.ts';
 
 export interface StepRef { generationId: number; seq: number; lineIndex: number }
 export interface SampleRef extends StepRef { side: 'uncond' | 'cond'; request: number }
 
-/** The step machine's state plus the token ids of `generated` (the decode prompts are sent as token ids). */
-export interface StoredState {
-  gen: GenerationState;
-  ids: number[];
-}
-
 export type GenerationRow = typeof egcfgGenerations.$inferSelect;
-
-export interface AgentConfigStored {
-  t: number; s: number; d: number | null; k: number; promptType: 'deepseek_instruct' | 'long_code';
-  maxNewTokens: number; topLogprobs: number; reasoningMaxTokens: number; earlyStop: boolean; wallCapMs: number;
-  traceTimeoutMs: number; traceMaxChars: number; model: EgcfgGenerationInput['model'];
-  /** max_tokens per candidate request (candidateMaxTokens); absent in older rows = 512. */
-  candidateMaxTokens?: number;
-  /** Reasoning tries and their tokens per γ (core/egcfg/reasoning-budget.ts); absent = the authors' 10 × max_tokens. */
-  reasoningBudget?: { tries: number; tokens: number };
-}
 
 export function activityContext(): Context | null {
   try { return Context.current(); } catch { return null; }
@@ -87,7 +69,7 @@ export function stepStore(deps: ActivityDeps) {
     const [p] = await db.select({ problem: problems.problem }).from(problems).where(eq(problems.id, gen.problemId));
     if (!p) throw ApplicationFailure.nonRetryable(`unknown problem ${gen.problemId}`);
     const problem = problemOfRow(p.problem, gen.problemId);
-    const cfg = gen.config as unknown as AgentConfigStored;
+    const cfg = storedOfRow(agentConfigStoredSchema, gen.config, { table: 'egcfg_generations', column: 'config', id: gen.id });
     const spec: GenerationSpec = {
       entryPoint: problem.entryPoint, gamma: gen.gamma, k: cfg.k, maxNewTokens: cfg.maxNewTokens, wallCapMs: cfg.wallCapMs,
       ...(cfg.earlyStop ? {} : { earlyStop: false as const }),
@@ -95,18 +77,20 @@ export function stepStore(deps: ActivityDeps) {
     return { gen, problem, cfg, spec };
   }
 
-  async function existingStep(ref: { generationId: number; seq: number }) {
-    const [row] = await db.select({ summary: egcfgSteps.summary }).from(egcfgSteps)
+  /** Step `seq`'s summary if that step is written, read as `schema` (a step kind's own summary, or any step's). */
+  async function existingStepAs<S extends z.ZodType<StepSummary>>(ref: { generationId: number; seq: number }, schema: S): Promise<z.output<S> | undefined> {
+    const [row] = await db.select({ id: egcfgSteps.id, summary: egcfgSteps.summary }).from(egcfgSteps)
       .where(and(eq(egcfgSteps.generationId, ref.generationId), eq(egcfgSteps.seq, ref.seq)));
-    return row ? (row.summary as unknown as StepResult & Record<string, unknown>) : undefined;
+    return row ? storedOfRow(schema, row.summary, { table: 'egcfg_steps', column: 'summary', id: row.id }) : undefined;
   }
+  const existingStep = (ref: { generationId: number; seq: number }) => existingStepAs(ref, stepSummarySchema);
 
   async function latestState(generationId: number, beforeSeq: number): Promise<StoredState> {
-    const [row] = await db.select({ state: egcfgSteps.state }).from(egcfgSteps)
+    const [row] = await db.select({ id: egcfgSteps.id, state: egcfgSteps.state }).from(egcfgSteps)
       .where(and(eq(egcfgSteps.generationId, generationId), lt(egcfgSteps.seq, beforeSeq), isNotNull(egcfgSteps.state)))
       .orderBy(desc(egcfgSteps.seq)).limit(1);
     if (!row?.state) throw ApplicationFailure.nonRetryable(`generation ${generationId}: no state before step ${beforeSeq}`);
-    return row.state as unknown as StoredState;
+    return storedOfRow(storedStateSchema, row.state, { table: 'egcfg_steps', column: 'state', id: row.id });
   }
 
   async function stepContext(gen: GenerationRow): Promise<StepContext> {
@@ -127,17 +111,19 @@ export function stepStore(deps: ActivityDeps) {
     return { state, result: { next: a.kind === 'next_token' || a.kind === 'next_line' ? 'decode' : a.kind } };
   }
 
-  async function writeStep(values: typeof egcfgSteps.$inferInsert): Promise<StepResult & Record<string, unknown>> {
+  async function writeStepAs<S extends z.ZodType<StepSummary>>(values: typeof egcfgSteps.$inferInsert, schema: S): Promise<z.output<S>> {
     // Postgres text and jsonb cannot hold NUL, which a model can emit: stored as U+FFFD (core/pg-text.ts), else the
     // insert would fail on every retry. The step says so; the next steps read the stored (replaced) state.
     const raw = { ...values, activityAttempt: attemptNo() };
     const clean = pgJson(raw);
     const nul = JSON.stringify(clean) !== JSON.stringify(raw);
     await db.insert(egcfgSteps).values(nul ? { ...clean, summary: { ...clean.summary, nulReplaced: true } } : clean).onConflictDoNothing();
-    const stored = await existingStep({ generationId: values.generationId, seq: values.seq });
+    const stored = await existingStepAs({ generationId: values.generationId, seq: values.seq }, schema);
     if (!stored) throw new Error(`step ${values.seq} of generation ${values.generationId} vanished after insert`);
     return stored;
   }
+
+  const writeStep = (values: typeof egcfgSteps.$inferInsert) => writeStepAs(values, stepSummarySchema);
 
   function modelFor(gen: GenerationRow, cfg: AgentConfigStored, problemId: number): EgcfgModel {
     return new EgcfgModel(cfg.model, {
@@ -153,5 +139,5 @@ export function stepStore(deps: ActivityDeps) {
     });
   }
 
-  return { db, loadGeneration, existingStep, latestState, stepContext, advance, writeStep, modelFor };
+  return { db, loadGeneration, existingStep, existingStepAs, latestState, stepContext, advance, writeStep, writeStepAs, modelFor };
 }

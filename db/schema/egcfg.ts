@@ -4,6 +4,8 @@
 import {
   bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { AgentConfigStored, GenerationStatsStored, StepTotals } from '../../core/stored/egcfg-generation.ts';
+import type { StepSummary, StoredState } from '../../core/stored/egcfg-step.ts';
 import { campaigns, problems, runs, samples } from './core.ts';
 
 /** One generation: a (problem, agent, γ, attempt) of an EG-CFG campaign. `runId` is the agent's row in `runs`. */
@@ -20,7 +22,7 @@ export const egcfgGenerations = pgTable('egcfg_generations', {
   agentIndex: integer('agent_index').notNull(),
   gammaIndex: integer('gamma_index').notNull(),
   /** Agent hyperparameters (t, s, d, k, promptType) and the generation limits (maxNewTokens, topLogprobs, ...). */
-  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  config: jsonb('config').$type<AgentConfigStored>().notNull(),
   seed: integer('seed').notNull(),
   model: text('model').notNull(),
   simulated: boolean('simulated').notNull(),
@@ -39,10 +41,10 @@ export const egcfgGenerations = pgTable('egcfg_generations', {
   passedVisible: boolean('passed_visible'),
   visiblePassed: integer('visible_passed'),
   visibleTotal: integer('visible_total'),
-  /** Per-phase cost (reasoning / guidance / candidates) as core/egcfg/cost.ts PhaseCosts, summed over the steps. */
-  cost: jsonb('cost').$type<Record<string, unknown>>(),
-  /** Step-machine statistics: refreshes, emptySignals, guidedSteps, changedTokens, steps. */
-  stats: jsonb('stats').$type<Record<string, unknown>>(),
+  /** The sums over the steps, in total and per phase (reasoning / guidance / candidates): core/stored/egcfg-generation.ts StepTotals. */
+  cost: jsonb('cost').$type<StepTotals>(),
+  /** Step-machine statistics (refreshes, emptySignals, guidedSteps, changedTokens, steps) and the selection verdict. */
+  stats: jsonb('stats').$type<GenerationStatsStored>(),
   error: text('error'),
   startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
@@ -68,11 +70,11 @@ export const egcfgSteps = pgTable('egcfg_steps', {
   appended: text('appended'),
   /** The signal a `signal` step built ('' = empty: no candidate produced a trace, guidance skipped). */
   signal: text('signal'),
-  state: jsonb('state').$type<Record<string, unknown>>(),
+  state: jsonb('state').$type<StoredState>(),
   /** Line steps: each chosen token {id, text, guided, changed, uncond, cond} (top-k of both sides). */
   tokens: jsonb('tokens').$type<unknown[]>(),
   /** What the workflow does next (build_signal | sample_cond_candidates | decode | done) and small facts. */
-  summary: jsonb('summary').$type<Record<string, unknown>>().notNull(),
+  summary: jsonb('summary').$type<StepSummary>().notNull(),
   tokenCount: integer('token_count').notNull().default(0),
   guidedTokens: integer('guided_tokens').notNull().default(0),
   /** Tokens where the guided argmax differed from the unguided (unconditional) argmax. */

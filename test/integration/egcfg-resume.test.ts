@@ -178,7 +178,7 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     const lines = over.filter((s) => s.kind === 'line');
     assert.ok(lines.length > 0, 'some line met a conditional prompt over the context');
     for (const l of lines) {
-      assert.match((l.summary as { contextOverflow: string }).contextOverflow, /maximum context length/);
+      assert.match(String(l.summary.contextOverflow), /maximum context length/);
       assert.ok((l.tokens as Array<{ guided: boolean }>).some((t) => !t.guided), 'tokens after the overflow are unguided');
     }
     assert.ok(steps.every((s) => !('signalFit' in (s.summary as object))), 'nothing to fit against: no signal was fitted');

@@ -5,11 +5,26 @@ import type { Database } from '../../db/client.ts';
 import {
   campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, events, executions, problems, results, runs, samples,
 } from '../../db/schema/index.ts';
+import type { AgentConfigStored, StepTotals } from '../../core/stored/egcfg-generation.ts';
 import { stubProblem } from './stub-problem.ts';
 
 export interface SeededCampaign { campaignId: string; taskIds: string[]; generationId: number }
 
 const cost = { modelCalls: 2, promptTokens: 100, completionTokens: 20, sandboxExecutions: 1, sandboxMs: 12, wallMs: 40 };
+/** An agent's stored config (core/stored/egcfg-generation.ts), as egcfgBegin writes it. */
+const agentConfig: AgentConfigStored = {
+  t: 0.7, s: 3, d: 2, k: 1, promptType: 'deepseek_instruct', maxNewTokens: 512, topLogprobs: 5, reasoningMaxTokens: 2048, earlyStop: true,
+  wallCapMs: 2_400_000, traceTimeoutMs: 5000, traceMaxChars: 100_000, candidateMaxTokens: 512,
+  model: { kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1', model: 'simulated-deepseek', simulated: true },
+};
+/** A generation's summed cost (core/stored/egcfg-generation.ts StepTotals), as finish-steps.ts writes it. */
+function totals(modelCalls: number, promptTokens: number, completionTokens: number, sandboxRuns: number, sandboxMs: number): StepTotals {
+  const zero = { modelCalls: 0, promptTokens: 0, completionTokens: 0, sandboxRuns: 0, sandboxMs: 0 };
+  return {
+    steps: 6, lines: 2, tokens: 4, guidedTokens: 4, changedTokens: 1, modelCalls, tokenizerCalls: 0, promptTokens, completionTokens,
+    sandboxRuns, sandboxMs, modelMs: 0, phases: { reasoning: zero, guidance: { ...zero, modelCalls, promptTokens, completionTokens }, candidates: { ...zero, sandboxRuns, sandboxMs } },
+  };
+}
 
 /** `problemsCount` MBPP-shaped problems (task ids p0, p1, …), every one solved but every third (failed), p0 guided. */
 export async function seedEgcfgCampaign(db: Database, campaignId: string, problemsCount = 3, status = 'completed'): Promise<SeededCampaign> {
@@ -50,16 +65,17 @@ export async function seedEgcfgCampaign(db: Database, campaignId: string, proble
 }
 
 async function seedGeneration(db: Database, campaignId: string, problemId: number, runId: number, sampleId: number, i: number): Promise<number> {
-  const base = { campaignId, problemId, runId, agent: 't0.7-s3-d2', attempt: 0, agentIndex: 0, config: {}, seed: 40, model: 'simulated-deepseek', simulated: true, workflowId: 'w', basePrompt: 'prompt' };
-  await db.insert(egcfgGenerations).values({ ...base, gamma: 0, gammaIndex: 0, status: 'failed', finalCode: 'def add(a, b):\n    return a - b\n', cost: {} });
+  const base = { campaignId, problemId, runId, agent: 't0.7-s3-d2', attempt: 0, agentIndex: 0, config: agentConfig, seed: 40, model: 'simulated-deepseek', simulated: true, workflowId: 'w', basePrompt: 'prompt' };
+  await db.insert(egcfgGenerations).values({ ...base, gamma: 0, gammaIndex: 0, status: 'failed', finalCode: 'def add(a, b):\n    return a - b\n', cost: totals(0, 0, 0, 0, 0) });
   const [g] = await db.insert(egcfgGenerations).values({
     ...base, gamma: 3, gammaIndex: 1, status: 'passed', prefix: 'Think <first>.', finalCode: 'def add(a, b):\n    return a + b\n', sampleId,
-    stopReason: 'eos', passedVisible: true, visiblePassed: 1, visibleTotal: 1, cost: { guidance: cost }, stats: { steps: 2 },
+    stopReason: 'eos', passedVisible: true, visiblePassed: 1, visibleTotal: 1, cost: totals(cost.modelCalls, cost.promptTokens, cost.completionTokens, cost.sandboxExecutions, cost.sandboxMs), stats: { steps: 2 },
   }).returning({ id: egcfgGenerations.id });
   const id = g!.id;
   if (i !== 0) return id;
-  const step = (seq: number, kind: string, lineIndex: number, extra: Record<string, unknown> = {}) => ({
-    generationId: id, seq, kind, lineIndex, summary: { next: 'decode' }, modelCalls: 1, promptTokens: 10, completionTokens: 2, ...extra,
+  const step = (seq: number, kind: string, lineIndex: number, extra: Omit<Partial<typeof egcfgSteps.$inferInsert>, 'summary'> & { summary?: Record<string, unknown> } = {}) => ({
+    generationId: id, seq, kind, lineIndex, modelCalls: 1, promptTokens: 10, completionTokens: 2, ...extra,
+    summary: { seq, next: 'decode' as const, ...extra.summary },
   });
   const tok = (tid: number, text: string, changed: boolean) => ({
     id: tid, text, guided: true, changed, uncond: [[changed ? 99 : tid, -0.1], [tid, -0.5]], cond: [[tid, -0.05], [99, -2]],
