@@ -3,7 +3,7 @@
 // completion from. The campaign flags are derived from the option schemas (campaigns/options/): their names, help,
 // bounds and defaults, and how a flag's text becomes an option. Light on purpose (zod and the schemas only).
 import { resolve } from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { OptionsError } from '../campaigns/options.ts';
 import { cliRegistry, defOf, kebab, unwrapOption, type CliMeta } from '../campaigns/options/field.ts';
 
@@ -24,32 +24,32 @@ export type FlagTable = Record<string, FlagDecl>;
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 
-/** What an option schema holds, for the help: the inner type, its choices and bounds, its default. */
 /** A number schema's bounds as the help shows them: [1..64] for integers, (0..1] where a bound is exclusive. */
-function numberBounds(s: z.ZodType): string | undefined {
-  const checks = ((s as unknown as { def: { checks?: Array<{ _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string } } }> } }).def.checks ?? []).map((c) => c._zod.def);
-  const isInt = checks.some((c) => c.format === 'safeint' || c.format === 'int32');
+function numberBounds(s: z.ZodNumber): string | undefined {
+  const isInt = s.isInt;
   let lo = '', hi = '', open = '[', close = ']';
-  for (const c of checks) {
-    if (c.value === undefined || !Number.isFinite(c.value)) continue;
-    if (c.check === 'greater_than') {
-      if (isInt && !c.inclusive) lo = String(c.value + 1);
-      else { lo = String(c.value); open = c.inclusive ? '[' : '('; }
-    }
-    if (c.check === 'less_than') {
-      if (isInt && !c.inclusive) hi = String(c.value - 1);
-      else { hi = String(c.value); close = c.inclusive ? ']' : ')'; }
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  for (const c of s.def.checks ?? []) {
+    if (c instanceof z.core.$ZodCheckGreaterThan && finite(c._zod.def.value)) {
+      const { value, inclusive } = c._zod.def;
+      if (isInt && !inclusive) lo = String(value + 1);
+      else { lo = String(value); open = inclusive ? '[' : '('; }
+    } else if (c instanceof z.core.$ZodCheckLessThan && finite(c._zod.def.value)) {
+      const { value, inclusive } = c._zod.def;
+      if (isInt && !inclusive) hi = String(value - 1);
+      else { hi = String(value); close = inclusive ? ']' : ')'; }
     }
   }
   return lo || hi ? `${open}${lo}..${hi}${close}` : undefined;
 }
 
-export function schemaInfo(schema: z.ZodType): { type: string; choices?: string[]; bounds?: string; defaultValue?: unknown; optional: boolean } {
+/** What an option schema holds, for the help: the inner type, its choices and bounds, its default. */
+export function schemaInfo(schema: z.core.$ZodType): { type: string; choices?: string[]; bounds?: string; defaultValue?: unknown; optional: boolean } {
   const { inner: s, optional, defaultValue } = unwrapOption(schema);
   const d = defOf(s);
   const base = { type: d.type, optional, ...(defaultValue === undefined ? {} : { defaultValue }) };
   if (d.type === 'enum') return { ...base, choices: Object.values(d.entries ?? {}).map(String) };
-  if (d.type === 'number') return { ...base, bounds: numberBounds(s) };
+  if (s instanceof z.ZodNumber) return { ...base, bounds: numberBounds(s) };
   if (d.type === 'array' && d.element) return { ...base, type: `array of ${defOf(d.element).type}` };
   return base;
 }
@@ -68,7 +68,7 @@ export function schemaFlags(fields: Record<string, z.ZodType>, group: string, om
     const bounds = info.bounds ? ` ${info.bounds}` : '';
     const choices = info.choices && value !== info.choices.join('|') ? ` (${info.choices.join(', ')})` : '';
     const dflt = info.defaultValue !== undefined && parse !== 'negate' ? ` (default: ${showDefault(info.defaultValue)})` : '';
-    const help = `${(schema as unknown as { description?: string }).description ?? field}${choices}${bounds}${dflt}`;
+    const help = `${schema.description ?? field}${choices}${bounds}${dflt}`;
     table[meta.flag ?? kebab(field)] = parse === 'negate'
       ? { type: 'boolean', help, group, field, parse }
       : { type: 'string', value, help, group, field, parse, ...(parse === 'files' ? { multiple: true } : {}) };

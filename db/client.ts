@@ -50,7 +50,7 @@ export async function openDatabase(target: string, opts: { poolSize?: number; di
       throw new Error(`could not migrate Postgres at ${redactUrl(target)}: ${(err as Error).message}`, { cause: err });
     }
     return {
-      db: db as unknown as Database,
+      db,
       driver: 'postgres',
       location: redactUrl(target),
       close: () => client.end({ timeout: 5 }),
@@ -60,7 +60,7 @@ export async function openDatabase(target: string, opts: { poolSize?: number; di
     // A PGlite folder has one owner process; this one talks to it (db/local-owner.ts).
     const { client, owner } = await connectToOwner(target, opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {});
     return {
-      db: drizzlePostgres(client, { schema }) as unknown as Database,
+      db: drizzlePostgres(client, { schema }),
       driver: 'pglite',
       location: target,
       owner: { pid: owner.pid, command: owner.command },
@@ -78,5 +78,5 @@ export async function openPglite(target: string): Promise<{ client: PGlite; db: 
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
-  return { client, db: db as unknown as Database, location: dataDir ?? 'memory://', close: () => client.close() };
+  return { client, db, location: dataDir ?? 'memory://', close: () => client.close() };
 }

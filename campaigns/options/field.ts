@@ -35,18 +35,26 @@ export function opt<T extends z.ZodType>(schema: T, help: string, cli: CliMeta =
 export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** The parts of a zod schema's definition the CLI help and the dashboard form read. */
-export interface SchemaDef { type: string; innerType?: z.ZodType; defaultValue?: unknown; entries?: Record<string, unknown>; element?: z.ZodType; options?: unknown[] }
-export const defOf = (s: z.ZodType): SchemaDef => (s as unknown as { def: SchemaDef }).def;
+export interface SchemaDef { type: string; innerType?: z.core.$ZodType; defaultValue?: unknown; entries?: Record<string, unknown>; element?: z.core.$ZodType; options?: unknown[] }
+
+/** Those parts, read through zod 4's public classes (instanceof narrows each to its typed `def`). */
+export function defOf(s: z.core.$ZodType): SchemaDef {
+  if (s instanceof z.ZodDefault) return { type: 'default', innerType: s.def.innerType, defaultValue: s.def.defaultValue };
+  if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) return { type: s.def.type, innerType: s.def.innerType };
+  if (s instanceof z.ZodEnum) return { type: 'enum', entries: s.def.entries, options: s.options };
+  if (s instanceof z.ZodArray) return { type: 'array', element: s.def.element };
+  return { type: s._zod.def.type };
+}
 
 /** An option's schema without its default / optional / nullable wrappers, with what they said. */
-export function unwrapOption(schema: z.ZodType): { inner: z.ZodType; optional: boolean; defaultValue: unknown } {
+export function unwrapOption(schema: z.core.$ZodType): { inner: z.core.$ZodType; optional: boolean; defaultValue: unknown } {
   let inner = schema;
   let optional = false;
   let defaultValue: unknown;
   for (;;) {
     const d = defOf(inner);
-    if (d.type === 'default') { defaultValue = d.defaultValue; inner = d.innerType!; continue; }
-    if (d.type === 'optional' || d.type === 'nullable') { optional = true; inner = d.innerType!; continue; }
+    if (d.type === 'default' && d.innerType) { defaultValue = d.defaultValue; inner = d.innerType; continue; }
+    if ((d.type === 'optional' || d.type === 'nullable') && d.innerType) { optional = true; inner = d.innerType; continue; }
     return { inner, optional, defaultValue };
   }
 }
