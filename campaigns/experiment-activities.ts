@@ -2,10 +2,11 @@
 // written, its launch recorded and returned, so the workflow starts it as a child), and write the report at the end.
 // Idempotent: a retried prepare finds the launch recorded under the campaign id the workflow chose.
 import { and, eq } from 'drizzle-orm';
-import { z } from 'zod';
 import { heartbeat } from '../activities/heartbeat.ts';
+import { storedOfRow } from '../activities/stored-row.ts';
 import type { CampaignLaunch, ExperimentActivities } from '../core/experiment-contracts.ts';
 import { pgJson } from '../core/pg-text.ts';
+import { campaignLaunchSchema } from '../core/stored/experiment-launch.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events } from '../db/schema/index.ts';
 import { writeExperimentFiles } from './experiment-report.ts';
@@ -13,18 +14,11 @@ import { parseRunOptions } from './options.ts';
 import { startCampaign } from './service.ts';
 
 const LAUNCH_KEY = 'experiment_launch';
-/** What a recorded launch must look like when read back (the inputs themselves were typed when written). */
-const LaunchSchema = z.object({
-  workflow: z.enum(['baselineCampaign', 'egcfgCampaign', 'btpCycle']),
-  workflowId: z.string().min(1),
-  input: z.object({ campaignId: z.string().min(1) }).passthrough(),
-});
 
 async function recordedLaunch(db: Database, campaignId: string): Promise<CampaignLaunch | undefined> {
-  const [row] = await db.select({ payload: events.payload }).from(events).where(and(eq(events.campaignId, campaignId), eq(events.key, LAUNCH_KEY)));
+  const [row] = await db.select({ id: events.id, payload: events.payload }).from(events).where(and(eq(events.campaignId, campaignId), eq(events.key, LAUNCH_KEY)));
   if (!row) return undefined;
-  // Checked for its shape here; the input itself was a typed CampaignLaunch when this activity wrote it.
-  return LaunchSchema.parse(row.payload) as unknown as CampaignLaunch;
+  return storedOfRow(campaignLaunchSchema, row.payload, { table: 'events', column: 'payload', id: row.id });
 }
 
 export function experimentActivities(db: Database): ExperimentActivities {

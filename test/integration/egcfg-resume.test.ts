@@ -193,9 +193,9 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     const fitted = steps.filter((s) => s.kind === 'signal' && 'signalFit' in (s.summary as object));
     assert.ok(fitted.length > 0, 'some signal was fitted to the context');
     for (const s of fitted) {
-      const f = (s.summary as { signalFit: { kept: number; dropped: number; condTokens: number; contextTokens: number } }).signalFit;
+      const f = s.summary.signalFit as { kept: number; dropped: number; condTokens: number; contextTokens: number };
       assert.equal(f.contextTokens, maxModelLen);
-      assert.ok(f.dropped > 0 || f.kept === 0 || (s.summary as { signalChars: number }).signalChars > 0);
+      assert.ok(f.dropped > 0 || f.kept === 0 || Number(s.summary.signalChars) > 0);
       assert.ok(f.condTokens + 64 + 512 <= maxModelLen, `fitted prompt ${f.condTokens} tokens leaves room for a 512-token request`);
       assert.ok(s.tokenizerCalls > 0, 'the fit was measured with the server tokenizer');
     }
