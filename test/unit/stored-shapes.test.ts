@@ -1,0 +1,79 @@
+// The stored jsonb shapes (core/stored/): what the activities write parses back as it was written, and a row that
+// does not fit fails with an error naming the table, the row and the field, non-retryably inside an activity.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { storedOfRow } from '../../activities/stored-row.ts';
+import { applySignal, startGeneration } from '../../core/egcfg/generation.ts';
+import { agentConfigStoredSchema, stepTotalsSchema } from '../../core/stored/egcfg-generation.ts';
+import { prepareSummarySchema, stepSummarySchema, storedStateSchema } from '../../core/stored/egcfg-step.ts';
+import { campaignLaunchSchema } from '../../core/stored/experiment-launch.ts';
+import { parseStored, StoredShapeError } from '../../core/stored/parse.ts';
+
+const at = { table: 'egcfg_steps', column: 'state', id: 42 };
+const model = { kind: 'openai' as const, baseUrl: 'http://127.0.0.1:1/v1', model: 'simulated-deepseek', simulated: true };
+
+describe('stored jsonb shapes', { timeout: 30_000 }, () => {
+  test('a step state round-trips through JSON and its schema unchanged', () => {
+    const spec = { entryPoint: 'add', gamma: 3, k: 1, maxNewTokens: 64 };
+    const gen = applySignal(spec, startGeneration('```python\n', 'def add('), { signal: '# Candidate <1>', uniqueExecutables: ['def add(a, b):\n    return a + b\n'] });
+    const state = { gen, ids: [1, 2, 3] };
+    assert.deepEqual(parseStored(storedStateSchema, JSON.parse(JSON.stringify(state)), at), state);
+    const ended = { gen: { ...gen, end: { reason: 'early_stop', code: 'x', earlyStop: 'loop', side: 'cond' } }, ids: [] };
+    assert.deepEqual(parseStored(storedStateSchema, ended, at), ended);
+  });
+
+  test('a state that is not one names the table, the row and the field', () => {
+    const gen = startGeneration('p', 'def f(');
+    const { generated: _dropped, ...rest } = gen;
+    assert.throws(() => parseStored(storedStateSchema, { gen: rest, ids: [] }, at), (err: unknown) => {
+      assert.ok(err instanceof StoredShapeError);
+      assert.match(err.message, /egcfg_steps\.state of row 42/);
+      assert.deepEqual(err.fields, ['gen.generated']);
+      return true;
+    });
+    assert.throws(() => parseStored(storedStateSchema, { gen, ids: ['x'] }, at), /ids\.0/);
+  });
+
+  test('inside an activity a bad row is a non-retryable ApplicationFailure with the row in its details', () => {
+    assert.throws(() => storedOfRow(stepSummarySchema, { next: 'fly' }, { table: 'egcfg_steps', column: 'summary', id: 7 }), (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure);
+      assert.equal(err.nonRetryable, true);
+      assert.equal(err.type, 'StoredShapeError');
+      assert.match(err.message, /egcfg_steps\.summary of row 7 .*seq/);
+      assert.deepEqual(err.details?.[0], { table: 'egcfg_steps', column: 'summary', id: 7, fields: ['seq', 'next'] });
+      return true;
+    });
+  });
+
+  test('a summary keeps its step facts; a prepare summary needs accepted and needAnother', () => {
+    const s = { seq: 3, next: 'build_signal', side: 'uncond', kept: 2, contextOverflow: 'maximum context length' };
+    assert.deepEqual(parseStored(stepSummarySchema, s, at), s);
+    assert.throws(() => parseStored(prepareSummarySchema, s, at), /accepted/);
+    assert.equal(parseStored(prepareSummarySchema, { ...s, accepted: 2, needAnother: false }, at).accepted, 2);
+  });
+
+  test('a generation config as egcfgBegin writes it, older rows without the prompt fields, and a bad model', () => {
+    const cfg = {
+      t: 0.7, s: 3, d: null, k: 1, promptType: 'deepseek_instruct', maxNewTokens: 512, topLogprobs: 5, reasoningMaxTokens: 2048,
+      earlyStop: true, wallCapMs: 2_400_000, traceTimeoutMs: 5000, traceMaxChars: 100_000, candidateMaxTokens: 512, model,
+      prompts: { source: 'ours' }, fence: null, forcedName: 'add', traceFormat: 'authors',
+    };
+    assert.deepEqual(parseStored(agentConfigStoredSchema, cfg, at), cfg);
+    const { prompts: _p, fence: _f, forcedName: _n, traceFormat: _t, candidateMaxTokens: _c, ...older } = cfg;
+    assert.deepEqual(parseStored(agentConfigStoredSchema, older, at), older);
+    assert.throws(() => parseStored(agentConfigStoredSchema, { ...cfg, model: { kind: 'openai', model: 'm' } }, at), /model\.baseUrl/);
+  });
+
+  test('a cost without its phases is refused', () => {
+    assert.throws(() => parseStored(stepTotalsSchema, { steps: 1, modelCalls: 2 }, at), StoredShapeError);
+  });
+
+  test('a recorded experiment launch: each workflow with its input shape', () => {
+    const baseline = { workflow: 'baselineCampaign', workflowId: 'campaign-c1', input: { campaignId: 'c1', runId: 1, model, params: { seed: 40 }, concurrency: 2 } };
+    assert.deepEqual(parseStored(campaignLaunchSchema, baseline, at), baseline);
+    const btp = { workflow: 'btpCycle', workflowId: 'campaign-c2', input: { campaignId: 'c2', runId: 1, trainProblemIds: [1], evalProblemIds: [2], sourceModel: model, targetModel: model, params: {} } };
+    assert.throws(() => parseStored(campaignLaunchSchema, btp, at), /input: not a btpCycle input/);
+    assert.throws(() => parseStored(campaignLaunchSchema, { ...baseline, workflow: 'nope' }, at), /workflow/);
+  });
+});
