@@ -1,30 +1,29 @@
 // The contracts between workflows, activities, the campaign service, the CLI and the API: small, serialisable inputs
 // and outputs of the workflows. Large payloads (code, traces, logprobs) stay in Postgres: workflows carry database ids
 // only. Types only, imported by all of them (so activities never import workflows/).
+import type { z } from 'zod';
 import type { VisibleTestAudit } from './egcfg/protocol.ts';
+import type { modelSpecSchema } from './model-spec.ts';
+import type * as F from './option-fields.ts';
 
-/** How to reach the model. The API key never enters a workflow history: activities read EGCFG_MODEL_API_KEY. */
-export type ModelSpec =
-  | {
-    kind: 'openai'; baseUrl: string; model: string; simulated: boolean; dialect?: 'vllm' | 'llamacpp' | 'openai';
-    /** EG-CFG's procedure on this server (core/egcfg/local-path.ts): 'local' = the local inference service's
-     *  full-vocabulary CFG line route (python/local_infer/); absent or 'endpoint' = top-k logprobs over HTTP. */
-    egcfgPath?: 'endpoint' | 'local';
-  }
-  | { kind: 'replay'; samplesFile: string; model: string };
+/** A field's type as its schema in core/option-fields.ts says (the option of the same name has that schema). */
+type Field<K extends keyof typeof F> = z.infer<(typeof F)[K]>;
 
-export type PromptType = 'deepseek_instruct' | 'long_code';
+/** How to reach the model (core/model-spec.ts). The API key never enters a workflow history: activities read EGCFG_MODEL_API_KEY. */
+export type ModelSpec = z.infer<typeof modelSpecSchema>;
+
+export type PromptType = Field<'promptTypeField'>;
 
 export interface BaselineParams {
   promptType: PromptType;
   /** 'chat': the model's own chat template (instruct models); 'raw' (or absent, older campaigns): the promptType text as is. */
-  promptFormat?: 'chat' | 'raw';
+  promptFormat?: Field<'promptFormatField'>;
   temperature: number;
   topP: number;
   maxTokens: number;
   seed: number;
   /** pass@k: samples per problem (absent or 1: one sample, attempt 'baseline'); sample i > 0 uses seed + i. */
-  samplesPerProblem?: number;
+  samplesPerProblem?: Field<'samplesPerProblemField'>;
 }
 
 export interface ProblemInput {
@@ -122,7 +121,7 @@ export interface EgcfgAgentSpec {
   t: number;
   s: number;
   /** Completion horizon in lines; null = unbounded. */
-  d: number | null;
+  d: Field<'horizonField'>;
   k: number;
   promptType: PromptType;
   /** Seed of retry 0 (retry r uses seed + r). */
@@ -133,7 +132,7 @@ export interface EgcfgAgentSpec {
 
 export interface EgcfgParams {
   /** γ values tried per agent, in order (default [0, 0.5, 1, 3]). */
-  gammas: number[];
+  gammas: Field<'gammasField'>;
   /** Attempts per γ > 0 (γ = 0 always gets one). */
   retries: number;
   maxNewTokens: number;
@@ -157,23 +156,23 @@ export interface EgcfgParams {
    * first program that passes the visible tests; 'paper' at the first that passes the authors' evaluation tests of
    * the dataset (`selectionSuite`: HumanEval's check(), CodeContests' private + generated tests, MBPP's test_list).
    */
-  protocol?: 'strict' | 'paper';
+  protocol?: Field<'protocolField'>;
   /** max_tokens of candidate sampling: 'paper' (512, absent) or 'horizon' ((d + 1) × 64; core/egcfg/candidates.ts). */
-  candidateTokens?: 'paper' | 'horizon';
+  candidateTokens?: Field<'candidateTokensField'>;
   /** The suite a generation must pass to win (selectionSuite(dataset, protocol)); absent = 'visible'. */
   selectionSuite?: 'visible' | 'eval' | 'eval-paper';
   /** The authors' prompt texts (--authors-prompts): the checkout, its commit and the texts' sha256; absent = ours (data/prompts/). */
   prompts?: { source: 'authors'; dir: string; commit: string | null; sha256: string };
   /** The fence instruction (core/prompts/egcfg.ts): 'auto' by model name, 'on', 'off'; absent (older campaigns) = 'off'. */
-  fenceInstruction?: 'auto' | 'on' | 'off';
+  fenceInstruction?: Field<'fenceInstructionField'>;
   /** How trace values are written (python/sandbox/tracer.py): 'authors' or 'python'; absent (older campaigns) = 'python'. */
-  traceFormat?: 'authors' | 'python';
+  traceFormat?: Field<'traceFormatField'>;
   /** The function forced after the reasoning prefix (core/egcfg/forced-name.ts); absent (older campaigns) = 'entry-point'. */
-  forcedName?: 'reference' | 'entry-point';
+  forcedName?: Field<'forcedNameField'>;
   /** The conditional prompt of a fenced prompt (core/egcfg/cond-quirk.ts); absent = 'clean'. */
-  condPrompt?: 'clean' | 'authors-quirk';
+  condPrompt?: Field<'condPromptField'>;
   /** 'chat': both sides rendered by the model's chat template (core/egcfg/chat-prompt.ts); absent (older campaigns) = 'raw'. */
-  promptFormat?: 'chat' | 'raw';
+  promptFormat?: Field<'promptFormatField'>;
 }
 
 export interface EgcfgGenerationInput {
@@ -294,13 +293,13 @@ export interface EgcfgCampaignSummary extends CampaignSummary {
   baselineCampaignId: string | null;
   cost: EgcfgCostSummary;
   /** The --protocol whose selection the search used (core/egcfg/protocol.ts); absent in older summaries. */
-  selectionProtocol?: 'strict' | 'paper';
+  selectionProtocol?: Field<'protocolField'>;
   /** EG-CFG's procedure (--egcfg-path, core/egcfg/local-path.ts); absent in older summaries (= endpoint). */
-  egcfgPath?: 'endpoint' | 'local';
+  egcfgPath?: Field<'egcfgPathField'>;
   /** Which prompt texts ran: `ours`, or `authors (<dir>, <commit>)` (--authors-prompts; core/prompts/authors.ts). */
   prompts?: string;
   /** The prompt format (--prompt-format): 'chat' (the model's template) or 'raw'; absent in older summaries (= raw). */
-  promptFormat?: 'chat' | 'raw';
+  promptFormat?: Field<'promptFormatField'>;
   /** HumanEval: problems without docstring-derived visible tests, and with wrong ones (null for other datasets). */
   visibleTests?: VisibleTestAudit | null;
 }
@@ -322,7 +321,7 @@ export interface BtpTrainerParams {
   saveEvery: number;
   maxLength: number;
   threads: number;
-  device: string;
+  device: Field<'trainerDeviceField'>;
   targetModules?: string[];
   /** Test-only: seconds the trainer sleeps per step (python --debug-step-sleep), so a kill lands mid-training. */
   debugStepSleep?: number;
@@ -336,16 +335,16 @@ export interface BtpParams {
   maxTokens: number;
   promptType: PromptType;
   /** How beams are asked for and training prompts written: 'chat' (the model's template; instruct models) or 'raw' (absent: raw). */
-  promptFormat?: 'chat' | 'raw';
+  promptFormat?: Field<'promptFormatField'>;
   /** Training example format: 'compact' (task + tests docstring → bare program) or 'eval' (the evaluation prompt → fenced program). */
-  trainPrompt: 'compact' | 'eval';
+  trainPrompt: Field<'trainPromptField'>;
   /** possibility = exp(mean token logprob) ('mean') or exp(sum) ('sum'). */
-  possibility: 'mean' | 'sum';
+  possibility: Field<'possibilityField'>;
   /** P2Value = α·possibility + (1−α)·pass_rate. */
   p2valueAlpha: number;
-  sampling: { kind: 'power' | 'rank'; alpha: number };
+  sampling: { kind: Field<'samplingKindField'>; alpha: number };
   bufferSize: number;
-  eviction: 'lowest-p2value' | 'oldest';
+  eviction: Field<'evictionField'>;
   /** Entries drawn (with replacement) from the buffer per iteration: the training set. */
   trainSetSize: number;
   trainer: BtpTrainerParams;

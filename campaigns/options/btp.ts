@@ -4,19 +4,20 @@
 import { z } from 'zod';
 import { httpUrlSchema } from '../../core/model-servers.ts';
 import { MAX_NAME_CHARS, MAX_PATH_CHARS, text } from './common.ts';
+import { evictionField, possibilityField, samplingKindField, trainerDeviceField, trainPromptField } from '../../core/option-fields.ts';
 import { opt } from './field.ts';
 
 export const btpFields = {
   numBeams: opt(z.number().int().positive().max(64).default(5), 'candidates per training problem per iteration (n samples with logprobs)', { form: true }),
   beamTemperature: opt(z.number().min(0).max(2).default(0.8), 'sampling temperature of the candidates', { value: 'T', form: true }),
   p2valueAlpha: opt(z.number().min(0).max(1).default(0.5), 'P2Value = alpha * possibility + (1 - alpha) * pass_rate', { value: 'A', form: true }),
-  possibility: opt(z.enum(['mean', 'sum']).default('mean'), 'possibility of a candidate from its token logprobs', { value: 'P' }),
-  samplingMethod: opt(z.enum(['power', 'rank']).default('power'), 'prioritized replay: P2Value power or rank sampling', { value: 'M', form: true }),
+  possibility: opt(possibilityField.default('mean'), 'possibility of a candidate from its token logprobs', { value: 'P' }),
+  samplingMethod: opt(samplingKindField.default('power'), 'prioritized replay: P2Value power or rank sampling', { value: 'M', form: true }),
   samplingAlpha: opt(z.number().min(0).max(100).default(1), 'the sampling exponent alpha', { value: 'A' }),
   bufferSize: opt(z.number().int().positive().max(1_000_000).default(2000), 'replay buffer capacity', { form: true }),
-  eviction: opt(z.enum(['lowest-p2value', 'oldest']).default('lowest-p2value'), 'which entry a full buffer drops', { value: 'E' }),
+  eviction: opt(evictionField.default('lowest-p2value'), 'which entry a full buffer drops', { value: 'E' }),
   trainSetSize: opt(z.number().int().positive().max(1_000_000).default(64), 'entries drawn from the buffer per iteration (the training set)', { form: true }),
-  trainPrompt: opt(z.enum(['compact', 'eval']).default('compact'), "training example format: 'compact' (task + tests -> program) or 'eval' (the evaluation prompt -> fenced program)", { value: 'F' }),
+  trainPrompt: opt(trainPromptField.default('compact'), "training example format: 'compact' (task + tests -> program) or 'eval' (the evaluation prompt -> fenced program)", { value: 'F' }),
   batchSize: opt(z.number().int().positive().max(4096).default(8), 'training batch size'),
   loraR: opt(z.number().int().positive().max(1024).default(8), 'LoRA rank r', { value: 'R', form: true }),
   loraAlpha: opt(z.number().positive().max(4096).default(16), 'LoRA alpha', { value: 'A' }),
@@ -27,7 +28,7 @@ export const btpFields = {
   saveEvery: opt(z.number().int().min(0).default(10), 'checkpoint every N steps'),
   maxLength: opt(z.number().int().min(16).max(32768).default(512), 'longest training example, tokens'),
   trainerThreads: opt(z.number().int().min(0).max(1024).default(1), 'CPU threads of the trainer (0: all)'),
-  trainerDevice: opt(z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, "trainer device must be 'auto', 'cpu', 'cuda' or 'cuda:N'").default('auto'), 'the trainer\'s device: auto, cpu, cuda or cuda:N', { value: 'DEV', parse: 'text' }),
+  trainerDevice: opt(trainerDeviceField.default('auto'), 'the trainer\'s device: auto, cpu, cuda or cuda:N', { value: 'DEV', parse: 'text' }),
   iterations: opt(z.number().int().positive().max(1000).default(3), 'BTP iterations', { form: true }),
   patience: opt(z.number().int().positive().max(1000).default(1), 'stop once this many iterations in a row did not improve pass@1'),
   sourceModel: opt(text('source model', MAX_NAME_CHARS).optional(), 'the model that samples candidates (big-to-small: the big one); default: the model name', { value: 'NAME', form: true }),

@@ -1,6 +1,7 @@
 // The options every method takes: what to run on (dataset, problems), which model, and the sampling basics.
 import { z } from 'zod';
 import { httpUrlSchema } from '../../core/model-servers.ts';
+import { dialectField, maxTokensField, promptFormatField, promptTypeField, seedField, temperatureField, topPField } from '../../core/option-fields.ts';
 import { opt } from './field.ts';
 
 export const datasetNames = ['mbpp', 'mbpp-et', 'humaneval', 'humaneval-et', 'codecontests'] as const;
@@ -29,12 +30,12 @@ export const commonFields = {
   split: opt(z.enum(['test', 'train', 'validation', 'prompt', 'all']).optional(), 'the dataset split', { value: 'S' }),
   maxProblems: opt(z.number().int().positive().optional(), 'at most N problems (the first N, or a seeded subset with --subset-seed)', { form: true }),
   subsetSeed: opt(z.number().int().nonnegative().optional(), 'with --max-problems: a seeded random subset of that size (dataset order kept)', { value: 'S' }),
-  seed: opt(z.number().int().nonnegative().default(40), 'the sampling seed', { value: 'S', form: true }),
-  temperature: opt(z.number().min(0).max(2).default(0), 'sampling temperature (eg-cfg: 0 means the grid\'s lowest, 0.7)', { value: 'T', form: true }),
-  topP: opt(z.number().gt(0).max(1).default(0.95), 'nucleus sampling top-p', { value: 'P', form: 'baseline' }),
-  maxTokens: opt(z.number().int().positive().max(32768).default(512), 'max_tokens of a completion', { form: 'baseline' }),
-  promptType: opt(z.enum(['deepseek_instruct', 'long_code']).default('deepseek_instruct'), 'the prompt template', { value: 'P', form: true }),
-  promptFormat: opt(z.enum(['chat', 'raw']).optional(), "'chat': the model's chat template; 'raw': the prompt as a plain completion (default: the catalogue's, else raw)", { value: 'F' }),
-  modelBackend: opt(z.enum(['vllm', 'llamacpp', 'openai']).optional(), "force the model server's dialect instead of detecting it", { value: 'B' }),
+  seed: opt(seedField.default(40), 'the sampling seed', { value: 'S', form: true }),
+  temperature: opt(temperatureField.default(0), 'sampling temperature (eg-cfg: 0 means the grid\'s lowest, 0.7)', { value: 'T', form: true }),
+  topP: opt(topPField.default(0.95), 'nucleus sampling top-p', { value: 'P', form: 'baseline' }),
+  maxTokens: opt(maxTokensField.default(512), 'max_tokens of a completion', { form: 'baseline' }),
+  promptType: opt(promptTypeField.default('deepseek_instruct'), 'the prompt template', { value: 'P', form: true }),
+  promptFormat: opt(promptFormatField.optional(), "'chat': the model's chat template; 'raw': the prompt as a plain completion (default: the catalogue's, else raw)", { value: 'F' }),
+  modelBackend: opt(dialectField.optional(), "force the model server's dialect instead of detecting it", { value: 'B' }),
   concurrency: opt(z.number().int().positive().max(1000).default(8), 'problems in flight at once', { form: true }),
 };
