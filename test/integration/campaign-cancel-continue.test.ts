@@ -72,7 +72,13 @@ describe('a cancel that meets continue-as-new (Temporal + Postgres + nsjail)', {
       });
       const firstRun = (await handle.describe()).runId;
       const pending = async () => (await env.client.workflow.getHandle(campaignWorkflowId(campaignId), firstRun).describe()).raw.pendingActivities ?? [];
-      await waitFor('the first run\'s batch to be scheduled', async () => (await pending()).length === 1, { timeoutMs: 120_000 });
+      // The batch itself, not the default-queue activity before it (markCampaign 'running'), which a stopped workflow
+      // worker would leave the run waiting on.
+      const batchScheduled = async () => {
+        const p = await pending();
+        return p.length === 1 && p[0]?.activityType?.name === 'runBaselineBatch';
+      };
+      await waitFor('the first run\'s batch to be scheduled', batchScheduled, { timeoutMs: 120_000 });
       await workflows.shutdown();
 
       // The batch runs and completes while no worker takes workflow tasks; then the user cancels.
