@@ -4,6 +4,7 @@
 // per visible-test invocation), the dynamic signal in force, the tokens chosen with both top-k lists and whether
 // guidance changed the argmax, and the line's cost (the steps that led to it). Built from the rows that `egcfg show`
 // prints (campaigns/egcfg.ts egcfgProblemSteps); the jsonb columns are parsed with the schemas below.
+import { signalFitRecordSchema } from '../core/stored/egcfg-step.ts';
 import { z } from '@hono/zod-openapi';
 import { egcfgProblemSteps } from '../campaigns/egcfg.ts';
 import { OptionsError } from '../campaigns/options.ts';
@@ -185,7 +186,7 @@ function linesOf(rows: GenRows): ViewerLine[] {
   return lines;
 }
 
-const SignalFitSummary = z.object({ signalFit: z.object({ kept: z.number().int(), dropped: z.number().int(), linesOmitted: z.number().int(), contextTokens: z.number().int() }) });
+const SignalFitSummary = z.object({ signalFit: signalFitRecordSchema });
 
 /** What the line's steps say of guidance lost to the context: a fitted signal, a refused conditional prompt. */
 function contextLossOf(steps: Step[]): ViewerLine['contextLoss'] {

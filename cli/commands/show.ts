@@ -9,7 +9,7 @@ import { egcfgProblemSteps } from '../../campaigns/egcfg.ts';
 import { OptionsError } from '../../campaigns/options.ts';
 import { openDatabase } from '../../db/client.ts';
 import { SIMULATED_NOTE } from '../output.ts';
-import type { SignalFitRecord } from '../../core/egcfg/signal-fit.ts';
+import { signalFitRecordSchema } from '../../core/stored/egcfg-step.ts';
 import { executionLabel, generationVerdictLabel, traceRunLabel } from '../show-labels.ts';
 import { defaultDataDir } from '../runtime.ts';
 import { showFlags as flags } from '../spec.ts';
@@ -48,8 +48,9 @@ const overflowNote = (sum: Record<string, unknown>): string =>
 
 /** A signal fitted to the model's context (activities/egcfg/signal-context.ts): what was left out, said plainly. */
 function fitNote(sum: Record<string, unknown>): string {
-  const f = sum.signalFit as Partial<SignalFitRecord> | undefined;
-  if (!f) return '';
+  const parsed = signalFitRecordSchema.safeParse(sum.signalFit);
+  if (!parsed.success) return '';
+  const f = parsed.data;
   if (f.kept === 0) {
     return ` — GUIDANCE SKIPPED: not even a shortened trace fits the model's ${String(f.contextTokens)}-token context`;
   }

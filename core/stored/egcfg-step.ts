@@ -5,6 +5,7 @@
 // checked at compile time below.
 import { z } from 'zod';
 import type { GenerationState } from '../egcfg/generation.ts';
+import type { SignalFitRecord } from '../egcfg/signal-fit.ts';
 import type { Same } from './same.ts';
 
 const stopReasonSchema = z.enum(['solved_elsewhere', 'wall_clock', 'eos', 'closing_fence', 'max_new_tokens']);
@@ -57,6 +58,15 @@ export type StepSummary = z.infer<typeof stepSummarySchema>;
 /** The summary of a `prepare` step (make_executable + dedupe of one request's candidates). */
 export const prepareSummarySchema = stepSummarySchema.extend({ accepted: z.number().int(), needAnother: z.boolean() });
 export type PrepareSummary = z.infer<typeof prepareSummarySchema>;
+
+/** A signal step's `signalFit` (activities/egcfg/signal-context.ts): what fitting the signal to the context left out. */
+export const signalFitRecordSchema = z.object({
+  dropped: z.number().int(), shortened: z.number().int(), linesOmitted: z.number().int(), kept: z.number().int(),
+  contextTokens: z.number().int(), condTokens: z.number().int(),
+});
+
+/** Compile-time: the stored fit and the pure code's SignalFitRecord are one type. */
+export const SIGNAL_FIT_SCHEMA_IS_RECORD: Same<z.infer<typeof signalFitRecordSchema>, SignalFitRecord> = true;
 
 /** Compile-time: a drift between the schema and the step machine's GenerationState fails tsc here. */
 export const GENERATION_STATE_SCHEMA_IS_STATE: Same<z.infer<typeof generationStateSchema>, GenerationState> = true;
