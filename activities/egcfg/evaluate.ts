@@ -18,7 +18,6 @@
 // scoring are only reproduced under --protocol paper, except for MBPP where both coincide), strict rows say
 // `contaminated: true` under --protocol paper. HumanEval rows carry `visibleTests` {count, canonicalFails}: the
 // campaign summary counts the problems without docstring examples and those whose examples are wrong.
-import { guidanceLoss } from './guidance-loss.ts';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { promptsLabelText, type PromptsLabel } from '../../core/prompts/authors.ts';
 import { buildEvaluation, type Problem } from '../../core/datasets/index.ts';
@@ -32,6 +31,7 @@ import { storeActivities } from '../store.ts';
 import { problemOfRow } from '../problem-row.ts';
 import { executeOnce } from './generation.ts';
 import { stepSums } from './step-sums.ts';
+import { guidanceLossCounts } from './guidance-loss.ts';
 
 type GenerationRow = typeof egcfgGenerations.$inferSelect;
 
@@ -224,19 +224,19 @@ async function problemCost(db: Database, campaignId: string, problemId: number) 
 }
 
 async function campaignCost(db: Database, campaignId: string, problemsCount: number, solved: number): Promise<EgcfgCostSummary> {
-  const [row] = await db.select(stepSums).from(egcfgSteps)
+  const [row] = await db.select({ ...stepSums, ...guidanceLossCounts }).from(egcfgSteps)
     .innerJoin(egcfgGenerations, eq(egcfgGenerations.id, egcfgSteps.generationId))
     .where(eq(egcfgGenerations.campaignId, campaignId));
   const [g] = await db.select({
     n: sql<number>`count(*)`.mapWith(Number),
     cancelled: sql<number>`count(*) filter (where ${egcfgGenerations.status} = 'cancelled')`.mapWith(Number),
   }).from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, campaignId));
-  const t = row!;
+  const { signalsFitted, signalsEmptied, overflowSteps, ...t } = row!;
   const per = (d: number) => (d > 0 ? {
     modelCalls: t.modelCalls / d, promptTokens: t.promptTokens / d, completionTokens: t.completionTokens / d, sandboxRuns: t.sandboxRuns / d,
   } : null);
   return {
     generations: g?.n ?? 0, cancelledGenerations: g?.cancelled ?? 0, ...t,
-    perProblem: per(problemsCount), perSolvedProblem: per(solved), guidanceLoss: await guidanceLoss(db, campaignId),
+    perProblem: per(problemsCount), perSolvedProblem: per(solved), guidanceLoss: { signalsFitted, signalsEmptied, overflowSteps },
   };
 }

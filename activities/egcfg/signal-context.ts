@@ -36,10 +36,17 @@ export async function fitSignalToContext(a: FitInput): Promise<FittedSignal> {
   const context = await a.model.contextLength();
   if (context === undefined || a.entries.length === 0) return { signal: all };
   const budget = context.tokens - LINE_GROWTH_TOKENS - (context.countsCompletion ? a.requestTokens : 0);
-  const fits = async (es: SignalEntry[]): Promise<boolean> => (await a.condTokens(a.render(es))) <= budget;
+  // Each candidate signal is tokenized once (the fitted one was measured by the search that chose it).
+  const measured = new Map<string, Promise<number>>();
+  const condTokens = (signal: string): Promise<number> => {
+    let n = measured.get(signal);
+    if (!n) { n = a.condTokens(signal); measured.set(signal, n); }
+    return n;
+  };
+  const fits = async (es: SignalEntry[]): Promise<boolean> => (await condTokens(a.render(es))) <= budget;
   const fit = await fitSignal(a.entries, fits);
   if (fit.dropped === 0 && fit.shortened === 0) return { signal: all };
   const signal = fit.entries.length === 0 ? '' : a.render(fit.entries);
   const { entries, ...left } = fit;
-  return { signal, fit: { ...left, kept: entries.length, contextTokens: context.tokens, condTokens: await a.condTokens(signal) } };
+  return { signal, fit: { ...left, kept: entries.length, contextTokens: context.tokens, condTokens: await condTokens(signal) } };
 }

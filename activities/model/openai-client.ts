@@ -213,8 +213,8 @@ export class ModelClient {
   private readonly timeoutMs: number | undefined;
   private readonly dialectOption: Dialect | 'auto';
   private detected: Dialect | undefined;
-  /** The model's context (contextLength), asked once. */
-  private context: Promise<ModelContext | undefined> | undefined;
+  /** Each model's context (contextLength), asked once per model. */
+  private readonly contexts = new Map<string, Promise<ModelContext | undefined>>();
   /** Slowest recently observed generation speed (tokens/s per request), for derived timeouts. */
   private observedTokensPerS: number | undefined;
   private readonly maxRetries: number;
@@ -428,16 +428,20 @@ export class ModelClient {
   }
 
   /**
-   * The model's context in tokens per request, asked once per client (issue 11 item 10: the dynamic signal is fitted
+   * The model's context in tokens per request, asked once per model (issue 11 item 10: the dynamic signal is fitted
    * to it): llama.cpp GET /props `default_generation_settings.n_ctx` (the context of one slot, which is what a request
-   * gets); vLLM GET /v1/models `max_model_len` of `model` (else of the first card). undefined when the server does not
+   * gets); vLLM GET /v1/models `max_model_len` of `model` (else of the first card; an adapter's, its base model's). undefined when the server does not
    * say (a generic endpoint): the caller then relies on the server's own refusal (contextOverflow). `countsCompletion`:
    * whether the server refuses prompt + max_tokens over the context (vLLM) or only a prompt over it (llama.cpp, which
    * ends the completion at the context's end).
    */
   async contextLength(model: string, opts: CallOptions = {}): Promise<ModelContext | undefined> {
-    this.context ??= this.askContextLength(model, opts).catch((err: unknown) => { this.context = undefined; throw err; });
-    return this.context;
+    let asked = this.contexts.get(model);
+    if (!asked) {
+      asked = this.askContextLength(model, opts).catch((err: unknown) => { this.contexts.delete(model); throw err; });
+      this.contexts.set(model, asked);
+    }
+    return asked;
   }
 
   private async askContextLength(model: string, opts: CallOptions): Promise<ModelContext | undefined> {
@@ -450,7 +454,8 @@ export class ModelClient {
     if (dialect === 'vllm') {
       const list = await this.models(opts);
       const card = list.data.find((m) => m.id === model) ?? list.data[0];
-      const len = card?.max_model_len;
+      // A LoRA adapter's card has no max_model_len: it runs in its base model's context.
+      const len = card?.max_model_len ?? list.data.find((m) => m.id === card?.parent)?.max_model_len;
       return typeof len === 'number' ? { tokens: len, countsCompletion: true } : undefined;
     }
     return undefined;

@@ -49,6 +49,16 @@ describe('the signal fitted to the model context (issue 11 item 10)', { timeout:
     assert.deepEqual(r.fit, { dropped: 1, shortened: 0, linesOmitted: 0, kept: 2, contextTokens: 100 + two.length + LINE_GROWTH_TOKENS, condTokens: 100 + two.length });
   });
 
+  it('tokenizes each candidate signal once', async () => {
+    const seen: string[] = [];
+    const counting = async (signal: string) => { seen.push(signal); return condTokens(signal); };
+    const two = render(entries.slice(0, 2));
+    const r = await fitSignalToContext({ model: model({ tokens: 100 + two.length + LINE_GROWTH_TOKENS, countsCompletion: false }), entries, render, condTokens: counting, requestTokens: 64 });
+    assert.equal(r.signal, two);
+    assert.equal(new Set(seen).size, seen.length, 'no signal measured twice');
+    assert.ok(seen.includes(two), 'the fitted signal was measured by the search');
+  });
+
   it('shortens the first trace to its latest lines when no whole entry fits', async () => {
     const r = await fitSignalToContext({ model: model({ tokens: 100 + 100 + LINE_GROWTH_TOKENS, countsCompletion: false }), entries, render, condTokens, requestTokens: 64 });
     assert.ok(r.fit);
@@ -91,9 +101,13 @@ describe('ModelClient.contextLength per dialect', { timeout: 60_000 }, () => {
     assert.equal(hits.filter((h) => h === '/props').length, 1);
   });
 
-  it("vLLM: the model card's max_model_len", async () => {
-    const { url } = await serve({ '/v1/models': { object: 'list', data: [{ id: 'other', max_model_len: 1 }, { id: 'm', max_model_len: 4096 }] } });
+  it("vLLM: the model card's max_model_len, per model; a LoRA adapter's is its base model's", async () => {
+    const { url } = await serve({ '/v1/models': { object: 'list', data: [
+      { id: 'other', max_model_len: 1 }, { id: 'm', max_model_len: 4096 }, { id: 'adapter', parent: 'm', max_model_len: null },
+    ] } });
     const c = new ModelClient({ baseUrl: url, dialect: 'vllm' });
+    assert.deepEqual(await c.contextLength('adapter'), { tokens: 4096, countsCompletion: true });
+    assert.deepEqual(await c.contextLength('other'), { tokens: 1, countsCompletion: true });
     assert.deepEqual(await c.contextLength('m'), { tokens: 4096, countsCompletion: true });
   });
 
