@@ -4,7 +4,7 @@
 // per visible-test invocation), the dynamic signal in force, the tokens chosen with both top-k lists and whether
 // guidance changed the argmax, and the line's cost (the steps that led to it). Built from the rows that `egcfg show`
 // prints (campaigns/egcfg.ts egcfgProblemSteps); the jsonb columns are parsed with the schemas below.
-import { signalFitRecordSchema } from '../core/stored/egcfg-step.ts';
+import { lineCapRecordSchema, signalFitRecordSchema } from '../core/stored/egcfg-step.ts';
 import { z } from '@hono/zod-openapi';
 import { egcfgProblemSteps } from '../campaigns/egcfg.ts';
 import { OptionsError } from '../campaigns/options.ts';
@@ -76,6 +76,8 @@ export const ViewerLineSchema = z.object({
     fitted: z.object({ kept: z.number().int(), dropped: z.number().int(), linesOmitted: z.number().int(), contextTokens: z.number().int() }).nullable(),
     refused: z.boolean(),
   }).nullable(),
+  /** --line-token-cap cut this line's guidance short: decoded unguided from token `unguidedFrom` (core/egcfg/cost-caps.ts). */
+  lineCap: lineCapRecordSchema.nullable(),
   steps: z.array(z.object({ seq: z.number().int(), kind: z.string(), summary: z.record(z.string(), z.unknown()), activityAttempt: z.number().int() })),
   cost: LineCostSchema,
 }).openapi('ViewerLine');
@@ -179,6 +181,7 @@ function linesOf(rows: GenRows): ViewerLine[] {
       tokens, guidedTokens: line?.guidedTokens ?? 0, changedTokens: line?.changedTokens ?? 0,
       next: typeof (line ?? steps[steps.length - 1]!).summary.next === 'string' ? String((line ?? steps[steps.length - 1]!).summary.next) : null,
       contextLoss: contextLossOf(steps),
+      lineCap: line ? LineCapSummary.safeParse(line.summary).data?.lineCap ?? null : null,
       steps: steps.map((s) => ({ seq: s.seq, kind: s.kind, summary: s.summary, activityAttempt: s.activityAttempt })),
       cost,
     });
@@ -187,6 +190,7 @@ function linesOf(rows: GenRows): ViewerLine[] {
 }
 
 const SignalFitSummary = z.object({ signalFit: signalFitRecordSchema });
+const LineCapSummary = z.object({ lineCap: lineCapRecordSchema });
 
 /** What the line's steps say of guidance lost to the context: a fitted signal, a refused conditional prompt. */
 function contextLossOf(steps: Step[]): ViewerLine['contextLoss'] {

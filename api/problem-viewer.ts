@@ -68,6 +68,7 @@ ${costHtml(line.cost)}
 <div><h4>appended</h4>${line.appended === null ? html`<p class="muted">(the generation ended before this line)</p>` : html`<pre class="code appended">${line.appended}</pre>`}</div></div>
 <h4>dynamic signal</h4>${signal}${contextLossHtml(line)}
 <h4>candidates</h4>${candidatesHtml(line)}
+${line.lineCap ? html`<p class="error" data-line-cap>LINE CAP: decoded unguided from token ${line.lineCap.unguidedFrom} (the line had spent ${line.lineCap.spentBefore} tokens before decoding; --line-token-cap ${line.lineCap.cap})</p>` : ''}
 <h4>tokens</h4>${tokensTable(line)}
 <details><summary>steps</summary><ul>${line.steps.map((s) => html`<li><code>[${s.seq}] ${s.kind}</code> ${JSON.stringify(s.summary)}${s.activityAttempt > 1 ? ` (activity attempt ${s.activityAttempt})` : ''}</li>`)}</ul></details>
 </section>`;

@@ -3,7 +3,7 @@
 import { expandGrid, PAPER_GRID, parseGrid, type NamedAgentConfig } from '../core/egcfg/grid.ts';
 import { loadGridFile } from '../core/egcfg/grid-file.ts';
 import { agentSeed } from '../core/egcfg/seed.ts';
-import { EXECUTION_TIMEOUT_SEC } from '../core/egcfg/constants.ts';
+import { EXECUTION_TIMEOUT_SEC, REASONING_MAX_TRIES } from '../core/egcfg/constants.ts';
 import { agentName } from '../core/egcfg/grid.ts';
 import { selectionSuite } from '../core/egcfg/protocol.ts';
 import { baselineMismatch } from '../core/metrics.ts';
@@ -63,12 +63,29 @@ export function egcfgParams(opts: RunOptions): EgcfgParams {
     reasoningMaxTokens: opts.reasoningMaxTokens, maxAgents: opts.maxAgents, earlyStop: opts.earlyStop,
     wallCapMs: Math.round(opts.generationTimeoutMin * 60_000), traceTimeoutMs: EXECUTION_TIMEOUT_SEC * 1000, traceMaxChars: opts.traceMaxChars,
     ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
+    ...(opts.stepTimeoutMin !== undefined ? { stepTimeoutMs: Math.round(opts.stepTimeoutMin * 60_000) } : {}),
     protocol: opts.protocol, selectionSuite: selectionSuite(opts.dataset, opts.protocol),
     ...(opts.candidateTokens !== 'paper' ? { candidateTokens: opts.candidateTokens } : {}),
     ...(prompts.source === 'authors' ? { prompts: { source: 'authors' as const, dir: prompts.dir!, commit: prompts.commit ?? null, sha256: prompts.sha256! } } : {}),
     fenceInstruction: opts.fenceInstruction, traceFormat: opts.traceFormat, forcedName: opts.forcedName, condPrompt: opts.condPrompt,
     promptFormat,
+    ...reasoningBudgetOf(opts), ...costCapsOf(opts),
   };
+}
+
+/** --reasoning-tries / --reasoning-tokens as the budget a generation records (absent when neither is set). */
+function reasoningBudgetOf(opts: RunOptions): Pick<EgcfgParams, 'reasoningBudget'> {
+  if (opts.reasoningTries === undefined && opts.reasoningTokens === undefined) return {};
+  const tries = opts.reasoningTries ?? REASONING_MAX_TRIES;
+  return { reasoningBudget: { tries, tokens: opts.reasoningTokens ?? tries * opts.reasoningMaxTokens } };
+}
+
+function costCapsOf(opts: RunOptions): Pick<EgcfgParams, 'costCaps'> {
+  const caps = {
+    ...(opts.lineTokenCap !== undefined ? { lineTokens: opts.lineTokenCap } : {}),
+    ...(opts.problemTokenCap !== undefined ? { problemTokens: opts.problemTokenCap } : {}),
+  };
+  return Object.keys(caps).length > 0 ? { costCaps: caps } : {};
 }
 
 /** Refuses a baseline campaign that does not exist or has another dataset or model (RSR would compare unlike runs). */

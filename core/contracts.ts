@@ -3,6 +3,7 @@
 // only. Types only, imported by all of them (so activities never import workflows/).
 import type { z } from 'zod';
 import type { VisibleTestAudit } from './egcfg/protocol.ts';
+import type { CostCaps } from './egcfg/cost-caps.ts';
 import type { modelSpecSchema } from './model-spec.ts';
 import type * as F from './option-fields.ts';
 
@@ -140,6 +141,10 @@ export interface EgcfgParams {
   topLogprobs: number;
   /** max_tokens of the reasoning-prefix call and of the γ=0 completion. */
   reasoningMaxTokens: number;
+  /** Reasoning tries and their completion tokens per γ (--reasoning-tries / --reasoning-tokens); absent = the authors' 10 × max_tokens. */
+  reasoningBudget?: { tries: number; tokens: number };
+  /** Per-line and per-problem token caps (core/egcfg/cost-caps.ts); absent = none. */
+  costCaps?: CostCaps;
   /** Agents of one problem running at once. */
   maxAgents: number;
   earlyStop: boolean;
@@ -151,6 +156,8 @@ export interface EgcfgParams {
   traceMaxChars: number;
   /** Heartbeat timeout of the generation's model and sandbox activities (default 10 s; the activities send liveness heartbeats every second): how soon a step of a killed worker is retried. */
   heartbeatTimeoutMs?: number;
+  /** StartToClose of the generation's model activities (--step-timeout-min); absent = 15 minutes (workflows/activity-options.ts). */
+  stepTimeoutMs?: number;
   /**
    * Scoring protocol the search serves (core/egcfg/protocol.ts): 'strict' (absent: older campaigns) stops at the
    * first program that passes the visible tests; 'paper' at the first that passes the authors' evaluation tests of
@@ -285,6 +292,8 @@ export interface EgcfgCostSummary {
   perSolvedProblem: { modelCalls: number; promptTokens: number; completionTokens: number; sandboxRuns: number } | null;
   /** Absent in summaries written before it was counted. */
   guidanceLoss?: EgcfgGuidanceLoss;
+  /** What the cost caps cut (core/egcfg/cost-caps.ts): lines decoded partly unguided, generations ended ('cost_cap'). Absent in older summaries. */
+  costCaps?: { linesCapped: number; generationsCapped: number };
 }
 
 export interface EgcfgCampaignSummary extends CampaignSummary {

@@ -30,7 +30,9 @@ const DEFAULT_HEARTBEAT_MS = 10_000;
 
 function generationActivities(params: EgcfgParams) {
   const hb = params.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_MS;
-  const inference: ActivityOptions = { ...activityOptions.inference, heartbeatTimeout: hb };
+  const inference: ActivityOptions = {
+    ...activityOptions.inference, heartbeatTimeout: hb, ...(params.stepTimeoutMs !== undefined ? { startToCloseTimeout: params.stepTimeoutMs } : {}),
+  };
   const sandbox: ActivityOptions = { ...activityOptions.sandbox, heartbeatTimeout: hb };
   return {
     inference: proxyActivities<Activities>(inference),

@@ -131,7 +131,7 @@ export function candidateActivities(deps: ActivityDeps, st: StepStore) {
         eq(egcfgCandidates.side, 'cond'), eq(egcfgCandidates.accepted, true),
       )).orderBy(asc(egcfgCandidates.requestIndex), asc(egcfgCandidates.candidateIndex));
       const applied: StoredState = { ...state, gen: applyCondCandidates(spec, state.gen, accepted.map((a) => a.executable!)) };
-      const { state: next, result } = advance(spec, applied, await stepContext(gen));
+      const { state: next, result } = advance(spec, applied, await stepContext(gen, spec));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'cond', lineIndex: ref.lineIndex, codeBefore: currentCode(state.gen),
         state: next,

@@ -2,7 +2,8 @@
 // (γ ∉ {0, 1}, token-step.ts), or one greedy line call on the conditional prompt (γ = 1, line-step.ts). Inference
 // queue; heartbeats per token.
 import { performance } from 'node:perf_hooks';
-import { currentCode, nextAction, type StepContext } from '../../core/egcfg/index.ts';
+import { currentCode, lineGuidanceAllowed, nextAction, type StepContext } from '../../core/egcfg/index.ts';
+import type { LineCapRecord } from '../../core/stored/egcfg-step.ts';
 import { heartbeat } from '../heartbeat.ts';
 import { gamma1LineStep } from './line-step.ts';
 import { fixedIdsOf } from './prompt-ids.ts';
@@ -12,7 +13,7 @@ import { meterColumns, type StepRef, type StepResult, type StepStore } from './s
 import { cfgTokenStep } from './token-step.ts';
 
 export function decodeActivities(st: StepStore) {
-  const { loadGeneration, existingStep, latestState, stepContext, advance, writeStep, modelFor } = st;
+  const { loadGeneration, existingStep, latestState, stepContext, lineTokensSpent, advance, writeStep, modelFor } = st;
   const local = localPathSteps(st);
   return {
     /**
@@ -44,8 +45,19 @@ export function decodeActivities(st: StepStore) {
         const w0 = performance.now();
         try { return await p; } finally { waitMs += performance.now() - w0; }
       };
+      // --line-token-cap: the line's spend so far (its signal and candidates, then this step's calls) decides whether
+      // the next token may still be guided; from the first that may not, the rest of the line is decoded unguided.
+      const caps = cfg.costCaps;
+      const spentBefore = caps?.lineTokens !== undefined ? await lineTokensSpent(ref.generationId, ref.lineIndex) : 0;
+      let lineCap: LineCapRecord | null = null;
+      const capped = <A extends { guided: boolean }>(a: A): A => {
+        if (!a.guided || lineGuidanceAllowed(caps, spentBefore + model.meter.promptTokens + model.meter.completionTokens)) return a;
+        lineCap ??= { cap: caps?.lineTokens ?? 0, spentBefore, unguidedFrom: tokens.length };
+        return { ...a, guided: false };
+      };
       for (;;) {
-        const a = nextAction(spec, s, noRefresh);
+        const next = nextAction(spec, s, noRefresh);
+        const a = next.kind === 'next_token' || next.kind === 'next_line' ? capped(next) : next;
         if (a.kind === 'next_token') {
           const tok = await cfgTokenStep({ model, timed, fixedIds, ids, overflow }, spec, s, a, cfg.topLogprobs);
           s = tok.state;
@@ -70,13 +82,13 @@ export function decodeActivities(st: StepStore) {
           break;
         }
       }
-      const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen));
+      const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen, spec));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'line', lineIndex: ref.lineIndex, codeBefore, appended,
         state: state, tokens,
         summary: {
           seq: ref.seq, ...result, tokens: tokens.length, guided: guidedTokens, changed: changedTokens,
-          ...(overflow !== null ? { contextOverflow: overflow } : {}),
+          ...(overflow !== null ? { contextOverflow: overflow } : {}), ...(lineCap !== null ? { lineCap } : {}),
         },
         tokenCount: tokens.length, guidedTokens, changedTokens, ...meterColumns(model.meter), modelMs: waitMs, durationMs: performance.now() - t0,
       });

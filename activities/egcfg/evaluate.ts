@@ -31,7 +31,7 @@ import { storeActivities } from '../store.ts';
 import { problemOfRow } from '../problem-row.ts';
 import { executeOnce } from './generation.ts';
 import { stepSums } from './step-sums.ts';
-import { guidanceLossCounts } from './guidance-loss.ts';
+import { guidanceLossCounts, linesCappedCount } from './guidance-loss.ts';
 
 type GenerationRow = typeof egcfgGenerations.$inferSelect;
 
@@ -224,19 +224,21 @@ async function problemCost(db: Database, campaignId: string, problemId: number) 
 }
 
 async function campaignCost(db: Database, campaignId: string, problemsCount: number, solved: number): Promise<EgcfgCostSummary> {
-  const [row] = await db.select({ ...stepSums, ...guidanceLossCounts }).from(egcfgSteps)
+  const [row] = await db.select({ ...stepSums, ...guidanceLossCounts, ...linesCappedCount }).from(egcfgSteps)
     .innerJoin(egcfgGenerations, eq(egcfgGenerations.id, egcfgSteps.generationId))
     .where(eq(egcfgGenerations.campaignId, campaignId));
   const [g] = await db.select({
     n: sql<number>`count(*)`.mapWith(Number),
     cancelled: sql<number>`count(*) filter (where ${egcfgGenerations.status} = 'cancelled')`.mapWith(Number),
+    costCapped: sql<number>`count(*) filter (where ${egcfgGenerations.stopReason} = 'cost_cap')`.mapWith(Number),
   }).from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, campaignId));
-  const { signalsFitted, signalsEmptied, overflowSteps, ...t } = row!;
+  const { signalsFitted, signalsEmptied, overflowSteps, linesCapped, ...t } = row!;
   const per = (d: number) => (d > 0 ? {
     modelCalls: t.modelCalls / d, promptTokens: t.promptTokens / d, completionTokens: t.completionTokens / d, sandboxRuns: t.sandboxRuns / d,
   } : null);
   return {
     generations: g?.n ?? 0, cancelledGenerations: g?.cancelled ?? 0, ...t,
     perProblem: per(problemsCount), perSolvedProblem: per(solved), guidanceLoss: { signalsFitted, signalsEmptied, overflowSteps },
+    costCaps: { linesCapped, generationsCapped: g?.costCapped ?? 0 },
   };
 }

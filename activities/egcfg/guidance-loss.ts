@@ -10,3 +10,8 @@ export const guidanceLossCounts = {
   signalsEmptied: sql<number>`count(*) filter (where (${egcfgSteps.summary} -> 'signalFit' ->> 'kept')::int = 0)`.mapWith(Number),
   overflowSteps: sql<number>`count(*) filter (where ${egcfgSteps.summary} ? 'contextOverflow')`.mapWith(Number),
 };
+
+/** Lines whose guidance --line-token-cap cut short (their step's `lineCap`), selected in the same scan. */
+export const linesCappedCount = {
+  linesCapped: sql<number>`count(*) filter (where ${egcfgSteps.summary} ? 'lineCap')`.mapWith(Number),
+};

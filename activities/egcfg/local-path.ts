@@ -5,7 +5,7 @@
 // egcfg_steps rows (kinds 'gamma0', 'reasoning', 'line'), so `egcfg show` and the dashboard audit them alike.
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure } from '@temporalio/common';
-import { currentCode, finalCode, nextAction, type StepContext } from '../../core/egcfg/index.ts';
+import { currentCode, finalCode, lineGuidanceAllowed, nextAction, type CostCaps, type StepContext } from '../../core/egcfg/index.ts';
 import { applyLocalLine, LOCAL_PATH_PREFIX, localLineRequest, startLocalGeneration } from '../../core/egcfg/local-path.ts';
 import { fixedText } from './prompt-ids.ts';
 import { chatLead, promptsConfigOf } from './prompts.ts';
@@ -27,7 +27,7 @@ type NextKind = 'build_signal' | 'sample_cond_candidates' | 'decode' | 'done';
 interface StepResult { seq: number; next: NextKind; stopReason?: string }
 interface StoredState { gen: GenerationState; ids: number[] }
 /** The part of a generation's stored agent config that the local path reads. */
-interface LocalConfig { maxNewTokens: number; topLogprobs: number; model: ModelSpec }
+interface LocalConfig { maxNewTokens: number; topLogprobs: number; model: ModelSpec; costCaps?: CostCaps | undefined }
 interface GenerationRow { id: number; problemId: number; basePrompt: string }
 
 /** What the local-path steps need from the step store (activities/egcfg/step-store.ts), structurally. */
@@ -35,7 +35,8 @@ export interface LocalStepStore<G extends GenerationRow, C extends LocalConfig> 
   db: Database;
   loadGeneration: (generationId: number) => Promise<{ gen: G; cfg: C; spec: GenerationSpec }>;
   latestState: (generationId: number, beforeSeq: number) => Promise<StoredState>;
-  stepContext: (gen: G) => Promise<StepContext>;
+  stepContext: (gen: G, spec: GenerationSpec) => Promise<StepContext>;
+  lineTokensSpent: (generationId: number, lineIndex: number) => Promise<number>;
   advance: (spec: GenerationSpec, state: StoredState, ctx: StepContext) => { state: StoredState; result: { next: NextKind; stopReason?: string } };
   writeStep: (values: typeof egcfgSteps.$inferInsert) => Promise<StepResult>;
   modelFor: (gen: G, cfg: C, problemId: number) => EgcfgModel;
@@ -56,7 +57,7 @@ export function isLocalPath(cfg: { model: ModelSpec }): boolean {
 
 /** The local path's versions of the γ = 0, start and decode steps. */
 export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(st: LocalStepStore<G, C>) {
-  const { db, loadGeneration, latestState, stepContext, advance, writeStep, modelFor } = st;
+  const { db, loadGeneration, latestState, stepContext, lineTokensSpent, advance, writeStep, modelFor } = st;
 
   return {
     /** γ = 0: plain greedy decoding from the prompt (the code block opened), no reasoning prefix, no feedback. */
@@ -86,7 +87,7 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
       const { gen, cfg, spec } = await loadGeneration(ref.generationId);
       const prefix = chatLead(cfg) || LOCAL_PATH_PREFIX;
       await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));
-      const { state, result } = advance(spec, { gen: startLocalGeneration(prefix), ids: [] }, await stepContext(gen));
+      const { state, result } = advance(spec, { gen: startLocalGeneration(prefix), ids: [] }, await stepContext(gen, spec));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: '',
         state: state,
@@ -102,7 +103,14 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
       const start = await latestState(ref.generationId, ref.seq);
       const model = modelFor(gen, cfg, gen.problemId);
       const noRefresh: StepContext = { elapsedMs: 0, solvedElsewhere: false };
-      const a = nextAction(spec, start.gen, noRefresh);
+      const next = nextAction(spec, start.gen, noRefresh);
+      // --line-token-cap: a line whose signal and candidates already spent the cap is decoded unguided (the service
+      // decodes the whole line in one call, so the cap is checked once, before it).
+      const caps = cfg.costCaps;
+      const spentBefore = caps?.lineTokens !== undefined && (next.kind === 'next_token' || next.kind === 'next_line') && next.guided
+        ? await lineTokensSpent(ref.generationId, ref.lineIndex) : 0;
+      const lineCap = lineGuidanceAllowed(caps, spentBefore) ? null : { cap: caps?.lineTokens ?? 0, spentBefore, unguidedFrom: 0 };
+      const a = lineCap !== null && (next.kind === 'next_token' || next.kind === 'next_line') ? { ...next, guided: false } : next;
       let s = start.gen;
       const ids = [...start.ids];
       const tokens: Array<Record<string, unknown>> = [];
@@ -133,13 +141,13 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
         model.meter.completionTokens += reply.tokens.length;
       }
       const changed = tokens.filter((t) => t.changed === true).length;
-      const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen));
+      const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen, spec));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'line', lineIndex: ref.lineIndex, codeBefore: currentCode(start.gen), appended,
         state: state, tokens,
         summary: {
           seq: ref.seq, ...result, tokens: tokens.length, guided: guided ? tokens.length : 0, changed, egcfgPath: 'local',
-          ...(overflow !== null ? { contextOverflow: overflow } : {}),
+          ...(overflow !== null ? { contextOverflow: overflow } : {}), ...(lineCap !== null ? { lineCap } : {}),
         },
         tokenCount: tokens.length, guidedTokens: guided ? tokens.length : 0, changedTokens: changed,
         ...meterColumns(model.meter), modelMs: waitMs, durationMs: performance.now() - t0,

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
 import { pgJson, pgText } from '../../core/pg-text.ts';
 import {
-  candidateMaxTokens, forcedFunctionStart, lastBlockDefining, splitReasoningPrefix, startGeneration,
+  candidateMaxTokens, forcedFunctionStart, lastBlockDefining, problemTokensLeft, splitReasoningPrefix, startGeneration,
 } from '../../core/egcfg/index.ts';
 import { extractCode, extractProgram, type Problem } from '../../core/datasets/index.ts';
 import { chatLead, generationPrompts, promptsConfigOf } from './prompts.ts';
@@ -15,11 +15,14 @@ import { egcfgGenerations, problems } from '../../db/schema/index.ts';
 import type { EgcfgGenerationInput } from '../../core/contracts.ts';
 import { reasoningTries } from './reasoning-tries.ts';
 import { isLocalPath, localPathSteps } from './local-path.ts';
-import { activityContext, meterColumns, type AgentConfigStored, type StepResult, type StepStore, type StoredState } from './step-store.ts';
+import { activityContext, meterColumns, type AgentConfigStored, type GenerationRow, type StepResult, type StepStore, type StoredState } from './step-store.ts';
 
 /** The activities of the reasoning phase. */
 export function reasoningActivities(st: StepStore) {
-  const { db, loadGeneration, existingStep, stepContext, advance, writeStep, modelFor } = st;
+  const { db, loadGeneration, existingStep, stepContext, problemTokensSpent, advance, writeStep, modelFor } = st;
+  /** What the problem's --problem-token-cap leaves for this step (Infinity without a cap). */
+  const problemLeft = async (gen: GenerationRow, cfg: AgentConfigStored): Promise<number> =>
+    cfg.costCaps?.problemTokens === undefined ? Infinity : problemTokensLeft(cfg.costCaps, await problemTokensSpent(gen));
   const local = localPathSteps(st);
   return {
     /** Create (or find) the generation row. Default queue. */
@@ -46,6 +49,8 @@ export function reasoningActivities(st: StepStore) {
         earlyStop: input.params.earlyStop, wallCapMs: input.params.wallCapMs, traceTimeoutMs: input.params.traceTimeoutMs,
         traceMaxChars: input.params.traceMaxChars, candidateMaxTokens: candidateMaxTokens(a.d, input.params.candidateTokens ?? 'paper'),
         model: input.model, ...promptsConfigOf(built),
+        ...(input.params.reasoningBudget ? { reasoningBudget: input.params.reasoningBudget } : {}),
+        ...(input.params.costCaps ? { costCaps: input.params.costCaps } : {}),
       };
       await db.insert(egcfgGenerations).values({
         campaignId: input.campaignId, problemId: input.problemId, runId: a.runId, agent: a.name, gamma: input.gamma,
@@ -70,7 +75,7 @@ export function reasoningActivities(st: StepStore) {
       const model = modelFor(gen, cfg, gen.problemId);
       const name = promptsConfigOf(cfg).forcedName ?? problem.entryPoint;
       const hasAnswer = problem.io ? (text: string) => /```/.test(text) : (text: string) => lastBlockDefining(text, name) !== null;
-      const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, hasAnswer);
+      const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, hasAnswer, await problemLeft(gen, cfg));
       // Chat format: the answer is the response prefix (its open fence) + what the model wrote.
       const lead = chatLead(cfg);
       const last = lead + (tries.at(-1)?.text ?? '');
@@ -99,7 +104,7 @@ export function reasoningActivities(st: StepStore) {
       const model = modelFor(gen, cfg, gen.problemId);
       // The forced function: the entry point, or (--forced-name reference) the authors' choice (core/egcfg/forced-name.ts).
       const name = promptsConfigOf(cfg).forcedName ?? problem.entryPoint;
-      const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, (text) => splitReasoningPrefix(text, name) !== null);
+      const { tries, resumed, budget } = await reasoningTries(model, gen, cfg, ref, (text) => splitReasoningPrefix(text, name) !== null, await problemLeft(gen, cfg));
       // Chat format: the prefix starts with the response prefix (the assistant turn's opening, its open fence).
       const lead = chatLead(cfg);
       const split = splitReasoningPrefix(lead + (tries.at(-1)?.text ?? ''), name);
@@ -108,7 +113,7 @@ export function reasoningActivities(st: StepStore) {
       const forced = forcedFunctionStart(name);
       const ids = await model.tokenize(forced, false);
       await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));
-      const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen));
+      const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen, spec));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: forced,
         state: state,

@@ -30,7 +30,8 @@ export interface ReasoningRun {
   tries: ReasoningTry[];
   /** Tries taken over from a previous attempt's checkpoint. */
   resumed: number;
-  budget: ReasoningBudget & { usedTokens: number; exhausted: 'tries' | 'tokens' | null };
+  /** `problem_cap`: the problem's --problem-token-cap left no tokens for another try. */
+  budget: ReasoningBudget & { usedTokens: number; exhausted: 'tries' | 'tokens' | 'problem_cap' | null };
 }
 
 /**
@@ -41,17 +42,20 @@ export interface ReasoningRun {
  */
 export async function reasoningTries(
   model: EgcfgModel, gen: GenerationRow, cfg: AgentConfigStored, ref: { generationId: number; seq: number }, accept: (text: string) => boolean,
+  problemLeft = Infinity,
 ): Promise<ReasoningRun> {
   const budget: ReasoningBudget = cfg.reasoningBudget ?? defaultReasoningBudget(cfg.reasoningMaxTokens);
   const tries = checkpointedTries(activityContext()?.info.heartbeatDetails, ref);
   const resumed = tries.length;
   const used = () => tries.reduce((a, t) => a + t.completionTokens, 0);
-  let exhausted: 'tries' | 'tokens' | null = null;
+  let exhausted: ReasoningRun['budget']['exhausted'] = null;
   const lead = chatLead(cfg);
   for (let attempt = tries.length; tries.at(-1)?.accepted !== true; attempt++) {
     const req = reasoningRequest(cfg.t, attempt);
     const next = nextReasoningTry(budget, attempt, used(), Math.min(req?.maxTokens ?? 0, cfg.reasoningMaxTokens));
     if (req === null || 'exhausted' in next) { exhausted = 'exhausted' in next ? next.exhausted : 'tries'; break; }
+    // The problem's cap counts every model token (prompt too) of this step's tries against what was left at its start.
+    if (model.meter.promptTokens + model.meter.completionTokens >= problemLeft) { exhausted = 'problem_cap'; break; }
     // Its own seed per (γ, try): with the agent's seed on every call, γ = 0 and the reasoning calls of the other γ
     // were one and the same request (issue 11 item 4). Recorded with the try.
     const seed = callSeed(gen.seed, ['reasoning', gen.gamma, attempt]);

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, desc, eq, isNotNull, lt, ne } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { pgJson } from '../../core/pg-text.ts';
 import { nextAction, type GenerationSpec, type StepContext } from '../../core/egcfg/index.ts';
@@ -49,6 +49,9 @@ export function contextOverflow(err: unknown): string | null {
   return null;
 }
 
+/** coalesce(sum(prompt + completion tokens), 0) of the selected steps: what the cost caps count. */
+const spentTokens = sql<number>`coalesce(sum(${egcfgSteps.promptTokens} + ${egcfgSteps.completionTokens}), 0)`.mapWith(Number);
+
 export const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 export const meterColumns = (m: Meter) => ({
@@ -72,6 +75,7 @@ export function stepStore(deps: ActivityDeps) {
     const cfg = storedOfRow(agentConfigStoredSchema, gen.config, { table: 'egcfg_generations', column: 'config', id: gen.id });
     const spec: GenerationSpec = {
       entryPoint: problem.entryPoint, gamma: gen.gamma, k: cfg.k, maxNewTokens: cfg.maxNewTokens, wallCapMs: cfg.wallCapMs,
+      ...(cfg.costCaps?.problemTokens !== undefined ? { problemTokenCap: cfg.costCaps.problemTokens } : {}),
       ...(cfg.earlyStop ? {} : { earlyStop: false as const }),
     };
     return { gen, problem, cfg, spec };
@@ -93,12 +97,29 @@ export function stepStore(deps: ActivityDeps) {
     return storedOfRow(storedStateSchema, row.state, { table: 'egcfg_steps', column: 'state', id: row.id });
   }
 
-  async function stepContext(gen: GenerationRow): Promise<StepContext> {
+  /** Model tokens (prompt + completion) the written steps of all the problem's generations in the campaign spent. */
+  async function problemTokensSpent(gen: GenerationRow): Promise<number> {
+    const [row] = await db.select({ tokens: spentTokens }).from(egcfgSteps)
+      .innerJoin(egcfgGenerations, eq(egcfgGenerations.id, egcfgSteps.generationId))
+      .where(and(eq(egcfgGenerations.campaignId, gen.campaignId), eq(egcfgGenerations.problemId, gen.problemId)));
+    return row?.tokens ?? 0;
+  }
+
+  /** Model tokens the written steps of line `lineIndex` spent (its signal, candidates and samples: steps before its line step). */
+  async function lineTokensSpent(generationId: number, lineIndex: number): Promise<number> {
+    const [row] = await db.select({ tokens: spentTokens }).from(egcfgSteps)
+      .where(and(eq(egcfgSteps.generationId, generationId), eq(egcfgSteps.lineIndex, lineIndex)));
+    return row?.tokens ?? 0;
+  }
+
+  async function stepContext(gen: GenerationRow, spec: GenerationSpec): Promise<StepContext> {
     const [other] = await db.select({ id: egcfgGenerations.id }).from(egcfgGenerations).where(and(
       eq(egcfgGenerations.campaignId, gen.campaignId), eq(egcfgGenerations.problemId, gen.problemId),
       eq(egcfgGenerations.status, 'passed'), ne(egcfgGenerations.id, gen.id),
     )).limit(1);
-    return { elapsedMs: Date.now() - gen.startedAt.getTime(), solvedElsewhere: other !== undefined };
+    // Counted only under a cap: one more aggregate per step otherwise spent for nothing.
+    const problemTokens = spec.problemTokenCap !== undefined ? { problemTokens: await problemTokensSpent(gen) } : {};
+    return { elapsedMs: Date.now() - gen.startedAt.getTime(), solvedElsewhere: other !== undefined, ...problemTokens };
   }
 
   /** The next action after a state change; a 'done' decided by nextAction (wall clock, solved elsewhere) is recorded in the state. */
@@ -139,5 +160,5 @@ export function stepStore(deps: ActivityDeps) {
     });
   }
 
-  return { db, loadGeneration, existingStep, existingStepAs, latestState, stepContext, advance, writeStep, writeStepAs, modelFor };
+  return { db, loadGeneration, existingStep, existingStepAs, latestState, stepContext, problemTokensSpent, lineTokensSpent, advance, writeStep, writeStepAs, modelFor };
 }

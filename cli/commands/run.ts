@@ -393,6 +393,8 @@ function egcfgTable(e: ReturnType<typeof egcfgSummaryFields>): string {
     `cost: ${c.generations} generations (${c.cancelledGenerations} cancelled), ${c.modelCalls} model calls, ${c.guidedTokens} guided tokens (${c.changedTokens} changed by guidance), ${c.sandboxRuns} sandbox runs`,
     `per problem: ${per(c.perProblem)}; per solved problem (paper): ${per(c.perSolvedProblem)}`,
     ...guidanceLossLines(c.guidanceLoss),
+    ...(c.costCaps && c.costCaps.linesCapped + c.costCaps.generationsCapped > 0
+      ? [`cost caps: ${c.costCaps.linesCapped} lines decoded unguided past --line-token-cap, ${c.costCaps.generationsCapped} generations ended by --problem-token-cap`] : []),
     ...egcfgProtocolNotes(e),
   ].join('\n');
 }

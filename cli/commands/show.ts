@@ -9,7 +9,7 @@ import { egcfgProblemSteps } from '../../campaigns/egcfg.ts';
 import { OptionsError } from '../../campaigns/options.ts';
 import { openDatabase } from '../../db/client.ts';
 import { SIMULATED_NOTE } from '../output.ts';
-import { signalFitRecordSchema } from '../../core/stored/egcfg-step.ts';
+import { lineCapRecordSchema, signalFitRecordSchema } from '../../core/stored/egcfg-step.ts';
 import { executionLabel, generationVerdictLabel, traceRunLabel } from '../show-labels.ts';
 import { defaultDataDir } from '../runtime.ts';
 import { showFlags as flags } from '../spec.ts';
@@ -45,6 +45,14 @@ type Data = Awaited<ReturnType<typeof egcfgProblemSteps>>;
 /** Why a step ran unguided although a signal existed: the conditional prompt did not fit the model's context. */
 const overflowNote = (sum: Record<string, unknown>): string =>
   typeof sum.contextOverflow === 'string' ? ' — GUIDANCE SKIPPED: the conditional prompt (with the signal) exceeds the model\'s context' : '';
+
+/** A line whose guidance --line-token-cap cut short. */
+function lineCapNote(sum: Record<string, unknown>): string {
+  const parsed = lineCapRecordSchema.safeParse(sum.lineCap);
+  if (!parsed.success) return '';
+  const c = parsed.data;
+  return ` — LINE CAP: unguided from token ${String(c.unguidedFrom)} (the line had spent ${String(c.spentBefore)} tokens before decoding; cap ${String(c.cap)})`;
+}
 
 /** A signal fitted to the model's context (activities/egcfg/signal-context.ts): what was left out, said plainly. */
 function fitNote(sum: Record<string, unknown>): string {
@@ -97,7 +105,7 @@ function render(d: Data, full: boolean): string {
       const sum = s.summary;
       switch (s.kind) {
         case 'line': {
-          out.push(`${head}: +${JSON.stringify(s.appended ?? '')} (${s.tokenCount} tokens, ${s.guidedTokens} guided, ${s.changedTokens} changed by guidance; ${counters}) → ${String(sum.next)}${overflowNote(sum)}`);
+          out.push(`${head}: +${JSON.stringify(s.appended ?? '')} (${s.tokenCount} tokens, ${s.guidedTokens} guided, ${s.changedTokens} changed by guidance; ${counters}) → ${String(sum.next)}${overflowNote(sum)}${lineCapNote(sum)}`);
           if (full) for (const t of (s.tokens ?? []) as Array<Record<string, unknown>>) out.push(`        ${JSON.stringify(t)}`);
           break;
         }

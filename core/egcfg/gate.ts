@@ -84,7 +84,8 @@ export function hasEosMarker(text: string): boolean {
   return EOS_MARKERS.some((m) => text.includes(m));
 }
 
-export type StopReason = 'solved_elsewhere' | 'wall_clock' | 'eos' | 'closing_fence' | 'max_new_tokens';
+/** `cost_cap`: the problem's model tokens reached --problem-token-cap (nextAction; issue 11 item 9). */
+export type StopReason = 'solved_elsewhere' | 'wall_clock' | 'cost_cap' | 'eos' | 'closing_fence' | 'max_new_tokens';
 
 export interface StopInputs {
   /** Code after the last ```python fence (prefix + generated). */

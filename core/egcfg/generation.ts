@@ -26,6 +26,11 @@ export interface GenerationSpec {
   maxNewTokens: number;
   /** Default 40 minutes. */
   wallCapMs?: number;
+  /**
+   * Model tokens (prompt + completion) all generations of the problem may spend; at or past it the generation ends
+   * ('cost_cap', checked after every step). Absent: no cap (the authors had none).
+   */
+  problemTokenCap?: number;
   /** Early-stop thresholds, or false to disable early stop. Default: 4 / 6. */
   earlyStop?: EarlyStopConfig | false;
 }
@@ -62,6 +67,13 @@ export type GenerationAction =
 export interface StepContext {
   elapsedMs: number;
   solvedElsewhere: boolean;
+  /** Model tokens (prompt + completion) the problem's generations have spent so far; absent = not counted. */
+  problemTokens?: number;
+}
+
+/** Whether the problem's spend has reached its cap (spec.problemTokenCap; no cap, or not counted: never). */
+export function problemCapReached(spec: GenerationSpec, ctx: StepContext): boolean {
+  return spec.problemTokenCap !== undefined && ctx.problemTokens !== undefined && ctx.problemTokens >= spec.problemTokenCap;
 }
 
 function checkSpec(spec: GenerationSpec): void {
@@ -111,6 +123,8 @@ function stopCheck(spec: GenerationSpec, state: GenerationState, eos: boolean): 
 export function nextAction(spec: GenerationSpec, state: GenerationState, ctx: StepContext): GenerationAction {
   checkSpec(spec);
   if (state.end !== null) return { kind: 'done', end: state.end };
+  // A cap, not a schedule: checked at every step, not only at refreshes like the wall clock.
+  if (problemCapReached(spec, ctx)) return { kind: 'done', end: { reason: 'cost_cap', code: finalCode(state.prefix + state.generated) } };
   const code = currentCode(state);
   if (state.pendingCond) return { kind: 'sample_cond_candidates', codeSoFar: code };
   const active = isGuidanceActive(state.prefix + state.generated, spec.entryPoint);

@@ -17,3 +17,4 @@ export * from './protocol.ts';
 export * from './stdin-signal.ts';
 export * from './forced-name.ts';
 export * from './cond-quirk.ts';
+export * from './cost-caps.ts';

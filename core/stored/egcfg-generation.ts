@@ -23,6 +23,8 @@ export const agentConfigStoredSchema = z.looseObject({
   candidateMaxTokens: z.number().int().optional(),
   /** Reasoning tries and their tokens per γ (core/egcfg/reasoning-budget.ts); absent = the authors' 10 × max_tokens. */
   reasoningBudget: z.object({ tries: z.number().int(), tokens: z.number().int() }).optional(),
+  /** Per-line and per-problem token caps (core/egcfg/cost-caps.ts); absent = none. */
+  costCaps: z.object({ lineTokens: z.number().int().positive().optional(), problemTokens: z.number().int().positive().optional() }).optional(),
   prompts: z.union([promptsRefSchema, z.object({ source: z.literal('ours') })]).optional(),
   fence: z.enum(['deepseek-v3', 'qwen3']).nullable().optional(),
   forcedName: z.string().optional(),

@@ -8,7 +8,7 @@ import type { GenerationState } from '../egcfg/generation.ts';
 import type { SignalFitRecord } from '../egcfg/signal-fit.ts';
 import type { Same } from './same.ts';
 
-const stopReasonSchema = z.enum(['solved_elsewhere', 'wall_clock', 'eos', 'closing_fence', 'max_new_tokens']);
+const stopReasonSchema = z.enum(['solved_elsewhere', 'wall_clock', 'cost_cap', 'eos', 'closing_fence', 'max_new_tokens']);
 const sideSchema = z.enum(['uncond', 'cond']);
 const earlyStopSideSchema = z.object({ program: z.string().nullable(), count: z.number() });
 
@@ -64,6 +64,13 @@ export const signalFitRecordSchema = z.object({
   dropped: z.number().int(), shortened: z.number().int(), linesOmitted: z.number().int(), kept: z.number().int(),
   contextTokens: z.number().int(), condTokens: z.number().int(),
 });
+
+/**
+ * A line step's `lineCap` (--line-token-cap, core/egcfg/cost-caps.ts): the cap, what the line had spent when its
+ * decoding began (signal, candidates), and the index of its first token decoded unguided because of the cap.
+ */
+export const lineCapRecordSchema = z.object({ cap: z.number().int(), spentBefore: z.number().int(), unguidedFrom: z.number().int() });
+export type LineCapRecord = z.infer<typeof lineCapRecordSchema>;
 
 /** Compile-time: the stored fit and the pure code's SignalFitRecord are one type. */
 export const SIGNAL_FIT_SCHEMA_IS_RECORD: Same<z.infer<typeof signalFitRecordSchema>, SignalFitRecord> = true;

@@ -7,12 +7,14 @@ import {
   applyToken,
   currentCode,
   nextAction,
+  problemCapReached,
   promptsFor,
   startGeneration,
   type GenerationAction,
   type GenerationSpec,
   type GenerationState,
 } from '../../core/egcfg/generation.ts';
+import { lineGuidanceAllowed, problemTokensLeft } from '../../core/egcfg/cost-caps.ts';
 
 const PREFIX = 'Plan: add.\n```python\n';
 const BASE = 'Sys.\n### Instruction:\nWrite add.\n### Response:\n';
@@ -88,6 +90,29 @@ describe('guided generation step machine (γ ≠ 1)', { timeout: 60_000 }, () =>
     assert.equal(nextAction(spec({ wallCapMs: 10 }), st, { elapsedMs: 10, solvedElsewhere: false }).kind, 'done');
     st = applySignal(spec(), st, { signal: 'S', uniqueExecutables: [] });
     assert.deepEqual(nextAction(spec({ wallCapMs: 10 }), st, { elapsedMs: 99, solvedElsewhere: true }), { kind: 'next_token', guided: true }, 'mid-line: no check');
+  });
+
+  it('the problem token cap ends the generation at any step, mid-line too (cost_cap); no cap or no count never does', () => {
+    let st = startGeneration(PREFIX, 'def add(');
+    st = applySignal(spec(), st, { signal: 'S', uniqueExecutables: [] });
+    const at = (cap: number | undefined, spent: number | undefined) =>
+      nextAction(spec(cap === undefined ? {} : { problemTokenCap: cap }), st, { ...CTX, ...(spent === undefined ? {} : { problemTokens: spent }) });
+    assert.deepEqual(at(100, 100), { kind: 'done', end: { reason: 'cost_cap', code: 'def add(' } });
+    assert.equal(at(100, 250).kind, 'done');
+    assert.deepEqual(at(100, 99), { kind: 'next_token', guided: true });
+    assert.deepEqual(at(undefined, 10 ** 9), { kind: 'next_token', guided: true });
+    assert.deepEqual(at(100, undefined), { kind: 'next_token', guided: true });
+    assert.ok(problemCapReached(spec({ problemTokenCap: 5 }), { ...CTX, problemTokens: 5 }));
+  });
+
+  it('line and problem caps: guidance allowed below the line cap; the tokens a problem has left', () => {
+    assert.ok(lineGuidanceAllowed(undefined, 10 ** 9));
+    assert.ok(lineGuidanceAllowed({ problemTokens: 5 }, 10 ** 9));
+    assert.ok(lineGuidanceAllowed({ lineTokens: 100 }, 99));
+    assert.ok(!lineGuidanceAllowed({ lineTokens: 100 }, 100));
+    assert.equal(problemTokensLeft(undefined, 50), Infinity);
+    assert.equal(problemTokensLeft({ problemTokens: 100 }, 30), 70);
+    assert.equal(problemTokensLeft({ problemTokens: 100 }, 300), 0);
   });
 
   it('early stop: conditional sampling while a program is detected, then stop on agreement with the detected program', () => {
