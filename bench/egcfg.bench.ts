@@ -1,12 +1,14 @@
 // Benchmark (not a test): EG-CFG through Temporal (real dev server), Postgres and nsjail against the SIMULATED model
-// server with a fixed latency per request. Per guided token of the token-by-token CFG path (γ ∉ {0, 1}) it splits the
+// server with a fixed latency per request, or (--server llama) a REAL model: a catalogue model on llama.cpp's
+// llama-server (started in a temporary data folder, EGCFG_LLAMA_THREADS threads, default 1). Per guided token of the token-by-token CFG path (γ ∉ {0, 1}) it splits the
 // time into: waiting for the model server (the two one-token calls run concurrently), our client inside the decode
 // activity (CFG merge, reply parsing, step machine, loading/writing the step row), and orchestration (Temporal: from
 // the end of the previous step to the start of the line step, spread over the line's tokens). Also: tokens and model
-// calls per solved problem. Prints ONE JSON line. The model is simulated: the numbers measure our overhead, not a model.
+// calls per solved problem. Prints ONE JSON line. With the simulated model the numbers measure our overhead, not a model.
 // Usage: npx tsx bench/egcfg.bench.ts [--problems N] [--latency-ms L] [--gammas 0,0.5,1,3]
+//        npx tsx bench/egcfg.bench.ts --server llama [--model qwen2.5-coder-0.5b-instruct] [--problems 1] [--gammas 3] [--max-new-tokens 128]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,16 +19,25 @@ import { parseRunOptions } from '../campaigns/options.ts';
 import { startCampaign, waitForCampaign } from '../campaigns/service.ts';
 import { knowledgeFor } from '../cli/simulated.ts';
 import { loadDataset } from '../core/datasets/index.ts';
+import { catalogueModel } from '../core/models/catalogue.ts';
+import { ensureLocalServer, stopLocalServers } from '../core/models/local-server.ts';
 import { repoPath } from '../core/repo.ts';
 import { egcfgGenerations, egcfgSteps } from '../db/schema/index.ts';
 import { freshPostgresDatabase, startTestTemporal } from '../test/support/services.ts';
 import type { EgcfgCampaignSummary } from '../core/contracts.ts';
 import { startWorkers } from '../workers/worker.ts';
 
-const { values } = parseArgs({ options: { problems: { type: 'string' }, 'latency-ms': { type: 'string' }, gammas: { type: 'string' } } });
-const limit = Number(values.problems ?? 4);
+const { values } = parseArgs({ options: {
+  problems: { type: 'string' }, 'latency-ms': { type: 'string' }, gammas: { type: 'string' },
+  server: { type: 'string' }, model: { type: 'string' }, 'max-new-tokens': { type: 'string' },
+} });
+const real = values.server === 'llama';
+if (values.server !== undefined && !real && values.server !== 'simulated') throw new Error(`--server simulated|llama, got ${values.server}`);
+const limit = Number(values.problems ?? (real ? 1 : 4));
 const latencyMs = Number(values['latency-ms'] ?? 20);
-const gammas = (values.gammas ?? '0,0.5,1,3').split(',').map(Number);
+const gammas = (values.gammas ?? (real ? '3' : '0,0.5,1,3')).split(',').map(Number);
+const maxNewTokens = Number(values['max-new-tokens'] ?? (real ? 128 : 512));
+const modelName = real ? values.model ?? 'qwen2.5-coder-0.5b-instruct' : 'simulated-model';
 
 const problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, limit);
 const db = await freshPostgresDatabase();
@@ -35,9 +46,11 @@ const env = await startTestTemporal();
 // skill 0.3: unguided answers are mostly broken variants, so the guided γ values do run.
 const knowledgeFile = join(mkdtempSync(join(tmpdir(), 'egcfg-bench-')), 'knowledge.json');
 writeFileSync(knowledgeFile, JSON.stringify(knowledgeFor(problems)));
-const server = spawn(process.execPath, ['--import', 'tsx', repoPath('activities', 'model', 'simulated-server-main.ts'),
+const server = real ? null : spawn(process.execPath, ['--import', 'tsx', repoPath('activities', 'model', 'simulated-server-main.ts'),
   '--knowledge-file', knowledgeFile, '--skill', '0.3', '--latency-ms', String(latencyMs), '--model', 'simulated-model'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const sim = await new Promise<{ url: string }>((resolve, reject) => {
+const realDir = real ? mkdtempSync(join(tmpdir(), 'egcfg-bench-llama-')) : '';
+if (real) process.env.EGCFG_LLAMA_THREADS ??= '1';
+const sim = server === null ? await ensureLocalServer(realDir, catalogueModel(modelName), { log: (l) => console.error(l) }) : await new Promise<{ url: string }>((resolve, reject) => {
   let buf = '';
   server.stdout.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]!) as { url: string }); });
   server.once('exit', (code) => reject(new Error(`simulated server exited (${code})`)));
@@ -46,11 +59,14 @@ const deps = { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() 
 try {
   const workers = await startWorkers({ connection: env.nativeConnection, deps });
   const opts = parseRunOptions({
-    dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: limit, concurrency: limit, gammas,
-    grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2, maxNewTokens: 512,
+    dataset: 'mbpp', method: 'eg-cfg', modelName, maxProblems: limit, concurrency: limit, gammas,
+    grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2, maxNewTokens,
   });
+  const model = real
+    ? { kind: 'openai' as const, baseUrl: sim.url, model: modelName, simulated: false, dialect: 'llamacpp' as const }
+    : { kind: 'openai' as const, baseUrl: sim.url, model: 'simulated-model', simulated: true };
   const t0 = performance.now();
-  const created = await startCampaign({ db: db.db, client: env.client }, opts, { kind: 'openai', baseUrl: sim.url, model: 'simulated-model', simulated: true });
+  const created = await startCampaign({ db: db.db, client: env.client }, opts, model);
   const summary = await waitForCampaign({ db: db.db, client: env.client }, created.campaignId) as EgcfgCampaignSummary;
   const wallMs = performance.now() - t0;
   await workers.shutdown();
@@ -77,8 +93,11 @@ try {
   const solved = summary.protocols.find((p) => p.protocol === 'paper')!.passed;
   const c = summary.cost;
   console.log(JSON.stringify({
-    bench: 'egcfg', simulated: true, note: 'simulated model server with a fixed latency per request: measures our overhead, not a model',
-    problems: limit, gammas, agents: 2, server_latency_ms: latencyMs, wall_ms: Math.round(wallMs),
+    bench: 'egcfg', simulated: !real,
+    ...(real
+      ? { server: 'llama.cpp', model: modelName, llama_threads: Number(process.env.EGCFG_LLAMA_THREADS), note: 'a real model: model_server is the wait for its replies (HTTP included)' }
+      : { note: 'simulated model server with a fixed latency per request: measures our overhead, not a model', server_latency_ms: latencyMs }),
+    problems: limit, gammas, agents: 2, max_new_tokens: maxNewTokens, wall_ms: Math.round(wallMs),
     guided_tokens: guided, tokens, changed_by_guidance: changed, lines,
     per_guided_token_ms: {
       model_server: per(waitMs), client: per(clientMs), orchestration: per(orchestrationMs),
@@ -94,7 +113,8 @@ try {
   }));
 } finally {
   await closeSharedSandbox();
-  server.kill('SIGTERM');
+  server?.kill('SIGTERM');
+  if (real) { await stopLocalServers(realDir); rmSync(realDir, { recursive: true, force: true }); }
   await env.teardown();
   await db.drop();
 }

@@ -77,8 +77,8 @@ describe('EG-CFG cost: reasoning tries past StartToClose, line and problem token
     assert.equal(gens.length, 1);
     const [step] = await steps(gens[0]!.id);
     assert.equal(step?.kind, 'gamma0');
-    const sum = reasoningSummary.parse(step!.summary);
-    assert.ok(step!.activityAttempt >= 2, `the step was written by a retry after StartToClose (attempt ${step!.activityAttempt})`);
+    const sum = reasoningSummary.parse(step.summary);
+    assert.ok(step.activityAttempt >= 2, `the step was written by a retry after StartToClose (attempt ${step.activityAttempt})`);
     assert.ok((sum.resumedTries ?? 0) >= 1, `the retry took over the checkpointed tries (resumed ${String(sum.resumedTries)})`);
     assert.equal(sum.tries.length, 5, 'each of the 5 tries ran exactly once');
     assert.equal(new Set(sum.tries.map((t) => t.seed)).size, 5, 'each try has its own seed: none was redone');
