@@ -5,49 +5,31 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { modelBackendCache } from '../../activities/model-backend.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
-import { startApiServer, type ApiServer } from '../../api/server.ts';
-import { simulatedModels, type SimulatedModels } from '../../api/simulated-models.ts';
+import { describe, test } from 'node:test';
 import { createApiToken } from '../../api/tokens.ts';
 import { repoPath } from '../../core/repo.ts';
 import { cacheDir } from '../../core/tools.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { integrationServices } from '../support/integration.ts';
 
 const schemathesis = join(cacheDir(), 'fuzz-venv', 'bin', 'schemathesis');
 
 describe('API fuzzing from the OpenAPI document (schemathesis)', { timeout: 1_500_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let workers: RunningWorkers;
-  let sims: SimulatedModels;
-  let server: ApiServer;
   let token: string;
-
-  before(async () => {
-    execFileSync('bash', [repoPath('infra', 'fuzz-env.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
-    sims = simulatedModels({ skill: 0.5 });
-    server = await startApiServer({ db: db.db, client: env.client, auth: { mode: 'tokens' }, simulated: sims, log: () => {} });
-    token = (await createApiToken(db.db, 'fuzz')).token;
-  }, { timeout: 300_000 });
-  after(async () => {
-    await server?.close();
-    await workers?.shutdown();
-    await closeSharedSandbox();
-    await sims?.close();
-    await env?.teardown();
-    await db?.drop();
-  }, { timeout: 120_000 });
+  // The fuzzer starts many campaigns (against simulated servers and model URLs that do not exist): the fixture's
+  // teardown terminates the workflows still running before it stops the workers.
+  const s = integrationServices({
+    simulated: { skill: 0.5 },
+    api: { http: true, auth: { mode: 'tokens' } },
+    setup: async (svc) => {
+      execFileSync('bash', [repoPath('infra', 'fuzz-env.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+      token = (await createApiToken(svc.db.db, 'fuzz')).token;
+    },
+  });
 
   test('no generated request gets a 5xx, and responses conform to the schema', { timeout: 20 * 60_000 }, async () => {
     assert.ok(existsSync(schemathesis), `schemathesis missing at ${schemathesis}`);
     const args = [
-      'run', `${server.url}/openapi.json`,
+      'run', `${s.server.url}/openapi.json`,
       '--checks', 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
       '--header', `Authorization: Bearer ${token}`,
       '--max-examples', process.env.EGCFG_FUZZ_EXAMPLES ?? '25',

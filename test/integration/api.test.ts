@@ -2,22 +2,17 @@
 // nsjail, and simulated model servers. Every route's success path, bad input (400 naming the field), auth
 // (401/403), unknown ids (404), pause/resume, cancel, SSE order and resumption, evaluate uploads.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { count, eq } from 'drizzle-orm';
-import { modelBackendCache } from '../../activities/model-backend.ts';
-import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
-import { getSharedSandbox } from '../../activities/sandbox/index.ts';
+import { type SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { createApp, type App } from '../../api/app.ts';
-import { simulatedModels, type SimulatedModels } from '../../api/simulated-models.ts';
 import { createApiToken, revokeApiToken } from '../../api/tokens.ts';
 import { waitForCampaign } from '../../campaigns/service.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
 import { loadDataset } from '../../core/datasets/index.ts';
 import { samples } from '../../db/schema/index.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
 import { sleep, waitFor } from '../support/wait.ts';
+import { integrationServices } from '../support/integration.ts';
 
 interface SseEvent { id?: string; event: string; data: string }
 
@@ -42,36 +37,25 @@ async function readSse(res: Response): Promise<SseEvent[]> {
 
 
 describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', { timeout: 900_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let workers: RunningWorkers;
-  let sims: SimulatedModels;
   let slow: SimulatedServer;
   let app: App;
   let token: string;
   let revoked: string;
 
-  before(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
-    sims = simulatedModels({ skill: 0.5 });
-    // A slow model for pause and cancel: every answer takes a while, so problems are visibly in flight.
-    slow = await startSimulatedModelServer({ knowledge: knowledgeFor(await loadDataset('mbpp', { split: 'all' })), latencyMs: 400, modelName: 'slow' });
-    // The slow server is a configured model server: API callers may name only those (issue 13).
-    app = createApp({ db: db.db, client: env.client, auth: { mode: 'tokens' }, simulated: sims, temporalUiUrl: 'http://127.0.0.1:8233', log: () => {},
-      modelServers: [{ url: slow.url, name: 'slow' }] });
-    token = (await createApiToken(db.db, 'test')).token;
-    const r = await createApiToken(db.db, 'revoked');
-    await revokeApiToken(db.db, r.id);
-    revoked = r.token;
-  }, { timeout: 300_000 });
-  after(async () => {
-    await workers?.shutdown();
-    await sims?.close();
-    await slow?.close();
-    await env?.teardown();
-    await db?.drop();
-  }, { timeout: 120_000 });
+  const svc = integrationServices({
+    simulated: { skill: 0.5 },
+    setup: async () => {
+      // A slow model for pause and cancel: every answer takes a while, so problems are visibly in flight.
+      slow = await svc.startSimulatedServer({ knowledge: knowledgeFor(await loadDataset('mbpp', { split: 'all' })), latencyMs: 400, modelName: 'slow' });
+      // The slow server is a configured model server: API callers may name only those (issue 13).
+      app = createApp({ db: svc.db.db, client: svc.env.client, auth: { mode: 'tokens' }, simulated: svc.sims, temporalUiUrl: 'http://127.0.0.1:8233', log: () => {},
+        modelServers: [{ url: slow.url, name: 'slow' }] });
+      token = (await createApiToken(svc.db.db, 'test')).token;
+      const r = await createApiToken(svc.db.db, 'revoked');
+      await revokeApiToken(svc.db.db, r.id);
+      revoked = r.token;
+    },
+  });
 
   const api = (path: string, init: RequestInit & { auth?: string | null } = {}) => {
     const headers = new Headers(init.headers);
@@ -176,7 +160,7 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', { timeout:
     const second = await postJson('/campaigns', { dataset: 'humaneval', modelName: 'sim-api', maxProblems: 2 });
     assert.equal(second.status, 201);
     const secondId = (await second.json() as { campaignId: string }).campaignId;
-    await waitForCampaign({ db: db.db, client: env.client }, secondId);
+    await waitForCampaign({ db: svc.db.db, client: svc.env.client }, secondId);
     // The HumanEval audit route takes an encoded task id with a slash.
     const audit = await api(`/campaigns/${secondId}/problems/${encodeURIComponent('HumanEval/0')}`);
     assert.equal(audit.status, 200);
@@ -211,7 +195,7 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', { timeout:
     res = await api('/campaigns', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"dataset": ' });
     assert.equal(res.status, 400);
     assert.deepEqual(await fields(res), ['(body)']);
-    const noSim = createApp({ db: db.db, client: env.client, log: () => {} });
+    const noSim = createApp({ db: svc.db.db, client: svc.env.client, log: () => {} });
     res = await noSim.request('/campaigns', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ dataset: 'mbpp', modelName: 'x' }) });
     assert.equal(res.status, 400);
     assert.deepEqual(await fields(res), ['modelUrl']);
@@ -244,7 +228,7 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', { timeout:
     assert.deepEqual(Object.keys(h.checks).sort(), ['database', 'model', 'sandbox', 'temporal']);
     assert.ok(Object.values(h.checks).every((c) => c.status === 'ok'));
     // A failing check makes the whole report 503, naming which part failed.
-    const broken = createApp({ db: db.db, client: env.client, log: () => {}, checks: { sandbox: async () => { throw new Error('nsjail is missing'); } } });
+    const broken = createApp({ db: svc.db.db, client: svc.env.client, log: () => {}, checks: { sandbox: async () => { throw new Error('nsjail is missing'); } } });
     const bad = await broken.request('/healthz');
     assert.equal(bad.status, 503);
     const b = await bad.json() as typeof h;
@@ -289,7 +273,7 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', { timeout:
     assert.equal(d.progress.state, 'paused');
     const doneAtPause = d.progress.done;
     assert.ok(doneAtPause < 8, 'paused before the end');
-    const sampleCount = async () => Number((await db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, id)))[0]!.n);
+    const sampleCount = async () => Number((await svc.db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, id)))[0]!.n);
     const samplesAtPause = await sampleCount();
     const requestsAtPause = slow.stats().requests;
     await sleep(2000); // an observation window, not a wait: while paused, nothing may start in it
@@ -299,7 +283,7 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', { timeout:
     assert.equal(await sampleCount(), samplesAtPause, 'no sample was generated while paused');
     assert.equal(slow.stats().requests, requestsAtPause, 'the model was not called while paused');
     assert.equal((await api(`/campaigns/${id}/resume`, { method: 'POST' })).status, 202);
-    const summary = await waitForCampaign({ db: db.db, client: env.client }, id);
+    const summary = await waitForCampaign({ db: svc.db.db, client: svc.env.client }, id);
     assert.equal(summary.problems, 8);
     d = await detail();
     assert.equal(d.campaign.status, 'completed');
@@ -345,7 +329,7 @@ describe('HTTP API (Temporal + Postgres + nsjail + simulated model)', { timeout:
     const r2 = await multi.json() as { campaignId: string; model: string };
     assert.equal(r2.model, 'replay:samples.jsonl');
     for (const id of [r1.campaignId, r2.campaignId]) {
-      await waitForCampaign({ db: db.db, client: env.client }, id);
+      await waitForCampaign({ db: svc.db.db, client: svc.env.client }, id);
       const replayed = ((await (await api(`/campaigns/${id}/results`)).json()) as { results: Array<{ task_id: string; passed: boolean }> }).results;
       assert.deepEqual(replayed.map((r) => [r.task_id, r.passed]), original.map((r) => [r.task_id, r.passed]));
     }

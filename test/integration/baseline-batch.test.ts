@@ -5,12 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
+import { after, describe, test } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { and, count, eq } from 'drizzle-orm';
 import { createActivities } from '../../activities/index.ts';
-import { modelBackendCache } from '../../activities/model-backend.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
 import { campaignResults, campaignWorkflowId, signalCampaign, startCampaign, upsertProblems, waitForCampaign } from '../../campaigns/service.ts';
 import { loadDataset, type Problem } from '../../core/datasets/index.ts';
@@ -18,35 +16,24 @@ import { campaigns, events, executions, results, runs, samples } from '../../db/
 import { nextBatchSize } from '../../workflows/campaign-loop.ts';
 import { REPLAY_BATCHES_PATCH } from '../../workflows/campaign.ts';
 import type { BaselineBatchOutcome, ModelSpec } from '../../core/contracts.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
+import { integrationServices } from '../support/integration.ts';
 
 const BROKEN = 'def broken():\n    return None\n';
 
 describe('replay campaigns in batches (Temporal + Postgres + nsjail)', { timeout: 600_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let workers: RunningWorkers;
   let problems: Problem[];
   let dir: string;
-  const deps = () => ({ db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() });
+  const svc = integrationServices({
+    setup: async () => {
+      problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, 30);
+      dir = mkdtempSync(join(tmpdir(), 'egcfg-batch-'));
+    },
+  });
+  const deps = () => svc.deps();
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
-  before(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, 30);
-    dir = mkdtempSync(join(tmpdir(), 'egcfg-batch-'));
-    workers = await startWorkers({ connection: env.nativeConnection, deps: deps() });
-  }, { timeout: 300_000 });
-  after(async () => {
-    await workers?.shutdown();
-    await closeSharedSandbox();
-    await env?.teardown();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, { timeout: 120_000 });
-
-  const ctx = () => ({ db: db.db, client: env.client });
+  const ctx = () => ({ db: svc.db.db, client: svc.env.client });
   /** A samples file: the reference solution for every task, a broken program for every fifth; `perTask` copies of each. */
   function samplesFile(name: string, perTask = 1): string {
     const file = join(dir, name);
@@ -77,7 +64,7 @@ describe('replay campaigns in batches (Temporal + Postgres + nsjail)', { timeout
     const summary = await waitForCampaign(ctx(), created.campaignId);
     assert.equal(summary.problems, problems.length);
     assert.equal(summary.passed, problems.length - 6, 'every fifth task was given a broken program');
-    const rows = await campaignResults(db.db, created.campaignId);
+    const rows = await campaignResults(svc.db.db, created.campaignId);
     assert.equal(rows.length, problems.length);
     for (const row of rows) {
       const i = problems.findIndex((p) => p.taskId === row.task_id);
@@ -85,13 +72,13 @@ describe('replay campaigns in batches (Temporal + Postgres + nsjail)', { timeout
       assert.equal(row.tests_total, 3);
     }
     const id = created.campaignId;
-    assert.equal(await countOf(db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, id))), problems.length);
-    assert.equal(await countOf(db.db.select({ n: count() }).from(executions).innerJoin(samples, eq(samples.id, executions.sampleId))
+    assert.equal(await countOf(svc.db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, id))), problems.length);
+    assert.equal(await countOf(svc.db.db.select({ n: count() }).from(executions).innerJoin(samples, eq(samples.id, executions.sampleId))
       .where(eq(samples.campaignId, id))), problems.length);
-    assert.equal(await countOf(db.db.select({ n: count() }).from(events)
+    assert.equal(await countOf(svc.db.db.select({ n: count() }).from(events)
       .where(and(eq(events.campaignId, id), eq(events.kind, 'problem_finished')))), problems.length);
 
-    const history = await env.client.workflow.getHandle(campaignWorkflowId(id)).fetchHistory();
+    const history = await svc.env.client.workflow.getHandle(campaignWorkflowId(id)).fetchHistory();
     const evs = history.events ?? [];
     const batchCalls = evs.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runBaselineBatch').length;
     assert.equal(evs.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length, 0, 'no child workflow per problem');
@@ -106,29 +93,29 @@ describe('replay campaigns in batches (Temporal + Postgres + nsjail)', { timeout
   test('a retried batch skips what it recorded, reuses the in-flight problem\'s rows and duplicates nothing (pass@k)', async () => {
     const file = samplesFile('two.jsonl', 2);
     const model: ModelSpec = { kind: 'replay', samplesFile: file, model: 'replay:two' };
-    const ids = (await upsertProblems(db.db, problems)).slice(0, 6);
+    const ids = (await upsertProblems(svc.db.db, problems)).slice(0, 6);
     const campaignId = 'batch-retry';
-    await db.db.insert(campaigns).values({ id: campaignId, method: 'baseline', dataset: 'mbpp', model: model.model, simulated: false, config: { samplesPerProblem: 2 } });
-    const [run] = await db.db.insert(runs).values({ campaignId, name: 'baseline', config: {} }).returning();
+    await svc.db.db.insert(campaigns).values({ id: campaignId, method: 'baseline', dataset: 'mbpp', model: model.model, simulated: false, config: { samplesPerProblem: 2 } });
+    const [run] = await svc.db.db.insert(runs).values({ campaignId, name: 'baseline', config: {} }).returning();
     const input = { campaignId, runId: run!.id, problemIds: ids, model,
       params: { promptType: 'deepseek_instruct' as const, temperature: 0, topP: 0.95, maxTokens: 512, seed: 40, samplesPerProblem: 2 } };
     const acts = createActivities(deps());
     const first: BaselineBatchOutcome = await new MockActivityEnvironment().run(acts.runBaselineBatch, input);
     // Tasks 0 and 5: sample 0 (the recorded program) is broken, so the problem fails; its sample 1 counts as correct.
     assert.deepEqual(first, { problems: 6, passed: 4, errors: 0, reused: 0 });
-    const detail = (await db.db.select({ detail: results.detail }).from(results)
+    const detail = (await svc.db.db.select({ detail: results.detail }).from(results)
       .where(and(eq(results.campaignId, campaignId), eq(results.problemId, ids[0]!))))[0]!.detail as { samples: number; correct: number };
     assert.deepEqual({ samples: detail.samples, correct: detail.correct }, { samples: 2, correct: 1 }, 'task 0: sample 0 broken, sample 1 correct');
 
     // A worker killed after problem 4's sandbox run but before its result: the retry reuses its sample and execution.
-    await db.db.delete(results).where(and(eq(results.campaignId, campaignId), eq(results.problemId, ids[4]!)));
+    await svc.db.db.delete(results).where(and(eq(results.campaignId, campaignId), eq(results.problemId, ids[4]!)));
     const again: BaselineBatchOutcome = await new MockActivityEnvironment({ attempt: 2 }).run(acts.runBaselineBatch, input);
     assert.deepEqual(again, { problems: 6, passed: 4, errors: 0, reused: 5 });
-    assert.equal(await countOf(db.db.select({ n: count() }).from(results).where(eq(results.campaignId, campaignId))), 6);
-    assert.equal(await countOf(db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, campaignId))), 12);
-    assert.equal(await countOf(db.db.select({ n: count() }).from(executions).innerJoin(samples, eq(samples.id, executions.sampleId))
+    assert.equal(await countOf(svc.db.db.select({ n: count() }).from(results).where(eq(results.campaignId, campaignId))), 6);
+    assert.equal(await countOf(svc.db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, campaignId))), 12);
+    assert.equal(await countOf(svc.db.db.select({ n: count() }).from(executions).innerJoin(samples, eq(samples.id, executions.sampleId))
       .where(eq(samples.campaignId, campaignId))), 12);
-    assert.equal(await countOf(db.db.select({ n: count() }).from(events)
+    assert.equal(await countOf(svc.db.db.select({ n: count() }).from(events)
       .where(and(eq(events.campaignId, campaignId), eq(events.kind, 'problem_finished')))), 6);
   });
 
@@ -138,17 +125,17 @@ describe('replay campaigns in batches (Temporal + Postgres + nsjail)', { timeout
     const opts = parseRunOptions({ dataset: 'mbpp', modelName: model.model, samplesFile: file, maxProblems: problems.length, concurrency: 1 });
     const created = await startCampaign(ctx(), opts, model);
     await waitFor('the first result', async () =>
-      (await countOf(db.db.select({ n: count() }).from(results).where(eq(results.campaignId, created.campaignId)))) > 0,
+      (await countOf(svc.db.db.select({ n: count() }).from(results).where(eq(results.campaignId, created.campaignId)))) > 0,
     { timeoutMs: 60_000 });
     await signalCampaign(ctx(), created.campaignId, 'cancel');
     const status = await waitFor('the campaign marked cancelled', async () => {
-      const [c] = await db.db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, created.campaignId));
+      const [c] = await svc.db.db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, created.campaignId));
       return c?.status === 'cancelled' ? c.status : undefined;
     }, { timeoutMs: 60_000 });
     assert.equal(status, 'cancelled');
-    const handle = env.client.workflow.getHandle(campaignWorkflowId(created.campaignId));
+    const handle = svc.env.client.workflow.getHandle(campaignWorkflowId(created.campaignId));
     await waitFor('the workflow cancelled', async () => (await handle.describe()).status.name === 'CANCELLED', { timeoutMs: 60_000 });
-    const recorded = await countOf(db.db.select({ n: count() }).from(results).where(eq(results.campaignId, created.campaignId)));
+    const recorded = await countOf(svc.db.db.select({ n: count() }).from(results).where(eq(results.campaignId, created.campaignId)));
     assert.ok(recorded < problems.length, `${recorded} of ${problems.length} recorded before the cancellation took effect`);
   });
 });

@@ -1,43 +1,27 @@
 // A baseline campaign through the real Temporal dev server, the real Postgres server, nsjail and the simulated
 // model server: stored rows, verdicts, idempotency, and a model server that fails or is down for a while.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { and, count, eq } from 'drizzle-orm';
 import { createActivities } from '../../activities/index.ts';
 import { modelBackendCache } from '../../activities/model-backend.ts';
 import { startSimulatedModelServer } from '../../activities/model/simulated-server.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
+import { getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
 import { campaignResults, startCampaign, waitForCampaign } from '../../campaigns/service.ts';
 import { loadDataset, type Problem } from '../../core/datasets/index.ts';
 import { events, executions, results, samples } from '../../db/schema/index.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
+import { integrationServices } from '../support/integration.ts';
 
 describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', { timeout: 600_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let workers: RunningWorkers;
   let problems: Problem[];
+  const svc = integrationServices({
+    setup: async () => { problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, 6); },
+  });
 
-  before(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, 6);
-    workers = await startWorkers({
-      connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() },
-    });
-  }, { timeout: 300_000 });
-  after(async () => {
-    await workers?.shutdown();
-    await closeSharedSandbox();
-    await env?.teardown();
-    await db?.drop();
-  }, { timeout: 120_000 });
-
-  const ctx = () => ({ db: db.db, client: env.client });
+  const ctx = () => ({ db: svc.db.db, client: svc.env.client });
 
   test('every problem gets one sample, one execution and one result, and the verdicts are the sandbox\'s', async () => {
     const sim = await startSimulatedModelServer({ knowledge: knowledgeFor(problems), modelName: 'sim', skill: 0.5 });
@@ -47,7 +31,7 @@ describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', {
       const summary = await waitForCampaign(ctx(), created.campaignId);
       assert.equal(summary.problems, problems.length);
       assert.equal(summary.simulated, true);
-      const rows = await campaignResults(db.db, created.campaignId);
+      const rows = await campaignResults(svc.db.db, created.campaignId);
       assert.equal(rows.length, problems.length);
       // The simulated model answers either the reference solution (which passes) or a broken variant.
       for (const row of rows) {
@@ -58,9 +42,9 @@ describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', {
       }
       assert.equal(summary.passed, rows.filter((r) => r.passed).length);
       assert.ok(summary.passed > 0 && summary.passed < problems.length, `a 0.5-skill model should pass some, not all (${summary.passed})`);
-      const [{ n: sampleRows }] = (await db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, created.campaignId))) as [{ n: number }];
+      const [{ n: sampleRows }] = (await svc.db.db.select({ n: count() }).from(samples).where(eq(samples.campaignId, created.campaignId))) as [{ n: number }];
       assert.equal(sampleRows, problems.length);
-      const [{ n: execRows }] = (await db.db.select({ n: count() }).from(executions).innerJoin(samples, eq(samples.id, executions.sampleId))
+      const [{ n: execRows }] = (await svc.db.db.select({ n: count() }).from(executions).innerJoin(samples, eq(samples.id, executions.sampleId))
         .where(eq(samples.campaignId, created.campaignId))) as [{ n: number }];
       assert.equal(execRows, problems.length);
     } finally {
@@ -74,9 +58,9 @@ describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', {
       const opts = parseRunOptions({ dataset: 'mbpp', modelName: 'sim', maxProblems: 1 });
       const created = await startCampaign(ctx(), opts, { kind: 'openai', baseUrl: sim.url, model: 'sim', simulated: true });
       await waitForCampaign(ctx(), created.campaignId);
-      const [first] = await db.db.select().from(samples).where(eq(samples.campaignId, created.campaignId));
+      const [first] = await svc.db.db.select().from(samples).where(eq(samples.campaignId, created.campaignId));
       const requestsBefore = sim.stats().requests;
-      const acts = createActivities({ db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() });
+      const acts = createActivities({ db: svc.db.db, sandbox: getSharedSandbox, model: modelBackendCache() });
       const again = await acts.generateBaselineSample({
         campaignId: created.campaignId, runId: first!.runId, problemId: first!.problemId, attempt: 'baseline',
         model: { kind: 'openai', baseUrl: sim.url, model: 'sim', simulated: true },
@@ -87,7 +71,7 @@ describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', {
       const v1 = await acts.executeSample({ sampleId: first!.id, suite: 'eval' });
       const v2 = await acts.executeSample({ sampleId: first!.id, suite: 'eval' });
       assert.deepEqual(v1, v2);
-      const [{ n }] = (await db.db.select({ n: count() }).from(executions).where(eq(executions.sampleId, first!.id))) as [{ n: number }];
+      const [{ n }] = (await svc.db.db.select({ n: count() }).from(executions).where(eq(executions.sampleId, first!.id))) as [{ n: number }];
       assert.equal(n, 1);
     } finally {
       await sim.close();
@@ -104,7 +88,7 @@ describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', {
     const created = await startCampaign(ctx(), opts, { kind: 'openai', baseUrl: `http://127.0.0.1:${port}`, model: 'sim', simulated: true });
     // Retries are visible as events while the server is down (waited for, not slept for).
     const waiting = await waitFor('model_retry events while the server is down', async () => {
-      const rows = await db.db.select().from(events).where(and(eq(events.campaignId, created.campaignId), eq(events.kind, 'model_retry')));
+      const rows = await svc.db.db.select().from(events).where(and(eq(events.campaignId, created.campaignId), eq(events.kind, 'model_retry')));
       return rows.length > 0 && rows;
     }, { timeoutMs: 60_000 });
     assert.ok(waiting.length > 0);
@@ -112,7 +96,7 @@ describe('baseline campaign (Temporal + Postgres + nsjail + simulated model)', {
     try {
       const summary = await waitForCampaign(ctx(), created.campaignId);
       assert.equal(summary.problems, 3);
-      const rows = await db.db.select().from(results).where(eq(results.campaignId, created.campaignId));
+      const rows = await svc.db.db.select().from(results).where(eq(results.campaignId, created.campaignId));
       assert.equal(rows.length, 3);
       assert.deepEqual(rows.filter((r) => r.status === "error").map((r) => r.detail), [], "no problem failed because the server was down");
     } finally {

@@ -7,14 +7,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { PGlite } from '@electric-sql/pglite';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import { modelBackendCache } from '../../activities/model-backend.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { egcfgProblemSteps } from '../../campaigns/egcfg.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
 import { campaignPins, campaignProblem } from '../../campaigns/pins.ts';
@@ -23,11 +20,10 @@ import type { ModelSpec } from '../../core/contracts.ts';
 import { loadDataset } from '../../core/datasets/index.ts';
 import { problemContentHash } from '../../core/datasets/pins.ts';
 import { repoPath } from '../../core/repo.ts';
-import { openDatabase, type Database, type DatabaseHandle } from '../../db/client.ts';
+import { type Database } from '../../db/client.ts';
 import * as schema from '../../db/schema/index.ts';
 import { campaignProblems, problems } from '../../db/schema/index.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { startTestTemporal } from '../support/services.ts';
+import { integrationServices } from '../support/integration.ts';
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -49,41 +45,27 @@ function datasetVersions(dir: string) {
 }
 
 describe('problem versions: campaigns pinned by content hash (Temporal + PGlite + nsjail, replay model)', { timeout: 600_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let h: DatabaseHandle;
-  let workers: RunningWorkers;
   let dir: string;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'egcfg-pins-'));
-    [env, h] = await Promise.all([startTestTemporal(), openDatabase('memory://')]);
-    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: h.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
-  }, { timeout: 300_000 });
-  after(async () => {
-    await workers?.shutdown();
-    await closeSharedSandbox();
-    await env?.teardown();
-    await h?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }, { timeout: 120_000 });
+  const svc = integrationServices({ database: 'memory', setup: async () => { dir = mkdtempSync(join(tmpdir(), 'egcfg-pins-')); } });
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
   async function run(datasetFile: string, samplesFile: string): Promise<string> {
     const model: ModelSpec = { kind: 'replay', samplesFile, model: 'replay:pins' };
     const opts = parseRunOptions({ dataset: 'mbpp', datasetFile, samplesFile, modelName: model.model });
-    const created = await startCampaign({ db: h.db, client: env.client }, opts, model);
-    await waitForCampaign({ db: h.db, client: env.client }, created.campaignId);
+    const created = await startCampaign({ db: svc.db.db, client: svc.env.client }, opts, model);
+    await waitForCampaign({ db: svc.db.db, client: svc.env.client }, created.campaignId);
     return created.campaignId;
   }
 
   test('two campaigns on two versions of one problem both stay auditable', async () => {
     const { v1, v2, samples } = datasetVersions(dir);
     const a = await run(v1, samples);
-    const auditA = await problemAudit(h.db, a, '11');
+    const auditA = await problemAudit(svc.db.db, a, '11');
     const b = await run(v2, samples);
 
     // A's audit is unchanged by B: same version row, statement and tests; B shows its own version.
-    const auditA2 = await problemAudit(h.db, a, '11');
-    const auditB = await problemAudit(h.db, b, '11');
+    const auditA2 = await problemAudit(svc.db.db, a, '11');
+    const auditB = await problemAudit(svc.db.db, b, '11');
     assert.deepEqual(auditA2.problem, auditA.problem);
     assert.notEqual(auditB.problem.contentHash, auditA.problem.contentHash);
     assert.notEqual(auditB.problem.id, auditA.problem.id);
@@ -97,34 +79,34 @@ describe('problem versions: campaigns pinned by content hash (Temporal + PGlite 
     assert.equal(auditA.problem.contentHash, problemContentHash(loadedV1!));
 
     // The activities scored each campaign on its pinned version: the same program passes v1's tests, fails v2's.
-    const verdict = async (id: string, task: string) => (await campaignResults(h.db, id)).find((r) => r.task_id === task)!;
+    const verdict = async (id: string, task: string) => (await campaignResults(svc.db.db, id)).find((r) => r.task_id === task)!;
     assert.equal((await verdict(a, '11')).passed, true);
     assert.equal((await verdict(b, '11')).passed, false);
     assert.deepEqual(auditB.results.map((r) => r.passed), [false]);
 
     // Each campaign records its dataset file's checksum and the hash of every problem it ran.
-    assert.deepEqual((await getCampaign(h.db, a)).datasetFiles.map((f) => f.sha256), [sha256(v1)]);
-    assert.deepEqual((await getCampaign(h.db, b)).datasetFiles.map((f) => f.sha256), [sha256(v2)]);
-    const pinsOf = (id: string) => h.db.select().from(campaignProblems).where(eq(campaignProblems.campaignId, id)).orderBy(campaignProblems.position);
+    assert.deepEqual((await getCampaign(svc.db.db, a)).datasetFiles.map((f) => f.sha256), [sha256(v1)]);
+    assert.deepEqual((await getCampaign(svc.db.db, b)).datasetFiles.map((f) => f.sha256), [sha256(v2)]);
+    const pinsOf = (id: string) => svc.db.db.select().from(campaignProblems).where(eq(campaignProblems.campaignId, id)).orderBy(campaignProblems.position);
     const [pinsA, pinsB] = [await pinsOf(a), await pinsOf(b)];
     assert.deepEqual(pinsA.map((p) => p.taskId), ['11', '12']);
     assert.equal(pinsA[0]!.contentHash, auditA.problem.contentHash);
     assert.equal(pinsB[0]!.contentHash, auditB.problem.contentHash);
     assert.equal(pinsA[1]!.problemId, pinsB[1]!.problemId, 'task 12 did not change: one version serves both');
-    const summaryA = await campaignPins(h.db, a, (await getCampaign(h.db, a)).datasetFiles);
+    const summaryA = await campaignPins(svc.db.db, a, (await getCampaign(svc.db.db, a)).datasetFiles);
     assert.equal(summaryA.problems.eval, 2);
     assert.match(summaryA.problemSetHash!, /^[0-9a-f]{64}$/);
 
     // `egcfg show` reads the same pinned version.
-    assert.equal((await egcfgProblemSteps(h.db, a, '11')).problem.contentHash, auditA.problem.contentHash);
-    assert.equal((await egcfgProblemSteps(h.db, b, '11')).problem.contentHash, auditB.problem.contentHash);
+    assert.equal((await egcfgProblemSteps(svc.db.db, a, '11')).problem.contentHash, auditA.problem.contentHash);
+    assert.equal((await egcfgProblemSteps(svc.db.db, b, '11')).problem.contentHash, auditB.problem.contentHash);
 
     // Content-addressed: the first file again reuses its versions (no new row), and two versions of task 11 exist.
     const c = await run(v1, samples);
     assert.deepEqual((await pinsOf(c)).map((p) => p.problemId), pinsA.map((p) => p.problemId));
-    const versions = await h.db.select({ id: problems.id }).from(problems).where(and(eq(problems.dataset, 'mbpp'), eq(problems.taskId, '11')));
+    const versions = await svc.db.db.select({ id: problems.id }).from(problems).where(and(eq(problems.dataset, 'mbpp'), eq(problems.taskId, '11')));
     assert.equal(versions.length, 2);
-    await assert.rejects(problemAudit(h.db, a, '13'), { name: 'UnknownProblemError' });
+    await assert.rejects(problemAudit(svc.db.db, a, '13'), { name: 'UnknownProblemError' });
   });
 });
 

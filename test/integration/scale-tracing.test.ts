@@ -1,41 +1,26 @@
 // Tracing (workers/otel.ts, what EGCFG_OTEL=1 turns on): a campaign started through a traced client gives one trace
 // that holds the client's start, the campaign and problem workflow runs and every activity execution.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { modelBackendCache } from '../../activities/model-backend.ts';
 import { startSimulatedModelServer } from '../../activities/model/simulated-server.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
 import { startCampaign, waitForCampaign } from '../../campaigns/service.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
 import { loadDataset } from '../../core/datasets/index.ts';
 import { otelClientInterceptors, otelEnabled, setupTracing } from '../../workers/otel.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { integrationServices } from '../support/integration.ts';
 
 describe('tracing with OpenTelemetry', { timeout: 600_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let workers: RunningWorkers;
   const exporter = new InMemorySpanExporter();
-
-  before(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    const tracing = setupTracing({ serviceName: 'egcfg-test', processor: new SimpleSpanProcessor(exporter) });
-    workers = await startWorkers({
-      connection: env.nativeConnection, tracing, queues: ['default', 'inference', 'sandbox'],
-      deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() },
-    });
-  }, { timeout: 300_000 });
-  after(async () => {
-    await workers?.shutdown();
-    await closeSharedSandbox();
-    await env?.teardown();
-    await db?.drop();
-  }, { timeout: 120_000 });
+  const svc = integrationServices({
+    workers: false,
+    setup: async () => {
+      const tracing = setupTracing({ serviceName: 'egcfg-test', processor: new SimpleSpanProcessor(exporter) });
+      await svc.startWorkers({ tracing, queues: ['default', 'inference', 'sandbox'] });
+    },
+  });
 
   test('the flag', () => {
     assert.equal(otelEnabled({}), false);
@@ -47,8 +32,8 @@ describe('tracing with OpenTelemetry', { timeout: 600_000 }, () => {
     const problems = (await loadDataset('mbpp', { split: 'test' })).slice(0, 2);
     const sim = await startSimulatedModelServer({ knowledge: knowledgeFor(problems), modelName: 'sim' });
     try {
-      const client = new Client({ connection: env.client.connection, interceptors: otelClientInterceptors() });
-      const ctx = { db: db.db, client };
+      const client = new Client({ connection: svc.env.client.connection, interceptors: otelClientInterceptors() });
+      const ctx = { db: svc.db.db, client };
       const created = await startCampaign(ctx, parseRunOptions({ dataset: 'mbpp', modelName: 'sim', maxProblems: 2 }),
         { kind: 'openai', baseUrl: sim.url, model: 'sim', simulated: true });
       const summary = await waitForCampaign(ctx, created.campaignId);

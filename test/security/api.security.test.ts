@@ -9,20 +9,17 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { after, describe, test } from 'node:test';
 import { count, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { modelBackendCache } from '../../activities/model-backend.ts';
 import { getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { createApp, safeNext, type App } from '../../api/app.ts';
 import { errorResponse } from '../../api/errors.ts';
-import { SimulatedCapacityError, simulatedModels, type SimulatedModels } from '../../api/simulated-models.ts';
+import { SimulatedCapacityError, simulatedModels } from '../../api/simulated-models.ts';
 import { createApiToken } from '../../api/tokens.ts';
 import { waitForCampaign } from '../../campaigns/service.ts';
 import { campaigns, executions, results, samples } from '../../db/schema/index.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { integrationServices } from '../support/integration.ts';
 
 const T = { timeout: 120_000 };
 /** Text that must never appear in an answer: SQL, a file's contents, a key. */
@@ -37,10 +34,6 @@ async function captureServer(): Promise<{ url: string; got: IncomingHttpHeaders[
 }
 
 describe('security probes against the API (issue 13)', { timeout: 900_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let workers: RunningWorkers;
-  let sims: SimulatedModels;
   let app: App;
   let token: string;
   let capture: Awaited<ReturnType<typeof captureServer>>;
@@ -49,30 +42,23 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
   const uploadDir = join(dir, 'uploads');
   const logged: string[] = [];
 
-  before(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
-    sims = simulatedModels({ skill: 1, maxServers: 4 });
-    capture = await captureServer();
-    // A "grid" whose contents must never be quoted back.
-    mkdirSync(gridsDir, { recursive: true });
-    writeFileSync(join(gridsDir, 'secret.json'), 'root:x:0:0:FILE-SECRET:/root:/bin/bash\n');
-    app = createApp({
-      db: db.db, client: env.client, auth: { mode: 'tokens' }, simulated: sims, uploadDir, log: (l) => logged.push(l),
-      folders: { gridsDir, workRoot: join(dir, 'btp'), modelDirs: [join(dir, 'models')] },
-      modelServers: [], allowAnyModelUrl: false,
-      limits: { bodyBytes: 64 * 1024, uploadBytes: 256 * 1024, decompressedBytes: 1024 * 1024, sseStreamsPerToken: 2, sseStreamsTotal: 16 },
-    });
-    token = (await createApiToken(db.db, 'security')).token;
-  }, { timeout: 300_000 });
-  after(async () => {
-    await workers?.shutdown();
-    await sims?.close();
-    await capture?.close();
-    await env?.teardown();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  }, { timeout: 120_000 });
+  const svc = integrationServices({
+    simulated: { skill: 1, maxServers: 4 },
+    setup: async () => {
+      capture = svc.track(await captureServer());
+      // A "grid" whose contents must never be quoted back.
+      mkdirSync(gridsDir, { recursive: true });
+      writeFileSync(join(gridsDir, 'secret.json'), 'root:x:0:0:FILE-SECRET:/root:/bin/bash\n');
+      app = createApp({
+        db: svc.db.db, client: svc.env.client, auth: { mode: 'tokens' }, simulated: svc.sims, uploadDir, log: (l) => logged.push(l),
+        folders: { gridsDir, workRoot: join(dir, 'btp'), modelDirs: [join(dir, 'models')] },
+        modelServers: [], allowAnyModelUrl: false,
+        limits: { bodyBytes: 64 * 1024, uploadBytes: 256 * 1024, decompressedBytes: 1024 * 1024, sseStreamsPerToken: 2, sseStreamsTotal: 16 },
+      });
+      token = (await createApiToken(svc.db.db, 'security')).token;
+    },
+  });
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
 
   const api = (path: string, init: RequestInit & { auth?: string | null } = {}) => {
     const headers = new Headers(init.headers);
@@ -81,8 +67,8 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
   };
   const postJson = (path: string, body: unknown) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const rows = async () => {
-    const [c] = await db.db.select({ n: count() }).from(campaigns);
-    const [s] = await db.db.select({ n: count() }).from(samples);
+    const [c] = await svc.db.db.select({ n: count() }).from(campaigns);
+    const [s] = await svc.db.db.select({ n: count() }).from(samples);
     return { campaigns: Number(c!.n), samples: Number(s!.n) };
   };
 
@@ -112,7 +98,7 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
     }
     await refused(await postJson('/campaigns', { dataset: 'mbpp', method: 'btp', modelName: 'm', sourceModelUrl: capture.url, maxProblems: 1 }), 400, 'sourceModelUrl', before);
     assert.equal(capture.got.length, 0, 'a URL the caller chose never receives a request (nor a key)');
-    assert.deepEqual(sims.running(), {}, 'no simulated server started');
+    assert.deepEqual(svc.sims.running(), {}, 'no simulated server started');
     await healthy();
   });
 
@@ -137,7 +123,7 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
     for (const authorsPrompts of ['/etc', '/root', '.']) {
       await refused(await postJson('/campaigns', { dataset: 'mbpp', method: 'eg-cfg', modelName: 'x', authorsPrompts, maxProblems: 1 }), 400, 'authorsPrompts', before);
     }
-    assert.deepEqual(sims.running(), {}, 'a rejected request starts no simulated server');
+    assert.deepEqual(svc.sims.running(), {}, 'a rejected request starts no simulated server');
     await healthy();
   });
 
@@ -180,7 +166,7 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
       await refused(await api(path), 400, '(url)');
     }
     await refused(await api('/evaluate?dataset=mbpp&name=a%00b', { method: 'POST', body: '{"task_id": "Mbpp/11", "solution": "x"}\n' }), 400, '(url)', before);
-    assert.deepEqual(sims.running(), {});
+    assert.deepEqual(svc.sims.running(), {});
     await healthy();
   });
 
@@ -205,7 +191,7 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
     const gz = await api('/campaigns', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: gzipSync(JSON.stringify({ dataset: 'mbpp', modelName: 'm' })) });
     await refused(gz, 415, '(body)', before);
-    assert.deepEqual(sims.running(), {});
+    assert.deepEqual(svc.sims.running(), {});
     await healthy();
   });
 
@@ -234,7 +220,7 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
     await refused(await postJson('/campaigns', { dataset: 'mbpp', method: 'btp', modelName: 'fresh-2', maxProblems: 1 }), 400, 'baseModelDir', before);
     await refused(await postJson('/campaigns', { dataset: 'mbpp', modelName: 'fresh-3', split: 'all', maxProblems: 0 }), 400, 'maxProblems', before);
     await refused(await postJson('/campaigns', { dataset: 'mbpp', method: 'eg-cfg', modelName: 'fresh-4', gammas: [1, 1], maxProblems: 1 }), 400, 'gammas', before);
-    assert.deepEqual(sims.running(), {}, 'nothing started for rejected requests');
+    assert.deepEqual(svc.sims.running(), {}, 'nothing started for rejected requests');
 
     let inUse = new Set<string>();
     const bounded = simulatedModels({ maxServers: 2, graceMs: 0, reapEveryMs: 0, inUse: async () => inUse });
@@ -310,7 +296,7 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
       for (const res of open) await res.body?.cancel().catch(() => {});
       for (const ac of controllers) ac.abort();
     }
-    await waitForCampaign({ db: db.db, client: env.client }, campaignId);
+    await waitForCampaign({ db: svc.db.db, client: svc.env.client }, campaignId);
     // Closed streams free their slots.
     const again = await api(`/campaigns/${campaignId}/events?follow=false`);
     assert.equal(again.status, 200);
@@ -324,11 +310,11 @@ describe('security probes against the API (issue 13)', { timeout: 900_000 }, () 
       const up = await api('/evaluate?dataset=mbpp&maxProblems=1', { method: 'POST', body: `${JSON.stringify({ task_id: 'Mbpp/11', solution })}\n` });
       assert.equal(up.status, 201, await up.clone().text());
       const { campaignId } = await up.json() as { campaignId: string };
-      const summary = await waitForCampaign({ db: db.db, client: env.client }, campaignId);
+      const summary = await waitForCampaign({ db: svc.db.db, client: svc.env.client }, campaignId);
       assert.equal(summary.passed, 0);
-      const [r] = await db.db.select().from(results).where(eq(results.campaignId, campaignId));
+      const [r] = await svc.db.db.select().from(results).where(eq(results.campaignId, campaignId));
       assert.equal(r!.passed, false);
-      const [x] = await db.db.select().from(executions).where(eq(executions.sampleId, r!.sampleId!));
+      const [x] = await svc.db.db.select().from(executions).where(eq(executions.sampleId, r!.sampleId!));
       assert.equal(x!.status, status);
       const audit = await (await api(`/campaigns/${campaignId}/problems/11`)).text();
       assert.doesNotMatch(audit, LEAKS);
