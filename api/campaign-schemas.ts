@@ -2,7 +2,7 @@
 // GET /campaigns and GET /campaigns/{id} the same Campaign), and `jsonable`, the value as its JSON response carries it.
 import { z } from '@hono/zod-openapi';
 import type { JSONParsed } from 'hono/utils/types';
-import { DatasetFilesSchema } from '../core/datasets/pins.ts';
+import { DatasetFileSchema } from '../core/datasets/pins.ts';
 
 export const ProgressSchema = z.object({
   total: z.number().int(), done: z.number().int(), passed: z.number().int(), errors: z.number().int(),
@@ -24,7 +24,9 @@ export const CampaignSchema = z.looseObject({
 }).openapi('Campaign');
 
 const PinsSchema = z.object({
-  datasetFiles: DatasetFilesSchema.openapi({ description: 'The files its problems were read from, with their sha256' }),
+  // The array is made here, with the z that @hono/zod-openapi extended: a schema built in core/ before that module was
+  // first loaded (a test that imports core/ before api/) has no .openapi.
+  datasetFiles: z.array(DatasetFileSchema).openapi({ description: 'The files its problems were read from, with their sha256' }),
   problems: z.object({ eval: z.number().int(), train: z.number().int() }).openapi({ description: 'Problem versions pinned, per role' }),
   problemSetHash: z.string().nullable().openapi({ description: 'sha256 over the evaluation problems\' content hashes, in order (one per line)' }),
 }).openapi('CampaignPins');

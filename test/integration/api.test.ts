@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { count, eq } from 'drizzle-orm';
-import { type SimulatedServer } from '../../activities/model/simulated-server.ts';
+import type { SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { createApp, type App } from '../../api/app.ts';
 import { createApiToken, revokeApiToken } from '../../api/tokens.ts';
 import { waitForCampaign } from '../../campaigns/service.ts';

@@ -9,69 +9,55 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { after, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import { modelBackendCache } from '../../activities/model-backend.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { campaignWorkflowId, signalCampaign, upsertProblems } from '../../campaigns/service.ts';
 import { pinCampaign } from '../../campaigns/pins.ts';
 import { loadDataset } from '../../core/datasets/index.ts';
 import { campaigns, events, results, runs } from '../../db/schema/index.ts';
 import { taskQueues } from '../../workflows/activity-options.ts';
-import { startWorkers, type QueueKind, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { type QueueKind, type RunningWorkers } from '../../workers/worker.ts';
 import { waitFor } from '../support/wait.ts';
+import { integrationServices } from '../support/integration.ts';
 
 const PROBLEMS = 6;
 
 describe('a cancel that meets continue-as-new (Temporal + Postgres + nsjail)', { timeout: 600_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
   let dir: string;
   const running: RunningWorkers[] = [];
   const start = async (queues: QueueKind[]): Promise<RunningWorkers> => {
-    const w = await startWorkers({ connection: env.nativeConnection, queues, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
+    const w = await svc.startWorkers({ queues });
     running.push(w);
     return w;
   };
 
-  before(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    dir = mkdtempSync(join(tmpdir(), 'egcfg-cancel-can-'));
-  }, { timeout: 300_000 });
+  const svc = integrationServices({ workers: false, setup: async () => { dir = mkdtempSync(join(tmpdir(), 'egcfg-cancel-can-')); } });
   const stopAll = async () => { for (const w of running.splice(0)) await w.shutdown(); };
-  after(async () => {
-    await stopAll();
-    await closeSharedSandbox();
-    await env?.teardown();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, { timeout: 120_000 });
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
   for (const paged of [false, true]) {
     test(`a cancel in the workflow task that ends a run stops the campaign (${paged ? 'problems read in pages' : 'ids in the input'})`, { timeout: 400_000 }, async (t) => {
       t.after(stopAll);
       const campaignId = `cancel-can-${paged ? 'paged' : 'inline'}`;
       const mbpp = (await loadDataset('mbpp', { split: 'test' })).slice(0, PROBLEMS);
-      const ids = await upsertProblems(db.db, mbpp);
-      await db.db.insert(campaigns).values({ id: campaignId, method: 'baseline', dataset: 'mbpp', model: 'replay', simulated: false, config: {},
+      const ids = await upsertProblems(svc.db.db, mbpp);
+      await svc.db.db.insert(campaigns).values({ id: campaignId, method: 'baseline', dataset: 'mbpp', model: 'replay', simulated: false, config: {},
         workflowId: campaignWorkflowId(campaignId), problemsTotal: PROBLEMS });
-      await pinCampaign(db.db, campaignId, { files: [], problems: [{ role: 'eval', ids }] });
-      const [run] = await db.db.insert(runs).values({ campaignId, name: 'baseline', config: {} }).returning({ id: runs.id });
+      await pinCampaign(svc.db.db, campaignId, { files: [], problems: [{ role: 'eval', ids }] });
+      const [run] = await svc.db.db.insert(runs).values({ campaignId, name: 'baseline', config: {} }).returning({ id: runs.id });
       const samplesFile = join(dir, `${campaignId}.jsonl`);
       writeFileSync(samplesFile, mbpp.map((p) => JSON.stringify({ task_id: p.taskId, solution: p.canonicalSolution })).join('\n') + '\n');
 
       // The workflow worker only: the run's one batch waits on the sandbox queue.
       const workflows = await start(['default']);
-      const handle = await env.client.workflow.start('baselineCampaign', {
+      const handle = await svc.env.client.workflow.start('baselineCampaign', {
         workflowId: campaignWorkflowId(campaignId), taskQueue: taskQueues.default,
         args: [{ campaignId, runId: run!.id, ...(paged ? { problemsTotal: PROBLEMS } : { problemIds: ids }),
           model: { kind: 'replay', samplesFile, model: 'replay' },
           params: { promptType: 'deepseek_instruct', temperature: 0, topP: 1, maxTokens: 64, seed: 0 }, concurrency: 1, continueAsNewAfter: 1, maxBatch: 1 }],
       });
       const firstRun = (await handle.describe()).runId;
-      const pending = async () => (await env.client.workflow.getHandle(campaignWorkflowId(campaignId), firstRun).describe()).raw.pendingActivities ?? [];
+      const pending = async () => (await svc.env.client.workflow.getHandle(campaignWorkflowId(campaignId), firstRun).describe()).raw.pendingActivities ?? [];
       // The batch itself, not the default-queue activity before it (markCampaign 'running'), which a stopped workflow
       // worker would leave the run waiting on.
       const batchScheduled = async () => {
@@ -83,13 +69,13 @@ describe('a cancel that meets continue-as-new (Temporal + Postgres + nsjail)', {
 
       // The batch runs and completes while no worker takes workflow tasks; then the user cancels.
       const sandbox = await start(['sandbox']);
-      const recorded = async () => (await db.db.select({ id: results.problemId }).from(results).where(eq(results.campaignId, campaignId))).length;
+      const recorded = async () => (await svc.db.db.select({ id: results.problemId }).from(results).where(eq(results.campaignId, campaignId))).length;
       await waitFor('the batch to complete', async () => (await pending()).length === 0 && (await recorded()) === 1, { timeoutMs: 120_000 });
       await sandbox.shutdown();
-      await signalCampaign({ db: db.db, client: env.client }, campaignId, 'cancel');
+      await signalCampaign({ db: svc.db.db, client: svc.env.client }, campaignId, 'cancel');
 
       await start(['default', 'sandbox']);
-      const latest = env.client.workflow.getHandle(campaignWorkflowId(campaignId));
+      const latest = svc.env.client.workflow.getHandle(campaignWorkflowId(campaignId));
       const status = await waitFor('the campaign to stop', async () => {
         const s = (await latest.describe()).status.name;
         return s === 'RUNNING' ? false : s;
@@ -98,9 +84,9 @@ describe('a cancel that meets continue-as-new (Temporal + Postgres + nsjail)', {
       assert.equal(status, 'CANCELLED', `the campaign ended ${status} (run ${d.runId}; the first run was ${firstRun})`);
       assert.equal(d.runId, firstRun, 'the run that met the cancel did not continue as new');
       assert.equal(await recorded(), 1, 'no problem ran after the cancel');
-      const [row] = await db.db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, campaignId));
+      const [row] = await svc.db.db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, campaignId));
       assert.equal(row?.status, 'cancelled');
-      const control = await db.db.select({ kind: events.kind }).from(events).where(eq(events.campaignId, campaignId));
+      const control = await svc.db.db.select({ kind: events.kind }).from(events).where(eq(events.campaignId, campaignId));
       assert.ok(control.some((e) => e.kind === 'campaign_control'), 'the cancel is recorded as a campaign_control event');
     });
   }

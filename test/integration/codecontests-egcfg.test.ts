@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { runContest } from '../../activities/contest.ts';
 import { knowledgeFor } from '../../activities/model/simulated-knowledge.ts';
-import { type SimulatedServer } from '../../activities/model/simulated-server.ts';
+import type { SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { CONTEST_VERDICTS, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
 import { startCampaign, waitForCampaign } from '../../campaigns/service.ts';

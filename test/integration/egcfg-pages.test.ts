@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { and, eq, like, sql } from 'drizzle-orm';
-import { type SimulatedServer } from '../../activities/model/simulated-server.ts';
+import type { SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { startEgcfgCampaign } from '../../campaigns/egcfg.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
 import { campaignWorkflowId, signalCampaign, upsertProblems } from '../../campaigns/service.ts';

@@ -3,15 +3,12 @@
 // interrupted line is redone by a later activity attempt, and the result equals an uninterrupted run's.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, asc, eq } from 'drizzle-orm';
-import { modelBackendCache } from '../../activities/model-backend.ts';
 import { problemSteps } from '../../api/problem-steps.ts';
 import { problemViewer } from '../../api/problem-viewer.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
 import { signalCampaign, startCampaign, waitForCampaign } from '../../campaigns/service.ts';
 import { knowledgeFor } from '../../cli/simulated.ts';
@@ -20,37 +17,33 @@ import { buildPrompt } from '../../core/prompts/index.ts';
 import { repoPath } from '../../core/repo.ts';
 import { campaigns, egcfgGenerations, egcfgSteps, problems as problemsTable } from '../../db/schema/index.ts';
 import { egcfgGenerationWorkflowId } from '../../workflows/egcfg.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import type { RunningWorkers } from '../../workers/worker.ts';
+import { integrationServices } from '../support/integration.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('EG-CFG generation: worker killed mid-line, cancellation, context overflow', { timeout: 900_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
   let sim: SimulatedServer;
   let workers: RunningWorkers | undefined;
   let child: ChildProcess | undefined;
   let problem: Problem;
 
-  before(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    problem = (await loadDataset('mbpp', { split: 'test' }))[0]!;
-    // A fixed latency per request so that a line takes a while to decode (and the kill lands inside one).
-    sim = await startSimulatedModelServer({ knowledge: knowledgeFor([problem]), skill: 0, latencyMs: 15 });
-  }, { timeout: 300_000 });
-  after(async () => {
+  // Registered before the fixture's hooks, so it runs first: the killed worker's process must not outlive Temporal.
+  after(() => {
     if (child?.pid && child.exitCode === null && child.signalCode === null) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
-    await workers?.shutdown();
-    await closeSharedSandbox();
-    await sim?.close();
-    await env?.teardown();
-    await db?.drop();
-  }, { timeout: 120_000 });
+  });
+  const svc = integrationServices({
+    workers: false,
+    setup: async () => {
+      problem = (await loadDataset('mbpp', { split: 'test' }))[0]!;
+      // A fixed latency per request so that a line takes a while to decode (and the kill lands inside one).
+      sim = await svc.startSimulatedServer({ knowledge: knowledgeFor([problem]), skill: 0, latencyMs: 15 });
+    },
+  });
 
-  const ctx = () => ({ db: db.db, client: env.client });
+  const ctx = () => ({ db: svc.db.db, client: svc.env.client });
   const opts = () => parseRunOptions({
     dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, gammas: [3], temperature: 0.7,
     numCandidates: 2, horizon: 2, maxNewTokens: 256, heartbeatTimeoutMs: 2000,
@@ -58,33 +51,33 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
   const model = () => ({ kind: 'openai' as const, baseUrl: sim.url, model: 'simulated-model', simulated: true });
 
   async function stepsOf(campaignId: string) {
-    const [gen] = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, campaignId));
+    const [gen] = await svc.db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, campaignId));
     assert.ok(gen, 'one generation');
-    const steps = await db.db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, gen.id)).orderBy(asc(egcfgSteps.seq));
+    const steps = await svc.db.db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, gen.id)).orderBy(asc(egcfgSteps.seq));
     return { gen, steps };
   }
 
   test('a new worker resumes from the last completed line, with no duplicate steps', async () => {
     child = spawn(process.execPath, ['--import', 'tsx', repoPath('test', 'fixtures', 'egcfg-worker.ts')], {
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, DATABASE_URL: db.url }, detached: true, stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TEMPORAL_ADDRESS: svc.env.address, DATABASE_URL: svc.db.url }, detached: true, stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
       child!.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('ready')) resolve(); });
       child!.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
     });
     const killed = await startCampaign(ctx(), opts(), model());
-    const [p] = await db.db.select({ id: problemsTable.id }).from(problemsTable)
+    const [p] = await svc.db.db.select({ id: problemsTable.id }).from(problemsTable)
       .where(and(eq(problemsTable.dataset, 'mbpp'), eq(problemsTable.taskId, problem.taskId)));
     // Wait until two lines are stored and the decoder is inside a third one (its heartbeat reports decoded tokens).
     let killedSeq = -1;
     let linesAtKill = 0;
     for (let i = 0; i < 600 && killedSeq < 0; i++) {
       await sleep(50);
-      const gens = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, killed.campaignId));
+      const gens = await svc.db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, killed.campaignId));
       if (gens.length === 0) continue;
-      const lines = (await db.db.select().from(egcfgSteps).where(and(eq(egcfgSteps.generationId, gens[0]!.id), eq(egcfgSteps.kind, 'line')))).length;
+      const lines = (await svc.db.db.select().from(egcfgSteps).where(and(eq(egcfgSteps.generationId, gens[0]!.id), eq(egcfgSteps.kind, 'line')))).length;
       if (lines < 2) continue;
-      const handle = env.client.workflow.getHandle(egcfgGenerationWorkflowId(killed.campaignId, p!.id, gens[0]!.agent, 3, 0));
+      const handle = svc.env.client.workflow.getHandle(egcfgGenerationWorkflowId(killed.campaignId, p!.id, gens[0]!.agent, 3, 0));
       const desc = await handle.describe();
       for (const a of desc.raw.pendingActivities ?? []) {
         if (a.activityType?.name !== 'egcfgDecodeLine' || !a.heartbeatDetails?.payloads?.length) continue;
@@ -101,7 +94,7 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     const before = await stepsOf(killed.campaignId);
     assert.ok(!before.steps.some((s) => s.seq === killedSeq), 'the interrupted line had not been written');
 
-    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
+    workers = await svc.startWorkers();
     await waitForCampaign(ctx(), killed.campaignId);
     const resumed = await stepsOf(killed.campaignId);
     assert.deepEqual(resumed.steps.map((s) => s.seq), resumed.steps.map((_, i) => i), 'steps 0..n-1, none twice, none missing');
@@ -131,13 +124,13 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
     let lines = 0;
     for (let i = 0; i < 600 && lines < 1; i++) {
       await sleep(50);
-      const [gen] = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, created.campaignId));
-      if (gen) lines = (await db.db.select().from(egcfgSteps).where(and(eq(egcfgSteps.generationId, gen.id), eq(egcfgSteps.kind, 'line')))).length;
+      const [gen] = await svc.db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, created.campaignId));
+      if (gen) lines = (await svc.db.db.select().from(egcfgSteps).where(and(eq(egcfgSteps.generationId, gen.id), eq(egcfgSteps.kind, 'line')))).length;
     }
     assert.ok(lines >= 1, 'a line was decoded before the cancel');
     await signalCampaign(ctx(), created.campaignId, 'cancel');
     await assert.rejects(waitForCampaign(ctx(), created.campaignId));
-    const [c] = await db.db.select().from(campaigns).where(eq(campaigns.id, created.campaignId));
+    const [c] = await svc.db.db.select().from(campaigns).where(eq(campaigns.id, created.campaignId));
     assert.equal(c!.status, 'cancelled');
     const { gen, steps } = await stepsOf(created.campaignId);
     assert.equal(gen.status, 'cancelled');
@@ -165,7 +158,7 @@ describe('EG-CFG generation: worker killed mid-line, cancellation, context overf
       assert.ok(['passed', 'failed'].includes(gen.status), `the generation finished (${gen.status}: ${gen.error})`);
       assert.deepEqual(steps.map((s) => s.seq), steps.map((_, i) => i));
       const over = steps.filter((l) => typeof (l.summary as { contextOverflow?: string }).contextOverflow === 'string');
-      const viewer = await problemSteps(db.db, created.campaignId, problem.taskId);
+      const viewer = await problemSteps(svc.db.db, created.campaignId, problem.taskId);
       const page = String(await problemViewer(viewer));
       return { steps, over, maxModelLen, loss: summary.cost?.guidanceLoss, lines: viewer.generations.flatMap((g) => g.lines), page };
     } finally {

@@ -20,7 +20,7 @@ import type { ModelSpec } from '../../core/contracts.ts';
 import { loadDataset } from '../../core/datasets/index.ts';
 import { problemContentHash } from '../../core/datasets/pins.ts';
 import { repoPath } from '../../core/repo.ts';
-import { type Database } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import * as schema from '../../db/schema/index.ts';
 import { campaignProblems, problems } from '../../db/schema/index.ts';
 import { integrationServices } from '../support/integration.ts';

@@ -13,14 +13,17 @@ import { modelBackendCache } from '../../activities/model-backend.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
 import type { SimulatedServerOptions } from '../../activities/model/sim-server-types.ts';
 import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
-import { createApp, type App } from '../../api/app.ts';
+// The API modules are imported only when a test asks for them (api/, simulated): importing them first in a test
+// that does not otherwise load them changes the order in which zod-openapi's schemas are set up.
+import type { App } from '../../api/app.ts';
 import type { AppOptions } from '../../api/app-options.ts';
-import { startApiServer, type ApiServer } from '../../api/server.ts';
-import { simulatedModels, type SimulatedModels, type SimulatedModelsOptions } from '../../api/simulated-models.ts';
+import type { ApiServer } from '../../api/server.ts';
+import type { SimulatedModels, SimulatedModelsOptions } from '../../api/simulated-models.ts';
 import { openDatabase, type DatabaseHandle } from '../../db/client.ts';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from './services.ts';
 import { quiesceWorkflows } from './quiesce.ts';
+import { runAll } from './teardown.ts';
 
 type StartWorkersOptions = Parameters<typeof startWorkers>[0];
 /** What a test may choose of startWorkers' options (the connection and deps come from the fixture). */
@@ -85,20 +88,6 @@ function filled<T>(value: T | undefined, what: string): T {
 async function openMemoryDatabase(): Promise<TestDatabase> {
   const h: DatabaseHandle = await openDatabase('memory://');
   return { ...h, url: 'memory://', drop: () => h.close() };
-}
-
-/** Runs each step even when one before it threw; throws an AggregateError of every failure. */
-export async function runAll(what: string, steps: Array<[string, () => Promise<unknown>]>): Promise<void> {
-  const errors: Error[] = [];
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      errors.push(new Error(`${name}: ${e.message}`, { cause: e }));
-    }
-  }
-  if (errors.length) throw new AggregateError(errors, `${what}: ${errors.map((e) => e.message).join('; ')}`);
 }
 
 async function shutdownWorkers(all: RunningWorkers[]): Promise<void> {
@@ -172,16 +161,16 @@ export function integrationServices(opts: IntegrationOptions = {}): IntegrationS
     if (db.status === 'fulfilled') s.db = db.value;
     for (const r of [env, db]) if (r.status === 'rejected') throw r.reason;
     if (workerOpts) s.workers = await launch(workerOpts === true ? {} : workerOpts);
-    if (opts.simulated) s.sims = simulatedModels(opts.simulated);
+    if (opts.simulated) s.sims = (await import('../../api/simulated-models.ts')).simulatedModels(opts.simulated);
     if (opts.api) {
       const { http, ...rest } = opts.api;
       const appOpts: AppOptions = { log: () => {}, ...rest, db: filled(s.db, 'the database').db, client: filled(s.env, 'Temporal').client,
         ...(s.sims ? { simulated: s.sims } : {}) };
       if (http) {
-        s.server = await startApiServer(appOpts);
+        s.server = await (await import('../../api/server.ts')).startApiServer(appOpts);
         s.app = s.server.app;
       } else {
-        s.app = createApp(appOpts);
+        s.app = (await import('../../api/app.ts')).createApp(appOpts);
       }
     }
     await opts.setup?.(services);
