@@ -4,12 +4,9 @@
 // - --line-token-cap decodes the rest of a line unguided once the line's spend reaches the cap, and says so;
 // - --problem-token-cap ends the problem's generations ('cost_cap') and bounds their reasoning tries.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { and, asc, eq } from 'drizzle-orm';
-import { modelBackendCache } from '../../activities/model-backend.ts';
 import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
 import { problemSteps } from '../../api/problem-steps.ts';
 import { problemViewer } from '../../api/problem-viewer.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
@@ -19,9 +16,8 @@ import { loadDataset, type Problem } from '../../core/datasets/index.ts';
 import type { EgcfgCampaignSummary } from '../../core/contracts.ts';
 import { lineCapRecordSchema } from '../../core/stored/egcfg-step.ts';
 import { egcfgGenerations, egcfgSteps } from '../../db/schema/index.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { z } from 'zod';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { integrationServices } from '../support/integration.ts';
 
 /** The part of a reasoning / gamma0 step's summary read here (activities/egcfg/reasoning-tries.ts ReasoningRun). */
 const reasoningSummary = z.looseObject({
@@ -31,30 +27,13 @@ const reasoningSummary = z.looseObject({
 });
 
 describe('EG-CFG cost: reasoning tries past StartToClose, line and problem token caps', { timeout: 900_000 }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let workers: RunningWorkers;
   let problem: Problem;
-  const servers: SimulatedServer[] = [];
+  const svc = integrationServices({ setup: async () => { problem = (await loadDataset('mbpp', { split: 'test' }))[0]!; } });
 
-  before(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    problem = (await loadDataset('mbpp', { split: 'test' }))[0]!;
-    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
-  }, { timeout: 300_000 });
-  after(async () => {
-    await workers?.shutdown();
-    await closeSharedSandbox();
-    await Promise.all(servers.map((s) => s.close()));
-    await env?.teardown();
-    await db?.drop();
-  }, { timeout: 120_000 });
-
-  const ctx = () => ({ db: db.db, client: env.client });
+  const ctx = () => ({ db: svc.db.db, client: svc.env.client });
   const model = (sim: SimulatedServer) => ({ kind: 'openai' as const, baseUrl: sim.url, model: 'simulated-model', simulated: true });
   async function server(opts: Omit<Parameters<typeof startSimulatedModelServer>[0], 'knowledge'> & { knowledge?: Parameters<typeof startSimulatedModelServer>[0]['knowledge'] } = {}) {
-    const s = await startSimulatedModelServer({ knowledge: knowledgeFor([problem]), ...opts });
-    servers.push(s);
+    const s = await svc.startSimulatedServer({ knowledge: knowledgeFor([problem]), ...opts });
     return s;
   }
   async function run(sim: SimulatedServer, extra: Record<string, unknown>) {
@@ -63,8 +42,8 @@ describe('EG-CFG cost: reasoning tries past StartToClose, line and problem token
       numCandidates: 2, horizon: 2, maxNewTokens: 96, ...extra,
     }), model(sim));
     const summary = await waitForCampaign(ctx(), created.campaignId) as EgcfgCampaignSummary;
-    const gens = await db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, created.campaignId)).orderBy(asc(egcfgGenerations.gamma));
-    const steps = async (generationId: number) => db.db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, generationId)).orderBy(asc(egcfgSteps.seq));
+    const gens = await svc.db.db.select().from(egcfgGenerations).where(eq(egcfgGenerations.campaignId, created.campaignId)).orderBy(asc(egcfgGenerations.gamma));
+    const steps = async (generationId: number) => svc.db.db.select().from(egcfgSteps).where(eq(egcfgSteps.generationId, generationId)).orderBy(asc(egcfgSteps.seq));
     return { campaignId: created.campaignId, summary, gens, steps };
   }
 
@@ -109,7 +88,7 @@ describe('EG-CFG cost: reasoning tries past StartToClose, line and problem token
     assert.ok(tokens.slice(rec.unguidedFrom).every((t) => !t.guided), 'no token after the cut is guided');
     assert.ok(tokens.slice(0, rec.unguidedFrom).some((t) => t.guided), 'tokens before it were');
     assert.ok(capped.summary.cost.costCaps!.linesCapped >= 1);
-    const viewer = await problemSteps(db.db, capped.campaignId, problem.taskId);
+    const viewer = await problemSteps(svc.db.db, capped.campaignId, problem.taskId);
     assert.ok(viewer.generations.flatMap((g) => g.lines).some((l) => l.lineCap?.unguidedFrom === rec.unguidedFrom));
     assert.match(String(await problemViewer(viewer)), /data-line-cap>LINE CAP: decoded unguided from token/);
   });
@@ -126,7 +105,7 @@ describe('EG-CFG cost: reasoning tries past StartToClose, line and problem token
     assert.ok(summary.cost.costCaps!.generationsCapped >= 1);
     const [gen0Step] = await steps(gens.find((g) => g.gamma === 0)!.id);
     assert.ok(reasoningSummary.parse(gen0Step!.summary).tries.length <= 1, 'γ = 0 stopped its tries at the cap');
-    const rows = await db.db.select({ id: egcfgGenerations.id }).from(egcfgGenerations)
+    const rows = await svc.db.db.select({ id: egcfgGenerations.id }).from(egcfgGenerations)
       .where(and(eq(egcfgGenerations.problemId, g3.problemId), eq(egcfgGenerations.stopReason, 'cost_cap')));
     assert.ok(rows.length >= 1);
   });
