@@ -20,6 +20,8 @@ describe('API fuzzing from the OpenAPI document (schemathesis)', { timeout: 1_50
   const s = integrationServices({
     simulated: { skill: 0.5 },
     api: { http: true, auth: { mode: 'tokens' } },
+    // Hundreds of campaigns may be running at the end (687 in one run here): ending them all takes a while.
+    teardownTimeoutMs: 300_000,
     setup: async (svc) => {
       execFileSync('bash', [repoPath('infra', 'fuzz-env.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
       token = (await createApiToken(svc.db.db, 'fuzz')).token;
