@@ -61,6 +61,8 @@ try {
   const opts = parseRunOptions({
     dataset: 'mbpp', method: 'eg-cfg', modelName, maxProblems: limit, concurrency: limit, gammas,
     grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2, maxNewTokens,
+    // On CPU a 2048-token reasoning try takes minutes and is not what this measures.
+    ...(real ? { reasoningMaxTokens: 384 } : {}),
   });
   const model = real
     ? { kind: 'openai' as const, baseUrl: sim.url, model: modelName, simulated: false, dialect: 'llamacpp' as const }

@@ -31,7 +31,7 @@ rc=${PIPESTATUS[0]}
 set -e
 # A file that fails after its tests passed (an error from a test that had ended, a non-zero exit) is reported far above
 # CI's tail with no more than 'test failed': repeat the runner's own diagnostics of that kind here.
-grep -E '^\s*ℹ (Error|Warning)|generated asynchronous activity' "$log" | head -n 20 || true
+grep -E '^\s*ℹ (Error|Warning)|generated asynchronous activity|panicked at|FATAL ERROR|out of memory|Segmentation fault|core dumped' "$log" | head -n 20 || true
 # One plain closing line for CI, from the runner's own totals.
 pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -n1 | awk '{print $3}')
 fail=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -n1 | awk '{print $3}')
