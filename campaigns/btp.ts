@@ -84,8 +84,10 @@ export async function startBtpCampaign(
   });
   const [run] = await ctx.db.insert(runs).values({ campaignId: c.campaignId, name: 'btp-beams', config: { numBeams: opts.numBeams, temperature: opts.beamTemperature } })
     .returning({ id: runs.id });
+  // The ids stay in the pins (read in pages by the workflow: workflows/btp-problems.ts); the input names their counts.
   const input: BtpCycleInput = {
-    campaignId: c.campaignId, runId: run!.id, trainProblemIds, evalProblemIds, sourceModel, targetModel: target, params,
+    campaignId: c.campaignId, runId: run!.id, trainProblemsTotal: trainProblemIds.length, evalProblemsTotal: evalProblemIds.length,
+    sourceModel, targetModel: target, params,
     workDir: resolve(opts.workDir, c.campaignId),
   };
   await launchCampaign(ctx, { workflow: 'btpCycle', workflowId: c.workflowId, input });

@@ -67,7 +67,8 @@ export interface CampaignInput extends CampaignCursor {
   /** Child workflows started per run before continuing as new, to keep histories bounded. */
   continueAsNewAfter?: number;
   /** Replay campaigns: the most problems per batched activity (workflows/campaign.ts; default 25). */
-  maxBatch?: number;
+  maxBatch?: number;  /** Problem ids read per page when they are read in pages (default workflows/campaign-loop.ts PROBLEM_PAGE; tests set it small). */
+  pageSize?: number;
 }
 
 /** Several problems of a baseline campaign as one activity (activities/baseline-batch.ts). */
@@ -387,8 +388,15 @@ export interface BtpCycleInput {
   campaignId: string;
   /** The `runs` row holding the beam samples. */
   runId: number;
-  trainProblemIds: number[];
-  evalProblemIds: number[];
+  /** The training and evaluation problems in order (inputs written before issue 16). Absent: the campaign's pins
+   *  (campaign_problems, roles 'train' and 'eval', by position), `trainProblemsTotal` and `evalProblemsTotal` of them,
+   *  read a page at a time (workflows/btp-problems.ts), so that no input or history event carries either list. */
+  trainProblemIds?: number[];
+  evalProblemIds?: number[];
+  trainProblemsTotal?: number;
+  evalProblemsTotal?: number;
+  /** Problem ids read per page (default workflows/campaign-loop.ts PROBLEM_PAGE; tests set it small). */
+  pageSize?: number;
   /** The model that samples candidates (big-to-small: the big one). */
   sourceModel: ModelSpec;
   /** The model that is fine-tuned and evaluated; adapters are served under their own names by its server. */

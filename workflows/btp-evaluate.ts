@@ -12,7 +12,7 @@ const store = proxyActivities<Activities>(activityOptions.default);
 
 export async function evaluate(s: BtpCycleState, it: number, modelName: string, trainingRunId: number | null, detail: Record<string, unknown>,
   baseUrl?: string): Promise<BtpIterationRecord> {
-  const { input } = s;
+  const { input, problems } = s;
   const p = input.params;
   await gate(s);
   s.stage = 'evaluating';
@@ -22,7 +22,11 @@ export async function evaluate(s: BtpCycleState, it: number, modelName: string, 
   const child = await startChild(baselineCampaign, {
     workflowId: s.evalChild,
     taskQueue: taskQueues.default,
-    args: [{ campaignId: ev.campaignId, runId: ev.runId, problemIds: input.evalProblemIds, model, params: p.eval, concurrency: p.concurrency, paused: s.paused }],
+    args: [{
+      campaignId: ev.campaignId, runId: ev.runId, model, params: p.eval, concurrency: p.concurrency, paused: s.paused,
+      // Read in pages: the evaluation campaign reads its copy of the evaluation pins (activities/btp/evaluation.ts).
+      ...(problems.paged ? { problemsTotal: problems.evalTotal, pageSize: problems.pageSize } : { problemIds: problems.eval }),
+    }],
   });
   const summary = await child.result();
   s.evalChild = null;

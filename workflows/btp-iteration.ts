@@ -6,7 +6,7 @@ import { adapterNameOf, beamSeed } from '../core/btp/names.ts';
 import type { BtpIterationRecord, ModelSpec } from '../core/contracts.ts';
 import { activityOptions } from './activity-options.ts';
 import { evaluate } from './btp-evaluate.ts';
-import { forEachLimited, gate, type BtpCycleState } from './btp-state.ts';
+import { forEachTrainingProblem, gate, type BtpCycleState } from './btp-state.ts';
 import { BTP_TEST_BATCHES_PATCH, TestStage } from './btp-test-stage.ts';
 
 const store = proxyActivities<Activities>(activityOptions.default);
@@ -40,13 +40,13 @@ async function sampleAndTest(s: BtpCycleState, it: number, sampler: ModelSpec): 
     const tests = new TestStage({
       campaignId: input.campaignId, iteration: it, numBeams: p.numBeams, testers: p.concurrency, gate: () => gate(s), onTested: (n) => { s.problemsDone += n; },
     });
-    const sampling = forEachLimited(s, input.trainProblemIds, p.concurrency, async (problemId) => {
+    const sampling = forEachTrainingProblem(s, p.concurrency, async (problemId) => {
       await sample(problemId);
       tests.add(problemId);
     }, { count: false }).then(() => tests.close());
     candidatesPassed = (await Promise.all([tests.done, sampling]))[0].passed;
   } else {
-    await forEachLimited(s, input.trainProblemIds, p.concurrency, async (problemId) => {
+    await forEachTrainingProblem(s, p.concurrency, async (problemId) => {
       await sample(problemId);
       const t = await sandbox.btpTestBeams({ campaignId: input.campaignId, iteration: it, problemId });
       candidatesPassed += t.passed;
@@ -76,7 +76,8 @@ async function trainAndServe(s: BtpCycleState, it: number) {
   s.stage = 'training';
   const set = await store.btpSampleTrainingSet({
     campaignId: input.campaignId, iteration: it, trainSetSize: p.trainSetSize, sampling: p.sampling, seed: p.seed,
-    evalProblemIds: input.evalProblemIds, promptType: p.promptType, trainPrompt: p.trainPrompt, bufferSize: p.bufferSize, eviction: p.eviction,
+    // Read in pages: the activity reads the evaluation pins it guards against (activities/btp/training-set.ts).
+    ...(s.problems.paged ? {} : { evalProblemIds: s.problems.eval }), promptType: p.promptType, trainPrompt: p.trainPrompt, bufferSize: p.bufferSize, eviction: p.eviction,
     ...(p.promptFormat ? { promptFormat: p.promptFormat } : {}),
     trainer: p.trainer, workDir: input.workDir,
   });

@@ -3,11 +3,15 @@
 import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import type { BtpCycleInput, BtpIterationRecord, BtpProgress, BtpStage, CampaignProgress } from '../core/contracts.ts';
 import { btpProgressQuery } from './btp-names.ts';
+import { btpProblems, type BtpProblems } from './btp-problems.ts';
+import type { ProblemPager } from './problem-pager.ts';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
 
 export interface BtpCycleState {
   readonly input: BtpCycleInput;
   readonly history: BtpIterationRecord[];
+  /** The training and evaluation problems: the input's lists, or read in pages (workflows/btp-problems.ts). */
+  readonly problems: BtpProblems;
   iteration: number;
   paused: boolean;
   stage: BtpStage;
@@ -20,7 +24,7 @@ export interface BtpCycleState {
 /** The state a run starts in (after continue-as-new: the history, next iteration and pause it was handed). */
 export function initialState(input: BtpCycleInput): BtpCycleState {
   return {
-    input, history: [...(input.history ?? [])], iteration: input.nextIteration ?? 0, paused: input.paused ?? false,
+    input, history: [...(input.history ?? [])], problems: btpProblems(input), iteration: input.nextIteration ?? 0, paused: input.paused ?? false,
     stage: 'starting', problemsDone: 0, problemsTotal: 0, evalChild: null,
   };
 }
@@ -63,4 +67,29 @@ export async function forEachLimited<T>(s: BtpCycleState, items: readonly T[], l
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+}
+
+/** As forEachLimited, over the campaign's pinned training problems read in pages: each lane claims the next position. */
+export async function forEachPaged(s: BtpCycleState, pager: ProblemPager, limit: number, fn: (problemId: number) => Promise<void>,
+  opts: { count: boolean } = { count: true }): Promise<void> {
+  let next = 0;
+  s.problemsDone = 0;
+  s.problemsTotal = pager.total;
+  const lane = async () => {
+    while (next < pager.total) {
+      await gate(s);
+      if (next >= pager.total) return;
+      const problemId = await pager.at(next++);
+      await fn(problemId);
+      if (opts.count) s.problemsDone++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, pager.total)) }, lane));
+}
+
+/** fn over the training problems (the input's list, or its pins read in pages), `limit` at a time. */
+export function forEachTrainingProblem(s: BtpCycleState, limit: number, fn: (problemId: number) => Promise<void>,
+  opts: { count: boolean } = { count: true }): Promise<void> {
+  const { problems } = s;
+  return problems.paged ? forEachPaged(s, problems.train, limit, fn, opts) : forEachLimited(s, problems.train, limit, fn, opts);
 }

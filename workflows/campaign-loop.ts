@@ -27,6 +27,8 @@ export interface CampaignLoopOptions {
 
 export interface ProblemPages {
   total: number;
+  /** Ids read per page (default PROBLEM_PAGE). */
+  pageSize?: number;
   /** The ids at positions [offset, offset + limit), in order (an activity: activities/problem-pages.ts). */
   fetch(offset: number, limit: number): Promise<number[]>;
 }
@@ -169,12 +171,12 @@ export class CampaignLoop {
 
   private window: { start: number; ids: number[] } = { start: 0, ids: [] };
 
-  /** The next `n` ids from the cursor (n ≤ PROBLEM_PAGE), reading a page from the database when the window ends. */
+  /** The next `n` ids from the cursor, reading a page from the database when the window ends. */
   private async page(n: number): Promise<number[]> {
     const pages = this.opts.pages!;
     const end = Math.min(this.cursor + n, pages.total);
     if (this.cursor < this.window.start || end > this.window.start + this.window.ids.length) {
-      const limit = Math.min(PROBLEM_PAGE, pages.total - this.cursor);
+      const limit = Math.min(Math.max(n, pages.pageSize ?? PROBLEM_PAGE), pages.total - this.cursor);
       const ids = await pages.fetch(this.cursor, limit);
       if (ids.length !== limit) {
         throw ApplicationFailure.nonRetryable(`campaign ${this.opts.campaignId}: ${ids.length} stored problems at positions ${this.cursor}..${this.cursor + limit - 1}, expected ${limit}`);

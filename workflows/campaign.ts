@@ -47,7 +47,12 @@ export async function baselineCampaign(input: CampaignInput): Promise<CampaignSu
   const loop = new CampaignLoop({
     campaignId,
     problemIds: input.problemIds ?? [],
-    ...(paged ? { pages: { total, fetch: (offset: number, limit: number) => store.campaignProblemPage({ campaignId, offset, limit }) } } : {}),
+    ...(paged ? {
+      pages: {
+        total, ...(input.pageSize ? { pageSize: input.pageSize } : {}),
+        fetch: (offset: number, limit: number) => store.campaignProblemPage({ campaignId, offset, limit }),
+      },
+    } : {}),
     concurrency: input.concurrency,
     budget: input.continueAsNewAfter ?? (batched ? DEFAULT_BATCHED_CONTINUE_AS_NEW_AFTER : DEFAULT_CONTINUE_AS_NEW_AFTER),
     carried: input,

@@ -3,7 +3,7 @@
 // problem (non-retryable TrainEvalLeakError). Writes <workDir>/it-<n>/train.jsonl and the training_runs row holding
 // the trainer config and the drawn entries; a retry returns that row (and rebuilds a lost file from its recorded draw).
 import { ApplicationFailure } from '@temporalio/common';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -13,7 +13,7 @@ import type { PromptType } from '../../core/contracts.ts';
 import type { Problem } from '../../core/datasets/index.ts';
 import { buildPrompt, taskText } from '../../core/prompts/index.ts';
 import type { Database } from '../../db/client.ts';
-import { beams, samples, trainingRuns } from '../../db/schema/index.ts';
+import { beams, campaignProblems, samples, trainingRuns } from '../../db/schema/index.ts';
 import { loadBuffer, loadProblem } from './shared.ts';
 import type { SampleTrainingSetInput } from './types.ts';
 
@@ -60,6 +60,14 @@ function drawFromBuffer(buffer: ExperienceBuffer, input: SampleTrainingSetInput)
   }
 }
 
+/** Which of `ids` the campaign evaluates (its 'eval' pins): the split guard's list when the input names none. */
+async function evalPinsAmong(db: Database, campaignId: string, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.select({ problemId: campaignProblems.problemId }).from(campaignProblems)
+    .where(and(eq(campaignProblems.campaignId, campaignId), eq(campaignProblems.role, 'eval'), inArray(campaignProblems.problemId, ids)));
+  return rows.map((r) => r.problemId);
+}
+
 /** The (prompt, completion) pairs of the draw, refused if one comes from an evaluation problem. */
 async function examplePairs(db: Database, drawn: Drawn[], input: SampleTrainingSetInput) {
   const probs = new Map<number, Problem>();
@@ -80,7 +88,7 @@ async function examplePairs(db: Database, drawn: Drawn[], input: SampleTrainingS
     ? { prompt: chatPrompts.get(id)!, completion: `${code.replace(/\s+$/, '')}\n\`\`\`` }
     : trainingExample(probs.get(id)!, code, input.trainPrompt, input.promptType));
   try {
-    return trainingPairs(drawn, (id) => (probs.has(id) ? '' : undefined), input.evalProblemIds)
+    return trainingPairs(drawn, (id) => (probs.has(id) ? '' : undefined), input.evalProblemIds ?? await evalPinsAmong(db, input.campaignId, [...probs.keys()]))
       .map((p) => ({ problemId: p.problemId, ...example(p.problemId, p.completion) }));
   } catch (err) {
     if (err instanceof TrainEvalLeakError) throw ApplicationFailure.nonRetryable(err.message, 'TrainEvalLeakError', { offendingIds: err.offendingIds });

@@ -58,8 +58,9 @@ export interface SampleTrainingSetInput {
   trainSetSize: number;
   sampling: BtpParams['sampling'];
   seed: number;
-  /** The evaluation problems: no training example may come from one of them. */
-  evalProblemIds: number[];
+  /** The evaluation problems: no training example may come from one of them. Absent: the campaign's 'eval' pins
+   *  (campaign_problems), of which the activity reads those among the drawn problems (issue 16: no whole list here). */
+  evalProblemIds?: number[];
   promptType: PromptType;
   /** Training example format (see trainingExample); with promptFormat 'chat' every example is in the chat format. */
   trainPrompt: 'compact' | 'eval';

@@ -14,8 +14,16 @@ const params = z.record(z.string(), z.unknown());
 
 /** The top level of each workflow's input; the params were a typed input when written (their schemas: campaigns/options/). */
 const baselineInputShape = z.looseObject({ campaignId: id, runId: z.number().int(), model: modelSpecSchema, params, concurrency: z.number().int() });
-const egcfgInputShape = z.looseObject({ campaignId: id, problemIds: ids, model: modelSpecSchema, agents: z.array(z.looseObject({ name: z.string(), runId: z.number().int() })), params, concurrency: z.number().int() });
-const btpInputShape = z.looseObject({ campaignId: id, runId: z.number().int(), trainProblemIds: ids, evalProblemIds: ids, sourceModel: modelSpecSchema, targetModel: modelSpecSchema, params, workDir: z.string() });
+/** EG-CFG: the id list (launches recorded before issue 16), or its count (the ids read in pages from the pins). */
+const egcfgInputShape = z.looseObject({ campaignId: id, model: modelSpecSchema, agents: z.array(z.looseObject({ name: z.string(), runId: z.number().int() })), params, concurrency: z.number().int() })
+  .and(z.union([z.looseObject({ problemIds: ids }), z.looseObject({ problemsTotal: z.number().int().min(1) })]));
+/** BTP: the id lists (launches recorded before issue 16), or their counts (the ids read in pages from the pins). */
+const btpInputShape = z.looseObject({
+  campaignId: id, runId: z.number().int(), sourceModel: modelSpecSchema, targetModel: modelSpecSchema, params, workDir: z.string(),
+}).and(z.union([
+  z.looseObject({ trainProblemIds: ids, evalProblemIds: ids }),
+  z.looseObject({ trainProblemsTotal: z.number().int().min(1), evalProblemsTotal: z.number().int().min(1) }),
+]));
 
 /** A value of input type T once its shape checked out (z.custom types what the check accepted). */
 const inputOf = <T>(shape: z.ZodType, what: string) => z.custom<T>((v) => shape.safeParse(v).success, `not a ${what} input`);

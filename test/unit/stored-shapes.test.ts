@@ -74,6 +74,18 @@ describe('stored jsonb shapes', { timeout: 30_000 }, () => {
     assert.deepEqual(parseStored(campaignLaunchSchema, baseline, at), baseline);
     const btp = { workflow: 'btpCycle', workflowId: 'campaign-c2', input: { campaignId: 'c2', runId: 1, trainProblemIds: [1], evalProblemIds: [2], sourceModel: model, targetModel: model, params: {} } };
     assert.throws(() => parseStored(campaignLaunchSchema, btp, at), /input: not a btpCycle input/);
+    // With its workDir: the id lists (a launch recorded before issue 16) or their counts (ids read in pages); neither is refused.
+    const listed = { ...btp, input: { ...btp.input, workDir: '/w' } };
+    assert.deepEqual(parseStored(campaignLaunchSchema, listed, at), listed);
+    const { trainProblemIds: _t, evalProblemIds: _e, ...noIds } = listed.input;
+    const paged = { ...btp, input: { ...noIds, trainProblemsTotal: 1, evalProblemsTotal: 1 } };
+    assert.deepEqual(parseStored(campaignLaunchSchema, paged, at), paged);
+    assert.throws(() => parseStored(campaignLaunchSchema, { ...btp, input: noIds }, at), /input: not a btpCycle input/);
+    const egcfg = { workflow: 'egcfgCampaign', workflowId: 'campaign-c3', input: { campaignId: 'c3', model, agents: [{ name: 'a', runId: 1 }], params: {}, concurrency: 1 } };
+    assert.throws(() => parseStored(campaignLaunchSchema, egcfg, at), /input: not a egcfgCampaign input/);
+    for (const input of [{ ...egcfg.input, problemIds: [1] }, { ...egcfg.input, problemsTotal: 2 }]) {
+      assert.deepEqual(parseStored(campaignLaunchSchema, { ...egcfg, input }, at), { ...egcfg, input });
+    }
     assert.throws(() => parseStored(campaignLaunchSchema, { ...baseline, workflow: 'nope' }, at), /workflow/);
   });
 });
