@@ -6,6 +6,8 @@
 // Every row read back is checked with zod.
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { iterationDetailSchema, trainingMetricsSchema, trainingRunConfigSchema } from '../core/stored/btp.ts';
+import { parseStored } from '../core/stored/parse.ts';
 import type { Database } from '../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaigns, problems, results, trainingRuns } from '../db/schema/index.ts';
 
@@ -31,15 +33,11 @@ export const BtpIterationSchema = z.object({
 }).openapi('BtpIteration');
 export type BtpIteration = z.infer<typeof BtpIterationSchema>;
 
-const iterationDetail = z.looseObject({
-  evalCampaignId: z.string().optional(), adapterPath: z.string().optional(), sampledWith: z.string().optional(),
-  candidatesPassed: z.number().optional(), trainingExamples: z.number().optional(),
-});
 
 export async function btpIterationRows(db: Database, campaignId: string): Promise<BtpIteration[]> {
   const rows = await db.select().from(btpIterations).where(eq(btpIterations.campaignId, campaignId)).orderBy(asc(btpIterations.iteration));
   return rows.map((r) => {
-    const d = iterationDetail.parse(r.detail);
+    const d = parseStored(iterationDetailSchema, r.detail, { table: 'btp_iterations', column: 'detail', id: r.id });
     return {
       iteration: r.iteration, model: r.model, trainingRunId: r.trainingRunId,
       adapter: r.trainingRunId === null ? null : { name: r.model, path: d.adapterPath ?? null },
@@ -87,17 +85,10 @@ export const TrainingSetSchema = z.object({
 }).openapi('BtpTrainingSet');
 export type TrainingSet = z.infer<typeof TrainingSetSchema>;
 
-const runConfig = z.looseObject({
-  trainer: z.looseObject({}).optional(),
-  sampling: z.looseObject({
-    kind: z.string().optional(), alpha: z.number().optional(), k: z.number().optional(), bufferSize: z.number().optional(),
-    drawn: z.array(z.object({ problemId: z.number(), codeHash: z.string(), p2value: z.number() })).optional(),
-  }).optional(),
-});
 
 export async function trainingRunRows(db: Database, campaignId: string): Promise<{ runs: TrainingRun[]; sets: TrainingSet[] }> {
   const rows = await db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, campaignId)).orderBy(asc(trainingRuns.iteration));
-  const configs = rows.map((r) => runConfig.parse(r.config));
+  const configs = rows.map((r) => parseStored(trainingRunConfigSchema, r.config, { table: 'training_runs', column: 'config', id: r.id }));
   const problemIds = [...new Set(configs.flatMap((c) => (c.sampling?.drawn ?? []).map((d) => d.problemId)))];
   const taskIds = new Map<number, string>();
   if (problemIds.length) {
@@ -105,11 +96,12 @@ export async function trainingRunRows(db: Database, campaignId: string): Promise
     for (const p of ps) taskIds.set(p.id, p.taskId);
   }
   const runs = rows.map((r, i): TrainingRun => {
-    const t = configs[i]!.trainer ?? {};
-    const losses = Array.isArray(r.metrics.losses) ? r.metrics.losses.filter((x): x is number => typeof x === 'number') : [];
+    const t = configs[i]!.trainer;
+    const m = parseStored(trainingMetricsSchema, r.metrics, { table: 'training_runs', column: 'metrics', id: r.id });
+    const losses = m.losses ?? [];
     return {
       iteration: r.iteration, status: r.status, examples: r.examples, lastStep: r.lastStep, lastLoss: r.lastLoss, losses,
-      initialEvalLoss: numOr(r.metrics.initial_eval_loss), finalEvalLoss: numOr(r.metrics.final_eval_loss), adapterPath: r.adapterPath, error: r.error,
+      initialEvalLoss: numOr(m.initial_eval_loss), finalEvalLoss: numOr(m.final_eval_loss), adapterPath: r.adapterPath, error: r.error,
       lora: { r: numOr(t.loraR), alpha: numOr(t.loraAlpha), dropout: numOr(t.loraDropout), learningRate: numOr(t.lr), batchSize: numOr(t.batchSize), epochs: numOr(t.epochs) },
     };
   });

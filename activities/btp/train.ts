@@ -7,12 +7,14 @@ import { eq } from 'drizzle-orm';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { trainerArgs, type TrainConfigInput } from '../../core/btp/index.ts';
+import { trainerArgs } from '../../core/btp/index.ts';
 import type { TrainerEvent } from '../../core/btp/trainer-protocol.ts';
 import { spawnTrainer, trainerEnvStatus, type TrainerRunResult } from '../../core/trainer-env.ts';
+import { trainingMetricsSchema, trainingRunConfigSchema, type TrainingMetrics } from '../../core/stored/btp.ts';
 import type { Database } from '../../db/client.ts';
 import { trainingRuns } from '../../db/schema/index.ts';
 import { heartbeat } from '../heartbeat.ts';
+import { storedOfRow } from '../stored-row.ts';
 import { appendEvent, cancellationSignal } from './shared.ts';
 import type { TrainAdapterResult } from './types.ts';
 
@@ -38,10 +40,9 @@ async function reapOrphanTrainer(outputDir: string): Promise<number | null> {
 }
 
 function trainResult(r: TrainingRunRow): TrainAdapterResult {
-  const m = r.metrics;
-  const num = (x: unknown) => (typeof x === 'number' ? x : null);
+  const m = storedOfRow(trainingMetricsSchema, r.metrics, { table: 'training_runs', column: 'metrics', id: r.id });
   return { trainingRunId: r.id, adapterPath: r.adapterPath!, steps: r.lastStep, finalLoss: r.lastLoss,
-    initialEvalLoss: num(m.initial_eval_loss), finalEvalLoss: num(m.final_eval_loss), resumedFromStep: num(m.resumed_from_step) };
+    initialEvalLoss: m.initial_eval_loss ?? null, finalEvalLoss: m.final_eval_loss ?? null, resumedFromStep: m.resumed_from_step ?? null };
 }
 
 /** The run marked running (after reaping an orphan trainer; a retry is recorded as an event); this attempt's number. */
@@ -83,7 +84,7 @@ function progressTracker(db: Database, run: TrainingRunRow) {
 
 /** Runs the trainer to its exit: a pid file for a later attempt to reap, heartbeats during its silent start, SIGTERM on cancel. */
 async function runTrainer(db: Database, run: TrainingRunRow, attempt: number, signal: AbortSignal | undefined) {
-  const cfg = run.config as { trainer: TrainConfigInput; debugStepSleep?: number };
+  const cfg = storedOfRow(trainingRunConfigSchema, run.config, { table: 'training_runs', column: 'config', id: run.id });
   const outputDir = run.outputDir;
   const args = [...trainerArgs({ ...cfg.trainer, resume: true }), ...(cfg.debugStepSleep ? ['--debug-step-sleep', String(cfg.debugStepSleep)] : [])];
   const { progress, onEvent } = progressTracker(db, run);
@@ -121,9 +122,9 @@ async function recordExit(db: Database, run: TrainingRunRow, signal: AbortSignal
     if (r.code === 2) throw ApplicationFailure.nonRetryable(message, 'TrainerUsageError');
     throw new Error(message);
   }
-  const metrics = JSON.parse(readFileSync(done.metrics, 'utf8')) as Record<string, unknown>;
+  const metrics: TrainingMetrics = storedOfRow(trainingMetricsSchema, JSON.parse(readFileSync(done.metrics, 'utf8')), { table: 'metrics.json of training run', column: done.metrics, id: run.id });
   if (resumedFrom !== null && metrics.resumed_from_step === undefined) metrics.resumed_from_step = resumedFrom;
-  const losses = Array.isArray(metrics.losses) ? (metrics.losses as number[]) : [];
+  const losses = metrics.losses ?? [];
   await db.update(trainingRuns).set({
     status: 'succeeded', adapterPath: done.adapter, metrics, lastStep: done.steps, lastLoss: done.final_loss ?? losses.at(-1) ?? lastLoss,
     finishedAt: new Date(), updatedAt: new Date(), error: null,

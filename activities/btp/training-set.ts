@@ -12,8 +12,10 @@ import {
 import type { PromptType } from '../../core/contracts.ts';
 import type { Problem } from '../../core/datasets/index.ts';
 import { buildPrompt, taskText } from '../../core/prompts/index.ts';
+import { trainingRunConfigSchema } from '../../core/stored/btp.ts';
 import type { Database } from '../../db/client.ts';
 import { beams, campaignProblems, samples, trainingRuns } from '../../db/schema/index.ts';
+import { storedOfRow } from '../stored-row.ts';
 import { loadBuffer, loadProblem } from './shared.ts';
 import type { SampleTrainingSetInput } from './types.ts';
 
@@ -35,13 +37,13 @@ type TrainingRunRow = typeof trainingRuns.$inferSelect;
 
 /** The row exists but the file is gone (another machine's disk): the draw it recorded, with each candidate's code. */
 async function recordedDraw(db: Database, existing: TrainingRunRow, input: SampleTrainingSetInput): Promise<Drawn[]> {
-  const recorded = (existing.config as { sampling?: { drawn?: { problemId: number; codeHash: string; p2value: number }[] } }).sampling?.drawn ?? [];
+  const recorded = storedOfRow(trainingRunConfigSchema, existing.config, { table: 'training_runs', column: 'config', id: existing.id }).sampling?.drawn ?? [];
   const drawn: Drawn[] = [];
   for (const d of recorded) {
     const [b] = await db.select({ candidate: beams.candidate }).from(beams)
       .where(and(eq(beams.campaignId, input.campaignId), eq(beams.problemId, d.problemId), eq(beams.codeHash, d.codeHash))).limit(1);
     if (!b) throw ApplicationFailure.nonRetryable(`training set of iteration ${input.iteration}: no candidate ${d.codeHash} of problem ${d.problemId}`);
-    drawn.push({ ...d, code: b.candidate });
+    drawn.push({ problemId: d.problemId, codeHash: d.codeHash, p2value: d.p2value, code: b.candidate });
   }
   return drawn;
 }

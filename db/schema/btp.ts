@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, bigserial, check, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { IterationDetail, TrainingMetrics, TrainingRunConfig } from '../../core/stored/btp.ts';
 import { campaigns, problems, samples } from './core.ts';
 
 /** One beam-search candidate for one problem in one BTP iteration, with its test result and priority. */
@@ -70,14 +71,14 @@ export const trainingRuns = pgTable('training_runs', {
   /** pending | running | succeeded | failed | cancelled */
   status: text('status').notNull().default('pending'),
   baseModel: text('base_model').notNull(),
-  /** Trainer options (core/btp/trainer-protocol.ts TrainConfig). */
-  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  /** Trainer options (core/btp/trainer-protocol.ts TrainConfig) and the draw of the training set: core/stored/btp.ts. */
+  config: jsonb('config').$type<TrainingRunConfig>().notNull(),
   /** Folder with checkpoints/, adapter/ and metrics.json. */
   outputDir: text('output_dir').notNull(),
   /** The PEFT adapter folder once the run succeeded. */
   adapterPath: text('adapter_path'),
   /** metrics.json as the trainer wrote it (losses, eval losses, steps/s, versions). */
-  metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  metrics: jsonb('metrics').$type<TrainingMetrics>().notNull().default(sql`'{}'::jsonb`),
   /** Number of training examples drawn from the buffer. */
   examples: integer('examples').notNull().default(0),
   lastStep: integer('last_step').notNull().default(0),
@@ -104,7 +105,7 @@ export const btpIterations = pgTable('btp_iterations', {
   passed: integer('passed').notNull(),
   passAt1: doublePrecision('pass_at_1').notNull(),
   bufferSize: integer('buffer_size').notNull().default(0),
-  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  detail: jsonb('detail').$type<IterationDetail>().notNull().default(sql`'{}'::jsonb`),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
   uniqueIndex('btp_iterations_campaign_iteration').on(t.campaignId, t.iteration),

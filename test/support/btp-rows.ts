@@ -2,6 +2,7 @@
 // 0 evaluates the base model, iterations 1 and 2 each sample beams, update the buffer, draw a training set, train a
 // LoRA adapter with a loss per step and evaluate it), and of a small `egcfg experiment` (step3 + step4 variants, as
 // cli/commands/experiment.ts names them in each campaign's config), for tests of the read side without a model.
+import { TrainConfigSchema } from '../../core/btp/trainer-protocol.ts';
 import type { Database } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaigns, problems, results, trainingRuns } from '../../db/schema/index.ts';
 import { stubProblem } from './stub-problem.ts';
@@ -48,7 +49,7 @@ export async function seedBtpCampaign(db: Database, campaignId: string, trainPro
       const drawn = [0, 0, 1, 2].map((i) => ({ problemId: ids[i % ids.length]!, codeHash: hash(i % ids.length, 2), p2value: 0.75, bufferEntryId: null }));
       const [run] = await db.insert(trainingRuns).values({
         campaignId, iteration: it, status: 'succeeded', baseModel: '/models/tiny', outputDir: `/tmp/${campaignId}/it${it}`, adapterPath: `/tmp/${campaignId}/it${it}/adapter`,
-        config: { trainer: { loraR: 8, loraAlpha: 16, loraDropout: 0.05, lr: 0.0002, batchSize: 4, epochs: 1 }, sampling: { kind: 'rank', alpha: 1, k: 4, bufferSize: 3 * ids.length, drawn } },
+        config: { trainer: TrainConfigSchema.parse({ baseModel: '/models/tiny', data: `/tmp/${campaignId}/it${it}/train.jsonl`, output: `/tmp/${campaignId}/it${it}`, loraR: 8, loraAlpha: 16, loraDropout: 0.05, lr: 0.0002, batchSize: 4, epochs: 1 }), sampling: { kind: 'rank', alpha: 1, k: 4, bufferSize: 3 * ids.length, drawn } },
         metrics: { losses: losses[it], initial_eval_loss: 2.4, final_eval_loss: it === 1 ? 1.9 : 1.3 }, examples: 4, lastStep: 4, lastLoss: losses[it]!.at(-1)!,
       }).returning({ id: trainingRuns.id });
       trainingRunId = run!.id;

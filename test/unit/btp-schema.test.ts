@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { openDatabase, type DatabaseHandle } from '../../db/client.ts';
 import { beams, btpIterations, bufferEntries, campaigns, problems, trainingRuns } from '../../db/schema/index.ts';
 import { codeHash } from '../../core/btp/buffer.ts';
+import { TrainConfigSchema } from '../../core/btp/trainer-protocol.ts';
 import { stubProblem } from '../support/stub-problem.ts';
 
 let h: DatabaseHandle;
@@ -41,7 +42,7 @@ describe('db/schema/btp', { timeout: 60_000 }, () => {
     await assert.rejects(h.db.insert(bufferEntries).values({ ...row, codeHash: 'x', p2value: 1.5 }), (e) => /buffer_entries_unit|check constraint/.test(cause(e)));
   });
   it('training_runs: unique (campaign_id, iteration), status checked, metrics jsonb', async () => {
-    const run = { campaignId: 'c1', iteration: 1, baseModel: '/m', config: { lr: 1e-3 }, outputDir: '/o' };
+    const run = { campaignId: 'c1', iteration: 1, baseModel: '/m', config: { trainer: TrainConfigSchema.parse({ baseModel: '/m', data: '/o/train.jsonl', output: '/o', lr: 1e-3 }) }, outputDir: '/o' };
     await h.db.insert(trainingRuns).values({ ...run, metrics: { final_loss: 1.5, losses: [2, 1.5] } });
     await assert.rejects(h.db.insert(trainingRuns).values(run), (e) => /training_runs_campaign_iteration|duplicate key/.test(cause(e)));
     await assert.rejects(h.db.insert(trainingRuns).values({ ...run, iteration: 2, status: 'exploded' }), (e) => /training_runs_status|check constraint/.test(cause(e)));
