@@ -4,22 +4,13 @@
 // per visible-test invocation), the dynamic signal in force, the tokens chosen with both top-k lists and whether
 // guidance changed the argmax, and the line's cost (the steps that led to it). Built from the rows that `egcfg show`
 // prints (campaigns/egcfg.ts egcfgProblemSteps); the jsonb columns are parsed with the schemas below.
-import { lineCapRecordSchema, signalFitRecordSchema } from '../core/stored/egcfg-step.ts';
+import { lineCapRecordSchema, signalFitRecordSchema, stepTokensSchema } from '../core/stored/egcfg-step.ts';
+import { parseStored } from '../core/stored/parse.ts';
 import { z } from '@hono/zod-openapi';
 import { egcfgProblemSteps } from '../campaigns/egcfg.ts';
 import { OptionsError } from '../campaigns/options.ts';
 import { UnknownProblemError } from '../campaigns/service.ts';
 import type { Database } from '../db/client.ts';
-
-const topEntry = z.tuple([z.number(), z.number()]);
-/** A token step's token as activities/egcfg/generation.ts stores it (top-k as [tokenId, logprob] pairs). */
-const storedToken = z.object({
-  id: z.number(), text: z.string(), guided: z.boolean(), changed: z.boolean(),
-  uncond: z.array(topEntry), cond: z.array(topEntry).nullable(),
-});
-/** A γ = 1 line step's entry: a whole line from one completion call. */
-const storedLine = z.object({ line: z.string(), guided: z.boolean(), completionTokens: z.number() });
-const storedTokens = z.array(z.union([storedToken, storedLine])).nullable();
 
 const TopKSchema = z.array(z.object({ id: z.number(), logprob: z.number(), text: z.string().nullable() }));
 
@@ -205,20 +196,18 @@ function contextLossOf(steps: Step[]): ViewerLine['contextLoss'] {
 function tokenTexts(steps: Step[]): Map<number, string> {
   const out = new Map<number, string>();
   for (const s of steps) {
-    const parsed = storedTokens.safeParse(s.tokens);
-    if (!parsed.success || !parsed.data) continue;
-    for (const t of parsed.data) if ('id' in t) out.set(t.id, t.text);
+    for (const t of stepTokensOf(s) ?? []) if ('id' in t) out.set(t.id, t.text);
   }
   return out;
 }
 
+const stepTokensOf = (s: Step) => parseStored(stepTokensSchema, s.tokens, { table: 'egcfg_steps', column: 'tokens', id: s.id });
+
 function tokensOf(step: Step, textOf: Map<number, string>): ViewerLine['tokens'] {
-  const parsed = storedTokens.safeParse(step.tokens);
-  if (!parsed.success) throw new Error(`egcfg_steps ${step.id}: tokens do not match the stored shape: ${parsed.error.message}`);
   const top = (list: Array<[number, number]>) => list.map(([id, logprob]) => ({ id, logprob, text: textOf.get(id) ?? null }));
   const argmax = (list: Array<[number, number]> | null) => (list && list.length
     ? list.reduce((best, t) => (t[1] > best[1] ? t : best))[0] : null);
-  return (parsed.data ?? []).map((t) => ('id' in t
+  return (stepTokensOf(step) ?? []).map((t) => ('id' in t
     ? {
       kind: 'token' as const, id: t.id, text: t.text, guided: t.guided, changed: t.changed,
       uncondArgmax: argmax(t.uncond), condArgmax: argmax(t.cond), uncond: top(t.uncond), cond: t.cond === null ? null : top(t.cond),

@@ -11,6 +11,7 @@ import { promptsConfigOf } from './prompts.ts';
 import { isLocalPath, localPathSteps } from './local-path.ts';
 import { meterColumns, type StepRef, type StepResult, type StepStore } from './step-store.ts';
 import { cfgTokenStep } from './token-step.ts';
+import type { StepTokens } from '../../core/stored/egcfg-step.ts';
 
 export function decodeActivities(st: StepStore) {
   const { loadGeneration, existingStep, latestState, stepContext, lineTokensSpent, advance, writeStep, modelFor } = st;
@@ -32,7 +33,7 @@ export function decodeActivities(st: StepStore) {
       const codeBefore = currentCode(start.gen);
       let s = start.gen;
       const ids = [...start.ids];
-      const tokens: Array<Record<string, unknown>> = [];
+      const tokens: NonNullable<StepTokens> = [];
       let guidedTokens = 0;
       let changedTokens = 0;
       let appended = '';

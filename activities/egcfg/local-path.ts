@@ -21,6 +21,7 @@ import type { egcfgSteps } from '../../db/schema/index.ts';
 import type { GenerationSpec, GenerationState } from '../../core/egcfg/index.ts';
 import type { ModelSpec } from '../../core/contracts.ts';
 import type { EgcfgModel, Meter } from './model.ts';
+import type { StepToken } from '../../core/stored/egcfg-step.ts';
 
 interface StepRef { generationId: number; seq: number; lineIndex: number }
 type NextKind = 'build_signal' | 'sample_cond_candidates' | 'decode' | 'done';
@@ -113,7 +114,7 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
       const a = lineCap !== null && (next.kind === 'next_token' || next.kind === 'next_line') ? { ...next, guided: false } : next;
       let s = start.gen;
       const ids = [...start.ids];
-      const tokens: Array<Record<string, unknown>> = [];
+      const tokens: StepToken[] = [];
       let guided = false;
       let overflow: string | null = null;
       let waitMs = 0;

@@ -39,7 +39,7 @@ export async function cfgTokenStep(io: LineStepIo, spec: GenerationSpec, s: Gene
     overflow, guided, changed: choice.changed, eos, text, tokenId: choice.tokenId,
     row: {
       id: choice.tokenId, text, guided, changed: choice.changed,
-      uncond: uTop.map((t) => [t.tokenId, t.logprob]), cond: cTop?.map((t) => [t.tokenId, t.logprob]) ?? null,
+      uncond: uTop.map((t): [number, number] => [t.tokenId, t.logprob]), cond: cTop?.map((t): [number, number] => [t.tokenId, t.logprob]) ?? null,
     },
   };
 }

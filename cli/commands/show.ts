@@ -9,7 +9,8 @@ import { egcfgProblemSteps } from '../../campaigns/egcfg.ts';
 import { OptionsError } from '../../campaigns/options.ts';
 import { openDatabase } from '../../db/client.ts';
 import { SIMULATED_NOTE } from '../output.ts';
-import { lineCapRecordSchema, signalFitRecordSchema } from '../../core/stored/egcfg-step.ts';
+import { lineCapRecordSchema, signalFitRecordSchema, stepTokensSchema } from '../../core/stored/egcfg-step.ts';
+import { parseStored } from '../../core/stored/parse.ts';
 import { executionLabel, generationVerdictLabel, traceRunLabel } from '../show-labels.ts';
 import { defaultDataDir } from '../runtime.ts';
 import { showFlags as flags } from '../spec.ts';
@@ -106,7 +107,7 @@ function render(d: Data, full: boolean): string {
       switch (s.kind) {
         case 'line': {
           out.push(`${head}: +${JSON.stringify(s.appended ?? '')} (${s.tokenCount} tokens, ${s.guidedTokens} guided, ${s.changedTokens} changed by guidance; ${counters}) → ${String(sum.next)}${overflowNote(sum)}${lineCapNote(sum)}`);
-          if (full) for (const t of (s.tokens ?? []) as Array<Record<string, unknown>>) out.push(`        ${JSON.stringify(t)}`);
+          if (full) for (const t of parseStored(stepTokensSchema, s.tokens, { table: 'egcfg_steps', column: 'tokens', id: s.id }) ?? []) out.push(`        ${JSON.stringify(t)}`);
           break;
         }
         case 'sample': {

@@ -59,6 +59,32 @@ export type StepSummary = z.infer<typeof stepSummarySchema>;
 export const prepareSummarySchema = stepSummarySchema.extend({ accepted: z.number().int(), needAnother: z.boolean() });
 export type PrepareSummary = z.infer<typeof prepareSummarySchema>;
 
+const topEntrySchema = z.tuple([z.number().int(), z.number()]);
+
+/**
+ * A token step's token (activities/egcfg/token-step.ts; the local path, activities/egcfg/local-path.ts, adds the
+ * service's argmax on each side): the chosen id and text, and both top-k lists as [tokenId, logprob] pairs.
+ */
+export const stepTokenSchema = z.object({
+  id: z.number().int(), text: z.string(), guided: z.boolean(), changed: z.boolean(),
+  uncond: z.array(topEntrySchema), cond: z.array(topEntrySchema).nullable(),
+  uncondArgmax: z.number().int().optional(), condArgmax: z.number().int().optional(),
+});
+export type StepToken = z.infer<typeof stepTokenSchema>;
+
+/** A γ = 1 line step's entry (activities/egcfg/line-step.ts): a whole line from one completion call. */
+export const stepLineSchema = z.object({
+  line: z.string(), guided: z.boolean(), completionTokens: z.number().int(),
+  /** Absent in older rows. */
+  appendedTokens: z.number().int().optional(),
+  newlineOnly: z.boolean().optional(), retokenized: z.boolean().optional(),
+});
+export type StepLine = z.infer<typeof stepLineSchema>;
+
+/** egcfg_steps.tokens: a line step's tokens (or its one line); null for the other kinds of step. */
+export const stepTokensSchema = z.array(z.union([stepTokenSchema, stepLineSchema])).nullable();
+export type StepTokens = z.infer<typeof stepTokensSchema>;
+
 /** A signal step's `signalFit` (activities/egcfg/signal-context.ts): what fitting the signal to the context left out. */
 export const signalFitRecordSchema = z.object({
   dropped: z.number().int(), shortened: z.number().int(), linesOmitted: z.number().int(), kept: z.number().int(),

@@ -5,7 +5,7 @@ import {
   bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { AgentConfigStored, GenerationStatsStored, StepTotals } from '../../core/stored/egcfg-generation.ts';
-import type { StepSummary, StoredState } from '../../core/stored/egcfg-step.ts';
+import type { StepSummary, StepTokens, StoredState } from '../../core/stored/egcfg-step.ts';
 import { campaigns, problems, runs, samples } from './core.ts';
 
 /** One generation: a (problem, agent, γ, attempt) of an EG-CFG campaign. `runId` is the agent's row in `runs`. */
@@ -71,8 +71,8 @@ export const egcfgSteps = pgTable('egcfg_steps', {
   /** The signal a `signal` step built ('' = empty: no candidate produced a trace, guidance skipped). */
   signal: text('signal'),
   state: jsonb('state').$type<StoredState>(),
-  /** Line steps: each chosen token {id, text, guided, changed, uncond, cond} (top-k of both sides). */
-  tokens: jsonb('tokens').$type<unknown[]>(),
+  /** Line steps: each chosen token {id, text, guided, changed, uncond, cond} (top-k of both sides): core/stored/egcfg-step.ts StepTokens. */
+  tokens: jsonb('tokens').$type<StepTokens>(),
   /** What the workflow does next (build_signal | sample_cond_candidates | decode | done) and small facts. */
   summary: jsonb('summary').$type<StepSummary>().notNull(),
   tokenCount: integer('token_count').notNull().default(0),

@@ -6,6 +6,7 @@ import {
   campaigns, egcfgCandidates, egcfgGenerations, egcfgSteps, egcfgTraces, events, executions, problems, results, runs, samples,
 } from '../../db/schema/index.ts';
 import type { AgentConfigStored, StepTotals } from '../../core/stored/egcfg-generation.ts';
+import type { StepToken } from '../../core/stored/egcfg-step.ts';
 import { stubProblem } from './stub-problem.ts';
 
 export interface SeededCampaign { campaignId: string; taskIds: string[]; generationId: number }
@@ -77,7 +78,7 @@ async function seedGeneration(db: Database, campaignId: string, problemId: numbe
     generationId: id, seq, kind, lineIndex, modelCalls: 1, promptTokens: 10, completionTokens: 2, ...extra,
     summary: { seq, next: 'decode' as const, ...extra.summary },
   });
-  const tok = (tid: number, text: string, changed: boolean) => ({
+  const tok = (tid: number, text: string, changed: boolean): StepToken => ({
     id: tid, text, guided: true, changed, uncond: [[changed ? 99 : tid, -0.1], [tid, -0.5]], cond: [[tid, -0.05], [99, -2]],
   });
   await db.insert(egcfgSteps).values([
