@@ -1,12 +1,13 @@
 // Persistence activities: campaign status, per-problem results, events, summaries. Each write has a natural key.
 import { and, count, eq, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import { meanPassAtK, SampleCountsSchema } from '../core/metrics.ts';
 import { pgJson } from '../core/pg-text.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, problems, results, summaries } from '../db/schema/index.ts';
 import type { CampaignSummary } from '../core/contracts.ts';
 import { activityLogger } from './log.ts';
+import { campaignConfigSchema } from '../campaigns/options/stored.ts';
+import { storedOfRow } from './stored-row.ts';
 
 export interface RecordResultInput {
   campaignId: string;
@@ -19,9 +20,8 @@ export interface RecordResultInput {
 }
 
 /** n of a baseline campaign's pass@k (its stored options; 1 when absent or unreadable). */
-function campaignSamplesPerProblem(config: unknown): number {
-  const parsed = z.object({ samplesPerProblem: z.number().int().min(1).optional() }).passthrough().safeParse(config);
-  return parsed.success ? parsed.data.samplesPerProblem ?? 1 : 1;
+function campaignSamplesPerProblem(campaign: { id: string; config: unknown }): number {
+  return storedOfRow(campaignConfigSchema, campaign.config, { table: 'campaigns', column: 'config', id: campaign.id }).samplesPerProblem ?? 1;
 }
 
 
@@ -99,7 +99,7 @@ export function storeActivities(db: Database) {
       }).from(results).where(and(eq(results.campaignId, input.campaignId), eq(results.protocol, protocol)));
       const n = row?.problems ?? 0;
       const passed = row?.passed ?? 0;
-      const perProblem = campaignSamplesPerProblem(campaign.config);
+      const perProblem = campaignSamplesPerProblem(campaign);
       const passAtKs = perProblem > 1 ? await samplePassAtK(input.campaignId, protocol, perProblem) : undefined;
       // With several samples per problem pass@1 is the estimator's (the mean of c/n), not the first sample's verdict.
       const passAt1 = passAtKs ? passAtKs['1']! : n === 0 ? 0 : passed / n;

@@ -8,6 +8,7 @@ import type { CampaignCost, ProblemsPage, ProblemsQuery, ScoreCard, WinCount } f
 import { btpCards, btpProblemsNote, btpSections } from './btp-page.ts';
 import type { BtpOverview } from './btp-views.ts';
 import { barChart } from './plots.ts';
+import type { CampaignConfig } from '../campaigns/options/stored.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -31,10 +32,7 @@ export interface CampaignPageData {
 }
 
 /** The experiment (`egcfg experiment`) a campaign belongs to, from its config. */
-const experimentName = (config: Record<string, unknown>): string | null => {
-  const e = config.experiment;
-  return e && typeof e === 'object' && 'name' in e && typeof e.name === 'string' ? e.name : null;
-};
+const experimentName = (config: CampaignConfig): string | null => config.experiment?.name ?? null;
 
 const terminal = new Set(['completed', 'cancelled', 'failed']);
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);

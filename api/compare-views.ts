@@ -6,6 +6,8 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { btpIterations, campaigns, egcfgGenerations, egcfgSteps, results, samples } from '../db/schema/index.ts';
+import { campaignConfigSchema } from '../campaigns/options/stored.ts';
+import { parseStored } from '../core/stored/parse.ts';
 
 const num = z.coerce.number();
 
@@ -63,7 +65,6 @@ export async function experimentNames(db: Database, limit = 50): Promise<Array<z
 export const STEP3_GROUPS = ['sampling', 'p2value-alpha', 'buffer-size'] as const;
 export const STEP4_GROUPS = ['sampling-alpha', 'temperature', 'num-beams'] as const;
 
-const experimentConfig = z.looseObject({ experiment: z.object({ name: z.string(), step: z.string(), variant: z.string() }) });
 const point = z.object({ x: z.number(), y: z.number(), campaignId: z.string() });
 
 export const ExperimentViewSchema = z.object({
@@ -100,13 +101,13 @@ export async function experimentView(db: Database, name: string): Promise<Experi
   const view: ExperimentView = { name, simulated: rows.some((r) => r.simulated), campaigns: [], step3: [], step4: [], curves: [] };
   const step4 = new Map<string, Array<z.infer<typeof point>>>();
   for (const r of rows) {
-    const e = experimentConfig.safeParse(r.config);
-    if (!e.success) continue;
+    const experiment = parseStored(campaignConfigSchema, r.config, { table: 'campaigns', column: 'config', id: r.id }).experiment;
+    if (!experiment) continue;
     const iterations = its.filter((i) => i.id === r.id).map(({ iteration, passAt1 }) => ({ iteration, passAt1 }));
     const b = base.get(r.id);
     const finalPassAt1 = r.method === 'btp' ? (iterations.at(-1)?.passAt1 ?? null) : (b && b.done ? b.passed / b.done : null);
-    const steps = e.data.experiment.step.split('+');
-    const variants = e.data.experiment.variant.split('; ').map((v) => { const i = v.indexOf('='); return { group: v.slice(0, i), label: v.slice(i + 1) }; });
+    const steps = experiment.step.split('+');
+    const variants = experiment.variant.split('; ').map((v) => { const i = v.indexOf('='); return { group: v.slice(0, i), label: v.slice(i + 1) }; });
     view.campaigns.push({ campaignId: r.id, method: r.method, status: r.status, steps, variants, finalPassAt1, iterations });
     for (const v of variants) {
       if (finalPassAt1 === null) continue;

@@ -5,6 +5,8 @@ import { getSharedSandbox } from '../activities/sandbox/index.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns } from '../db/schema/index.ts';
 import type { SimulatedModels } from './simulated-models.ts';
+import { campaignConfigSchema, campaignModelSpecs } from '../campaigns/options/stored.ts';
+import { parseStored } from '../core/stored/parse.ts';
 
 export interface CheckResult { status: 'ok' | 'error'; detail: string; ms: number }
 /** A check resolves to a detail line when ok and throws when not. */
@@ -57,15 +59,14 @@ export const sandboxCheck: HealthCheck = async () => {
   return `${sandbox.isolation}, ${sandbox.poolSize} warm workers`;
 };
 
+const configOf = (r: { id: string; config: unknown }) => parseStored(campaignConfigSchema, r.config, { table: 'campaigns', column: 'config', id: r.id });
+
 /** The model base URLs campaigns that are not finished use (their simulated servers must keep running). */
 export async function modelUrlsInUse(db: Database): Promise<Set<string>> {
-  const rows = await db.select({ config: campaigns.config }).from(campaigns).where(inArray(campaigns.status, ['created', 'running']));
+  const rows = await db.select({ id: campaigns.id, config: campaigns.config }).from(campaigns).where(inArray(campaigns.status, ['created', 'running']));
   const urls = new Set<string>();
   for (const r of rows) {
-    for (const key of ['model', 'sourceModelSpec', 'targetModelSpec']) {
-      const m = r.config[key] as { kind?: string; baseUrl?: string } | undefined;
-      if (m?.kind === 'openai' && typeof m.baseUrl === 'string') urls.add(m.baseUrl);
-    }
+    for (const m of campaignModelSpecs(configOf(r))) if (m.kind === 'openai') urls.add(m.baseUrl);
   }
   return urls;
 }
@@ -73,10 +74,10 @@ export async function modelUrlsInUse(db: Database): Promise<Set<string>> {
 async function modelServersCheck(db: Database, simulated: SimulatedModels | undefined): Promise<string> {
   const urls = new Map<string, string>();
   for (const [dataset, url] of Object.entries(simulated?.running() ?? {})) urls.set(url, `simulated (${dataset})`);
-  const running = await db.select({ config: campaigns.config }).from(campaigns).where(eq(campaigns.status, 'running')).limit(50);
+  const running = await db.select({ id: campaigns.id, config: campaigns.config }).from(campaigns).where(eq(campaigns.status, 'running')).limit(50);
   for (const r of running) {
-    const model = r.config.model as { kind?: string; baseUrl?: string } | undefined;
-    if (model?.kind === 'openai' && model.baseUrl && !urls.has(model.baseUrl) && urls.size < 8) urls.set(model.baseUrl, 'used by a running campaign');
+    const model = configOf(r).model;
+    if (typeof model === 'object' && model.kind === 'openai' && model.baseUrl && !urls.has(model.baseUrl) && urls.size < 8) urls.set(model.baseUrl, 'used by a running campaign');
   }
   if (urls.size === 0) return 'no model server in use (simulated servers start with the first campaign that needs one)';
   const failures: string[] = [];

@@ -8,6 +8,8 @@ import type { Problem } from '../core/datasets/index.ts';
 import { problemContentHash, storedProblem } from '../core/datasets/pins.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, problems } from '../db/schema/index.ts';
+import { parseStored } from '../core/stored/parse.ts';
+import { campaignConfigSchema } from './options/stored.ts';
 
 export interface ServiceContext {
   db: Database;
@@ -57,5 +59,5 @@ export class UnknownCampaignError extends Error {
 export async function getCampaign(db: Database, campaignId: string) {
   const [row] = await db.select().from(campaigns).where(eq(campaigns.id, campaignId));
   if (!row) throw new UnknownCampaignError(campaignId);
-  return row;
+  return { ...row, config: parseStored(campaignConfigSchema, row.config, { table: 'campaigns', column: 'config', id: campaignId }) };
 }

@@ -19,7 +19,7 @@
 // `contaminated: true` under --protocol paper. HumanEval rows carry `visibleTests` {count, canonicalFails}: the
 // campaign summary counts the problems without docstring examples and those whose examples are wrong.
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { promptsLabelText, type PromptsLabel } from '../../core/prompts/authors.ts';
+import { promptsLabelText } from '../../core/prompts/authors.ts';
 import { buildEvaluation, type Problem } from '../../core/datasets/index.ts';
 import { auditVisibleTests, paperSelectionMatches, type SelectionSuite, type VisibleTestAudit } from '../../core/egcfg/protocol.ts';
 import { baselineMismatch, rsrOnCommonProblems } from '../../core/metrics.ts';
@@ -32,6 +32,8 @@ import { problemOfRow } from '../problem-row.ts';
 import { executeOnce } from './generation.ts';
 import { stepSums } from './step-sums.ts';
 import { guidanceLossCounts, linesCappedCount } from './guidance-loss.ts';
+import { campaignConfigSchema } from '../../campaigns/options/stored.ts';
+import { storedOfRow } from '../stored-row.ts';
 
 type GenerationRow = typeof egcfgGenerations.$inferSelect;
 
@@ -171,10 +173,11 @@ export function egcfgEvaluateActivities(deps: ActivityDeps) {
       }
       const paper = protocols[0]!;
       const cost = await campaignCost(db, input.campaignId, paper.problems, paper.passed);
-      const selectionProtocol = (campaign.config as { protocol?: 'strict' | 'paper' } | null)?.protocol ?? 'strict';
-      const egcfgPath = (campaign.config as { egcfgPath?: 'endpoint' | 'local' } | null)?.egcfgPath ?? 'endpoint';
-      const prompts = promptsLabelText((campaign.config as { prompts?: PromptsLabel } | null)?.prompts);
-      const promptFormat = (campaign.config as { promptFormat?: 'chat' | 'raw' } | null)?.promptFormat ?? 'raw';
+      const config = storedOfRow(campaignConfigSchema, campaign.config, { table: 'campaigns', column: 'config', id: campaign.id });
+      const selectionProtocol = config.protocol ?? 'strict';
+      const egcfgPath = config.egcfgPath ?? 'endpoint';
+      const prompts = promptsLabelText(config.prompts);
+      const promptFormat = config.promptFormat ?? 'raw';
       return {
         campaignId: input.campaignId, dataset: campaign.dataset, problems: paper.problems, passed: paper.passed,
         passAt1: paper.passAt1, model: campaign.model, simulated: campaign.simulated, method: 'eg-cfg', protocols,

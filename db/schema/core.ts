@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { CampaignConfig } from '../../campaigns/options/stored.ts';
 import type { DatasetFile } from '../../core/datasets/pins.ts';
 import type { StoredProblem } from '../../core/datasets/problem-schema.ts';
 
@@ -38,7 +39,8 @@ export const campaigns = pgTable('campaigns', {
   model: text('model').notNull(),
   simulated: boolean('simulated').notNull(),
   status: text('status').notNull().default('created'),
-  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  /** The campaign's options and its method's additions: campaigns/options/stored.ts campaignConfigSchema. */
+  config: jsonb('config').$type<CampaignConfig>().notNull(),
   workflowId: text('workflow_id'),
   error: text('error'),
   problemsTotal: integer('problems_total').notNull().default(0),
