@@ -5,8 +5,12 @@ import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { storedOfRow } from '../../activities/stored-row.ts';
 import { applySignal, startGeneration } from '../../core/egcfg/generation.ts';
+import { campaignConfigSchema, campaignModelSpecs } from '../../campaigns/options/stored.ts';
+import { parseRunOptions } from '../../campaigns/options.ts';
+import { TrainConfigSchema } from '../../core/btp/trainer-protocol.ts';
+import { iterationDetailSchema, trainingMetricsSchema, trainingRunConfigSchema } from '../../core/stored/btp.ts';
 import { agentConfigStoredSchema, stepTotalsSchema } from '../../core/stored/egcfg-generation.ts';
-import { prepareSummarySchema, stepSummarySchema, storedStateSchema } from '../../core/stored/egcfg-step.ts';
+import { prepareSummarySchema, stepSummarySchema, stepTokensSchema, storedStateSchema } from '../../core/stored/egcfg-step.ts';
 import { campaignLaunchSchema } from '../../core/stored/experiment-launch.ts';
 import { parseStored, StoredShapeError } from '../../core/stored/parse.ts';
 
@@ -87,5 +91,66 @@ describe('stored jsonb shapes', { timeout: 30_000 }, () => {
       assert.deepEqual(parseStored(campaignLaunchSchema, { ...egcfg, input }, at), { ...egcfg, input });
     }
     assert.throws(() => parseStored(campaignLaunchSchema, { ...baseline, workflow: 'nope' }, at), /workflow/);
+  });
+
+  test('campaigns.config: each method as written, the BTP evaluation label, older rows, no defaults filled in, a bad option', () => {
+    const rt = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+    const cat = { table: 'campaigns', column: 'config', id: 'c1' };
+    const base = rt({ ...parseRunOptions({ dataset: 'mbpp', modelName: 'simulated-deepseek' }), model });
+    assert.deepEqual(parseStored(campaignConfigSchema, base, cat), base);
+    const replay = { ...base, samplesPerProblem: 2, replayCoverage: { covered: 3, selected: 4, missing: 'skip' } };
+    assert.equal(parseStored(campaignConfigSchema, replay, cat).samplesPerProblem, 2);
+    const egcfg = rt({ ...parseRunOptions({ dataset: 'humaneval', method: 'eg-cfg', modelName: 'simulated-deepseek', protocol: 'paper' }),
+      promptFormat: 'raw', model, agents: ['t0.7-s3-dinf-k1-deepseek_instruct'], prompts: { source: 'ours' } });
+    const e = parseStored(campaignConfigSchema, egcfg, cat);
+    assert.deepEqual(e, egcfg);
+    assert.equal(e.protocol, 'paper');
+    const btp = rt({ ...parseRunOptions({ dataset: 'mbpp', method: 'btp', modelName: 'simulated-small', workDir: '/tmp/w' }),
+      sourceModelSpec: model, targetModelSpec: { ...model, model: 'simulated-small' }, trainProblems: 10, decoding: 'n-sampling-with-logprobs' });
+    assert.deepEqual(parseStored(campaignConfigSchema, btp, cat), btp);
+    assert.deepEqual(campaignModelSpecs(parseStored(campaignConfigSchema, btp, cat)).map((m) => m.model), ['simulated-deepseek', 'simulated-small']);
+    const evaluation = { role: 'btp-evaluation', parentCampaignId: 'c2', iteration: 1, model: 'adapter-1' };
+    assert.deepEqual(parseStored(campaignConfigSchema, evaluation, cat), evaluation);
+    assert.deepEqual(campaignModelSpecs(parseStored(campaignConfigSchema, evaluation, cat)), []);
+    // An older row (fewer options; one since dropped) reads back as written: no default is filled in.
+    const older = { dataset: 'mbpp', method: 'baseline', modelName: 'm', seed: 40, someDroppedOption: 1 };
+    assert.deepEqual(parseStored(campaignConfigSchema, older, cat), older);
+    assert.deepEqual(parseStored(campaignConfigSchema, {}, cat), {});
+    assert.throws(() => parseStored(campaignConfigSchema, { ...egcfg, protocol: 'lenient' }, cat), /campaigns\.config of row c1 .*protocol/);
+    assert.throws(() => parseStored(campaignConfigSchema, { ...base, model: { kind: 'openai' } }, cat), /model/);
+    assert.throws(() => parseStored(campaignConfigSchema, { ...evaluation, iteration: 'one' }, cat), /iteration/);
+  });
+
+  test('training_runs.config and .metrics, btp_iterations.detail: as written, older rows, bad rows', () => {
+    const tat = { table: 'training_runs', column: 'config', id: 3 };
+    const trainer = TrainConfigSchema.parse({ baseModel: '/m', data: '/o/train.jsonl', output: '/o', lr: 1e-3 });
+    const drawn = [{ problemId: 1, codeHash: 'h', p2value: 0.75, bufferEntryId: 9 }, { problemId: 2, codeHash: 'g', p2value: 0.5, bufferEntryId: null }];
+    const cfg = { trainer, debugStepSleep: 0.1, format: 'compact', sampling: { kind: 'rank', alpha: 1, seed: '40/c/1', k: 4, replacement: true, bufferSize: 3, drawn } };
+    assert.deepEqual(parseStored(trainingRunConfigSchema, cfg, tat), cfg);
+    const older = { trainer: { ...trainer, droppedOption: true } };
+    assert.deepEqual(parseStored(trainingRunConfigSchema, older, tat), older);
+    assert.throws(() => parseStored(trainingRunConfigSchema, { trainer: { lr: 1 } }, tat), /trainer\.baseModel/);
+    assert.throws(() => parseStored(trainingRunConfigSchema, { ...cfg, sampling: { drawn: [{ problemId: 1 }] } }, tat), /sampling\.drawn\.0\.codeHash/);
+    const metrics = { steps: 4, losses: [2, 1.5], final_loss: 1.5, initial_eval_loss: 2.4, final_eval_loss: null, resumed_from_step: null, versions: { torch: '2' } };
+    assert.deepEqual(parseStored(trainingMetricsSchema, metrics, tat), metrics);
+    assert.deepEqual(parseStored(trainingMetricsSchema, {}, tat), {});
+    assert.throws(() => parseStored(trainingMetricsSchema, { losses: ['x'] }, tat), /losses\.0/);
+    const detail = { role: 'adapter', sampledWith: 'sim', candidatesPassed: 3, buffer: { added: 1 }, trainingExamples: 4, trainSteps: 4, finalLoss: 1.2,
+      initialEvalLoss: null, finalEvalLoss: 1.1, resumedFromStep: null, adapterPath: '/a', servedAt: 'http://x', evalCampaignId: 'c-eval1' };
+    assert.deepEqual(parseStored(iterationDetailSchema, detail, tat), detail);
+    assert.deepEqual(parseStored(iterationDetailSchema, { role: 'base target model', evalCampaignId: 'c-eval0' }, tat), { role: 'base target model', evalCampaignId: 'c-eval0' });
+    assert.throws(() => parseStored(iterationDetailSchema, { candidatesPassed: '3' }, tat), /candidatesPassed/);
+  });
+
+  test('egcfg_steps.tokens: token steps (endpoint and local path), a γ = 1 line, null, and bad rows', () => {
+    const tok = { id: 5, text: ' add', guided: true, changed: false, uncond: [[5, -0.1], [6, -2]], cond: null };
+    assert.deepEqual(parseStored(stepTokensSchema, [tok], at), [tok]);
+    const local = { ...tok, cond: [[5, -0.2]], uncondArgmax: 5, condArgmax: 5 };
+    assert.deepEqual(parseStored(stepTokensSchema, [local], at), [local]);
+    const line = { line: '    return a + b\n', guided: false, completionTokens: 7, appendedTokens: 6, retokenized: true };
+    assert.deepEqual(parseStored(stepTokensSchema, [line, { line: '\n', guided: false, completionTokens: 1 }], at), [line, { line: '\n', guided: false, completionTokens: 1 }]);
+    assert.equal(parseStored(stepTokensSchema, null, at), null);
+    assert.throws(() => parseStored(stepTokensSchema, [{ ...tok, uncond: [[5]] }], at), StoredShapeError);
+    assert.throws(() => parseStored(stepTokensSchema, [{ text: 'x' }], at), StoredShapeError);
   });
 });
