@@ -60,9 +60,11 @@ try {
   const workers = await startWorkers({ connection: env.nativeConnection, deps });
   const opts = parseRunOptions({
     dataset: 'mbpp', method: 'eg-cfg', modelName, maxProblems: limit, concurrency: limit, gammas,
-    grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2, maxNewTokens,
-    // On CPU a 2048-token reasoning try takes minutes and is not what this measures.
-    ...(real ? { reasoningMaxTokens: 384 } : {}),
+    maxNewTokens,
+    // On CPU: one agent (t 0.7, s 2, d 2) and short reasoning tries (a 2048-token try takes minutes and is not what
+    // this measures); simulated: the quick grid's two agents.
+    ...(real ? { temperature: 0.7, numCandidates: 2, horizon: 2, maxAgents: 1, reasoningMaxTokens: 384 }
+      : { grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2 }),
   });
   const model = real
     ? { kind: 'openai' as const, baseUrl: sim.url, model: modelName, simulated: false, dialect: 'llamacpp' as const }
@@ -99,7 +101,7 @@ try {
     ...(real
       ? { server: 'llama.cpp', model: modelName, llama_threads: Number(process.env.EGCFG_LLAMA_THREADS), note: 'a real model: model_server is the wait for its replies (HTTP included)' }
       : { note: 'simulated model server with a fixed latency per request: measures our overhead, not a model', server_latency_ms: latencyMs }),
-    problems: limit, gammas, agents: 2, max_new_tokens: maxNewTokens, wall_ms: Math.round(wallMs),
+    problems: limit, gammas, agents: real ? 1 : 2, max_new_tokens: maxNewTokens, wall_ms: Math.round(wallMs),
     guided_tokens: guided, tokens, changed_by_guidance: changed, lines,
     per_guided_token_ms: {
       model_server: per(waitMs), client: per(clientMs), orchestration: per(orchestrationMs),
