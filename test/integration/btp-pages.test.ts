@@ -9,12 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { and, asc, eq } from 'drizzle-orm';
-import { modelBackendCache } from '../../activities/model-backend.ts';
-import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
-import { closeSharedSandbox, getSharedSandbox } from '../../activities/sandbox/index.ts';
+import type { SimulatedServer } from '../../activities/model/simulated-server.ts';
 import { startBtpCampaign } from '../../campaigns/btp.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
 import { campaignWorkflowId, waitForBtpCampaign } from '../../campaigns/service.ts';
@@ -27,9 +24,8 @@ import type { CampaignLaunch } from '../../core/experiment-contracts.ts';
 import { spawnTrainer, trainerEnvStatus } from '../../core/trainer-env.ts';
 import { beams, bufferEntries, campaignProblems, results, trainingRuns } from '../../db/schema/index.ts';
 import { BATCH_PROGRAMS } from '../../workflows/btp-test-stage.ts';
-import { startWorkers, type RunningWorkers } from '../../workers/worker.ts';
 import { historyStats, holdsAll, type HistoryStats } from '../support/history-stats.ts';
-import { freshPostgresDatabase, startTestTemporal, type TestDatabase } from '../support/services.ts';
+import { integrationServices } from '../support/integration.ts';
 
 const EVAL = 5;
 const TRAIN = 7;
@@ -40,33 +36,21 @@ const trainerEnv = trainerEnvStatus();
 const skip = trainerEnv.installed ? false : `trainer env not installed: ${trainerEnv.reason}`;
 
 describe('BTP campaign problems read in pages (Temporal + Postgres + nsjail + simulated model + LoRA trainer)', { timeout: 1_200_000, skip }, () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
   let sim: SimulatedServer;
-  let workers: RunningWorkers;
   let dir = '';
   let tinyModel = '';
+  const svc = integrationServices({
+    async setup(s) {
+      dir = mkdtempSync(join(tmpdir(), 'egcfg-btp-pages-'));
+      s.track({ close: async () => rmSync(dir, { recursive: true, force: true }) });
+      tinyModel = join(dir, 'tiny');
+      const r = await spawnTrainer('tiny_model', ['--output', tinyModel]).done;
+      assert.equal(r.code, 0, r.stderr);
+      sim = await s.startSimulatedServer({ knowledge: knowledgeFor(await loadDataset('mbpp', { split: 'all' })), modelName: 'sim', skill: 0.5, checkLoraPath: true });
+    },
+  });
 
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'egcfg-btp-pages-'));
-    tinyModel = join(dir, 'tiny');
-    const built = spawnTrainer('tiny_model', ['--output', tinyModel]).done;
-    [env, db] = await Promise.all([startTestTemporal(), freshPostgresDatabase()]);
-    const r = await built;
-    assert.equal(r.code, 0, r.stderr);
-    sim = await startSimulatedModelServer({ knowledge: knowledgeFor(await loadDataset('mbpp', { split: 'all' })), modelName: 'sim', skill: 0.5, checkLoraPath: true });
-    workers = await startWorkers({ connection: env.nativeConnection, deps: { db: db.db, sandbox: getSharedSandbox, model: modelBackendCache() } });
-  }, { timeout: 300_000 });
-  after(async () => {
-    await workers?.shutdown();
-    await closeSharedSandbox();
-    await sim?.close();
-    await env?.teardown();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, { timeout: 120_000 });
-
-  const pinned = async (campaignId: string, role: 'eval' | 'train') => (await db.db.select({ id: campaignProblems.problemId }).from(campaignProblems)
+  const pinned = async (campaignId: string, role: 'eval' | 'train') => (await svc.db.db.select({ id: campaignProblems.problemId }).from(campaignProblems)
     .where(and(eq(campaignProblems.campaignId, campaignId), eq(campaignProblems.role, role))).orderBy(asc(campaignProblems.position))).map((r) => r.id);
 
   /** Start the campaign the user's way (startBtpCampaign); `input` rewrites the launch's input before it starts. */
@@ -78,31 +62,31 @@ describe('BTP campaign problems read in pages (Temporal + Postgres + nsjail + si
     });
     const model = { kind: 'openai' as const, baseUrl: sim.url, model: 'sim', simulated: true };
     let launch: CampaignLaunch | undefined;
-    await startBtpCampaign({ db: db.db, deferLaunch: async (l) => { launch = l; } }, opts, model, undefined, { campaignId, workflowId: campaignWorkflowId(campaignId) });
+    await startBtpCampaign({ db: svc.db.db, deferLaunch: async (l) => { launch = l; } }, opts, model, undefined, { campaignId, workflowId: campaignWorkflowId(campaignId) });
     assert.ok(launch?.workflow === 'btpCycle');
     const launched = await input(launch.input);
-    await launchCampaign({ db: db.db, client: env.client }, { ...launch, input: launched });
-    return { launched, summary: await waitForBtpCampaign({ db: db.db, client: env.client }, campaignId) };
+    await launchCampaign({ db: svc.db.db, client: svc.env.client }, { ...launch, input: launched });
+    return { launched, summary: await waitForBtpCampaign({ db: svc.db.db, client: svc.env.client }, campaignId) };
   }
 
   /** What must be equal between the two runs: iteration 0's verdicts, the beams with their tests, the buffer. */
   async function outcome(campaignId: string) {
-    const verdicts = await db.db.select({ problemId: results.problemId, passed: results.passed, status: results.status }).from(results)
+    const verdicts = await svc.db.db.select({ problemId: results.problemId, passed: results.passed, status: results.status }).from(results)
       .where(eq(results.campaignId, evalCampaignIdOf(campaignId, 0))).orderBy(asc(results.problemId));
-    const beamRows = await db.db.select({ problemId: beams.problemId, beam: beams.beamIndex, candidate: beams.candidate, passRate: beams.passRate, p2value: beams.p2value })
+    const beamRows = await svc.db.db.select({ problemId: beams.problemId, beam: beams.beamIndex, candidate: beams.candidate, passRate: beams.passRate, p2value: beams.p2value })
       .from(beams).where(eq(beams.campaignId, campaignId)).orderBy(asc(beams.problemId), asc(beams.beamIndex));
-    const buffer = await db.db.select({ problemId: bufferEntries.problemId, codeHash: bufferEntries.codeHash, p2value: bufferEntries.p2value })
+    const buffer = await svc.db.db.select({ problemId: bufferEntries.problemId, codeHash: bufferEntries.codeHash, p2value: bufferEntries.p2value })
       .from(bufferEntries).where(eq(bufferEntries.campaignId, campaignId)).orderBy(asc(bufferEntries.problemId), asc(bufferEntries.codeHash));
-    const [run] = await db.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, campaignId));
-    const evalResults = (await db.db.select({ n: results.problemId }).from(results).where(eq(results.campaignId, evalCampaignIdOf(campaignId, 1)))).length;
+    const [run] = await svc.db.db.select().from(trainingRuns).where(eq(trainingRuns.campaignId, campaignId));
+    const evalResults = (await svc.db.db.select({ n: results.problemId }).from(results).where(eq(results.campaignId, evalCampaignIdOf(campaignId, 1)))).length;
     return { verdicts, beamRows, buffer, run, evalResults };
   }
 
   /** The histories of the cycle (its runs) and of its two evaluation campaigns. */
   const histories = async (campaignId: string): Promise<Record<string, HistoryStats>> => ({
-    cycle: await historyStats(env.client, campaignWorkflowId(campaignId)),
-    eval0: await historyStats(env.client, campaignWorkflowId(evalCampaignIdOf(campaignId, 0))),
-    eval1: await historyStats(env.client, campaignWorkflowId(evalCampaignIdOf(campaignId, 1))),
+    cycle: await historyStats(svc.env.client, campaignWorkflowId(campaignId)),
+    eval0: await historyStats(svc.env.client, campaignWorkflowId(evalCampaignIdOf(campaignId, 0))),
+    eval1: await historyStats(svc.env.client, campaignWorkflowId(evalCampaignIdOf(campaignId, 1))),
   });
   const line = (name: string, h: Record<string, HistoryStats>) => Object.entries(h).map(([k, s]) =>
     `${name} ${k}: ${s.runs} run(s), ${s.events} events, ${s.bytes} bytes, largest number list ${Math.max(0, ...s.numberArrays.map((a) => a.length))}`).join('\n');
