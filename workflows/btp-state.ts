@@ -4,7 +4,6 @@ import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/wo
 import type { BtpCycleInput, BtpIterationRecord, BtpProgress, BtpStage, CampaignProgress } from '../core/contracts.ts';
 import { btpProgressQuery } from './btp-names.ts';
 import { btpProblems, type BtpProblems } from './btp-problems.ts';
-import type { ProblemPager } from './problem-pager.ts';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.ts';
 
 export interface BtpCycleState {
@@ -52,44 +51,40 @@ export function installHandlers(s: BtpCycleState): void {
 /** Resolves once the campaign is not paused. */
 export const gate = (s: BtpCycleState): Promise<void> => condition(() => !s.paused);
 
-/** fn over items, `limit` at a time, each after the gate. `count`: whether each item done counts in the progress (false: the caller counts). */
-export async function forEachLimited<T>(s: BtpCycleState, items: readonly T[], limit: number, fn: (x: T) => Promise<void>,
-  opts: { count: boolean } = { count: true }): Promise<void> {
-  let next = 0;
-  s.problemsDone = 0;
-  s.problemsTotal = items.length;
-  const lane = async () => {
-    while (next < items.length) {
-      await gate(s);
-      const x = items[next++]!;
-      await fn(x);
-      if (opts.count) s.problemsDone++;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+/** Where forEachLimited takes its items: a list, or the campaign's pins read in pages (a ProblemPager). */
+interface ItemSource<T> {
+  readonly total: number;
+  at(position: number): T | Promise<T>;
 }
 
-/** As forEachLimited, over the campaign's pinned training problems read in pages: each lane claims the next position. */
-export async function forEachPaged(s: BtpCycleState, pager: ProblemPager, limit: number, fn: (problemId: number) => Promise<void>,
+const listSource = <T>(items: readonly T[]): ItemSource<T> => ({ total: items.length, at: (i) => items[i]! });
+
+/**
+ * fn over the source's items, `limit` lanes at a time, each item after the gate; each lane claims the next position.
+ * `count`: whether each item done counts in the progress (false: the caller counts).
+ */
+export async function forEachLimited<T>(s: BtpCycleState, source: ItemSource<T>, limit: number, fn: (x: T) => Promise<void>,
   opts: { count: boolean } = { count: true }): Promise<void> {
   let next = 0;
   s.problemsDone = 0;
-  s.problemsTotal = pager.total;
+  s.problemsTotal = source.total;
   const lane = async () => {
-    while (next < pager.total) {
+    while (next < source.total) {
       await gate(s);
-      if (next >= pager.total) return;
-      const problemId = await pager.at(next++);
-      await fn(problemId);
+      // Another lane may have claimed the last position while this one waited at the gate.
+      if (next >= source.total) return;
+      const got = source.at(next++);
+      // A list's item is taken without an extra await, so a listed campaign's commands keep their recorded order.
+      await fn(got instanceof Promise ? await got : got);
       if (opts.count) s.problemsDone++;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, pager.total)) }, lane));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, source.total)) }, lane));
 }
 
 /** fn over the training problems (the input's list, or its pins read in pages), `limit` at a time. */
 export function forEachTrainingProblem(s: BtpCycleState, limit: number, fn: (problemId: number) => Promise<void>,
   opts: { count: boolean } = { count: true }): Promise<void> {
   const { problems } = s;
-  return problems.paged ? forEachPaged(s, problems.train, limit, fn, opts) : forEachLimited(s, problems.train, limit, fn, opts);
+  return forEachLimited(s, problems.paged ? problems.train : listSource(problems.train), limit, fn, opts);
 }
