@@ -3,7 +3,7 @@
 // queue; heartbeats per token.
 import { performance } from 'node:perf_hooks';
 import { currentCode, lineGuidanceAllowed, nextAction, type StepContext } from '../../core/egcfg/index.ts';
-import type { LineCapRecord } from '../../core/stored/egcfg-step.ts';
+import type { LineCapRecord, StepTokens } from '../../core/stored/egcfg-step.ts';
 import { heartbeat } from '../heartbeat.ts';
 import { gamma1LineStep } from './line-step.ts';
 import { fixedIdsOf } from './prompt-ids.ts';
@@ -11,7 +11,6 @@ import { promptsConfigOf } from './prompts.ts';
 import { isLocalPath, localPathSteps } from './local-path.ts';
 import { meterColumns, type StepRef, type StepResult, type StepStore } from './step-store.ts';
 import { cfgTokenStep } from './token-step.ts';
-import type { StepTokens } from '../../core/stored/egcfg-step.ts';
 
 export function decodeActivities(st: StepStore) {
   const { loadGeneration, existingStep, latestState, stepContext, lineTokensSpent, advance, writeStep, modelFor } = st;

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { and, asc, eq } from 'drizzle-orm';
-import { startSimulatedModelServer, type SimulatedServer } from '../../activities/model/simulated-server.ts';
+import type { SimulatedServer } from '../../activities/model/simulated-server.ts';
+import type { SimulatedServerOptions } from '../../activities/model/sim-server-types.ts';
 import { problemSteps } from '../../api/problem-steps.ts';
 import { problemViewer } from '../../api/problem-viewer.ts';
 import { parseRunOptions } from '../../campaigns/options.ts';
@@ -32,10 +33,8 @@ describe('EG-CFG cost: reasoning tries past StartToClose, line and problem token
 
   const ctx = () => ({ db: svc.db.db, client: svc.env.client });
   const model = (sim: SimulatedServer) => ({ kind: 'openai' as const, baseUrl: sim.url, model: 'simulated-model', simulated: true });
-  async function server(opts: Omit<Parameters<typeof startSimulatedModelServer>[0], 'knowledge'> & { knowledge?: Parameters<typeof startSimulatedModelServer>[0]['knowledge'] } = {}) {
-    const s = await svc.startSimulatedServer({ knowledge: knowledgeFor([problem]), ...opts });
-    return s;
-  }
+  /** A simulated server that knows the problem (unless `knowledge` says otherwise). */
+  const server = (opts: Partial<SimulatedServerOptions> = {}) => svc.startSimulatedServer({ knowledge: knowledgeFor([problem]), ...opts });
   async function run(sim: SimulatedServer, extra: Record<string, unknown>) {
     const created = await startCampaign(ctx(), parseRunOptions({
       dataset: 'mbpp', method: 'eg-cfg', modelName: 'simulated-model', maxProblems: 1, temperature: 0.7,
