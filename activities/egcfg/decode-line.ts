@@ -82,7 +82,7 @@ export function decodeActivities(st: StepStore) {
           break;
         }
       }
-      const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen, spec));
+      const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen, spec, model.meter));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'line', lineIndex: ref.lineIndex, codeBefore, appended,
         state: state, tokens,

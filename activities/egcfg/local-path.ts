@@ -36,7 +36,7 @@ export interface LocalStepStore<G extends GenerationRow, C extends LocalConfig> 
   db: Database;
   loadGeneration: (generationId: number) => Promise<{ gen: G; cfg: C; spec: GenerationSpec }>;
   latestState: (generationId: number, beforeSeq: number) => Promise<StoredState>;
-  stepContext: (gen: G, spec: GenerationSpec) => Promise<StepContext>;
+  stepContext: (gen: G, spec: GenerationSpec, step?: Meter) => Promise<StepContext>;
   lineTokensSpent: (generationId: number, lineIndex: number) => Promise<number>;
   advance: (spec: GenerationSpec, state: StoredState, ctx: StepContext) => { state: StoredState; result: { next: NextKind; stopReason?: string } };
   writeStep: (values: typeof egcfgSteps.$inferInsert) => Promise<StepResult>;
@@ -142,7 +142,7 @@ export function localPathSteps<G extends GenerationRow, C extends LocalConfig>(s
         model.meter.completionTokens += reply.tokens.length;
       }
       const changed = tokens.filter((t) => t.changed === true).length;
-      const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen, spec));
+      const { state, result } = advance(spec, { gen: s, ids }, await stepContext(gen, spec, model.meter));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'line', lineIndex: ref.lineIndex, codeBefore: currentCode(start.gen), appended,
         state: state, tokens,

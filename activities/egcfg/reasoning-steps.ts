@@ -113,7 +113,7 @@ export function reasoningActivities(st: StepStore) {
       const forced = forcedFunctionStart(name);
       const ids = await model.tokenize(forced, false);
       await db.update(egcfgGenerations).set({ prefix: pgText(prefix) }).where(eq(egcfgGenerations.id, gen.id));
-      const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen, spec));
+      const { state, result } = advance(spec, { gen: startGeneration(prefix, forced), ids }, await stepContext(gen, spec, model.meter));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'reasoning', lineIndex: 0, appended: forced,
         state: state,

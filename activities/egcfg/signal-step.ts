@@ -106,7 +106,7 @@ export function signalActivities(deps: ActivityDeps, st: StepStore) {
         condTokens: async (sig) => (await fixedIdsOf(model, { basePrompt: gen.basePrompt, chat: prompts.chat }, withSignal(sig), prompts.condBase)('cond')).length + state.ids.length,
       });
       const applied: StoredState = { ...state, gen: withSignal(signal) };
-      const { state: next, result } = advance(spec, applied, await stepContext(gen, spec));
+      const { state: next, result } = advance(spec, applied, await stepContext(gen, spec, model.meter));
       return writeStep({
         generationId: ref.generationId, seq: ref.seq, kind: 'signal', lineIndex: ref.lineIndex, codeBefore: currentCode(state.gen),
         signal, state: next,

@@ -112,13 +112,17 @@ export function stepStore(deps: ActivityDeps) {
     return row?.tokens ?? 0;
   }
 
-  async function stepContext(gen: GenerationRow, spec: GenerationSpec): Promise<StepContext> {
+  /**
+   * What nextAction needs to know beyond the state. `step`: the meter of the step being finished, whose tokens are
+   * not in its row yet; counted so that --problem-token-cap bites at the step that reaches it, not one step later.
+   */
+  async function stepContext(gen: GenerationRow, spec: GenerationSpec, step?: Meter): Promise<StepContext> {
     const [other] = await db.select({ id: egcfgGenerations.id }).from(egcfgGenerations).where(and(
       eq(egcfgGenerations.campaignId, gen.campaignId), eq(egcfgGenerations.problemId, gen.problemId),
       eq(egcfgGenerations.status, 'passed'), ne(egcfgGenerations.id, gen.id),
     )).limit(1);
     // Counted only under a cap: one more aggregate per step otherwise spent for nothing.
-    const problemTokens = spec.problemTokenCap !== undefined ? { problemTokens: await problemTokensSpent(gen) } : {};
+    const problemTokens = spec.problemTokenCap !== undefined ? { problemTokens: await problemTokensSpent(gen) + (step ? step.promptTokens + step.completionTokens : 0) } : {};
     return { elapsedMs: Date.now() - gen.startedAt.getTime(), solvedElsewhere: other !== undefined, ...problemTokens };
   }
 

@@ -108,4 +108,23 @@ describe('EG-CFG cost: reasoning tries past StartToClose, line and problem token
       .where(and(eq(egcfgGenerations.problemId, g3.problemId), eq(egcfgGenerations.stopReason, 'cost_cap')));
     assert.ok(rows.length >= 1);
   });
+
+  test('--problem-token-cap bites at the step whose own calls reach it, not one step later', async () => {
+    const sim = await server({ skill: 0 });
+    const free = await run(sim, { gammas: [3], maxAgents: 1 });
+    const freeSteps = await free.steps(free.gens[0]!.id);
+    const spent = (s: { promptTokens: number; completionTokens: number }) => s.promptTokens + s.completionTokens;
+    // The second line step that spends tokens: the cap is one token past everything written before it.
+    const target = freeSteps.filter((s) => s.kind === 'line' && spent(s) > 0)[1];
+    assert.ok(target, 'an uncapped run with two decoded lines');
+    const before = freeSteps.filter((s) => s.seq < target.seq).reduce((a, s) => a + spent(s), 0);
+    const capped = await run(sim, { gammas: [3], maxAgents: 1, problemTokenCap: before + 1 });
+    const g = capped.gens[0]!;
+    assert.equal(g.stopReason, 'cost_cap');
+    const steps = await capped.steps(g.id);
+    assert.deepEqual(steps.slice(0, target.seq).map(spent), freeSteps.slice(0, target.seq).map(spent), 'the same steps up to the cap (same seeds)');
+    const last = steps.at(-1)!;
+    assert.equal(last.seq, target.seq, `the generation ended at step ${target.seq}, where the cap was reached (ended at ${last.seq})`);
+    assert.equal((last.summary as { stopReason?: string }).stopReason, 'cost_cap');
+  });
 });
