@@ -1,12 +1,14 @@
 // Benchmark (not a test): EG-CFG through Temporal (real dev server), Postgres and nsjail against the SIMULATED model
 // server with a fixed latency per request, or (--server llama) a REAL model: a catalogue model on llama.cpp's
-// llama-server (started in a temporary data folder, EGCFG_LLAMA_THREADS threads, default 1). Per guided token of the token-by-token CFG path (γ ∉ {0, 1}) it splits the
+// llama-server (started in a temporary data folder, EGCFG_LLAMA_THREADS threads, default 1), or (--server local) the same
+// catalogue model on the local inference service (python/local_infer/, the local-model path: one service call decodes
+// a guided line with full-vocabulary CFG; needs the trainer env, its HF folder is made on first use). Per guided token of the token-by-token CFG path (γ ∉ {0, 1}) it splits the
 // time into: waiting for the model server (the two one-token calls run concurrently), our client inside the decode
 // activity (CFG merge, reply parsing, step machine, loading/writing the step row), and orchestration (Temporal: from
 // the end of the previous step to the start of the line step, spread over the line's tokens). Also: tokens and model
 // calls per solved problem. Prints ONE JSON line. With the simulated model the numbers measure our overhead, not a model.
 // Usage: npx tsx bench/egcfg.bench.ts [--problems N] [--latency-ms L] [--gammas 0,0.5,1,3]
-//        npx tsx bench/egcfg.bench.ts --server llama [--model qwen2.5-coder-0.5b-instruct] [--problems 1] [--gammas 3] [--max-new-tokens 128]
+//        npx tsx bench/egcfg.bench.ts --server llama|local [--model qwen2.5-coder-0.5b-instruct] [--problems 1] [--gammas 3] [--max-new-tokens 128]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { startCampaign, waitForCampaign } from '../campaigns/service.ts';
 import { knowledgeFor } from '../cli/simulated.ts';
 import { loadDataset } from '../core/datasets/index.ts';
 import { catalogueModel } from '../core/models/catalogue.ts';
+import { ensureLocalInfer } from '../core/models/local-infer.ts';
 import { ensureLocalServer, stopLocalServers } from '../core/models/local-server.ts';
 import { repoPath } from '../core/repo.ts';
 import { egcfgGenerations, egcfgSteps } from '../db/schema/index.ts';
@@ -31,8 +34,9 @@ const { values } = parseArgs({ options: {
   problems: { type: 'string' }, 'latency-ms': { type: 'string' }, gammas: { type: 'string' },
   server: { type: 'string' }, model: { type: 'string' }, 'max-new-tokens': { type: 'string' },
 } });
-const real = values.server === 'llama';
-if (values.server !== undefined && !real && values.server !== 'simulated') throw new Error(`--server simulated|llama, got ${values.server}`);
+const localPath = values.server === 'local';
+const real = values.server === 'llama' || localPath;
+if (values.server !== undefined && !real && values.server !== 'simulated') throw new Error(`--server simulated|llama|local, got ${values.server}`);
 const limit = Number(values.problems ?? (real ? 1 : 4));
 const latencyMs = Number(values['latency-ms'] ?? 20);
 const gammas = (values.gammas ?? (real ? '3' : '0,0.5,1,3')).split(',').map(Number);
@@ -50,7 +54,8 @@ const server = real ? null : spawn(process.execPath, ['--import', 'tsx', repoPat
   '--knowledge-file', knowledgeFile, '--skill', '0.3', '--latency-ms', String(latencyMs), '--model', 'simulated-model'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const realDir = real ? mkdtempSync(join(tmpdir(), 'egcfg-bench-llama-')) : '';
 if (real) process.env.EGCFG_LLAMA_THREADS ??= '1';
-const sim = server === null ? await ensureLocalServer(realDir, catalogueModel(modelName), { log: (l) => console.error(l) }) : await new Promise<{ url: string }>((resolve, reject) => {
+const startReal = (log: (l: string) => void) => (localPath ? ensureLocalInfer : ensureLocalServer)(realDir, catalogueModel(modelName), { log });
+const sim = server === null ? await startReal((l) => console.error(l)) : await new Promise<{ url: string }>((resolve, reject) => {
   let buf = '';
   server.stdout.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]!) as { url: string }); });
   server.once('exit', (code) => reject(new Error(`simulated server exited (${code})`)));
@@ -63,11 +68,11 @@ try {
     maxNewTokens,
     // On CPU: one agent (t 0.7, s 2, d 2) and short reasoning tries (a 2048-token try takes minutes and is not what
     // this measures); simulated: the quick grid's two agents.
-    ...(real ? { temperature: 0.7, numCandidates: 2, horizon: 2, maxAgents: 1, reasoningMaxTokens: 384 }
+    ...(real ? { temperature: 0.7, numCandidates: 2, horizon: 2, maxAgents: 1, reasoningMaxTokens: 384, ...(localPath ? { egcfgPath: 'local' as const } : {}) }
       : { grid: repoPath('data', 'egcfg', 'quick_grid.json'), maxAgents: 2 }),
   });
   const model = real
-    ? { kind: 'openai' as const, baseUrl: sim.url, model: modelName, simulated: false, dialect: 'llamacpp' as const }
+    ? { kind: 'openai' as const, baseUrl: sim.url, model: modelName, simulated: false, ...(localPath ? { dialect: 'vllm' as const, egcfgPath: 'local' as const } : { dialect: 'llamacpp' as const }) }
     : { kind: 'openai' as const, baseUrl: sim.url, model: 'simulated-model', simulated: true };
   const t0 = performance.now();
   const created = await startCampaign({ db: db.db, client: env.client }, opts, model);
@@ -99,7 +104,7 @@ try {
   console.log(JSON.stringify({
     bench: 'egcfg', simulated: !real,
     ...(real
-      ? { server: 'llama.cpp', model: modelName, llama_threads: Number(process.env.EGCFG_LLAMA_THREADS), note: 'a real model: model_server is the wait for its replies (HTTP included)' }
+      ? { server: localPath ? 'local-infer' : 'llama.cpp', egcfg_path: localPath ? 'local' : 'endpoint', model: modelName, llama_threads: Number(process.env.EGCFG_LLAMA_THREADS), note: 'a real model: model_server is the wait for its replies (HTTP included)' }
       : { note: 'simulated model server with a fixed latency per request: measures our overhead, not a model', server_latency_ms: latencyMs }),
     problems: limit, gammas, agents: real ? 1 : 2, max_new_tokens: maxNewTokens, wall_ms: Math.round(wallMs),
     guided_tokens: guided, tokens, changed_by_guidance: changed, lines,
