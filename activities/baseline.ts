@@ -18,6 +18,8 @@ import { storeActivities } from './store.ts';
 import { problemOfRow } from './problem-row.ts';
 import { runContest, type ContestExecution } from './contest.ts';
 import type { ExecutionResult, Sandbox } from './sandbox/index.ts';
+import { sampleParamsSchema, type SampleParams } from '../core/stored/sample-params.ts';
+import { storedOfRow } from './stored-row.ts';
 
 export interface GenerateSampleInput {
   campaignId: string;
@@ -55,8 +57,8 @@ export type SampleRun = ExecutionResult | ContestExecution;
  * Run a stored sample's code (`code`, `params` as in its samples row: a NUL it held is restored) against a suite of
  * its problem's tests in the sandbox.
  */
-export async function runSampleInSandbox(sandbox: Sandbox, problem: Problem, storedCode: string, params: unknown, suite: EvaluationSuite): Promise<SampleRun> {
-  const hadNul = (params as { codeHadNul?: boolean } | null)?.codeHadNul === true;
+export async function runSampleInSandbox(sandbox: Sandbox, problem: Problem, storedCode: string, params: SampleParams, suite: EvaluationSuite): Promise<SampleRun> {
+  const hadNul = params.codeHadNul === true;
   const code = hadNul ? programWithNul(storedCode) : storedCode;
   if (problem.io) return runContest(sandbox, problem, code, suite);
   const evaluation = buildEvaluation(problem, code, suite);
@@ -171,7 +173,8 @@ export function baselineSteps(deps: ActivityDeps) {
         return { executionId: found.executionId, passed: found.passed!, status: found.status!, testsPassed: found.testsPassed!, testsTotal: found.testsTotal! };
       }
       heartbeat({ sampleId: input.sampleId, suite: input.suite });
-      const result = await runSampleInSandbox(await deps.sandbox(), problemOfRow(found.problem, found.problemId), found.code, found.params, input.suite);
+      const params = storedOfRow(sampleParamsSchema, found.params, { table: 'samples', column: 'params', id: input.sampleId });
+      const result = await runSampleInSandbox(await deps.sandbox(), problemOfRow(found.problem, found.problemId), found.code, params, input.suite);
       const verdict = { executionId: executions.id, passed: executions.passed, status: executions.status, testsPassed: executions.testsPassed, testsTotal: executions.testsTotal };
       const [inserted] = await db.insert(executions).values(executionRow(input.sampleId, input.suite, result)).onConflictDoNothing().returning(verdict);
       // A concurrent attempt stored it first: its row is the verdict.

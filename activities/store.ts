@@ -5,6 +5,8 @@ import { pgJson } from '../core/pg-text.ts';
 import type { Database } from '../db/client.ts';
 import { campaigns, events, problems, results, summaries } from '../db/schema/index.ts';
 import type { CampaignSummary } from '../core/contracts.ts';
+import type { EventKind, EventPayloadOf } from '../core/stored/events.ts';
+import { resultDetailSchema, type ResultDetail } from '../core/stored/result-detail.ts';
 import { activityLogger } from './log.ts';
 import { campaignConfigSchema } from '../campaigns/options/stored.ts';
 import { storedOfRow } from './stored-row.ts';
@@ -16,7 +18,7 @@ export interface RecordResultInput {
   sampleId: number | null;
   passed: boolean;
   status: string;
-  detail?: Record<string, unknown>;
+  detail?: ResultDetail;
 }
 
 /** n of a baseline campaign's pass@k (its stored options; 1 when absent or unreadable). */
@@ -28,11 +30,11 @@ function campaignSamplesPerProblem(campaign: { id: string; config: unknown }): n
 export function storeActivities(db: Database) {
   /** Unbiased pass@k for k in 1, 10, 100 (those ≤ n) over the campaign's problems; a problem that ended in error counts n samples, 0 correct. */
   async function samplePassAtK(campaignId: string, protocol: string, n: number): Promise<Record<string, number>> {
-    const rows = await db.select({ detail: results.detail, status: results.status }).from(results)
+    const rows = await db.select({ id: results.id, detail: results.detail, status: results.status }).from(results)
       .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol)));
     const counts = rows.map((r) => {
       if (r.status === 'error') return { n, c: 0 };
-      const d = SampleCountsSchema.safeParse(r.detail);
+      const d = SampleCountsSchema.safeParse(storedOfRow(resultDetailSchema, r.detail, { table: 'results', column: 'detail', id: r.id }));
       if (!d.success) throw new Error(`campaign ${campaignId}: a result has no sample counts (${d.error.issues[0]?.message ?? 'bad detail'})`);
       return { n: d.data.samples, c: Math.min(d.data.correct, d.data.samples) };
     });
@@ -44,7 +46,7 @@ export function storeActivities(db: Database) {
     return out;
   }
 
-  async function appendEvent(campaignId: string, key: string, kind: string, payload: Record<string, unknown>) {
+  async function appendEvent<K extends EventKind>(campaignId: string, key: string, kind: K, payload: EventPayloadOf<K>) {
     await db.insert(events).values({ campaignId, key, kind, payload: pgJson(payload) }).onConflictDoNothing();
   }
 

@@ -6,6 +6,7 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { campaignPassAt1, type DatasetPassAt1 } from '../campaigns/service.ts';
 import { meanPassAtK } from '../core/metrics.ts';
+import { eventOfRow } from '../core/stored/events.ts';
 import type { Database } from '../db/client.ts';
 import { egcfgGenerations, egcfgSteps, events, executions, problems, results, samples, summaries } from '../db/schema/index.ts';
 
@@ -205,5 +206,5 @@ export async function solutionLines(db: Database, campaignId: string): Promise<n
 /** The latest `limit` events in id order (the page shows these; the live stream continues after the last one). */
 export async function latestEvents(db: Database, campaignId: string, limit = 300) {
   const rows = await db.select().from(events).where(eq(events.campaignId, campaignId)).orderBy(desc(events.id)).limit(limit);
-  return rows.reverse();
+  return rows.reverse().map(eventOfRow);
 }

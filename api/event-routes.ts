@@ -1,6 +1,7 @@
 // GET /campaigns/{id}/events: the campaign event log as Server-Sent Events, as a Hono sub-app that ./app.ts mounts
 // with app.route (its authentication middleware on /campaigns/* runs first; errors go to its onError).
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { eventOfRow } from '../core/stored/events.ts';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import { getCampaign } from '../campaigns/service.ts';
@@ -41,7 +42,8 @@ async function sendEvents(db: Database, stream: SSEStreamingApi, id: string, aft
       // Event ids come from a sequence: a later id can commit before an earlier one. Events younger than the
       // settle time wait for the next poll, so that a stream never skips an event a slower insert commits later.
       if (!e.settled && follow) { held = true; break; }
-      const { settled: _settled, ...row } = e;
+      const { settled: _settled, ...stored } = e;
+      const row = eventOfRow(stored); // a payload that is not its kind's fails the stream, naming the row
       await stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify(jsonable(row)) });
       lastId = e.id;
       lastWrite = Date.now();

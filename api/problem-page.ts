@@ -3,6 +3,7 @@
 // events. Every value is escaped by Hono's `html` tag.
 import { html } from 'hono/html';
 import type { problemAudit } from '../campaigns/service.ts';
+import type { PerTest } from '../core/stored/per-test.ts';
 import { eventItem, text, type Html } from './dashboard-parts.ts';
 
 type Audit = Awaited<ReturnType<typeof problemAudit>>;
@@ -11,15 +12,15 @@ type Audit = Awaited<ReturnType<typeof problemAudit>>;
  * One row of an execution's per-test table. A contest test (CodeContests) shows its judge verdict (accepted, wrong
  * answer, time limit, memory limit, runtime error, skipped) and the checker's message; other tests their status.
  */
-function testRow(t: Record<string, unknown>): Html {
-  const error = t.error as { type?: string; message?: string } | undefined;
-  const verdict = typeof t.verdict === 'string' ? t.verdict : null;
-  const shown = verdict ?? String(t.status);
+function testRow(t: PerTest[number]): Html {
+  const error = t.error;
+  const verdict = 'verdict' in t ? t.verdict : null;
+  const shown = verdict ?? t.status;
   const ok = verdict !== null ? verdict === 'accepted' : t.status === 'passed';
-  const checker = typeof t.checker === 'string' && t.checker !== '' ? t.checker : '';
-  const why = error ? html`<code>${error.type ?? ''}</code> ${error.message ?? ''}` : checker;
+  const checker = 'checker' in t ? t.checker : '';
+  const why = error ? html`<code>${error.type}</code> ${error.message}` : checker;
   return html`<tr><td><code>${text(t.id)}</code></td><td class="${ok ? 'pass' : verdict === 'skipped' ? 'muted' : 'fail'}">${shown.replace(/_/g, ' ')}</td>
-<td>${why}</td><td class="num">${typeof t.durationMs === 'number' ? t.durationMs.toFixed(0) : ''}</td></tr>`;
+<td>${why}</td><td class="num">${t.durationMs.toFixed(0)}</td></tr>`;
 }
 
 function sampleSection(s: Audit['samples'][number]): Html {
@@ -30,7 +31,7 @@ ${s.rawCompletion !== null && s.rawCompletion !== s.code ? html`<details><summar
 ${s.executions.map((e) => html`<h4>Execution ${e.id}: suite <code>${text(e.suite)}</code> — <span class="${e.passed ? 'pass' : 'fail'}">${text(e.status)}</span>
 (${e.testsPassed}/${e.testsTotal} tests, ${e.durationMs.toFixed(0)} ms)</h4>
 <table class="tests"><thead><tr><th>test</th><th>verdict</th><th>error</th><th class="num">ms</th></tr></thead><tbody>
-${(e.perTest as Array<Record<string, unknown>>).map(testRow)}</tbody></table>
+${e.perTest.map(testRow)}</tbody></table>
 ${e.stdout ? html`<details><summary>stdout</summary><pre>${e.stdout}</pre></details>` : ''}${e.stderr ? html`<details><summary>stderr</summary><pre>${e.stderr}</pre></details>` : ''}`)}
 </section>`;
 }

@@ -100,8 +100,6 @@ type Rows = Awaited<ReturnType<typeof egcfgProblemSteps>>;
 type GenRows = Rows['generations'][number];
 type Step = GenRows['steps'][number];
 
-const selectedSchema = z.looseObject({ selected: z.looseObject({ generationId: z.number() }).nullable().optional() });
-
 /** The problem's steps, line by line. Unknown campaign: UnknownCampaignError; unknown task: UnknownProblemError. */
 export async function problemSteps(db: Database, campaignId: string, taskId: string): Promise<ProblemSteps> {
   let rows: Rows;
@@ -112,8 +110,7 @@ export async function problemSteps(db: Database, campaignId: string, taskId: str
     throw err;
   }
   const strict = rows.verdicts.find((v) => v.protocol === 'strict') ?? rows.verdicts.find((v) => v.protocol === 'default');
-  const parsedSel = selectedSchema.safeParse(strict?.detail ?? {});
-  const selectedId = parsedSel.success ? parsedSel.data.selected?.generationId ?? null : null;
+  const selectedId = strict?.detail.selected?.generationId ?? null;
   const c = rows.campaign;
   return {
     campaign: { id: c.id, method: c.method, dataset: c.dataset, model: c.model, simulated: c.simulated, status: c.status },

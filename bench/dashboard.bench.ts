@@ -52,7 +52,7 @@ async function seed(db: Database): Promise<void> {
     for (const protocol of ['paper', 'strict', 'default']) {
       await db.insert(results).values(part.map(({ s, i }) => ({
         campaignId, problemId: ids[i]!, protocol, passed: passedOf(i), sampleId: s, status: passedOf(i) ? 'passed' : 'failed',
-        detail: { winner: passedOf(i) ? { agent: 't0.7-s3-d2', gamma: [0, 0.5, 1, 3][i % 4], generationId: 0 } : null },
+        detail: { winner: passedOf(i) ? { agent: 't0.7-s3-d2', gamma: [0, 0.5, 1, 3][i % 4]!, generationId: 0 } : null },
       })));
       await db.insert(events).values(part.map(({ i }) => ({
         campaignId, key: `result:${protocol}:${ids[i]}`, kind: 'problem_finished',

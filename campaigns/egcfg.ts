@@ -7,6 +7,9 @@ import { EXECUTION_TIMEOUT_SEC, REASONING_MAX_TRIES } from '../core/egcfg/consta
 import { agentName } from '../core/egcfg/grid.ts';
 import { selectionSuite } from '../core/egcfg/protocol.ts';
 import { baselineMismatch } from '../core/metrics.ts';
+import { executionOfRow } from '../core/stored/per-test.ts';
+import { resultOfRow } from '../core/stored/result-detail.ts';
+import { sampleOfRow } from '../core/stored/sample-params.ts';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import {
@@ -142,7 +145,7 @@ export async function egcfgProblemSteps(db: Database, campaignId: string, taskId
   // The problem version this campaign pinned (campaign_problems), not whatever the dataset holds now.
   const problem = await campaignProblem(db, campaignId, taskId);
   if (!problem) throw new OptionsError([{ field: 'task_id', message: `campaign ${campaignId} (dataset ${campaign.dataset}) has no task '${taskId}'` }]);
-  const verdicts = await db.select().from(results).where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol));
+  const verdicts = (await db.select().from(results).where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol))).map(resultOfRow);
   const gens = await db.select().from(egcfgGenerations)
     .where(and(eq(egcfgGenerations.campaignId, campaignId), eq(egcfgGenerations.problemId, problem.id)))
     .orderBy(asc(egcfgGenerations.agentIndex), asc(egcfgGenerations.gammaIndex), asc(egcfgGenerations.attempt));
@@ -152,11 +155,11 @@ export async function egcfgProblemSteps(db: Database, campaignId: string, taskId
     const candidates = await db.select().from(egcfgCandidates).where(eq(egcfgCandidates.generationId, g.id))
       .orderBy(asc(egcfgCandidates.lineIndex), asc(egcfgCandidates.side), asc(egcfgCandidates.requestIndex), asc(egcfgCandidates.candidateIndex));
     const traces = await db.select().from(egcfgTraces).where(eq(egcfgTraces.generationId, g.id)).orderBy(asc(egcfgTraces.id));
-    const execs = g.sampleId === null ? [] : await db.select().from(executions).where(eq(executions.sampleId, g.sampleId)).orderBy(asc(executions.suite));
+    const execs = g.sampleId === null ? [] : (await db.select().from(executions).where(eq(executions.sampleId, g.sampleId)).orderBy(asc(executions.suite))).map(executionOfRow);
     generations.push({ generation: g, steps, candidates, traces, executions: execs });
   }
   const baselineSamples = gens.length === 0
-    ? await db.select().from(samples).where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id)))
+    ? (await db.select().from(samples).where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id)))).map(sampleOfRow)
     : [];
   return { campaign, problem, verdicts, generations, baselineSamples };
 }

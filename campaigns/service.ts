@@ -15,6 +15,10 @@ import { campaignWorkflowId, getCampaign, newCampaignId, upsertProblems, Unknown
 import { checkSelectionOptions, type RunOptions } from './options.ts';
 import { selectProblems } from '../core/datasets/select.ts';
 import { SampleCountsSchema } from '../core/metrics.ts';
+import { eventOfRow } from '../core/stored/events.ts';
+import { executionOfRow } from '../core/stored/per-test.ts';
+import { resultOfRow } from '../core/stored/result-detail.ts';
+import { sampleOfRow } from '../core/stored/sample-params.ts';
 import { replayCoverage } from './replay-coverage.ts';
 import { campaignProblem, datasetFilesOf, pinCampaign } from './pins.ts';
 
@@ -142,7 +146,7 @@ export interface ResultRow {
 /** Per-problem results of a campaign, in dataset order. */
 export async function campaignResults(db: Database, campaignId: string, protocol = 'default'): Promise<ResultRow[]> {
   const rows = await db.select({
-    taskId: problems.taskId, passed: results.passed, status: results.status, sampleId: results.sampleId,
+    id: results.id, taskId: problems.taskId, passed: results.passed, status: results.status, sampleId: results.sampleId,
     code: samples.code, testsPassed: executions.testsPassed, testsTotal: executions.testsTotal, detail: results.detail,
   }).from(results)
     .innerJoin(problems, eq(problems.id, results.problemId))
@@ -150,7 +154,7 @@ export async function campaignResults(db: Database, campaignId: string, protocol
     .leftJoin(executions, and(eq(executions.sampleId, results.sampleId), eq(executions.suite, 'eval')))
     .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol)))
     .orderBy(asc(problems.id));
-  return rows.map((r) => {
+  return rows.map(resultOfRow).map((r) => {
     const counts = SampleCountsSchema.safeParse(r.detail);
     return {
       task_id: r.taskId, passed: r.passed, status: r.status, sample_id: r.sampleId,
@@ -169,13 +173,13 @@ export interface ErrorReport {
 
 /** How many of a campaign's problems ended in 'error', and the first one's message. */
 export async function campaignErrors(db: Database, campaignId: string, protocol = 'default'): Promise<ErrorReport> {
-  const rows = await db.select({ taskId: problems.taskId, detail: results.detail }).from(results)
+  const rows = await db.select({ id: results.id, taskId: problems.taskId, detail: results.detail }).from(results)
     .innerJoin(problems, eq(problems.id, results.problemId))
     .where(and(eq(results.campaignId, campaignId), eq(results.protocol, protocol), eq(results.status, 'error')))
     .orderBy(asc(problems.id));
-  const first = rows[0];
+  const first = rows[0] && resultOfRow(rows[0]);
   if (!first) return { count: 0 };
-  const message = typeof first.detail.message === 'string' ? first.detail.message : JSON.stringify(first.detail);
+  const message = first.detail.message ?? JSON.stringify(first.detail);
   return { count: rows.length, first: { taskId: first.taskId, message } };
 }
 
@@ -255,7 +259,8 @@ export async function campaignEvents(db: Database, campaignId: string, opts: { a
     opts.afterId !== undefined ? gt(events.id, opts.afterId) : undefined,
     opts.problemId !== undefined ? sql`${events.payload}->>'problemId' = ${String(opts.problemId)}` : undefined,
   ].filter((c) => c !== undefined);
-  return db.select().from(events).where(and(...conditions)).orderBy(asc(events.id)).limit(opts.limit ?? 1000);
+  const rows = await db.select().from(events).where(and(...conditions)).orderBy(asc(events.id)).limit(opts.limit ?? 1000);
+  return rows.map(eventOfRow);
 }
 
 export class UnknownProblemError extends Error {
@@ -275,13 +280,13 @@ export async function problemAudit(db: Database, campaignId: string, taskId: str
   // The version this campaign pinned (campaign_problems): a task it did not run is unknown here.
   const problem = await campaignProblem(db, campaignId, taskId);
   if (!problem) throw new UnknownProblemError(campaignId, taskId);
-  const sampleRows = await db.select().from(samples)
-    .where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id))).orderBy(asc(samples.id));
+  const sampleRows = (await db.select().from(samples)
+    .where(and(eq(samples.campaignId, campaignId), eq(samples.problemId, problem.id))).orderBy(asc(samples.id))).map(sampleOfRow);
   const executionRows = sampleRows.length
-    ? await db.select().from(executions).where(inArray(executions.sampleId, sampleRows.map((s) => s.id))).orderBy(asc(executions.id))
+    ? (await db.select().from(executions).where(inArray(executions.sampleId, sampleRows.map((s) => s.id))).orderBy(asc(executions.id))).map(executionOfRow)
     : [];
-  const resultRows = await db.select().from(results)
-    .where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol));
+  const resultRows = (await db.select().from(results)
+    .where(and(eq(results.campaignId, campaignId), eq(results.problemId, problem.id))).orderBy(asc(results.protocol))).map(resultOfRow);
   const eventRows = await campaignEvents(db, campaignId, { problemId: problem.id });
   return {
     campaign: { id: campaign.id, dataset: campaign.dataset, method: campaign.method, model: campaign.model, simulated: campaign.simulated, status: campaign.status },

@@ -3,6 +3,8 @@
 // With several samples per problem (pass@k), sample 0 is the problem's recorded program and the others only add to
 // the count of correct samples kept in the detail.
 
+import type { ResultDetail } from './stored/result-detail.ts';
+
 /** Sample i's attempt name: 'baseline' for sample 0 (as with one sample), 'sample-<i>' for the others. */
 export const sampleAttempt = (i: number): string => (i === 0 ? 'baseline' : `sample-${i}`);
 
@@ -25,7 +27,7 @@ export interface BaselineResultRow {
   sampleId: number;
   passed: boolean;
   status: 'passed' | 'failed';
-  detail: Record<string, unknown>;
+  detail: ResultDetail;
 }
 
 export function baselineResultRow(

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { asc, eq } from 'drizzle-orm';
 import { ExperienceBuffer, type BufferSnapshot } from '../../core/btp/index.ts';
 import type { ModelSpec } from '../../core/contracts.ts';
+import type { EventKind, EventPayloadOf } from '../../core/stored/events.ts';
 import type { Problem } from '../../core/datasets/index.ts';
 import { pgJson } from '../../core/pg-text.ts';
 import type { Database } from '../../db/client.ts';
@@ -31,7 +32,7 @@ export async function loadProblem(db: Database, problemId: number): Promise<{ ta
 }
 
 /** An events row under its natural key (a retry writes nothing new). */
-export async function appendEvent(db: Database, campaignId: string, key: string, kind: string, payload: Record<string, unknown>): Promise<void> {
+export async function appendEvent<K extends EventKind>(db: Database, campaignId: string, key: string, kind: K, payload: EventPayloadOf<K>): Promise<void> {
   await db.insert(events).values({ campaignId, key, kind, payload: pgJson(payload) }).onConflictDoNothing();
 }
 

@@ -14,6 +14,8 @@ import { executionRow, runSampleInSandbox } from '../baseline.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { heartbeat } from '../heartbeat.ts';
 import { problemOfRow } from '../problem-row.ts';
+import { sampleParamsSchema } from '../../core/stored/sample-params.ts';
+import { storedOfRow } from '../stored-row.ts';
 
 export interface TestBeamsInput { campaignId: string; iteration: number; problemIds: number[] }
 export interface TestBeamsOutcome { tested: number; passed: number }
@@ -57,7 +59,8 @@ export async function testBeams(deps: ActivityDeps, input: TestBeamsInput): Prom
       if (b.sampleId === null || b.code === null || !problem) {
         throw ApplicationFailure.nonRetryable(`beam ${b.id} of problem ${b.problemId}: no stored sample or problem to test`);
       }
-      return { beam: b, sampleId: b.sampleId, result: await runSampleInSandbox(sandbox, problem, b.code, b.params, SUITE) };
+      const params = storedOfRow(sampleParamsSchema, b.params, { table: 'samples', column: 'params', id: b.sampleId });
+      return { beam: b, sampleId: b.sampleId, result: await runSampleInSandbox(sandbox, problem, b.code, params, SUITE) };
     }));
     await storeExecutions(deps, runs, verdicts, key);
   }

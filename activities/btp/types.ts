@@ -1,5 +1,4 @@
 // The inputs and results of the BTP activities (activities/btp/index.ts composes them).
-import { z } from 'zod';
 import type { BtpParams, ModelSpec, PromptType } from '../../core/contracts.ts';
 
 export interface SampleBeamsInput {
@@ -37,20 +36,8 @@ export interface UpdateBufferInput {
   eviction: 'lowest-p2value' | 'oldest';
 }
 
-/** What one iteration's buffer update did; stored (with the iteration) as the payload of its 'btp:buffer:<it>' event. */
-export const BufferUpdateOutcomeSchema = z.object({
-  candidates: z.number(),
-  added: z.number(),
-  replaced: z.number(),
-  duplicates: z.number(),
-  rejected: z.number(),
-  evicted: z.number(),
-  skippedEmpty: z.number(),
-  size: z.number(),
-  meanPassRate: z.number(),
-  meanP2value: z.number(),
-});
-export type BufferUpdateOutcome = z.infer<typeof BufferUpdateOutcomeSchema>;
+// What one iteration's buffer update did: a stored shape (the payload of its 'btp:buffer:<it>' event), in core/stored/events.ts.
+export { BufferUpdateOutcomeSchema, type BufferUpdateOutcome } from '../../core/stored/events.ts';
 
 export interface SampleTrainingSetInput {
   campaignId: string;

@@ -7,7 +7,9 @@ import { p2value as p2valueOf, type ExperienceBuffer } from '../../core/btp/inde
 import type { Database } from '../../db/client.ts';
 import { beams, bufferEntries, events } from '../../db/schema/index.ts';
 import { CHUNK, loadBuffer } from './shared.ts';
-import { BufferUpdateOutcomeSchema, type BufferUpdateOutcome, type UpdateBufferInput } from './types.ts';
+import { eventPayloadSchemas } from '../../core/stored/events.ts';
+import { storedOfRow } from '../stored-row.ts';
+import type { BufferUpdateOutcome, UpdateBufferInput } from './types.ts';
 
 type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 type BeamRow = typeof beams.$inferSelect;
@@ -15,12 +17,11 @@ type BufferRow = typeof bufferEntries.$inferSelect;
 
 /**
  * The outcome a finished update stored in its marker's payload, as it was stored (its `iteration` too); validated: a
- * malformed row fails the activity for good (no retry can change it).
+ * malformed row fails the activity for good (no retry can change it), naming the row.
  */
-function recordedOutcome(payload: Record<string, unknown>, marker: string): BufferUpdateOutcome {
-  const parsed = BufferUpdateOutcomeSchema.loose().safeParse(payload);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`events row ${marker}: not a buffer update outcome: ${parsed.error.message}`, 'BadStoredRow');
-  return parsed.data;
+function recordedOutcome(row: { id: number; kind: string; payload: unknown }, marker: string): BufferUpdateOutcome {
+  if (row.kind !== 'btp_buffer') throw ApplicationFailure.nonRetryable(`events row ${row.id} (${marker}) is a ${row.kind} event, not btp_buffer`, 'StoredShapeError');
+  return storedOfRow(eventPayloadSchemas.btp_buffer, row.payload, { table: 'events', column: 'payload', id: row.id });
 }
 
 /** P2Value of each beam and its offer to the buffer: the counts, the changed p2values, and which beam each new entry came from. */
@@ -75,7 +76,7 @@ async function writeBuffer(tx: Tx, input: UpdateBufferInput, buffer: ExperienceB
 export async function updateBuffer(db: Database, input: UpdateBufferInput): Promise<BufferUpdateOutcome> {
   const marker = `btp:buffer:${input.iteration}`;
   const [done] = await db.select().from(events).where(and(eq(events.campaignId, input.campaignId), eq(events.key, marker)));
-  if (done) return recordedOutcome(done.payload, marker);
+  if (done) return recordedOutcome(done, marker);
   return db.transaction(async (tx) => {
     const rows = await tx.select().from(beams).where(and(eq(beams.campaignId, input.campaignId), eq(beams.iteration, input.iteration)))
       .orderBy(asc(beams.problemId), asc(beams.beamIndex));

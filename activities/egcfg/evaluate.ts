@@ -34,6 +34,7 @@ import { stepSums } from './step-sums.ts';
 import { guidanceLossCounts, linesCappedCount } from './guidance-loss.ts';
 import { campaignConfigSchema } from '../../campaigns/options/stored.ts';
 import { storedOfRow } from '../stored-row.ts';
+import { resultDetailSchema } from '../../core/stored/result-detail.ts';
 
 type GenerationRow = typeof egcfgGenerations.$inferSelect;
 
@@ -207,12 +208,12 @@ async function baselineVerdicts(db: Database, baselineId: string, campaign: { da
 
 /** The docstring-test audit of a HumanEval campaign's problems, from the `visibleTests` facts of its paper rows. */
 async function visibleTestAudit(db: Database, campaignId: string): Promise<VisibleTestAudit> {
-  const rows = await db.select({ taskId: problems.taskId, detail: results.detail }).from(results)
+  const rows = await db.select({ id: results.id, taskId: problems.taskId, detail: results.detail }).from(results)
     .innerJoin(problems, eq(problems.id, results.problemId))
     .where(and(eq(results.campaignId, campaignId), eq(results.protocol, 'paper')))
     .orderBy(asc(problems.id));
   const facts = rows.flatMap((r) => {
-    const v = (r.detail as { visibleTests?: { count: number; canonicalFails: boolean } } | null)?.visibleTests;
+    const v = storedOfRow(resultDetailSchema, r.detail, { table: 'results', column: 'detail', id: r.id }).visibleTests;
     return v === undefined ? [] : [{ taskId: r.taskId, visibleTests: v.count, canonicalFailsVisible: v.canonicalFails }];
   });
   return auditVisibleTests(facts);

@@ -14,6 +14,8 @@ import { runnableProgram } from './signal-step.ts';
 import type { StepStore } from './step-store.ts';
 import { stepSums, stepTimeSums } from './step-sums.ts';
 import type { StepTotals } from '../../core/stored/egcfg-generation.ts';
+import { sampleParamsSchema } from '../../core/stored/sample-params.ts';
+import { storedOfRow } from '../stored-row.ts';
 
 /** The closing steps of a generation. */
 export function finishActivities(deps: ActivityDeps, st: StepStore) {
@@ -133,7 +135,8 @@ export async function executeOnce(deps: ActivityDeps, sampleId: number, suite: '
   const sandbox = await deps.sandbox();
   heartbeat({ sampleId, suite });
   // Stored text has U+FFFD where the program had NUL; the verdict is the original program's (as in the baseline).
-  const code = (sample.params as { codeHadNul?: boolean } | null)?.codeHadNul === true ? programWithNul(sample.code) : sample.code;
+  const params = storedOfRow(sampleParamsSchema, sample.params, { table: 'samples', column: 'params', id: sample.id });
+  const code = params.codeHadNul === true ? programWithNul(sample.code) : sample.code;
   let r;
   if (problem.io) {
     r = await runContest(sandbox, problem, code, suite);

@@ -1,15 +1,10 @@
 // zod schemas for everything that crosses the sandbox's boundaries: what callers ask for, what the fork server
 // (python/sandbox/server.py) answers, and what callers get back.
 import { z } from 'zod';
+import { ServerError, TestResult, TestStatus } from '../../core/stored/per-test.ts';
 
-/** Per-test verdicts.  `passed` only when the harness itself saw the test code complete. */
-export const TEST_STATUSES = [
-  'passed', 'failed', 'error', 'timeout', 'memory_limit', 'output_limit', 'killed', 'syntax_error',
-  /** An equality assert passed only because the returned object claims equality (python/sandbox/equality.py). */
-  'suspicious_eq',
-] as const;
-export const TestStatus = z.enum(TEST_STATUSES);
-export type TestStatus = z.infer<typeof TestStatus>;
+// The verdict schemas are stored shapes (executions.per_test): they live in core/stored/per-test.ts.
+export { TEST_STATUSES, TestStatus, ServerError, TestResult } from '../../core/stored/per-test.ts';
 
 /** Hard ceilings a request may ask for (the jail's own RLIMIT_AS is the pool's maxMemoryMb). */
 export const LIMITS = {
@@ -102,7 +97,6 @@ export const SandboxOptions = z.object({
 export type SandboxOptions = z.input<typeof SandboxOptions>;
 
 // ---- what the fork server answers (validated: it is a process boundary) -----------------------------------------
-export const ServerError = z.object({ type: z.string(), message: z.string() });
 export const ServerTestResult = z.object({
   id: z.string(),
   status: TestStatus,
@@ -140,22 +134,6 @@ export const ServerReply = z.discriminatedUnion('ok', [
 export type ServerReply = z.infer<typeof ServerReply>;
 
 // ---- what callers get -----------------------------------------------------------------------------------------
-export const TestResult = z.object({
-  id: z.string(),
-  status: TestStatus,
-  error: ServerError.optional(),
-  stdout: z.string(),
-  stderr: z.string(),
-  stdoutTruncated: z.boolean(),
-  stderrTruncated: z.boolean(),
-  /** Wall time of this test's own phase (measured inside the child; for a test that ended the child: by the server). */
-  durationMs: z.number(),
-  cpuMs: z.number(),
-  exitCode: z.number().int(),
-  trace: z.string().optional(),
-  traceTruncated: z.boolean().optional(),
-});
-export type TestResult = z.infer<typeof TestResult>;
 
 export const ExecutionResult = z.object({
   /** passed only if every test passed; else the status of the first test that did not pass. */

@@ -1,12 +1,11 @@
 // zod schemas of contest judging (stdin/stdout programs): what callers ask for, what the fork server answers (its
 // "stdio" op, python/sandbox/server.py + checker.py), and what callers get back.
 import { z } from 'zod';
-import { LIMITS, ServerError } from './schema.ts';
+import { ContestVerdict, ServerError, StdioTestResult } from '../../core/stored/per-test.ts';
+import { LIMITS } from './schema.ts';
 
-/** Contest verdicts. `skipped`: not run, because an earlier test already failed (stopOnFirstFailure). */
-export const CONTEST_VERDICTS = ['accepted', 'wrong_answer', 'time_limit', 'memory_limit', 'runtime_error', 'skipped'] as const;
-export const ContestVerdict = z.enum(CONTEST_VERDICTS);
-export type ContestVerdict = z.infer<typeof ContestVerdict>;
+// The verdict schemas are stored shapes (executions.per_test): they live in core/stored/per-test.ts.
+export { CONTEST_VERDICTS, ContestVerdict, StdioTestResult } from '../../core/stored/per-test.ts';
 
 /** The largest input or expected output of one test (the child's RLIMIT_FSIZE is 16 MiB; the input is a memfd). */
 export const STDIO_TEST_CHARS = 15 * 1024 * 1024;
@@ -60,22 +59,6 @@ export const ServerStdioResult = z.object({
 });
 export type ServerStdioResult = z.infer<typeof ServerStdioResult>;
 
-export const StdioTestResult = z.object({
-  id: z.string(),
-  verdict: ContestVerdict,
-  status: z.string(),
-  error: ServerError.optional(),
-  /** The checker's message for a wrong answer (first differing token), else ''. */
-  checker: z.string(),
-  stdout: z.string(),
-  stderr: z.string(),
-  stdoutTruncated: z.boolean(),
-  stderrTruncated: z.boolean(),
-  durationMs: z.number(),
-  cpuMs: z.number(),
-  exitCode: z.number().int(),
-});
-export type StdioTestResult = z.infer<typeof StdioTestResult>;
 
 export const StdioResult = z.object({
   /** accepted only if every test was accepted; else the verdict of the first test that was not. */

@@ -50,3 +50,26 @@ export type CampaignConfig = z.infer<typeof campaignConfigSchema>;
 export function campaignModelSpecs(config: CampaignConfig): z.infer<typeof modelSpecSchema>[] {
   return [config.model, config.sourceModelSpec, config.targetModelSpec].filter((m): m is z.infer<typeof modelSpecSchema> => typeof m === 'object');
 }
+
+/**
+ * runs.config as stored: one loose object for the writers, every field optional (the tests' fixtures write `{}`):
+ * a baseline run's options (campaigns/service.ts: the campaign's options as given), an EG-CFG agent's method and
+ * hyperparameters (campaigns/egcfg.ts), BTP's beams (campaigns/btp.ts: numBeams, temperature) and a BTP evaluation
+ * campaign's run (activities/btp/evaluation.ts: role, iteration). Loose: an option since dropped is kept.
+ */
+export const runConfigSchema = z.looseObject({
+  ...recorded(runOptionsSchema.shape),
+  /** EG-CFG: the agent's hyperparameters (d: null for no depth limit). */
+  t: z.number().optional(),
+  s: z.number().int().optional(),
+  d: z.number().int().nullable().optional(),
+  k: z.number().int().optional(),
+  promptType: z.string().optional(),
+  /** BTP: the beams of each problem, and their temperature. */
+  numBeams: z.number().int().optional(),
+  temperature: z.number().optional(),
+  /** A BTP iteration's evaluation campaign. */
+  role: z.literal('btp-evaluation').optional(),
+  iteration: z.number().int().optional(),
+});
+export type RunConfig = z.infer<typeof runConfigSchema>;

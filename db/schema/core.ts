@@ -4,9 +4,13 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import type { CampaignConfig } from '../../campaigns/options/stored.ts';
+import type { CampaignConfig, RunConfig } from '../../campaigns/options/stored.ts';
 import type { DatasetFile } from '../../core/datasets/pins.ts';
 import type { StoredProblem } from '../../core/datasets/problem-schema.ts';
+import type { EventPayload } from '../../core/stored/events.ts';
+import type { PerTest } from '../../core/stored/per-test.ts';
+import type { ResultDetail } from '../../core/stored/result-detail.ts';
+import type { SampleParams } from '../../core/stored/sample-params.ts';
 
 /**
  * One immutable version of a benchmark problem, addressed by the hash of its content (core/datasets/pins.ts): a
@@ -75,7 +79,8 @@ export const runs = pgTable('runs', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
   name: text('name').notNull(),
-  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  /** The run's options or agent: campaigns/options/stored.ts runConfigSchema. */
+  config: jsonb('config').$type<RunConfig>().notNull(),
 }, (t) => [uniqueIndex('runs_campaign_name').on(t.campaignId, t.name)]);
 
 /** One generated (or replayed) program. `attempt` names which try within the run produced it (e.g. `gamma=0.5`). */
@@ -90,7 +95,8 @@ export const samples = pgTable('samples', {
   /** The exact text the model continued (rendered chat template + response prefix, or the raw prompt). */
   prompt: text('prompt'),
   model: text('model').notNull(),
-  params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+  /** How it was generated, per method: core/stored/sample-params.ts sampleParamsSchema. */
+  params: jsonb('params').$type<SampleParams>().notNull(),
   /** Token logprobs of the completion, when the model returned them. */
   tokenLogprobs: jsonb('token_logprobs').$type<number[] | null>(),
   promptTokens: integer('prompt_tokens').notNull().default(0),
@@ -113,7 +119,8 @@ export const executions = pgTable('executions', {
   passed: boolean('passed').notNull(),
   testsPassed: integer('tests_passed').notNull(),
   testsTotal: integer('tests_total').notNull(),
-  perTest: jsonb('per_test').$type<unknown[]>().notNull(),
+  /** The verdict of each test: core/stored/per-test.ts perTestSchema. */
+  perTest: jsonb('per_test').$type<PerTest>().notNull(),
   stdout: text('stdout').notNull().default(''),
   stderr: text('stderr').notNull().default(''),
   durationMs: doublePrecision('duration_ms').notNull(),
@@ -129,7 +136,8 @@ export const results = pgTable('results', {
   passed: boolean('passed').notNull(),
   sampleId: bigint('sample_id', { mode: 'number' }).references(() => samples.id),
   status: text('status').notNull(),
-  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  /** What the verdict records beside passed/status, per writer: core/stored/result-detail.ts resultDetailSchema. */
+  detail: jsonb('detail').$type<ResultDetail>().notNull().default(sql`'{}'::jsonb`),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('results_natural_key').on(t.campaignId, t.problemId, t.protocol)]);
 
@@ -139,7 +147,8 @@ export const events = pgTable('events', {
   campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
   key: text('key').notNull(),
   kind: text('kind').notNull(),
-  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  /** The kind's payload: core/stored/events.ts eventPayloadSchemas (read back with eventPayloadOf). */
+  payload: jsonb('payload').$type<EventPayload>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('events_campaign_key').on(t.campaignId, t.key)]);
 
