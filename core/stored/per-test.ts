@@ -4,6 +4,7 @@
 // read goes through parseStored, so a row that is not a list of verdicts fails naming the row.
 import { z } from 'zod';
 import { parseStored } from './parse.ts';
+import type { Same } from './same.ts';
 
 /** Per-test verdicts.  `passed` only when the harness itself saw the test code complete. */
 export const TEST_STATUSES = [
@@ -55,12 +56,22 @@ export const StdioTestResult = z.object({
 });
 export type StdioTestResult = z.infer<typeof StdioTestResult>;
 
+const hasVerdict = (v: unknown): boolean => typeof v === 'object' && v !== null && 'verdict' in v;
+
 /**
  * executions.per_test: the run's tests in order, each a contest verdict (it has `verdict`) or a function-call
- * problem's. The contest shape is tried first: its `status` is free text, which the other's enum would refuse.
+ * problem's. Each test is checked against its own shape (not a union), so a bad one names its bad field.
  */
-export const perTestSchema = z.array(z.union([StdioTestResult, TestResult]));
-export type PerTest = z.infer<typeof perTestSchema>;
+export const perTestSchema = z.array(z.unknown()).transform((tests, ctx) => tests.map((t, i) => {
+  const parsed = hasVerdict(t) ? StdioTestResult.safeParse(t) : TestResult.safeParse(t);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [i, ...issue.path], message: issue.message });
+  return z.NEVER;
+}));
+export type PerTest = Array<StdioTestResult | TestResult>;
+
+/** Compile-time: the schema's output is the column's type. */
+export const PER_TEST_SCHEMA_IS_TYPE: Same<z.output<typeof perTestSchema>, PerTest> = true;
 
 /** An executions row with its per-test verdicts validated (throws StoredShapeError naming the row). */
 export function executionOfRow<R extends { id: number; perTest: unknown }>(row: R): R & { perTest: PerTest } {
