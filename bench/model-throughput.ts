@@ -17,6 +17,8 @@ import { ModelClient } from '../activities/model/openai-client.ts';
 import { parseRunOptions } from '../campaigns/options.ts';
 import { startCampaign, waitForCampaign } from '../campaigns/service.ts';
 import { openRuntime } from '../cli/runtime.ts';
+import { stopLocalTemporal } from '../cli/temporal-local.ts';
+import { stopLocalDatabase } from '../db/local-owner.ts';
 import { CHAT_STOPS } from '../core/prompts/chat.ts';
 import { catalogueModel } from '../core/models/catalogue.ts';
 import { ensureLocalServer, stopLocalServers } from '../core/models/local-server.ts';
@@ -81,5 +83,8 @@ try {
   }));
 } finally {
   await runtime.close();
+  // Everything the bench's data folder started, as `egcfg down` stops it (the Temporal dev server outlives a runtime).
   await stopLocalServers(dataDir);
+  stopLocalTemporal(dataDir);
+  stopLocalDatabase(dataDir);
 }
