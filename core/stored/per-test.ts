@@ -17,10 +17,8 @@ export type TestStatus = z.infer<typeof TestStatus>;
 
 export const ServerError = z.object({ type: z.string(), message: z.string() });
 
-export const TestResult = z.object({
-  id: z.string(),
-  status: TestStatus,
-  error: ServerError.optional(),
+/** What every sandboxed test reports of its run, whatever kind of problem it belongs to. */
+const runFields = {
   stdout: z.string(),
   stderr: z.string(),
   stdoutTruncated: z.boolean(),
@@ -29,6 +27,13 @@ export const TestResult = z.object({
   durationMs: z.number(),
   cpuMs: z.number(),
   exitCode: z.number().int(),
+};
+
+export const TestResult = z.object({
+  id: z.string(),
+  status: TestStatus,
+  error: ServerError.optional(),
+  ...runFields,
   trace: z.string().optional(),
   traceTruncated: z.boolean().optional(),
 });
@@ -46,13 +51,7 @@ export const StdioTestResult = z.object({
   error: ServerError.optional(),
   /** The checker's message for a wrong answer (first differing token), else ''. */
   checker: z.string(),
-  stdout: z.string(),
-  stderr: z.string(),
-  stdoutTruncated: z.boolean(),
-  stderrTruncated: z.boolean(),
-  durationMs: z.number(),
-  cpuMs: z.number(),
-  exitCode: z.number().int(),
+  ...runFields,
 });
 export type StdioTestResult = z.infer<typeof StdioTestResult>;
 
