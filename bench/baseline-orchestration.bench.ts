@@ -5,7 +5,7 @@
 // Up to 500 problems are the MBPP test split; more replicate it under new task ids (renamed entry points, bench/volume-support.ts)
 // in the bench's own temporary data folder. Prints one JSON line: both wall times, their ratio (goal: ≤ 1.3), and the
 // campaign's workflow history per continue-as-new run (events, bytes), read with the Temporal client.
-// Worker tuning: --sandbox-slots S (sandbox activities in flight; default C), --workflow-slots W (workflow tasks in flight;
+// Worker tuning: --sandbox-slots S (sandbox activities in flight; default the worker's, 8), --workflow-slots W (workflow tasks in flight;
 // default the worker's 40), --pollers P (per queue; default the SDK's), --max-cached N (sticky cache; default the SDK's).
 // The JSON line records the settings and os.loadavg() before and after (the machine may be shared).
 // Usage: npx tsx bench/baseline-orchestration.bench.ts [--problems N] [--concurrency C] [--max-batch B] [worker tuning]
@@ -20,7 +20,7 @@ import { upsertProblems } from '../campaigns/service.ts';
 import { loadDataset, type Problem } from '../core/datasets/index.ts';
 import { campaigns, runs } from '../db/schema/index.ts';
 import { startTestTemporal, freshPostgresDatabase } from '../test/support/services.ts';
-import { startWorkers } from '../workers/worker.ts';
+import { defaultConcurrency, startWorkers } from '../workers/worker.ts';
 import { historySizes, renameProblem, startProblemsCampaign, writeReplayFile } from './volume-support.ts';
 
 const { values } = parseArgs({ options: {
@@ -32,7 +32,8 @@ const concurrency = Number(values.concurrency ?? 16);
 const maxBatch = values['max-batch'] ? Number(values['max-batch']) : undefined;
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 const tuning = {
-  sandboxSlots: num(values['sandbox-slots']) ?? concurrency, workflowSlots: num(values['workflow-slots']),
+  // The workers' own default unless asked: the bench measures the platform as it ships.
+  sandboxSlots: num(values['sandbox-slots']) ?? defaultConcurrency.activities.sandbox ?? 8, workflowSlots: num(values['workflow-slots']),
   pollers: num(values.pollers), maxCached: num(values['max-cached']),
 };
 const load = (): number[] => loadavg().map((x) => +x.toFixed(2));

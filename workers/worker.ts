@@ -21,10 +21,10 @@ export interface WorkerConcurrency {
   maxCachedWorkflows?: number;
 }
 
-// Pollers and sticky cache measured on bench/baseline-orchestration.bench.ts (500 problems, README): 4 pollers per
-// queue and 200 cached workflows gave ratio 1.00 against 1.41 with the SDK's defaults, then 1.39 when repeated at a
-// lower load: single runs on the loaded machine do not separate the settings (README, Sizing).
-const defaultConcurrency: WorkerConcurrency = {
+// Measured on bench/baseline-orchestration.bench.ts (500 problems, three interleaved runs per setting on a quiet
+// machine, README Sizing): these defaults (8 sandbox slots, 4 pollers, 200 cached workflows) gave ratios 1.17-1.25;
+// 16 sandbox slots 1.16-1.43, and with 1 poller and 50 cached workflows 1.18-1.22: no setting separated from the rest.
+export const defaultConcurrency: WorkerConcurrency = {
   activities: { default: 50, inference: 32, sandbox: 8, training: 1 },
   workflowTasks: 40,
   pollers: 4,
